@@ -1,0 +1,467 @@
+//! Passwords, session tokens and the per-request `Principal`. Every server
+//! function starts from `require_principal()` and checks what it needs.
+
+use crate::db::Db;
+use crate::domain::{Locale, Role};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Msg;
+use crate::state::{AppState, AuthConfig};
+use crate::with_db;
+use actix_web::HttpMessage;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const SESSION_COOKIE: &str = "relance_session";
+pub const LOCALE_COOKIE: &str = "relance_lang";
+
+/// OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash_password_blocking(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))?
+        .to_string())
+}
+
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
+/// Verifies off the async threads. A missing hash is checked against a dummy
+/// so that unknown e-mails take as long as wrong passwords.
+pub async fn verify_password(password: String, hash: Option<String>) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy = DUMMY.get_or_init(|| hash_password_blocking("dummy password for timing").unwrap_or_default());
+        let real = hash.is_some();
+        let stored = hash.unwrap_or_else(|| dummy.clone());
+        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        Ok::<bool, anyhow::Error>(real && argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)
+}
+
+pub fn validate_new_password(password: &str, confirm: &str) -> AppResult<()> {
+    if password.chars().count() < 10 {
+        return Err(AppError::field("password", Msg::PasswordTooShort));
+    }
+    if password != confirm {
+        return Err(AppError::field("confirm", Msg::PasswordsDiffer));
+    }
+    Ok(())
+}
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    /// Session id; the session row decides whether the token is still good.
+    sid: String,
+    sub: i64,
+    iat: i64,
+    exp: i64,
+}
+
+pub fn encode_session_jwt(cfg: &AuthConfig, sid: &str, user_id: i64, now: DateTime<Utc>, expires: DateTime<Utc>) -> AppResult<String> {
+    let claims = Claims { sid: sid.to_string(), sub: user_id, iat: now.timestamp(), exp: expires.timestamp() };
+    jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(&cfg.jwt_secret)).map_err(AppError::internal)
+}
+
+fn decode_session_jwt(cfg: &AuthConfig, token: &str, now: DateTime<Utc>) -> Option<Claims> {
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
+    // Expiry is checked against the application clock below.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&cfg.jwt_secret), &validation)
+        .ok()?
+        .claims;
+    (claims.exp > now.timestamp()).then_some(claims)
+}
+
+pub fn session_cookie(cfg: &AuthConfig, value: &str, max_age_secs: i64) -> String {
+    let secure = if cfg.cookie_secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+pub fn locale_cookie(locale: Locale) -> String {
+    format!("{LOCALE_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", locale.code())
+}
+
+/// Where a caller may look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Collector(i64),
+    Account(i64),
+}
+
+/// SQL predicate restricting accounts aliased `a` to a scope; always bound as
+/// the first three parameters (see `Scope::binds`).
+pub const SCOPE_SQL: &str = "($1 OR a.collector_id = $2 OR a.id = $3)";
+
+impl Scope {
+    pub fn binds(self) -> (bool, Option<i64>, Option<i64>) {
+        match self {
+            Scope::All => (true, None, None),
+            Scope::Collector(id) => (false, Some(id), None),
+            Scope::Account(id) => (false, None, Some(id)),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: i64,
+    pub session_id: String,
+    pub role: Role,
+    pub account_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub locale: Option<Locale>,
+}
+
+impl Principal {
+    pub fn scope(&self) -> Scope {
+        match (self.role, self.account_id) {
+            (Role::Owner | Role::Accountant, _) => Scope::All,
+            (Role::Collector, _) => Scope::Collector(self.user_id),
+            (Role::Client, Some(account)) => Scope::Account(account),
+            // A client row always has an account (schema CHECK); see nothing otherwise.
+            (Role::Client, None) => Scope::Account(-1),
+        }
+    }
+
+    pub fn require_staff(&self) -> AppResult<()> {
+        if self.role.is_staff() { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn require_owner(&self) -> AppResult<()> {
+        if self.role == Role::Owner { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// Clients only; staff use the back-office views.
+    pub fn require_client(&self) -> AppResult<i64> {
+        match (self.role, self.account_id) {
+            (Role::Client, Some(account)) => Ok(account),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionUserRow {
+    user_id: i64,
+    role: String,
+    account_id: Option<i64>,
+    name: String,
+    email: String,
+    locale: Option<String>,
+}
+
+async fn load_principal(state: &AppState, token: &str) -> AppResult<Option<Principal>> {
+    let now = state.clock.now();
+    let Some(claims) = decode_session_jwt(&state.auth, token, now) else {
+        return Ok(None);
+    };
+    let row: Option<SessionUserRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT u.id AS user_id, u.role, u.account_id, u.name, u.email, u.locale
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
+               AND s.expires_at > $3 AND u.active",
+        )
+        .bind(&claims.sid)
+        .bind(claims.sub)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(row.and_then(|r| {
+        Some(Principal {
+            user_id: r.user_id,
+            session_id: claims.sid,
+            role: Role::parse(&r.role)?,
+            account_id: r.account_id,
+            name: r.name,
+            email: r.email,
+            locale: r.locale.as_deref().and_then(Locale::parse),
+        })
+    }))
+}
+
+/// Resolves the caller from the session cookie of an actix request.
+pub async fn principal_from_request(state: &AppState, req: &actix_web::HttpRequest) -> AppResult<Option<Principal>> {
+    match req.cookie(SESSION_COOKIE) {
+        Some(cookie) => load_principal(state, cookie.value()).await,
+        None => Ok(None),
+    }
+}
+
+/// The caller of the current server function or page, if signed in. The
+/// server's middleware resolves it once per request; this reads that.
+pub async fn current_principal() -> AppResult<Option<Principal>> {
+    let Some(req) = leptos::prelude::use_context::<leptos_actix::Request>() else {
+        return Ok(None);
+    };
+    let cached = req.extensions().get::<CachedPrincipal>().map(|p| p.0.clone());
+    if let Some(p) = cached {
+        return Ok(p);
+    }
+    let state = crate::state::app_state()?;
+    principal_from_request(&state, &req).await
+}
+
+/// The caller, or `Unauthorized`.
+pub async fn require_principal() -> AppResult<Principal> {
+    current_principal().await?.ok_or(AppError::Unauthorized)
+}
+
+/// Stored in the request's extensions by the middleware that resolved the caller.
+#[derive(Clone)]
+pub struct CachedPrincipal(pub Option<Principal>);
+
+pub fn client_ip(req: &actix_web::HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+// ---- login throttling -------------------------------------------------
+
+pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
+pub const MAX_FAILURES_PER_IP: i64 = 20;
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+
+pub async fn recent_failures(db: &Db, scope: &str, since: DateTime<Utc>) -> AppResult<i64> {
+    let n: i64 = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE scope = $1 AND occurred_at > $2")
+            .bind(scope)
+            .bind(since)
+            .fetch_one(pool)
+            .await
+    })?;
+    Ok(n)
+}
+
+pub async fn record_failure(db: &Db, scopes: &[String], at: DateTime<Utc>) -> AppResult<()> {
+    for scope in scopes {
+        with_db!(db, |pool| {
+            sqlx::query("INSERT INTO login_failures (scope, occurred_at) VALUES ($1, $2)")
+                .bind(scope)
+                .bind(at)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+pub async fn clear_failures(db: &Db, scope: &str) -> AppResult<()> {
+    with_db!(db, |pool| {
+        sqlx::query("DELETE FROM login_failures WHERE scope = $1").bind(scope).execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn throttle_check(db: &Db, email_scope: &str, ip_scope: &str, now: DateTime<Utc>) -> AppResult<()> {
+    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    if recent_failures(db, email_scope, since).await? >= MAX_FAILURES_PER_EMAIL
+        || recent_failures(db, ip_scope, since).await? >= MAX_FAILURES_PER_IP
+    {
+        return Err(AppError::Refused(Msg::TooManyAttempts));
+    }
+    Ok(())
+}
+
+// ---- sessions -------------------------------------------------------------
+
+pub async fn create_session(state: &AppState, user_id: i64, ip: &str, user_agent: &str) -> AppResult<String> {
+    let now = state.clock.now();
+    let expires = now + state.auth.session_ttl;
+    let sid = random_token();
+    with_db!(&state.db, |pool| {
+        sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&sid)
+            .bind(user_id)
+            .bind(now)
+            .bind(expires)
+            .bind(ip)
+            .bind(user_agent.chars().take(200).collect::<String>())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    encode_session_jwt(&state.auth, &sid, user_id, now, expires)
+}
+
+pub async fn revoke_session(state: &AppState, sid: &str) -> AppResult<()> {
+    let now = state.clock.now();
+    with_db!(&state.db, |pool| {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(sid)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Revokes every session of a user except `keep` (password change).
+pub async fn revoke_other_sessions(state: &AppState, user_id: i64, keep: Option<&str>) -> AppResult<()> {
+    let now = state.clock.now();
+    with_db!(&state.db, |pool| {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
+            .bind(now)
+            .bind(user_id)
+            .bind(keep.unwrap_or(""))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Appends to the audit log.
+pub async fn audit(
+    state: &AppState,
+    actor: Option<i64>,
+    action: &str,
+    entity: (&str, Option<i64>),
+    account_id: Option<i64>,
+    details: &str,
+    ip: &str,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    with_db!(&state.db, |pool| {
+        sqlx::query(
+            "INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, account_id, details, ip, occurred_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(actor)
+        .bind(action)
+        .bind(entity.0)
+        .bind(entity.1)
+        .bind(account_id)
+        .bind(details)
+        .bind(ip)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+// ---- single-use links (invitation, reset) ---------------------------------
+
+pub const INVITE_TTL_DAYS: i64 = 7;
+pub const RESET_TTL_MINUTES: i64 = 60;
+
+/// Creates a single-use token for `user_id` and returns the raw token (only
+/// its hash is stored).
+pub async fn issue_token(state: &AppState, user_id: i64, purpose: &str, ttl: Duration) -> AppResult<String> {
+    let now = state.clock.now();
+    let token = random_token();
+    with_db!(&state.db, |pool| {
+        sqlx::query("INSERT INTO user_tokens (user_id, purpose, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user_id)
+            .bind(purpose)
+            .bind(token_hash(&token))
+            .bind(now + ttl)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(token)
+}
+
+pub async fn start_reset(state: &AppState, email: &crate::domain::EmailAddress) -> AppResult<()> {
+    #[derive(sqlx::FromRow)]
+    struct U {
+        id: i64,
+        name: String,
+        locale: Option<String>,
+    }
+    let user: Option<U> = with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT id, name, locale FROM users WHERE email = $1 AND active")
+            .bind(email.as_ref())
+            .fetch_optional(pool)
+            .await
+    })?;
+    let Some(user) = user else { return Ok(()) };
+    let token = issue_token(state, user.id, "reset", Duration::minutes(RESET_TTL_MINUTES)).await?;
+    let locale = user.locale.as_deref().and_then(Locale::parse).unwrap_or_default();
+    let link = format!("{}/reset/{token}", state.auth.public_url.trim_end_matches('/'));
+    let (subject, body) = crate::mail::reset_message(locale, &user.name, &link);
+    crate::mail::enqueue(&state.db, state.clock.now(), email.as_ref(), &subject, &body, None).await?;
+    audit(state, Some(user.id), "auth.reset_requested", ("user", Some(user.id)), None, "", "").await
+}
+
+/// Consumes an invitation or reset token and sets the password, all in one
+/// transaction: the token can be used once, even under concurrent clicks.
+pub async fn complete_token(state: &AppState, token: &str, password: String) -> AppResult<()> {
+    let now = state.clock.now();
+    let hash = hash_password(password).await?;
+    let th = token_hash(token);
+    let user_id: Option<i64> = with_db!(&state.db, |pool| {
+        let mut tx = pool.begin().await?;
+        let user_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE user_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+        )
+        .bind(now)
+        .bind(&th)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(uid) = user_id {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(&hash).bind(uid).execute(&mut *tx).await?;
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(uid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(user_id)
+    })?;
+    let user_id = user_id.ok_or(AppError::Refused(Msg::LinkInvalid))?;
+    audit(state, Some(user_id), "auth.password_set", ("user", Some(user_id)), None, "", "").await
+}
+
+pub async fn change_password(state: &AppState, principal: &Principal, current: String, new: String) -> AppResult<()> {
+    let stored: Option<String> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(principal.user_id).fetch_one(pool).await
+    })?;
+    if !verify_password(current, stored).await? {
+        return Err(AppError::field("current", Msg::WrongCurrentPassword));
+    }
+    let hash = hash_password(new).await?;
+    with_db!(&state.db, |pool| {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(&hash).bind(principal.user_id).execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    revoke_other_sessions(state, principal.user_id, Some(&principal.session_id)).await?;
+    audit(state, Some(principal.user_id), "auth.password_changed", ("user", Some(principal.user_id)), None, "", "").await
+}

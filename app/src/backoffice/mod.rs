@@ -1,0 +1,593 @@
+//! The back-office: accounts (scoped by role), invoices across accounts,
+//! the team and invitations (owner), and the mail outbox (owner).
+
+use crate::components::{kind_msg, role_msg, Amount, Day, ErrorMessage, Page, Pager};
+use crate::domain::{Locale, Money, Role, Segment};
+use crate::error::AppError;
+use crate::i18n::{t, use_locale, Msg};
+use crate::invoices::{list_invoices, InvoiceFilter, InvoiceQuery, LedgerLine};
+use crate::portal::{invoice_query_from_url, InvoiceControls, InvoiceTable};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
+const OWNER: &[Role] = &[Role::Owner];
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountFilter {
+    pub search: Option<String>,
+    pub segment: Option<Segment>,
+    /// `Some(0)` means unassigned.
+    pub collector_id: Option<i64>,
+    pub overdue_only: bool,
+    pub page: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub id: i64,
+    pub code: String,
+    pub legal_name: String,
+    pub segment: Segment,
+    pub collector_name: Option<String>,
+    pub balance: Money,
+    pub overdue: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountsPage {
+    pub items: Vec<AccountRow>,
+    pub total_count: i64,
+    pub page: i64,
+    pub page_count: i64,
+    /// Outstanding and overdue over the whole (filtered) scope, per currency.
+    pub totals: Vec<(Money, Money)>,
+    pub collectors: Vec<StaffRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContactRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub invitation_pending: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountDetail {
+    pub id: i64,
+    pub code: String,
+    pub legal_name: String,
+    pub billing_email: String,
+    pub billing_phone: String,
+    pub address: String,
+    pub language: Locale,
+    pub segment: Segment,
+    pub collector: Option<StaffRef>,
+    pub payment_terms_days: i32,
+    pub credit_limit: Money,
+    pub balance: Money,
+    pub overdue: Money,
+    pub contacts: Vec<ContactRow>,
+    pub ledger: Vec<LedgerLine>,
+    /// Filled for owners, who may reassign the account.
+    pub assignable: Vec<StaffRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub account_name: Option<String>,
+    pub invitation_pending: bool,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn segment_msg(s: Segment) -> Msg {
+    match s {
+        Segment::Key => Msg::SegmentKey,
+        Segment::Standard => Msg::SegmentStandard,
+        Segment::Small => Msg::SegmentSmall,
+    }
+}
+
+#[server(endpoint = "back/accounts", input = server_fn::codec::Json)]
+pub async fn list_accounts(filter: AccountFilter) -> Result<AccountsPage, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(crate::error::respond)?;
+    ssr::list_accounts(&state, &principal, &filter).await.map_err(crate::error::respond)
+}
+
+#[server(endpoint = "back/account")]
+pub async fn get_account(id: i64) -> Result<AccountDetail, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(crate::error::respond)?;
+    ssr::account_detail(&state, &principal, id).await.map_err(crate::error::respond)
+}
+
+/// Owner only: give an account to a collector (or to nobody).
+#[server(endpoint = "back/assign_collector")]
+pub async fn assign_collector(account_id: i64, collector_id: Option<String>) -> Result<(), AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(crate::error::respond)?;
+    let collector = match collector_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<i64>().map_err(|_| crate::error::respond(AppError::field("collector_id", Msg::InvalidInput)))?),
+    };
+    ssr::assign_collector(&state, &principal, account_id, collector).await.map_err(crate::error::respond)
+}
+
+#[server(endpoint = "back/team")]
+pub async fn list_team() -> Result<Vec<TeamMember>, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(crate::error::respond)?;
+    ssr::list_team(&state).await.map_err(crate::error::respond)
+}
+
+/// Owner only: invite a staff member, or a contact of a client account.
+#[server(endpoint = "back/invite")]
+pub async fn invite_user(
+    name: String,
+    email: String,
+    role: String,
+    account_id: Option<String>,
+    locale: String,
+) -> Result<(), AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(crate::error::respond)?;
+    let input = ssr::InviteInput::parse(&name, &email, &role, account_id.as_deref(), &locale).map_err(crate::error::respond)?;
+    ssr::invite(&state, &principal, input).await.map_err(crate::error::respond)
+}
+
+#[server(endpoint = "back/outbox")]
+pub async fn list_outbox(page: i64) -> Result<Vec<OutboxMessage>, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(crate::error::respond)?;
+    ssr::list_outbox(&state, page).await.map_err(crate::error::respond)
+}
+
+// ---- pages ------------------------------------------------------------------
+
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    view! {
+        <Page roles=STAFF title=Msg::Accounts>
+            <AccountsBody/>
+        </Page>
+    }
+}
+
+#[component]
+fn AccountsBody() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        AccountFilter {
+            search: q.get("q").filter(|s| !s.trim().is_empty()),
+            segment: q.get("segment").and_then(|s| Segment::parse(&s)),
+            collector_id: q.get("collector").and_then(|s| s.parse().ok()),
+            overdue_only: q.get("overdue").is_some_and(|v| v == "1"),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+        }
+    });
+    let data = Resource::new(move || filter.get(), list_accounts);
+    let locale = use_locale();
+    view! {
+        <h1>{t(Msg::Accounts)}</h1>
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                let f = filter.get_untracked();
+                match data.await {
+                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                    Ok(p) => {
+                        let base = format!(
+                            "/back/accounts?q={}&segment={}&collector={}&overdue={}",
+                            crate::components::urlencode(f.search.as_deref().unwrap_or("")),
+                            f.segment.map(|s| s.as_str()).unwrap_or(""),
+                            f.collector_id.map(|c| c.to_string()).unwrap_or_default(),
+                            if f.overdue_only { "1" } else { "" },
+                        );
+                        view! {
+                            <section class="cards">
+                                {p.totals.iter().map(|(out, over)| view! {
+                                    <div class="card"><h2>{t(Msg::TotalOutstanding)}</h2><p class="big"><Amount money=*out/></p></div>
+                                    <div class="card warn"><h2>{t(Msg::TotalOverdue)}</h2><p class="big"><Amount money=*over/></p></div>
+                                }).collect_view()}
+                            </section>
+                            <form method="get" action="/back/accounts" class="controls" data-testid="account-filters">
+                                <label>{t(Msg::Search)}
+                                    <input type="search" name="q" value=f.search.clone().unwrap_or_default()
+                                        placeholder=move || Msg::SearchPlaceholder.text(locale.get())/>
+                                </label>
+                                <label>{t(Msg::Segment)}
+                                    <select name="segment">
+                                        <option value="">{t(Msg::AnySegment)}</option>
+                                        {Segment::ALL.into_iter().map(|s| view! {
+                                            <option value=s.as_str() selected=f.segment == Some(s)>{t(segment_msg(s))}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                                {(!p.collectors.is_empty()).then(|| view! {
+                                    <label>{t(Msg::Collector)}
+                                        <select name="collector">
+                                            <option value="">{t(Msg::AnyCollector)}</option>
+                                            <option value="0" selected=f.collector_id == Some(0)>{t(Msg::Unassigned)}</option>
+                                            {p.collectors.iter().map(|c| view! {
+                                                <option value=c.id.to_string() selected=f.collector_id == Some(c.id)>{c.name.clone()}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                })}
+                                <label class="check">
+                                    <input type="checkbox" name="overdue" value="1" checked=f.overdue_only/>
+                                    {t(Msg::OnlyOverdue)}
+                                </label>
+                                <button type="submit">{t(Msg::Apply)}</button>
+                            </form>
+                            {if p.items.is_empty() {
+                                view! { <p class="muted">{t(Msg::NoAccounts)}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="data" data-testid="account-table">
+                                        <thead><tr>
+                                            <th scope="col">{t(Msg::Code)}</th>
+                                            <th scope="col">{t(Msg::LegalName)}</th>
+                                            <th scope="col">{t(Msg::Segment)}</th>
+                                            <th scope="col">{t(Msg::Collector)}</th>
+                                            <th scope="col" class="num">{t(Msg::Balance)}</th>
+                                            <th scope="col" class="num">{t(Msg::Overdue)}</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {p.items.into_iter().map(|a| view! {
+                                                <tr data-testid="account-row">
+                                                    <td>{a.code}</td>
+                                                    <td><a href=format!("/back/accounts/{}", a.id)>{a.legal_name}</a></td>
+                                                    <td>{t(segment_msg(a.segment))}</td>
+                                                    <td>{match a.collector_name {
+                                                        Some(n) => view! { <span>{n}</span> }.into_any(),
+                                                        None => view! { <span class="muted">{t(Msg::Unassigned)}</span> }.into_any(),
+                                                    }}</td>
+                                                    <td class="num"><Amount money=a.balance/></td>
+                                                    <td class="num" class:warn=a.overdue.is_positive()><Amount money=a.overdue/></td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    <Pager page=p.page page_count=p.page_count base=base/>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! {
+        <Page roles=STAFF title=Msg::Account>
+            <AccountBody/>
+        </Page>
+    }
+}
+
+#[component]
+fn AccountBody() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let assign = ServerAction::<AssignCollector>::new();
+    let detail = Resource::new(move || (id(), assign.version().get()), |(id, _)| get_account(id));
+    let invoices = Resource::new(id, |id| {
+        list_invoices(InvoiceQuery { filter: InvoiceFilter::All, account_id: Some(id), ..Default::default() })
+    });
+    view! {
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                    Ok(a) => {
+                        let can_assign = !a.assignable.is_empty();
+                        let current = a.collector.as_ref().map(|c| c.id);
+                        view! {
+                            <h1>{a.legal_name.clone()} " " <small class="muted">{a.code.clone()}</small></h1>
+                            <section class="cards">
+                                <div class="card"><h2>{t(Msg::Balance)}</h2><p class="big"><Amount money=a.balance/></p></div>
+                                <div class="card" class:warn=a.overdue.is_positive()><h2>{t(Msg::Overdue)}</h2><p class="big"><Amount money=a.overdue/></p></div>
+                                <div class="card"><h2>{t(Msg::CreditLimit)}</h2><p class="big"><Amount money=a.credit_limit/></p></div>
+                            </section>
+                            <dl class="facts">
+                                <div><dt>{t(Msg::Segment)}</dt><dd>{t(segment_msg(a.segment))}</dd></div>
+                                <div><dt>{t(Msg::BillingEmail)}</dt><dd>{a.billing_email.clone()}</dd></div>
+                                <div><dt>{t(Msg::Phone)}</dt><dd>{a.billing_phone.clone()}</dd></div>
+                                <div><dt>{t(Msg::PaymentTerms)}</dt><dd>{a.payment_terms_days} " " {t(Msg::DaysNet)}</dd></div>
+                                <div><dt>{t(Msg::Language)}</dt><dd>{a.language.code().to_uppercase()}</dd></div>
+                                <div><dt>{t(Msg::Collector)}</dt><dd data-testid="account-collector">{match a.collector.clone() {
+                                    Some(c) => view! { <span>{c.name}</span> }.into_any(),
+                                    None => view! { <span class="muted">{t(Msg::Unassigned)}</span> }.into_any(),
+                                }}</dd></div>
+                            </dl>
+                            {can_assign.then(|| view! {
+                                <ActionForm action=assign attr:class="controls">
+                                    <input type="hidden" name="account_id" value=a.id.to_string()/>
+                                    <label>{t(Msg::Collector)}
+                                        <select name="collector_id">
+                                            <option value="">{t(Msg::Unassigned)}</option>
+                                            {a.assignable.iter().map(|c| view! {
+                                                <option value=c.id.to_string() selected=current == Some(c.id)>{c.name.clone()}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <button type="submit">{t(Msg::AssignCollector)}</button>
+                                    {move || match assign.value().get() {
+                                        Some(Ok(())) => Some(view! { <span class="ok" role="status">{t(Msg::CollectorAssigned)}</span> }.into_any()),
+                                        Some(Err(e)) => Some(view! { <ErrorMessage error=e/> }.into_any()),
+                                        None => None,
+                                    }}
+                                </ActionForm>
+                            })}
+                            <section>
+                                <h2>{t(Msg::Contacts)}</h2>
+                                {if a.contacts.is_empty() {
+                                    view! { <p class="muted">{t(Msg::NoContacts)}</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="contacts">
+                                            {a.contacts.into_iter().map(|c| view! {
+                                                <li>
+                                                    <strong>{c.name}</strong> " · " {c.email} " " {c.phone}
+                                                    {c.invitation_pending.then(|| view! { <span class="badge open">{t(Msg::InvitationPending)}</span> })}
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </section>
+                            <section>
+                                <h2>{t(Msg::Ledger)}</h2>
+                                <LedgerTable lines=a.ledger/>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+        <section>
+            <h2>{t(Msg::Invoices)}</h2>
+            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match invoices.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(p) => view! { <InvoiceTable items=p.items base="/back/invoices" show_account=false/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn LedgerTable(lines: Vec<LedgerLine>) -> impl IntoView {
+    view! {
+        <table class="data" data-testid="ledger-table">
+            <thead><tr>
+                <th scope="col">{t(Msg::Date)}</th>
+                <th scope="col">{t(Msg::Description)}</th>
+                <th scope="col">{t(Msg::InvoiceTitle)}</th>
+                <th scope="col">{t(Msg::Reference)}</th>
+                <th scope="col" class="num">{t(Msg::Amount)}</th>
+            </tr></thead>
+            <tbody>
+                {lines.into_iter().map(|l| view! {
+                    <tr>
+                        <td><Day date=l.occurred_on/></td>
+                        <td>{t(kind_msg(l.kind))}</td>
+                        <td>{l.invoice_number.unwrap_or_default()}</td>
+                        <td>{l.reference}</td>
+                        <td class="num"><Amount money=l.amount/></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn InvoicesPage() -> impl IntoView {
+    view! {
+        <Page roles=STAFF title=Msg::AllInvoices>
+            <BackInvoicesBody/>
+        </Page>
+    }
+}
+
+#[component]
+fn BackInvoicesBody() -> impl IntoView {
+    let query = invoice_query_from_url();
+    let data = Resource::new(move || query.get(), list_invoices);
+    view! {
+        <h1>{t(Msg::AllInvoices)}</h1>
+        <InvoiceControls query=query path="/back/invoices" with_search=true/>
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                    Ok(p) => {
+                        let q = query.get_untracked();
+                        let base = format!("/back/invoices?filter={}&sort={}&q={}", q.filter.as_str(), q.sort.as_str(),
+                            crate::components::urlencode(q.search.as_deref().unwrap_or("")));
+                        view! {
+                            <InvoiceTable items=p.items base="/back/invoices" show_account=true/>
+                            <Pager page=p.page page_count=p.page_count base=base/>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    view! {
+        <Page roles=OWNER title=Msg::Staff>
+            <TeamBody/>
+        </Page>
+    }
+}
+
+#[component]
+fn TeamBody() -> impl IntoView {
+    let invite = ServerAction::<InviteUser>::new();
+    let team = Resource::new(move || invite.version().get(), |_| list_team());
+    let accounts = Resource::new(|| (), |_| list_accounts(AccountFilter { page: 1, ..Default::default() }));
+    let err = move || invite.value().get().and_then(|r| r.err());
+    view! {
+        <h1>{t(Msg::Staff)}</h1>
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match team.await {
+                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                    Ok(members) => view! {
+                        <table class="data" data-testid="team-table">
+                            <thead><tr>
+                                <th scope="col">{t(Msg::Name)}</th>
+                                <th scope="col">{t(Msg::Email)}</th>
+                                <th scope="col">{t(Msg::Role)}</th>
+                                <th scope="col">{t(Msg::Account)}</th>
+                                <th scope="col">{t(Msg::Status)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {members.into_iter().map(|m| view! {
+                                    <tr>
+                                        <td>{m.name}</td>
+                                        <td>{m.email}</td>
+                                        <td>{t(role_msg(m.role))}</td>
+                                        <td>{m.account_name.unwrap_or_default()}</td>
+                                        <td>{if m.invitation_pending { t(Msg::InvitationPending)() } else { t(Msg::Active)() }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section>
+            <h2>{t(Msg::Invite)}</h2>
+            {move || match invite.value().get() {
+                Some(Ok(())) => Some(view! { <p class="alert ok" role="status">{t(Msg::InvitationSent)}</p> }.into_any()),
+                Some(Err(e)) => Some(view! { <ErrorMessage error=e/> }.into_any()),
+                None => None,
+            }}
+            <ActionForm action=invite attr:class="stack narrow" attr:data-testid="invite-form">
+                <label>{t(Msg::Name)}<input name="name" required/>
+                    {move || crate::components::field_error(&err(), "name").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                </label>
+                <label>{t(Msg::Email)}<input type="email" name="email" required/>
+                    {move || crate::components::field_error(&err(), "email").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                </label>
+                <label>{t(Msg::Role)}
+                    <select name="role">
+                        <option value="client">{t(Msg::RoleClient)}</option>
+                        <option value="collector">{t(Msg::RoleCollector)}</option>
+                        <option value="accountant">{t(Msg::RoleAccountant)}</option>
+                        <option value="owner">{t(Msg::RoleOwner)}</option>
+                    </select>
+                </label>
+                <label>{t(Msg::Account)} " (" {t(Msg::RoleClient)} ")"
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let items = accounts.await.map(|p| p.items).unwrap_or_default();
+                            view! {
+                                <select name="account_id">
+                                    <option value="">"—"</option>
+                                    {items.into_iter().map(|a| view! { <option value=a.id.to_string()>{a.legal_name}</option> }).collect_view()}
+                                </select>
+                            }
+                        })}
+                    </Suspense>
+                    {move || crate::components::field_error(&err(), "account_id").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                </label>
+                <label>{t(Msg::Language)}
+                    <select name="locale"><option value="fr">"Français"</option><option value="en">"English"</option></select>
+                </label>
+                <button type="submit" class="primary">{t(Msg::Invite)}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn OutboxPage() -> impl IntoView {
+    view! {
+        <Page roles=OWNER title=Msg::Outbox>
+            <OutboxBody/>
+        </Page>
+    }
+}
+
+#[component]
+fn OutboxBody() -> impl IntoView {
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_i64));
+    let data = Resource::new(move || page.get(), list_outbox);
+    view! {
+        <h1>{t(Msg::Outbox)}</h1>
+        <p class="muted">{t(Msg::OutboxIntro)}</p>
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                    Ok(msgs) if msgs.is_empty() => view! { <p class="muted">{t(Msg::NoMail)}</p> }.into_any(),
+                    Ok(msgs) => view! {
+                        <div class="outbox" data-testid="outbox">
+                            {msgs.into_iter().map(|m| {
+                                let status = match m.status.as_str() { "sent" => Msg::MailSent, "failed" => Msg::MailFailed, _ => Msg::MailPending };
+                                view! {
+                                    <details class="mail">
+                                        <summary>
+                                            <span class="badge">{t(status)}</span> " "
+                                            <strong>{m.subject}</strong> " → " {m.to_address} " · "
+                                            <Day date=m.created_at.date_naive()/>
+                                        </summary>
+                                        <pre>{m.body_text}</pre>
+                                        {(!m.last_error.is_empty()).then(|| view! { <p class="muted">{t(Msg::Attempts)} ": " {m.attempts} " — " {m.last_error}</p> })}
+                                    </details>
+                                }
+                            }).collect_view()}
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+

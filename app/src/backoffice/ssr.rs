@@ -1,0 +1,402 @@
+//! Back-office queries, each scoped in SQL by the caller.
+
+use super::*;
+use crate::auth::ssr::{audit, issue_token, Principal, Scope, INVITE_TTL_DAYS, SCOPE_SQL};
+use crate::domain::{Currency, EmailAddress};
+use crate::error::AppResult;
+use crate::invoices::ssr::{account_ledger, like_pattern, parse_currency};
+use crate::state::AppState;
+use crate::with_db;
+
+pub const ACCOUNTS_PAGE_SIZE: i64 = 30;
+
+/// Per-account balance and overdue amount. $1..$3 scope, $4 today.
+const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
+        SELECT e.invoice_id, SUM(e.amount_minor) AS balance
+        FROM ledger_entries e WHERE e.invoice_id IS NOT NULL GROUP BY e.invoice_id
+    ),
+    overdue AS (
+        SELECT i.account_id, SUM(b.balance) AS amount
+        FROM invoices i JOIN inv_bal b ON b.invoice_id = i.id
+        WHERE i.status = 'issued' AND i.due_date < $4 AND b.balance > 0
+        GROUP BY i.account_id
+    ),
+    acc_bal AS (
+        SELECT account_id, SUM(amount_minor) AS balance FROM ledger_entries GROUP BY account_id
+    ),
+    rows AS (
+        SELECT a.id, a.code, a.legal_name, a.segment, a.currency, a.collector_id, u.name AS collector_name,
+               a.billing_email,
+               CAST(COALESCE(acc_bal.balance, 0) AS BIGINT) AS balance_minor,
+               CAST(COALESCE(overdue.amount, 0) AS BIGINT) AS overdue_minor
+        FROM accounts a
+        LEFT JOIN users u ON u.id = a.collector_id
+        LEFT JOIN acc_bal ON acc_bal.account_id = a.id
+        LEFT JOIN overdue ON overdue.account_id = a.id
+        WHERE SCOPE
+    )";
+
+/// $5 search pattern, $6 segment ('' any), $7 collector (-1 any, 0 none), $8 overdue only.
+const ACCOUNT_FILTER: &str = "($5 = '' OR LOWER(legal_name) LIKE $5 OR LOWER(code) LIKE $5 OR LOWER(billing_email) LIKE $5)
+    AND ($6 = '' OR segment = $6)
+    AND ($7 = -1 OR ($7 = 0 AND collector_id IS NULL) OR collector_id = $7)
+    AND ($8 = FALSE OR overdue_minor > 0)";
+
+#[derive(sqlx::FromRow)]
+struct AccountRowDb {
+    id: i64,
+    code: String,
+    legal_name: String,
+    segment: String,
+    currency: String,
+    collector_name: Option<String>,
+    balance_minor: i64,
+    overdue_minor: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TotalsRow {
+    currency: String,
+    balance_minor: i64,
+    overdue_minor: i64,
+}
+
+fn parse_segment(s: &str) -> AppResult<Segment> {
+    Segment::parse(s).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown segment {s:?}")))
+}
+
+pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountFilter) -> AppResult<AccountsPage> {
+    let scope = principal.scope();
+    let (all, collector, account) = scope.binds();
+    let today = state.clock.today();
+    let cte = ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL);
+    let pattern = like_pattern(f.search.as_deref());
+    let segment = f.segment.map(|s| s.as_str()).unwrap_or("");
+    let collector_filter = f.collector_id.unwrap_or(-1);
+    let page = f.page.max(1);
+    let count_sql = format!("{cte} SELECT COUNT(*) FROM rows WHERE {ACCOUNT_FILTER}");
+    let list_sql = format!("{cte} SELECT * FROM rows WHERE {ACCOUNT_FILTER} ORDER BY overdue_minor DESC, legal_name ASC LIMIT $9 OFFSET $10");
+    let totals_sql = format!(
+        "{cte} SELECT currency, CAST(SUM(balance_minor) AS BIGINT) AS balance_minor, CAST(SUM(overdue_minor) AS BIGINT) AS overdue_minor
+         FROM rows WHERE {ACCOUNT_FILTER} GROUP BY currency ORDER BY currency"
+    );
+    macro_rules! bind_all {
+        ($q:expr) => {
+            $q.bind(all).bind(collector).bind(account).bind(today).bind(&pattern).bind(segment).bind(collector_filter).bind(f.overdue_only)
+        };
+    }
+    let (count, rows, totals): (i64, Vec<AccountRowDb>, Vec<TotalsRow>) = with_db!(&state.db, |pool| {
+        let count: i64 = bind_all!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?;
+        let rows = bind_all!(sqlx::query_as(&list_sql)).bind(ACCOUNTS_PAGE_SIZE).bind((page - 1) * ACCOUNTS_PAGE_SIZE).fetch_all(pool).await?;
+        let totals = bind_all!(sqlx::query_as(&totals_sql)).fetch_all(pool).await?;
+        Ok::<_, sqlx::Error>((count, rows, totals))
+    })?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let c = parse_currency(&r.currency)?;
+            Ok(AccountRow {
+                id: r.id,
+                code: r.code,
+                legal_name: r.legal_name,
+                segment: parse_segment(&r.segment)?,
+                collector_name: r.collector_name,
+                balance: Money::new(r.balance_minor, c),
+                overdue: Money::new(r.overdue_minor, c),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let totals = totals
+        .into_iter()
+        .map(|t| {
+            let c = parse_currency(&t.currency)?;
+            Ok((Money::new(t.balance_minor, c), Money::new(t.overdue_minor, c)))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    // Collectors only see their own portfolio: no point filtering by collector.
+    let collectors = if matches!(scope, Scope::All) { collectors(state).await? } else { Vec::new() };
+    Ok(AccountsPage {
+        items,
+        total_count: count,
+        page,
+        page_count: ((count + ACCOUNTS_PAGE_SIZE - 1) / ACCOUNTS_PAGE_SIZE).max(1),
+        totals,
+        collectors,
+    })
+}
+
+async fn collectors(state: &AppState) -> AppResult<Vec<StaffRef>> {
+    #[derive(sqlx::FromRow)]
+    struct CollectorRow {
+        id: i64,
+        name: String,
+    }
+    let rows: Vec<CollectorRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name").fetch_all(pool).await
+    })?;
+    Ok(rows.into_iter().map(|r| StaffRef { id: r.id, name: r.name }).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    id: i64,
+    code: String,
+    legal_name: String,
+    billing_email: String,
+    billing_phone: String,
+    address: String,
+    language: String,
+    segment: String,
+    collector_id: Option<i64>,
+    collector_name: Option<String>,
+    payment_terms_days: i32,
+    credit_limit_minor: i64,
+    currency: String,
+    balance_minor: i64,
+    overdue_minor: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactDb {
+    id: i64,
+    name: String,
+    email: String,
+    phone: String,
+    has_password: bool,
+}
+
+pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) -> AppResult<AccountDetail> {
+    let scope = principal.scope();
+    let (all, collector, account) = scope.binds();
+    let sql = format!(
+        "{} SELECT r.id, r.code, r.legal_name, r.billing_email, a.billing_phone, a.address, a.language, r.segment,
+                r.collector_id, r.collector_name, a.payment_terms_days, a.credit_limit_minor, r.currency,
+                r.balance_minor, r.overdue_minor
+         FROM rows r JOIN accounts a ON a.id = r.id WHERE r.id = $5",
+        ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL)
+    );
+    let row: Option<DetailRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(state.clock.today()).bind(id).fetch_optional(pool).await
+    })?;
+    // Missing and out of scope look the same.
+    let row = row.ok_or(AppError::NotFound)?;
+    let contacts: Vec<ContactDb> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT id, name, email, phone, (password_hash IS NOT NULL) AS has_password
+             FROM users WHERE account_id = $1 AND role = 'client' AND active ORDER BY name",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await
+    })?;
+    let currency: Currency = parse_currency(&row.currency)?;
+    let ledger = account_ledger(state, scope, id, 200).await?;
+    let assignable = if principal.role == Role::Owner { collectors(state).await? } else { Vec::new() };
+    Ok(AccountDetail {
+        id: row.id,
+        code: row.code,
+        legal_name: row.legal_name,
+        billing_email: row.billing_email,
+        billing_phone: row.billing_phone,
+        address: row.address,
+        language: Locale::parse(&row.language).unwrap_or_default(),
+        segment: parse_segment(&row.segment)?,
+        collector: row.collector_id.zip(row.collector_name).map(|(id, name)| StaffRef { id, name }),
+        payment_terms_days: row.payment_terms_days,
+        credit_limit: Money::new(row.credit_limit_minor, currency),
+        balance: Money::new(row.balance_minor, currency),
+        overdue: Money::new(row.overdue_minor, currency),
+        contacts: contacts
+            .into_iter()
+            .map(|c| ContactRow { id: c.id, name: c.name, email: c.email, phone: c.phone, invitation_pending: !c.has_password })
+            .collect(),
+        ledger,
+        assignable,
+    })
+}
+
+pub async fn assign_collector(state: &AppState, principal: &Principal, account_id: i64, collector: Option<i64>) -> AppResult<()> {
+    if let Some(cid) = collector {
+        let ok: Option<i64> = with_db!(&state.db, |pool| {
+            sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND role = 'collector' AND active").bind(cid).fetch_optional(pool).await
+        })?;
+        if ok.is_none() {
+            return Err(AppError::field("collector_id", Msg::InvalidInput));
+        }
+    }
+    let changed = with_db!(&state.db, |pool| {
+        sqlx::query("UPDATE accounts SET collector_id = $1 WHERE id = $2").bind(collector).bind(account_id).execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    let details = serde_json::json!({ "collector_id": collector }).to_string();
+    audit(state, Some(principal.user_id), "account.assign_collector", ("account", Some(account_id)), Some(account_id), &details, "").await
+}
+
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: String,
+    account_name: Option<String>,
+    has_password: bool,
+    active: bool,
+}
+
+pub async fn list_team(state: &AppState) -> AppResult<Vec<TeamMember>> {
+    let rows: Vec<TeamRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT u.id, u.name, u.email, u.role, a.legal_name AS account_name,
+                    (u.password_hash IS NOT NULL) AS has_password, u.active
+             FROM users u LEFT JOIN accounts a ON a.id = u.account_id
+             WHERE u.role <> 'client' OR u.password_hash IS NULL
+             ORDER BY CASE u.role WHEN 'owner' THEN 0 WHEN 'collector' THEN 1 WHEN 'accountant' THEN 2 ELSE 3 END, u.name",
+        )
+        .fetch_all(pool)
+        .await
+    })?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(TeamMember {
+                role: Role::parse(&r.role).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad role {}", r.role)))?,
+                id: r.id,
+                name: r.name,
+                email: r.email,
+                account_name: r.account_name,
+                invitation_pending: !r.has_password,
+                active: r.active,
+            })
+        })
+        .collect()
+}
+
+pub struct InviteInput {
+    pub name: String,
+    pub email: EmailAddress,
+    pub role: Role,
+    pub account_id: Option<i64>,
+    pub locale: Locale,
+}
+
+impl InviteInput {
+    /// Validates every field and reports all problems at once.
+    pub fn parse(name: &str, email: &str, role: &str, account_id: Option<&str>, locale: &str) -> AppResult<InviteInput> {
+        let mut errors = Vec::new();
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 120 {
+            errors.push(("name".to_string(), Msg::RequiredField));
+        }
+        let email = EmailAddress::parse(email);
+        if email.is_none() {
+            errors.push(("email".to_string(), Msg::InvalidEmail));
+        }
+        let role = Role::parse(role);
+        if role.is_none() {
+            errors.push(("role".to_string(), Msg::InvalidInput));
+        }
+        let account_id = match account_id.map(str::trim) {
+            None | Some("") => None,
+            Some(s) => match s.parse::<i64>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    errors.push(("account_id".to_string(), Msg::InvalidInput));
+                    None
+                }
+            },
+        };
+        if role == Some(Role::Client) && account_id.is_none() {
+            errors.push(("account_id".to_string(), Msg::RequiredField));
+        }
+        match (errors.is_empty(), email, role) {
+            (true, Some(email), Some(role)) => Ok(InviteInput {
+                name,
+                email,
+                role,
+                account_id: if role == Role::Client { account_id } else { None },
+                locale: Locale::parse(locale).unwrap_or_default(),
+            }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput) -> AppResult<()> {
+    let now = state.clock.now();
+    if let Some(account_id) = input.account_id {
+        let exists: Option<i64> = with_db!(&state.db, |pool| {
+            sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(account_id).fetch_optional(pool).await
+        })?;
+        if exists.is_none() {
+            return Err(AppError::field("account_id", Msg::InvalidInput));
+        }
+    }
+    let inserted: Result<i64, sqlx::Error> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO users (email, name, role, account_id, locale, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id",
+        )
+        .bind(input.email.as_ref())
+        .bind(&input.name)
+        .bind(input.role.as_str())
+        .bind(input.account_id)
+        .bind(input.locale.code())
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    });
+    let user_id = match inserted {
+        Ok(id) => id,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AppError::field("email", Msg::EmailTaken)),
+        Err(e) => return Err(e.into()),
+    };
+    let token = issue_token(state, user_id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
+    let company: String = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT company_name FROM merchant WHERE id = 1").fetch_optional(pool).await
+    })?
+    .unwrap_or_else(|| "Relance".to_string());
+    let link = format!("{}/invite/{token}", state.auth.public_url.trim_end_matches('/'));
+    let (subject, body) = crate::mail::invite_message(input.locale, &input.name, &company, &link);
+    crate::mail::enqueue(&state.db, now, input.email.as_ref(), &subject, &body, input.account_id).await?;
+    let details = serde_json::json!({ "role": input.role.as_str(), "email": input.email.as_ref() }).to_string();
+    audit(state, Some(principal.user_id), "user.invite", ("user", Some(user_id)), input.account_id, &details, "").await
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    to_address: String,
+    subject: String,
+    body_text: String,
+    status: String,
+    attempts: i32,
+    last_error: String,
+    created_at: DateTime<Utc>,
+}
+
+pub async fn list_outbox(state: &AppState, page: i64) -> AppResult<Vec<OutboxMessage>> {
+    let page = page.max(1);
+    let rows: Vec<OutboxRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT id, to_address, subject, body_text, status, attempts, last_error, created_at
+             FROM outbox ORDER BY id DESC LIMIT 50 OFFSET $1",
+        )
+        .bind((page - 1) * 50)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OutboxMessage {
+            id: r.id,
+            to_address: r.to_address,
+            subject: r.subject,
+            body_text: r.body_text,
+            status: r.status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+        })
+        .collect())
+}

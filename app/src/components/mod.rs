@@ -1,0 +1,210 @@
+//! UI pieces shared by the portal and the back-office.
+
+use crate::domain::{EntryKind, InvoiceState, Money, Role};
+use crate::error::AppError;
+use crate::i18n::{t, use_locale, Msg};
+use crate::shell::{PageCtx, Viewer};
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_location;
+
+/// A page of the signed-in area: checks who is viewing before rendering
+/// anything (the server functions behind it check again).
+#[component]
+pub fn Page(roles: &'static [Role], title: Msg, children: ChildrenFn) -> impl IntoView {
+    let ctx = PageCtx::current();
+    let locale = ctx.locale;
+    let location = use_location();
+    match ctx.viewer {
+        None => {
+            let search = location.search.get_untracked();
+            let pathname = location.pathname.get_untracked();
+            let next = if search.is_empty() { pathname } else { format!("{pathname}?{}", search.trim_start_matches('?')) };
+            let path = format!("/login?next={}", urlencode(&next));
+            view! { <Redirect path=path/> }.into_any()
+        }
+        Some(viewer) => {
+            let allowed = roles.contains(&viewer.role);
+            view! {
+                <Title text=title.text(locale)/>
+                <Layout viewer=viewer>
+                    {if allowed { children().into_any() } else { view! { <ErrorMessage error=AppError::Forbidden/> }.into_any() }}
+                </Layout>
+            }
+            .into_any()
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[component]
+pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
+    let is_staff = viewer.role.is_staff();
+    let is_owner = viewer.role == Role::Owner;
+    let role_label = role_msg(viewer.role);
+    view! {
+        <a class="skip" href="#main">{t(Msg::SkipToContent)}</a>
+        <header class="topbar">
+            <a class="brand" href=if is_staff { "/back/accounts" } else { "/portal" }>"Relance"</a>
+            <nav aria-label="main">
+                {if is_staff {
+                    view! {
+                        <A href="/back/accounts">{t(Msg::Accounts)}</A>
+                        <A href="/back/invoices">{t(Msg::Invoices)}</A>
+                        {is_owner.then(|| view! {
+                            <A href="/back/team">{t(Msg::Staff)}</A>
+                            <A href="/back/outbox">{t(Msg::Outbox)}</A>
+                        })}
+                    }.into_any()
+                } else {
+                    view! {
+                        <A href="/portal" exact=true>{t(Msg::Overview)}</A>
+                        <A href="/portal/invoices">{t(Msg::Invoices)}</A>
+                    }.into_any()
+                }}
+            </nav>
+            <div class="user">
+                <span class="who" data-testid="viewer-name">{viewer.name.clone()}</span>
+                <span class="role">{t(role_label)}</span>
+                <LanguageSwitch/>
+                <a href="/settings/password">{t(Msg::ChangePassword)}</a>
+                <form method="post" action="/logout" class="inline">
+                    <button type="submit" class="link">{t(Msg::SignOut)}</button>
+                </form>
+            </div>
+        </header>
+        <main id="main">{children()}</main>
+    }
+}
+
+/// A plain form so it works before (and without) the wasm bundle.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let locale = use_locale();
+    let location = use_location();
+    let back = move || {
+        let search = location.search.get();
+        if search.is_empty() { location.pathname.get() } else { format!("{}?{}", location.pathname.get(), search) }
+    };
+    view! {
+        <form method="post" action="/lang" class="inline lang-switch">
+            <input type="hidden" name="locale" value=move || locale.get().other().code()/>
+            <input type="hidden" name="back" value=back/>
+            <button type="submit" class="link" data-testid="switch-language" lang=move || locale.get().other().code()>
+                {move || Msg::SwitchLanguage.text(locale.get())}
+            </button>
+        </form>
+    }
+}
+
+pub fn role_msg(role: Role) -> Msg {
+    match role {
+        Role::Owner => Msg::RoleOwner,
+        Role::Collector => Msg::RoleCollector,
+        Role::Accountant => Msg::RoleAccountant,
+        Role::Client => Msg::RoleClient,
+    }
+}
+
+pub fn state_msg(state: InvoiceState) -> Msg {
+    match state {
+        InvoiceState::Paid => Msg::StatePaid,
+        InvoiceState::Open => Msg::StateOpen,
+        InvoiceState::PartiallyPaid => Msg::StatePartiallyPaid,
+        InvoiceState::Overdue => Msg::StateOverdue,
+        InvoiceState::Void => Msg::StateVoid,
+    }
+}
+
+pub fn kind_msg(kind: EntryKind) -> Msg {
+    match kind {
+        EntryKind::Invoice => Msg::KindInvoice,
+        EntryKind::Payment => Msg::KindPayment,
+        EntryKind::CreditNote => Msg::KindCreditNote,
+        EntryKind::Fee => Msg::KindFee,
+        EntryKind::WriteOff => Msg::KindWriteOff,
+    }
+}
+
+#[component]
+pub fn StateBadge(state: InvoiceState) -> impl IntoView {
+    let class = match state {
+        InvoiceState::Paid => "badge paid",
+        InvoiceState::Open => "badge open",
+        InvoiceState::PartiallyPaid => "badge partial",
+        InvoiceState::Overdue => "badge overdue",
+        InvoiceState::Void => "badge void",
+    };
+    view! { <span class=class>{t(state_msg(state))}</span> }
+}
+
+#[component]
+pub fn Amount(money: Money) -> impl IntoView {
+    let locale = use_locale();
+    view! { <span class="amount">{move || money.format(locale.get())}</span> }
+}
+
+#[component]
+pub fn Day(date: NaiveDate) -> impl IntoView {
+    let locale = use_locale();
+    view! { <time datetime=date.to_string()>{move || locale.get().format_date(date)}</time> }
+}
+
+#[component]
+pub fn ErrorMessage(error: AppError) -> impl IntoView {
+    let msg = error.message();
+    let unauthorized = matches!(error, AppError::Unauthorized);
+    view! {
+        <div class="alert error" role="alert">
+            <p>{t(msg)}</p>
+            {unauthorized.then(|| view! { <a href="/login">{t(Msg::SignIn)}</a> })}
+        </div>
+    }
+}
+
+/// Shows a field's validation message under an input.
+pub fn field_error(err: &Option<AppError>, field: &str) -> Option<Msg> {
+    err.as_ref().and_then(|e| e.field_message(field))
+}
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_actix::ResponseOptions>() {
+        res.set_status(actix_web::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main id="main" class="narrow">
+            <h1>"404"</h1>
+            <p>{t(Msg::NotFound)}</p>
+            <a href="/">"Relance"</a>
+        </main>
+    }
+}
+
+/// Previous / next links that keep the other query parameters.
+#[component]
+pub fn Pager(page: i64, page_count: i64, base: String) -> impl IntoView {
+    let sep = if base.contains('?') { "&" } else { "?" };
+    let prev = (page > 1).then(|| format!("{base}{sep}page={}", page - 1));
+    let next = (page < page_count).then(|| format!("{base}{sep}page={}", page + 1));
+    view! {
+        <nav class="pager" aria-label="pagination">
+            {prev.map(|href| view! { <a href=href rel="prev">{t(Msg::Previous)}</a> })}
+            <span>{t(Msg::Page)} " " {page} " / " {page_count}</span>
+            {next.map(|href| view! { <a href=href rel="next">{t(Msg::Next)}</a> })}
+        </nav>
+    }
+}

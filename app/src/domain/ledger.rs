@@ -1,0 +1,180 @@
+//! Invoice arithmetic and balance derivation. Balances are never stored:
+//! they are sums over immutable ledger entries, computed here or in SQL.
+
+use super::money::{round_minor, sum, Currency, Money, MoneyError};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Invoice,
+    Payment,
+    CreditNote,
+    Fee,
+    WriteOff,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Invoice => "invoice",
+            EntryKind::Payment => "payment",
+            EntryKind::CreditNote => "credit_note",
+            EntryKind::Fee => "fee",
+            EntryKind::WriteOff => "write_off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        [
+            EntryKind::Invoice,
+            EntryKind::Payment,
+            EntryKind::CreditNote,
+            EntryKind::Fee,
+            EntryKind::WriteOff,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// Invoices and fees increase the debt; everything else reduces it.
+    pub fn increases_debt(self) -> bool {
+        matches!(self, EntryKind::Invoice | EntryKind::Fee)
+    }
+
+    /// Signs a positive magnitude the way the ledger stores it.
+    pub fn signed(self, magnitude: Money) -> Result<Money, MoneyError> {
+        if magnitude.minor <= 0 {
+            return Err(MoneyError::Invalid);
+        }
+        if self.increases_debt() {
+            Ok(magnitude)
+        } else {
+            magnitude.checked_neg()
+        }
+    }
+}
+
+/// One invoice line's amounts: net = quantity × unit price, tax = net × rate,
+/// each rounded half away from zero to the minor unit.
+pub fn line_amounts(
+    quantity_milli: i64,
+    unit_price_minor: i64,
+    tax_rate_bp: i32,
+) -> Result<(i64, i64), MoneyError> {
+    let qty = Decimal::new(quantity_milli, 3);
+    let net = qty
+        .checked_mul(Decimal::from(unit_price_minor))
+        .ok_or(MoneyError::Overflow)?;
+    let net = round_minor(net)?;
+    let tax = Decimal::from(net)
+        .checked_mul(tax_rate(tax_rate_bp))
+        .ok_or(MoneyError::Overflow)?;
+    Ok((net, round_minor(tax)?))
+}
+
+/// A tax rate stored in basis points (2000 = 20 %), as a fraction.
+pub fn tax_rate(bp: i32) -> Decimal {
+    Decimal::new(bp.into(), 4)
+}
+
+/// A rate in basis points as a percentage for display: 2000 -> "20", 550 -> "5.5".
+pub fn tax_rate_percent(bp: i32) -> Decimal {
+    Decimal::new(bp.into(), 2).normalize()
+}
+
+/// Balance of a set of signed ledger amounts in one currency.
+pub fn balance(currency: Currency, entries: &[Money]) -> Result<Money, MoneyError> {
+    sum(currency, entries.iter().copied())
+}
+
+/// Where an invoice stands for the person reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceState {
+    Paid,
+    Open,
+    PartiallyPaid,
+    Overdue,
+    Void,
+}
+
+impl InvoiceState {
+    /// `balance` is what remains due on the invoice; `total` its amount.
+    pub fn derive(void: bool, total_minor: i64, balance_minor: i64, due: NaiveDate, today: NaiveDate) -> Self {
+        if void {
+            InvoiceState::Void
+        } else if balance_minor <= 0 {
+            InvoiceState::Paid
+        } else if due < today {
+            InvoiceState::Overdue
+        } else if balance_minor < total_minor {
+            InvoiceState::PartiallyPaid
+        } else {
+            InvoiceState::Open
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn line_amounts_round_half_away_from_zero() {
+        // 1.5 × 0.33 € = 0.495 € -> 0.50 €; 20 % VAT -> 0.10 €
+        assert_eq!(line_amounts(1500, 33, 2000), Ok((50, 10)));
+        // 3 × 19.99 € at 5.5 % -> 59.97 €, tax 3.298... -> 3.30 €
+        assert_eq!(line_amounts(3000, 1999, 550), Ok((5997, 330)));
+        assert_eq!(line_amounts(1000, -1000, 2000), Ok((-1000, -200)));
+        assert_eq!(tax_rate_percent(550).to_string(), "5.5");
+        assert_eq!(tax_rate_percent(2000).to_string(), "20");
+    }
+
+    #[test]
+    fn invoice_state_follows_balance_and_dates() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        assert_eq!(InvoiceState::derive(false, 100, 0, d(1), d(22)), InvoiceState::Paid);
+        assert_eq!(InvoiceState::derive(false, 100, 100, d(21), d(22)), InvoiceState::Overdue);
+        assert_eq!(InvoiceState::derive(false, 100, 100, d(22), d(22)), InvoiceState::Open);
+        assert_eq!(InvoiceState::derive(false, 100, 40, d(23), d(22)), InvoiceState::PartiallyPaid);
+        assert_eq!(InvoiceState::derive(true, 100, 100, d(1), d(22)), InvoiceState::Void);
+    }
+
+    #[test]
+    fn signing_follows_entry_kind() {
+        let m = Money::new(500, Currency::Eur);
+        assert_eq!(EntryKind::Invoice.signed(m).unwrap().minor, 500);
+        assert_eq!(EntryKind::Payment.signed(m).unwrap().minor, -500);
+        assert!(EntryKind::Payment.signed(Money::new(0, Currency::Eur)).is_err());
+    }
+
+    proptest! {
+        /// Invoicing amounts and then paying exactly them always settles the balance,
+        /// and a partial payment leaves exactly the remainder.
+        #[test]
+        fn paying_invoices_settles_balance(totals in proptest::collection::vec(1i64..10_000_000, 1..20), paid_share in 0u8..=100) {
+            let mut entries = Vec::new();
+            for t in &totals {
+                entries.push(EntryKind::Invoice.signed(Money::new(*t, Currency::Eur)).unwrap());
+            }
+            let owed: i64 = totals.iter().sum();
+            let paid = owed * i64::from(paid_share) / 100;
+            if paid > 0 {
+                entries.push(EntryKind::Payment.signed(Money::new(paid, Currency::Eur)).unwrap());
+            }
+            let b = balance(Currency::Eur, &entries).unwrap();
+            prop_assert_eq!(b.minor, owed - paid);
+            prop_assert!(b.minor >= 0);
+        }
+
+        #[test]
+        fn line_tax_never_exceeds_net(qty in 1i64..1_000_000, price in 0i64..10_000_000, bp in 0i32..=10_000) {
+            let (net, tax) = line_amounts(qty, price, bp).unwrap();
+            prop_assert!(net >= 0 && tax >= 0 && tax <= net);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Invoices and balances: the read model shared by the client portal and the
+//! back-office. Every query is scoped in SQL by the caller's `Scope`.
+
+use crate::domain::{EntryKind, InvoiceState, Money};
+use crate::error::AppError;
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvoiceFilter {
+    #[default]
+    Open,
+    Overdue,
+    Paid,
+    All,
+}
+
+impl InvoiceFilter {
+    pub const ALL: [InvoiceFilter; 4] = [InvoiceFilter::Open, InvoiceFilter::Overdue, InvoiceFilter::Paid, InvoiceFilter::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceFilter::Open => "open",
+            InvoiceFilter::Overdue => "overdue",
+            InvoiceFilter::Paid => "paid",
+            InvoiceFilter::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceSort {
+    #[default]
+    DueAsc,
+    DueDesc,
+    AmountDesc,
+    Number,
+}
+
+impl InvoiceSort {
+    pub const ALL: [InvoiceSort; 4] = [InvoiceSort::DueAsc, InvoiceSort::DueDesc, InvoiceSort::AmountDesc, InvoiceSort::Number];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceSort::DueAsc => "due_asc",
+            InvoiceSort::DueDesc => "due_desc",
+            InvoiceSort::AmountDesc => "amount_desc",
+            InvoiceSort::Number => "number",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+pub const PAGE_SIZE: i64 = 25;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceQuery {
+    pub filter: InvoiceFilter,
+    pub sort: InvoiceSort,
+    pub page: i64,
+    /// Back-office only: restrict to one account (still within scope).
+    pub account_id: Option<i64>,
+    /// Back-office only: number or account name contains.
+    pub search: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceSummary {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub number: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub total: Money,
+    pub balance: Money,
+    pub state: InvoiceState,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoicePage {
+    pub items: Vec<InvoiceSummary>,
+    pub total_count: i64,
+    pub page: i64,
+    pub page_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub description: String,
+    pub quantity: rust_decimal::Decimal,
+    pub unit_price: Money,
+    pub tax_rate_percent: rust_decimal::Decimal,
+    pub net: Money,
+    pub tax: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LedgerLine {
+    pub id: i64,
+    pub kind: EntryKind,
+    pub amount: Money,
+    pub occurred_on: NaiveDate,
+    pub reference: String,
+    pub invoice_number: Option<String>,
+    pub memo: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum HistoryEvent {
+    Issued(NaiveDate),
+    Due(NaiveDate),
+    OverdueSince(NaiveDate),
+    Entry(LedgerLine),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceDetail {
+    pub summary: InvoiceSummary,
+    pub lines: Vec<InvoiceLine>,
+    pub subtotal: Money,
+    pub tax: Money,
+    pub applied: Vec<LedgerLine>,
+    pub history: Vec<HistoryEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub account_id: i64,
+    pub legal_name: String,
+    pub balance: Money,
+    pub overdue: Money,
+    pub credit: Money,
+    pub next_due: Option<NaiveDate>,
+    pub open_invoices: Vec<InvoiceSummary>,
+}
+
+/// Invoices visible to the caller, filtered, sorted and paginated.
+#[server(endpoint = "invoices/list", input = server_fn::codec::Json)]
+pub async fn list_invoices(query: InvoiceQuery) -> Result<InvoicePage, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    ssr::list(&state, principal.scope(), &query).await.map_err(crate::error::respond)
+}
+
+/// One invoice, if the caller may see its account.
+#[server(endpoint = "invoices/detail")]
+pub async fn get_invoice(id: i64) -> Result<InvoiceDetail, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    ssr::detail(&state, principal.scope(), id).await.map_err(crate::error::respond)
+}
+
+/// The signed-in client's own account at a glance.
+#[server(endpoint = "portal/overview")]
+pub async fn get_overview() -> Result<AccountOverview, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(crate::error::respond)?;
+    ssr::overview(&state, principal.scope(), account_id).await.map_err(crate::error::respond)
+}

@@ -1,0 +1,283 @@
+//! Invoice and balance queries. Each takes the caller's `Scope` and applies
+//! it in SQL, so a forgotten check returns nothing rather than someone
+//! else's data.
+
+use super::*;
+use crate::auth::ssr::{Scope, SCOPE_SQL};
+use crate::domain::{ledger, Currency};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::with_db;
+use chrono::Duration;
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    account_id: i64,
+    account_name: String,
+    number: String,
+    issue_date: NaiveDate,
+    due_date: NaiveDate,
+    currency: String,
+    total_minor: i64,
+    status: String,
+    balance_minor: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self, today: NaiveDate) -> AppResult<InvoiceSummary> {
+        let currency = parse_currency(&self.currency)?;
+        Ok(InvoiceSummary {
+            state: InvoiceState::derive(self.status == "void", self.total_minor, self.balance_minor, self.due_date, today),
+            id: self.id,
+            account_id: self.account_id,
+            account_name: self.account_name,
+            number: self.number,
+            issue_date: self.issue_date,
+            due_date: self.due_date,
+            total: Money::new(self.total_minor, currency),
+            balance: Money::new(self.balance_minor, currency),
+        })
+    }
+}
+
+pub fn parse_currency(code: &str) -> AppResult<Currency> {
+    Currency::parse(code).map_err(|_| AppError::internal(anyhow::anyhow!("unknown currency {code:?} in database")))
+}
+
+/// Scoped invoices with their remaining balance. Parameters $1..$3 are the
+/// scope, $4 the optional account, $5 today.
+const INVOICES_CTE: &str = "WITH inv AS (
+    SELECT i.id, i.account_id, a.legal_name AS account_name, i.number, i.issue_date, i.due_date,
+           i.currency, i.total_minor, i.status,
+           CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor
+    FROM invoices i JOIN accounts a ON a.id = i.account_id
+    WHERE SCOPE AND ($4 = 0 OR i.account_id = $4)
+)";
+
+/// $6 = filter, $7 = search pattern ('' for none).
+const FILTER_SQL: &str = "status = 'issued'
+    AND ($6 = 'all'
+      OR ($6 = 'open' AND balance_minor > 0)
+      OR ($6 = 'overdue' AND balance_minor > 0 AND due_date < $5)
+      OR ($6 = 'paid' AND balance_minor <= 0))
+    AND ($7 = '' OR LOWER(number) LIKE $7 OR LOWER(account_name) LIKE $7)";
+
+fn order_sql(sort: InvoiceSort) -> &'static str {
+    match sort {
+        InvoiceSort::DueAsc => "due_date ASC, number ASC",
+        InvoiceSort::DueDesc => "due_date DESC, number DESC",
+        InvoiceSort::AmountDesc => "total_minor DESC, number ASC",
+        InvoiceSort::Number => "number DESC",
+    }
+}
+
+pub fn like_pattern(search: Option<&str>) -> String {
+    match search.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let escaped: String = s.to_lowercase().chars().filter(|c| *c != '%' && *c != '_').collect();
+            format!("%{escaped}%")
+        }
+        None => String::new(),
+    }
+}
+
+pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<InvoicePage> {
+    let today = state.clock.today();
+    let (all, collector, account) = scope.binds();
+    let cte = INVOICES_CTE.replace("SCOPE", SCOPE_SQL);
+    let page = q.page.max(1);
+    let pattern = like_pattern(q.search.as_deref());
+    let account_filter = q.account_id.unwrap_or(0);
+    let count_sql = format!("{cte} SELECT COUNT(*) FROM inv WHERE {FILTER_SQL}");
+    let list_sql = format!(
+        "{cte} SELECT * FROM inv WHERE {FILTER_SQL} ORDER BY {} LIMIT $8 OFFSET $9",
+        order_sql(q.sort)
+    );
+    let (total_count, rows): (i64, Vec<SummaryRow>) = with_db!(&state.db, |pool| {
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(all)
+            .bind(collector)
+            .bind(account)
+            .bind(account_filter)
+            .bind(today)
+            .bind(q.filter.as_str())
+            .bind(&pattern)
+            .fetch_one(pool)
+            .await?;
+        let rows = sqlx::query_as(&list_sql)
+            .bind(all)
+            .bind(collector)
+            .bind(account)
+            .bind(account_filter)
+            .bind(today)
+            .bind(q.filter.as_str())
+            .bind(&pattern)
+            .bind(PAGE_SIZE)
+            .bind((page - 1) * PAGE_SIZE)
+            .fetch_all(pool)
+            .await?;
+        Ok::<_, sqlx::Error>((total, rows))
+    })?;
+    let items = rows.into_iter().map(|r| r.into_summary(today)).collect::<AppResult<Vec<_>>>()?;
+    Ok(InvoicePage { items, total_count, page, page_count: ((total_count + PAGE_SIZE - 1) / PAGE_SIZE).max(1) })
+}
+
+async fn summary(state: &AppState, scope: Scope, id: i64) -> AppResult<InvoiceSummary> {
+    let (all, collector, account) = scope.binds();
+    let sql = format!("{} SELECT * FROM inv WHERE id = $5", INVOICES_CTE.replace("SCOPE", SCOPE_SQL));
+    let row: Option<SummaryRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(0_i64).bind(id).fetch_optional(pool).await
+    })?;
+    // Out of scope and missing look the same: no existence leak.
+    row.ok_or(AppError::NotFound)?.into_summary(state.clock.today())
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    description: String,
+    quantity_milli: i64,
+    unit_price_minor: i64,
+    tax_rate_bp: i32,
+    net_minor: i64,
+    tax_minor: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct EntryRow {
+    id: i64,
+    kind: String,
+    amount_minor: i64,
+    currency: String,
+    occurred_on: NaiveDate,
+    reference: String,
+    memo: String,
+    invoice_number: Option<String>,
+}
+
+impl EntryRow {
+    pub fn into_line(self) -> AppResult<LedgerLine> {
+        Ok(LedgerLine {
+            id: self.id,
+            kind: EntryKind::parse(&self.kind).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown entry kind {}", self.kind)))?,
+            amount: Money::new(self.amount_minor, parse_currency(&self.currency)?),
+            occurred_on: self.occurred_on,
+            reference: self.reference,
+            memo: self.memo,
+            invoice_number: self.invoice_number,
+        })
+    }
+}
+
+pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<InvoiceDetail> {
+    let summary = summary(state, scope, id).await?;
+    let currency = summary.total.currency;
+    let (lines, entries): (Vec<LineRow>, Vec<EntryRow>) = with_db!(&state.db, |pool| {
+        let lines = sqlx::query_as(
+            "SELECT description, quantity_milli, unit_price_minor, tax_rate_bp, net_minor, tax_minor
+             FROM invoice_lines WHERE invoice_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let entries = sqlx::query_as(
+            "SELECT e.id, e.kind, e.amount_minor, e.currency, e.occurred_on, e.reference, e.memo, i.number AS invoice_number
+             FROM ledger_entries e LEFT JOIN invoices i ON i.id = e.invoice_id
+             WHERE e.invoice_id = $1 ORDER BY e.occurred_on, e.id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        Ok::<_, sqlx::Error>((lines, entries))
+    })?;
+    let lines: Vec<InvoiceLine> = lines
+        .into_iter()
+        .map(|l| InvoiceLine {
+            description: l.description,
+            quantity: rust_decimal::Decimal::new(l.quantity_milli, 3).normalize(),
+            unit_price: Money::new(l.unit_price_minor, currency),
+            tax_rate_percent: ledger::tax_rate_percent(l.tax_rate_bp),
+            net: Money::new(l.net_minor, currency),
+            tax: Money::new(l.tax_minor, currency),
+        })
+        .collect();
+    let subtotal = crate::domain::money::sum(currency, lines.iter().map(|l| l.net)).map_err(AppError::internal)?;
+    let tax = crate::domain::money::sum(currency, lines.iter().map(|l| l.tax)).map_err(AppError::internal)?;
+    let entries = entries.into_iter().map(EntryRow::into_line).collect::<AppResult<Vec<_>>>()?;
+    let applied: Vec<LedgerLine> = entries.iter().filter(|e| e.kind != EntryKind::Invoice).cloned().collect();
+
+    let mut history = vec![HistoryEvent::Issued(summary.issue_date)];
+    history.extend(applied.iter().cloned().map(HistoryEvent::Entry));
+    match summary.state {
+        InvoiceState::Overdue => history.push(HistoryEvent::OverdueSince(summary.due_date + Duration::days(1))),
+        InvoiceState::Open | InvoiceState::PartiallyPaid => history.push(HistoryEvent::Due(summary.due_date)),
+        _ => {}
+    }
+    history.sort_by_key(|e| match e {
+        HistoryEvent::Issued(d) | HistoryEvent::Due(d) | HistoryEvent::OverdueSince(d) => *d,
+        HistoryEvent::Entry(l) => l.occurred_on,
+    });
+    Ok(InvoiceDetail { summary, lines, subtotal, tax, applied, history })
+}
+
+#[derive(sqlx::FromRow)]
+struct OverviewRow {
+    legal_name: String,
+    currency: String,
+    balance_minor: i64,
+    unapplied_minor: i64,
+}
+
+pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppResult<AccountOverview> {
+    let (all, collector, account) = scope.binds();
+    let sql = format!(
+        "SELECT a.legal_name, a.currency,
+            CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS BIGINT) AS balance_minor,
+            CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id AND e.invoice_id IS NULL), 0) AS BIGINT) AS unapplied_minor
+         FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4"
+    );
+    let row: Option<OverviewRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(account_id).fetch_optional(pool).await
+    })?;
+    let row = row.ok_or(AppError::NotFound)?;
+    let currency = parse_currency(&row.currency)?;
+    let mut open = Vec::new();
+    let mut page = 1;
+    // Open invoices of one account: a handful of pages at most.
+    loop {
+        let q = InvoiceQuery { filter: InvoiceFilter::Open, sort: InvoiceSort::DueAsc, page, account_id: Some(account_id), search: None };
+        let p = list(state, scope, &q).await?;
+        let done = page >= p.page_count;
+        open.extend(p.items);
+        if done {
+            break;
+        }
+        page += 1;
+    }
+    let today = state.clock.today();
+    let overdue: i64 = open.iter().filter(|i| i.due_date < today).map(|i| i.balance.minor).sum();
+    let next_due = open.iter().map(|i| i.due_date).filter(|d| *d >= today).min();
+    Ok(AccountOverview {
+        account_id,
+        legal_name: row.legal_name,
+        balance: Money::new(row.balance_minor, currency),
+        overdue: Money::new(overdue, currency),
+        credit: Money::new((-row.unapplied_minor).max(0), currency),
+        next_due,
+        open_invoices: open,
+    })
+}
+
+/// Ledger of one account, newest first.
+pub async fn account_ledger(state: &AppState, scope: Scope, account_id: i64, limit: i64) -> AppResult<Vec<LedgerLine>> {
+    let (all, collector, account) = scope.binds();
+    let sql = format!(
+        "SELECT e.id, e.kind, e.amount_minor, e.currency, e.occurred_on, e.reference, e.memo, i.number AS invoice_number
+         FROM ledger_entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN invoices i ON i.id = e.invoice_id
+         WHERE {SCOPE_SQL} AND e.account_id = $4 ORDER BY e.occurred_on DESC, e.id DESC LIMIT $5"
+    );
+    let rows: Vec<EntryRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(account_id).bind(limit).fetch_all(pool).await
+    })?;
+    rows.into_iter().map(EntryRow::into_line).collect()
+}

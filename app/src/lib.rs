@@ -1,0 +1,32 @@
+//! Relance: the Leptos application (pages, server functions, domain types).
+//! Compiled twice: for the server (`ssr`) and for the browser (`hydrate`).
+
+pub mod auth;
+pub mod backoffice;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod invoices;
+pub mod portal;
+pub mod shell;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+pub use shell::{shell, App, PageCtx, Viewer};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    let ctx = shell::PageCtx::from_document();
+    leptos::mount::hydrate_body(move || {
+        leptos::prelude::provide_context(ctx.clone());
+        leptos::prelude::view! { <App/> }
+    });
+}

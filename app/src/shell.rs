@@ -1,0 +1,116 @@
+//! The HTML shell, the router and the per-page context (who is viewing, in
+//! which language). The server resolves that context once per request (see
+//! `server::middleware`); the browser reads it back from a `<meta>` tag so
+//! hydration renders exactly what the server did.
+
+use crate::domain::{Locale, Role};
+use crate::i18n::{CurrentLocale, Msg};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageCtx {
+    pub locale: Locale,
+    pub viewer: Option<Viewer>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub account_id: Option<i64>,
+}
+
+pub const CTX_META: &str = "relance-ctx";
+
+impl PageCtx {
+    /// The context of the current page: provided by `hydrate()` in the
+    /// browser, read from the request on the server.
+    pub fn current() -> PageCtx {
+        if let Some(ctx) = use_context::<PageCtx>() {
+            return ctx;
+        }
+        #[cfg(feature = "ssr")]
+        if let Some(req) = use_context::<leptos_actix::Request>() {
+            use actix_web::HttpMessage;
+            if let Some(ctx) = req.extensions().get::<PageCtx>() {
+                return ctx.clone();
+            }
+        }
+        PageCtx::default()
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub fn from_document() -> PageCtx {
+        let doc = leptos::prelude::document();
+        doc.query_selector(&format!("meta[name=\"{CTX_META}\"]"))
+            .ok()
+            .flatten()
+            .and_then(|el| el.get_attribute("content"))
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default()
+    }
+}
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let ctx = PageCtx::current();
+    let ctx_json = serde_json::to_string(&ctx).unwrap_or_default();
+    view! {
+        <!DOCTYPE html>
+        <html lang=ctx.locale.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name=CTX_META content=ctx_json/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let ctx = PageCtx::current();
+    provide_context(ctx.clone());
+    provide_context(CurrentLocale(Signal::stored(ctx.locale)));
+    let locale = ctx.locale;
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/relance.css"/>
+        <Title formatter=move |text: String| {
+            if text.is_empty() { Msg::AppName.text(locale).to_string() } else { format!("{text} · Relance") }
+        }/>
+        <Router>
+            <Routes fallback=move || view! { <crate::components::NotFoundPage/> }>
+                <Route path=path!("/") view=crate::auth::HomeRedirect ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=crate::auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot") view=crate::auth::ForgotPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=crate::auth::TokenPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset/:token") view=crate::auth::TokenPage ssr=SsrMode::Async/>
+                <Route path=path!("/settings/password") view=crate::auth::PasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal") view=crate::portal::OverviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/invoices") view=crate::portal::InvoicesPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
+                <Route path=path!("/back") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id") view=crate::backoffice::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/invoices") view=crate::backoffice::InvoicesPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
+                <Route path=path!("/back/team") view=crate::backoffice::TeamPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/outbox") view=crate::backoffice::OutboxPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}

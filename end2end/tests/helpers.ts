@@ -1,0 +1,121 @@
+// Shared helpers for the Relance browser tests. Every test opens its own
+// browser context and signs in itself; nothing is shared between tests.
+
+import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+
+export const BASE_URL = process.env.RELANCE_E2E_URL ?? 'http://127.0.0.1:3000';
+export const PASSWORD = 'relance-demo';
+
+export const USERS = {
+  owner: 'owner@relance.demo',
+  /** Collector whose portfolio holds C0001 (Dupont), not C0002 (Harbour). */
+  camille: 'camille@relance.demo',
+  /** Collector whose portfolio holds C0002 (Harbour), not C0001 (Dupont). */
+  james: 'james@relance.demo',
+  accountant: 'paul@relance.demo',
+  /** Contact of C0001 Boulangerie Dupont SARL, language fr. */
+  client: 'client@relance.demo',
+  /** Contact of C0002 Harbour Logistics Ltd, language en. */
+  client2: 'client2@relance.demo',
+} as const;
+
+export const DUPONT = 'Boulangerie Dupont SARL';
+export const HARBOUR = 'Harbour Logistics Ltd';
+
+export const PORTAL_HOME = '/portal';
+export const BACK_HOME = '/back/accounts';
+
+export const SESSION_COOKIE = 'relance_session';
+
+/** Either language: the tests that are not about language accept both. */
+export const NOT_FOUND_TEXT = /Introuvable\.|Not found\./;
+export const NO_ACCESS_TEXT = /Introuvable\.|Not found\.|Vous n'avez pas accès à cette page\.|You do not have access to this page\./;
+export const FORBIDDEN_TEXT = /Vous n'avez pas accès à cette page\.|You do not have access to this page\./;
+export const BAD_CREDENTIALS_FR = 'Adresse e-mail ou mot de passe incorrect.';
+export const BAD_CREDENTIALS_EN = 'Incorrect email address or password.';
+
+/** A new context with the same defaults as the configured one. */
+export async function newContext(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+  return browser.newContext({ baseURL: BASE_URL, locale: 'fr-FR', acceptDownloads: true, ...options });
+}
+
+/**
+ * Fills and submits the sign-in form (works with or without the wasm bundle).
+ * `waitUntil: 'networkidle'` lets the wasm bundle load (and hydrate) first.
+ */
+export async function submitLogin(
+  page: Page,
+  email: string,
+  password: string,
+  options: { waitUntil?: 'load' | 'networkidle' } = {},
+): Promise<void> {
+  await page.goto('/login', { waitUntil: options.waitUntil ?? 'load' });
+  const form = page.getByTestId('login-form');
+  await expect(form).toBeVisible();
+  await form.locator('input[name="email"]').fill(email);
+  await form.locator('input[name="password"]').fill(password);
+  await form.locator('button[type="submit"]').click();
+}
+
+/** Signs in and waits for the landing page (`/portal` or `/back/accounts`). */
+export async function login(page: Page, email: string, home: string): Promise<void> {
+  await submitLogin(page, email, PASSWORD);
+  await page.waitForURL((url) => url.pathname === home);
+  await expect(page.getByTestId('viewer-name')).toBeVisible();
+}
+
+/** Signs out through the header button and waits for the sign-in page. */
+export async function logout(page: Page): Promise<void> {
+  await page.getByRole('button', { name: /^(Se déconnecter|Sign out)$/ }).click();
+  // The server may send the browser to `/`, which redirects to `/login`.
+  await page.waitForURL((url) => url.pathname === '/login');
+}
+
+export async function sessionCookie(context: BrowserContext): Promise<string | undefined> {
+  const cookies = await context.cookies();
+  return cookies.find((c) => c.name === SESSION_COOKIE)?.value;
+}
+
+/** The numeric id at the end of a link's href, checked against a pattern. */
+export async function idFromLink(link: Locator, pattern: RegExp): Promise<number> {
+  const href = await link.getAttribute('href');
+  expect(href, 'link has an href').not.toBeNull();
+  const m = pattern.exec(href!);
+  expect(m, `href ${href} matches ${pattern}`).not.toBeNull();
+  return Number(m![1]);
+}
+
+/** Runs `fn` in a separate context signed in as the owner. */
+export async function asOwner<T>(browser: Browser, fn: (page: Page) => Promise<T>): Promise<T> {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await login(page, USERS.owner, BACK_HOME);
+    return await fn(page);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Id of account C0002 Harbour Logistics Ltd, through the owner's search. */
+export async function harbourAccountId(ownerPage: Page): Promise<number> {
+  await ownerPage.goto('/back/accounts?q=Harbour');
+  const row = ownerPage.getByTestId('account-row').filter({ hasText: HARBOUR });
+  await expect(row).toHaveCount(1);
+  return idFromLink(row.getByRole('link', { name: HARBOUR }), /^\/back\/accounts\/(\d+)$/);
+}
+
+/** Id of one invoice of C0002 Harbour Logistics Ltd, through the owner's invoice search. */
+export async function harbourInvoiceId(ownerPage: Page): Promise<number> {
+  await ownerPage.goto('/back/invoices?filter=all&q=Harbour');
+  const row = ownerPage.getByTestId('invoice-row').filter({ hasText: HARBOUR }).first();
+  await expect(row).toBeVisible();
+  // First cell: the invoice number, linking to the invoice.
+  return idFromLink(row.locator('td').first().locator('a'), /^\/back\/invoices\/(\d+)$/);
+}
+
+export async function firstBytes(path: string, n: number): Promise<string> {
+  const bytes = await readFile(path);
+  return bytes.subarray(0, n).toString('latin1');
+}

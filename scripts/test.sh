@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every check, in the order CI runs them: formatting, clippy (warnings
+# denied), unit tests, integration tests on SQLite and PostgreSQL, the wasm
+# build, and Playwright in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+
+# One value everywhere so cargo never rebuilds leptos between steps.
+export LEPTOS_OUTPUT_NAME=relance
+export RELANCE_TEST_DATABASE_URL="${RELANCE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (server build, warnings denied)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "clippy (browser build, warnings denied)"
+cargo clippy -p relance-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+
+step "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --workspace -- --test-threads=4
+
+step "site build (wasm + css)"
+cargo leptos build --frontend-only
+cargo build -p relance-server --bin relance
+
+step "browser tests (Playwright, Chromium)"
+scripts/e2e.sh target/debug/relance

@@ -1,0 +1,11 @@
+//! The Relance server: settings, start-up, HTTP middleware and the few
+//! routes that are not Leptos pages (PDF, language switch, logout, health).
+
+pub mod mailer;
+pub mod middleware;
+pub mod pdf;
+pub mod routes;
+pub mod seed;
+pub mod settings;
+pub mod startup;
+pub mod users;

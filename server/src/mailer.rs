@@ -1,0 +1,126 @@
+//! Delivers the outbox over SMTP. Each message is claimed with a lease so
+//! two server instances never send the same one; failures back off
+//! exponentially and give up after `MAX_ATTEMPTS`.
+
+use crate::settings::SmtpSettings;
+use app::state::AppState;
+use app::with_db;
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+pub const MAX_ATTEMPTS: i32 = 8;
+
+#[derive(sqlx::FromRow)]
+struct Pending {
+    id: i64,
+    to_address: String,
+    subject: String,
+    body_text: String,
+    attempts: i32,
+    next_attempt_at: DateTime<Utc>,
+}
+
+pub fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let builder = match smtp.security.as_str() {
+        "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+        "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
+        _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
+    };
+    let mut builder = builder.port(smtp.port);
+    if let (Some(user), Some(pass)) = (&smtp.username, &smtp.password) {
+        builder = builder.credentials(Credentials::new(user.clone(), pass.expose().to_string()));
+    }
+    Ok(builder.build())
+}
+
+pub fn spawn(state: AppState, smtp: SmtpSettings, poll_seconds: u64) -> anyhow::Result<()> {
+    let mailer = transport(&smtp)?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(poll_seconds.max(1)));
+        loop {
+            tick.tick().await;
+            if let Err(e) = deliver_due(&state, &mailer, &smtp.from).await {
+                tracing::error!(error = ?e, "outbox delivery round failed");
+            }
+        }
+    });
+    Ok(())
+}
+
+/// One delivery round; returns how many messages were sent.
+pub async fn deliver_due(state: &AppState, mailer: &AsyncSmtpTransport<Tokio1Executor>, from: &str) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let due: Vec<Pending> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT id, to_address, subject, body_text, attempts, next_attempt_at FROM outbox
+             WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 20",
+        )
+        .bind(now)
+        .fetch_all(pool)
+        .await
+    })?;
+    let mut sent = 0;
+    for msg in due {
+        // Claim: push the next attempt out; only the instance whose update
+        // matched the old value goes on.
+        let lease = now + Duration::minutes(5);
+        let claimed = with_db!(&state.db, |pool| {
+            sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3")
+                .bind(lease)
+                .bind(msg.id)
+                .bind(msg.next_attempt_at)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if claimed != 1 {
+            continue;
+        }
+        let result = async {
+            let email = Message::builder()
+                .from(from.parse()?)
+                .to(msg.to_address.parse()?)
+                .subject(msg.subject.clone())
+                .header(ContentType::TEXT_PLAIN)
+                .body(msg.body_text.clone())?;
+            mailer.send(email).await?;
+            Ok::<(), anyhow::Error>(())
+        }
+        .await;
+        let attempts = msg.attempts + 1;
+        match result {
+            Ok(()) => {
+                sent += 1;
+                with_db!(&state.db, |pool| {
+                    sqlx::query("UPDATE outbox SET status = 'sent', attempts = $1, sent_at = $2, last_error = '' WHERE id = $3")
+                        .bind(attempts)
+                        .bind(state.clock.now())
+                        .bind(msg.id)
+                        .execute(pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                })?;
+            }
+            Err(e) => {
+                tracing::warn!(outbox_id = msg.id, attempts, error = %e, "mail delivery failed");
+                let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+                let next = now + Duration::minutes(1_i64 << attempts.min(10));
+                let error_text: String = e.to_string().chars().take(500).collect();
+                with_db!(&state.db, |pool| {
+                    sqlx::query("UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $5")
+                        .bind(status)
+                        .bind(attempts)
+                        .bind(next)
+                        .bind(&error_text)
+                        .bind(msg.id)
+                        .execute(pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                })?;
+            }
+        }
+    }
+    Ok(sent)
+}

@@ -1,0 +1,86 @@
+//! The `relance` command: serve the portal, migrate, seed demo data, create users.
+
+use anyhow::Context;
+use app::db::{Clock, Db};
+use app::domain::{EmailAddress, Locale, Role};
+use clap::{Parser, Subcommand};
+use server::settings::Settings;
+use server::startup::{init_tracing, Application};
+
+#[derive(Parser)]
+#[command(name = "relance", version, about = "Relance: accounts-receivable portal")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (default). Creates, migrates and, on SQLite, seeds the database on first start.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo merchant, accounts, invoices and users (skipped if data exists).
+    SeedDemo,
+    /// Create a staff user or a contact of a client account.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner, collector, accountant or client
+        #[arg(long)]
+        role: String,
+        /// Client account code (for --role client), e.g. C0001
+        #[arg(long)]
+        account: Option<String>,
+        /// fr or en
+        #[arg(long)]
+        locale: Option<String>,
+        /// Read from this environment variable instead of the prompt-free default RELANCE_NEW_PASSWORD
+        #[arg(long, default_value = "RELANCE_NEW_PASSWORD")]
+        password_env: String,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::from_env()?;
+    init_tracing(settings.json_logs);
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    }
+    let clock = Clock::System;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings.clone(), clock).await?;
+            tracing::info!(port = app.port(), backend = app.state.db.backend(), "Relance listening on {}", settings.public_url);
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            println!("migrations applied ({})", db.backend());
+        }
+        Command::SeedDemo => {
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            server::users::seed_if_empty(&db, clock).await?;
+            println!("demo data ready; password for every demo login: {}", server::seed::DEMO_PASSWORD);
+        }
+        Command::CreateUser { email, name, role, account, locale, password_env } => {
+            let email = EmailAddress::parse(&email).context("invalid e-mail address")?;
+            let role = Role::parse(&role).context("role must be owner, collector, accountant or client")?;
+            let locale = locale.as_deref().map(|l| Locale::parse(l).context("locale must be fr or en")).transpose()?;
+            let password = std::env::var(&password_env)
+                .with_context(|| format!("set the new user's password in the {password_env} environment variable"))?;
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            let user = server::users::NewUser { email, name, role, account_code: account, locale };
+            let id = server::users::create_user(&db, clock, user, &password).await?;
+            println!("user {id} created");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! Per-request work done before any page or server function: refuse
+//! cross-site writes (CSRF), resolve the caller once, pick the language.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{web, HttpMessage, HttpResponse};
+use app::auth::ssr::{principal_from_request, CachedPrincipal, Principal, LOCALE_COOKIE};
+use app::domain::Locale;
+use app::state::AppState;
+use app::{PageCtx, Viewer};
+
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+}
+
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+/// A state-changing request must come from our own pages: its `Origin` (or,
+/// failing that, `Referer`) must be the public URL or the host it was sent to.
+pub fn same_origin(req: &ServiceRequest, public_url: &str) -> bool {
+    let headers = req.headers();
+    let claimed = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| *v != "null")
+        .and_then(origin_of)
+        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of));
+    let Some(claimed) = claimed else { return false };
+    let info = req.connection_info();
+    let own = format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase();
+    Some(claimed.clone()) == origin_of(public_url) || claimed == own
+}
+
+fn pick_locale(req: &ServiceRequest, principal: Option<&Principal>) -> Locale {
+    principal
+        .and_then(|p| p.locale)
+        .or_else(|| req.cookie(LOCALE_COOKIE).and_then(|c| Locale::parse(c.value())))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or(Locale::Fr)
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError("state missing"));
+    };
+    let safe_method = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe_method && !same_origin(&req, &state.auth.public_url) {
+        tracing::warn!(path = req.path(), "cross-site request refused");
+        let res = HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("Cross-site request refused.");
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    // Static files need no caller.
+    let needs_caller = !req.path().starts_with("/pkg/") && req.path() != "/healthz";
+    let principal = if needs_caller {
+        match principal_from_request(&state, req.request()).await {
+            Ok(p) => p,
+            Err(_) => return Ok(req.into_response(HttpResponse::InternalServerError().finish()).map_into_right_body()),
+        }
+    } else {
+        None
+    };
+    let locale = pick_locale(&req, principal.as_ref());
+    let viewer = principal.as_ref().map(|p| Viewer {
+        name: p.name.clone(),
+        email: p.email.clone(),
+        role: p.role,
+        account_id: p.account_id,
+    });
+    req.extensions_mut().insert(CachedPrincipal(principal));
+    req.extensions_mut().insert(PageCtx { locale, viewer });
+    let mut res = next.call(req).await?;
+    // Pages show private data: never cache them in shared caches.
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-cache"));
+    }
+    Ok(res.map_into_left_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn origin_parsing() {
+        assert_eq!(origin_of("https://Pay.Example.com/path?x"), Some("https://pay.example.com".into()));
+        assert_eq!(origin_of("http://127.0.0.1:3000"), Some("http://127.0.0.1:3000".into()));
+        assert_eq!(origin_of("nonsense"), None);
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let public = "https://pay.example.com";
+        let ok = TestRequest::post().insert_header(("Origin", "https://pay.example.com")).to_srv_request();
+        assert!(same_origin(&ok, public));
+        let evil = TestRequest::post().insert_header(("Origin", "https://evil.example")).to_srv_request();
+        assert!(!same_origin(&evil, public));
+        let none = TestRequest::post().to_srv_request();
+        assert!(!same_origin(&none, public));
+        let referer = TestRequest::post().insert_header(("Referer", "https://pay.example.com/login")).to_srv_request();
+        assert!(same_origin(&referer, public));
+        let null = TestRequest::post().insert_header(("Origin", "null")).to_srv_request();
+        assert!(!same_origin(&null, public));
+    }
+}

@@ -1,0 +1,118 @@
+//! Plain HTTP routes beside the Leptos pages. Each checks its caller itself.
+
+use crate::pdf::{invoice_pdf, MerchantInfo};
+use actix_web::http::header;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use app::auth::ssr::{locale_cookie, revoke_session, session_cookie, CachedPrincipal, Principal};
+use app::auth::safe_next;
+use app::domain::Locale;
+use app::error::AppError;
+use app::state::AppState;
+use app::{with_db, PageCtx};
+use serde::Deserialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/lang", web::post().to(switch_language))
+        .route("/logout", web::post().to(logout))
+        .route("/invoices/{id}/pdf", web::get().to(invoice_pdf_route));
+}
+
+fn principal(req: &HttpRequest) -> Option<Principal> {
+    req.extensions().get::<CachedPrincipal>().and_then(|p| p.0.clone())
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+}
+
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let ok = with_db!(&state.db, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ())).is_ok();
+    if ok {
+        HttpResponse::Ok().content_type("text/plain").body("ok")
+    } else {
+        HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
+    }
+}
+
+#[derive(Deserialize)]
+struct LangForm {
+    locale: String,
+    back: Option<String>,
+}
+
+/// Remembers the language: on the user when signed in, in a cookie always.
+async fn switch_language(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LangForm>) -> Result<HttpResponse, AppError> {
+    let locale = Locale::parse(&form.locale).ok_or(AppError::field("locale", app::i18n::Msg::InvalidInput))?;
+    if let Some(p) = principal(&req) {
+        with_db!(&state.db, |pool| {
+            sqlx::query("UPDATE users SET locale = $1 WHERE id = $2").bind(locale.code()).bind(p.user_id).execute(pool).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let back = safe_next(form.back.as_deref()).unwrap_or_else(|| "/".into());
+    let mut res = see_other(&back);
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        header::HeaderValue::from_str(&locale_cookie(locale)).map_err(AppError::internal)?,
+    );
+    Ok(res)
+}
+
+async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if let Some(p) = principal(&req) {
+        revoke_session(&state, &p.session_id).await?;
+        app::auth::ssr::audit(&state, Some(p.user_id), "auth.logout", ("user", Some(p.user_id)), None, "", "").await?;
+    }
+    let mut res = see_other("/login");
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        header::HeaderValue::from_str(&session_cookie(&state.auth, "", 0)).map_err(AppError::internal)?,
+    );
+    Ok(res)
+}
+
+#[derive(sqlx::FromRow)]
+struct MerchantRow {
+    company_name: String,
+    legal_id: String,
+    address: String,
+    email: String,
+    phone: String,
+}
+
+pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
+    let row: Option<MerchantRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT company_name, legal_id, address, email, phone FROM merchant WHERE id = 1").fetch_optional(pool).await
+    })?;
+    Ok(row
+        .map(|m| MerchantInfo { company_name: m.company_name, legal_id: m.legal_id, address: m.address, email: m.email, phone: m.phone })
+        .unwrap_or_else(|| MerchantInfo {
+            company_name: "Relance".into(),
+            legal_id: String::new(),
+            address: String::new(),
+            email: String::new(),
+            phone: String::new(),
+        }))
+}
+
+async fn invoice_pdf_route(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let Some(p) = principal(&req) else {
+        return Ok(see_other(&format!("/login?next={}", app::components::urlencode(req.path()))));
+    };
+    let id: i64 = path.into_inner().parse().map_err(|_| AppError::NotFound)?;
+    let detail = app::invoices::ssr::detail(&state, p.scope(), id).await?;
+    let locale = req.extensions().get::<PageCtx>().map(|c| c.locale).unwrap_or_default();
+    let merchant = merchant_info(&state).await?;
+    let bytes = invoice_pdf(&merchant, &detail, locale);
+    let filename: String = detail
+        .summary
+        .number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}.pdf\"")))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}

@@ -1,0 +1,123 @@
+//! Typed settings: defaults, then `RELANCE_*` environment variables (and
+//! `DATABASE_URL`). Secrets are wrapped so `Debug` never prints them.
+
+use anyhow::Context;
+use std::path::PathBuf;
+
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub from: String,
+    /// `starttls` (default), `tls` or `none` (local relays and test sinks).
+    pub security: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    /// Address to bind, e.g. `127.0.0.1:3000` (`LEPTOS_SITE_ADDR`).
+    pub bind: String,
+    /// Where the compiled site (`/pkg`, assets) lives (`LEPTOS_SITE_ROOT`).
+    pub site_root: String,
+    pub public_url: String,
+    pub jwt_secret: Option<Secret>,
+    pub session_ttl_hours: i64,
+    pub cookie_secure: bool,
+    pub seed_demo: Option<bool>,
+    pub smtp: Option<SmtpSettings>,
+    pub mail_poll_seconds: u64,
+    pub json_logs: bool,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_bool(name: &str) -> anyhow::Result<Option<bool>> {
+    env(name)
+        .map(|v| match v.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            other => anyhow::bail!("{name}: expected true or false, got {other:?}"),
+        })
+        .transpose()
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let data_dir = PathBuf::from(env("RELANCE_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let bind = env("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let smtp = match env("RELANCE_SMTP_HOST") {
+            None => None,
+            Some(host) => Some(SmtpSettings {
+                host,
+                port: env("RELANCE_SMTP_PORT").map(|p| p.parse()).transpose().context("RELANCE_SMTP_PORT")?.unwrap_or(587),
+                username: env("RELANCE_SMTP_USERNAME"),
+                password: env("RELANCE_SMTP_PASSWORD").map(Secret::new),
+                from: env("RELANCE_SMTP_FROM").unwrap_or_else(|| "Relance <no-reply@localhost>".into()),
+                security: env("RELANCE_SMTP_SECURITY").unwrap_or_else(|| "starttls".into()),
+            }),
+        };
+        Ok(Settings {
+            database_url: env("DATABASE_URL")
+                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("relance.db").display())),
+            public_url: env("RELANCE_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),
+            site_root: env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            bind,
+            data_dir,
+            jwt_secret: env("RELANCE_JWT_SECRET").map(Secret::new),
+            session_ttl_hours: env("RELANCE_SESSION_TTL_HOURS").map(|v| v.parse()).transpose().context("RELANCE_SESSION_TTL_HOURS")?.unwrap_or(12),
+            cookie_secure: env_bool("RELANCE_COOKIE_SECURE")?.unwrap_or(false),
+            seed_demo: env_bool("RELANCE_SEED_DEMO")?,
+            smtp,
+            mail_poll_seconds: env("RELANCE_MAIL_POLL_SECONDS").map(|v| v.parse()).transpose().context("RELANCE_MAIL_POLL_SECONDS")?.unwrap_or(10),
+            json_logs: env_bool("RELANCE_JSON_LOGS")?.unwrap_or(false),
+        })
+    }
+
+    /// The signing key: configured, or generated once and kept in the data
+    /// directory so sessions survive a restart.
+    pub fn jwt_secret_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(s) = &self.jwt_secret {
+            anyhow::ensure!(s.expose().len() >= 32, "RELANCE_JWT_SECRET must be at least 32 characters");
+            return Ok(s.expose().as_bytes().to_vec());
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let path = self.data_dir.join("jwt-secret");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            if existing.trim().len() >= 32 {
+                return Ok(existing.trim().as_bytes().to_vec());
+            }
+        }
+        let secret = app::auth::ssr::random_token();
+        std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(secret.into_bytes())
+    }
+}

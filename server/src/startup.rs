@@ -1,0 +1,96 @@
+//! `Application::build` binds, reports its port and runs until stopped, so
+//! `main` and the integration tests start the exact same server.
+
+use crate::settings::Settings;
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::{web, App as ActixApp, HttpServer};
+use app::db::{Clock, Db};
+use app::state::{AppState, AuthConfig};
+use leptos::prelude::*;
+use leptos_actix::{generate_route_list, LeptosRoutes};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        let seed = settings.seed_demo.unwrap_or(matches!(db, Db::Sqlite(_)));
+        if seed {
+            crate::users::seed_if_empty(&db, clock).await?;
+        }
+        let state = AppState {
+            db,
+            clock,
+            auth: Arc::new(AuthConfig {
+                jwt_secret: settings.jwt_secret_bytes()?,
+                session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
+                cookie_secure: settings.cookie_secure,
+                public_url: settings.public_url.clone(),
+            }),
+        };
+        if let Some(smtp) = settings.smtp.clone() {
+            crate::mailer::spawn(state.clone(), smtp, settings.mail_poll_seconds)?;
+        }
+
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let leptos_options = LeptosOptions::builder()
+            .output_name("relance")
+            .site_root(settings.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .build();
+        let site_root = settings.site_root.clone();
+        let server_state = state.clone();
+        let server = HttpServer::new(move || {
+            let routes = generate_route_list(app::App);
+            let opts = leptos_options.clone();
+            let ctx_state = server_state.clone();
+            ActixApp::new()
+                .app_data(web::Data::new(server_state.clone()))
+                .app_data(web::Data::new(opts.clone()))
+                .wrap(from_fn(crate::middleware::request_context))
+                .wrap(Compress::default())
+                .wrap(crate::middleware::security_headers())
+                .wrap(DefaultHeaders::new())
+                .service(actix_files::Files::new("/pkg", format!("{site_root}/pkg")))
+                .configure(crate::routes::configure)
+                .leptos_routes_with_context(
+                    routes,
+                    move || provide_context(ctx_state.clone()),
+                    move || app::shell(opts.clone()),
+                )
+                .service(actix_files::Files::new("/", site_root.clone()))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Logs to stdout: human-readable by default, JSON in production.
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    if json {
+        let _ = fmt().json().with_env_filter(filter).try_init();
+    } else {
+        let _ = fmt().with_env_filter(filter).try_init();
+    }
+}

@@ -1,0 +1,187 @@
+//! Sign-in, sessions, throttling, CSRF and the single-use links.
+
+use crate::each_backend;
+use crate::helpers::PASSWORD;
+use app::with_db;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn login_sets_an_httponly_cookie_and_wrong_password_is_refused() {
+    each_backend!(|app| {
+        let s = app.anonymous();
+        let res = s.login("client1@test.example", "wrong password!").await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("BadCredentials"), "{body}");
+        // Unknown e-mail: same answer, nothing learned.
+        let res = s.login("nobody@test.example", "wrong password!").await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("BadCredentials"));
+
+        let res = s.login("Client1@Test.example ", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(!res.text().await.unwrap().contains(PASSWORD));
+        assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+    });
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_a_while() {
+    each_backend!(|app| {
+        let s = app.anonymous();
+        for _ in 0..5 {
+            let res = s.login("client1@test.example", "not the password").await;
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        }
+        // Even the right password is refused now, with a clear message.
+        let res = s.login("client1@test.example", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.text().await.unwrap().contains("TooManyAttempts"));
+        // Another account from the same address still works (IP limit is higher).
+        let res = s.login("client2@test.example", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    });
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_at_once() {
+    each_backend!(|app| {
+        let s = app.login("client1@test.example").await;
+        assert_eq!(s.post_form("/api/portal/overview", &[]).await.status(), StatusCode::OK);
+        let res = s.client.post(s.url("/logout")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL").await, 1);
+        assert_eq!(s.post_form("/api/portal/overview", &[]).await.status(), StatusCode::UNAUTHORIZED);
+    });
+}
+
+#[tokio::test]
+async fn a_stolen_token_stops_working_after_logout() {
+    each_backend!(|app| {
+        let s = app.anonymous();
+        let res = s.login("client1@test.example", PASSWORD).await;
+        let set_cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+        let token = set_cookie.split(';').next().unwrap().to_string();
+        s.client.post(s.url("/logout")).send().await.unwrap();
+        let thief = reqwest::Client::new();
+        let res = thief
+            .post(s.url("/api/portal/overview"))
+            .header("Cookie", &token)
+            .header("Origin", &app.address)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    });
+}
+
+#[tokio::test]
+async fn password_change_signs_out_other_sessions_and_checks_the_current_one() {
+    each_backend!(|app| {
+        let laptop = app.login("client1@test.example").await;
+        let phone = app.login("client1@test.example").await;
+        let res = laptop
+            .post_form("/api/auth/change_password", &[("current", "wrong"), ("password", "new password 123"), ("confirm", "new password 123")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("WrongCurrentPassword"));
+        let res = laptop
+            .post_form("/api/auth/change_password", &[("current", PASSWORD), ("password", "short"), ("confirm", "short")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("PasswordTooShort"));
+        let res = laptop
+            .post_form("/api/auth/change_password", &[("current", PASSWORD), ("password", "new password 123"), ("confirm", "new password 123")])
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(laptop.post_form("/api/portal/overview", &[]).await.status(), StatusCode::OK);
+        assert_eq!(phone.post_form("/api/portal/overview", &[]).await.status(), StatusCode::UNAUTHORIZED);
+        app.login_with("client1@test.example", "new password 123").await;
+    });
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_before_anything_runs() {
+    each_backend!(|app| {
+        let evil = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let res = evil
+            .post(format!("{}/api/auth/login", app.address))
+            .header("Origin", "https://evil.example")
+            .form(&[("email", "client1@test.example"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = evil.post(format!("{}/logout", app.address)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    });
+}
+
+#[tokio::test]
+async fn invitation_link_sets_a_password_once() {
+    each_backend!(|app| {
+        let owner = app.login("owner@test.example").await;
+        let account = app.fx.account1.to_string();
+        let res = owner
+            .post_form(
+                "/api/back/invite",
+                &[("name", "Nina New"), ("email", "nina@test.example"), ("role", "client"), ("account_id", &account), ("locale", "en")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        // Duplicate e-mail is a clear field error and creates nothing.
+        let res = owner
+            .post_form(
+                "/api/back/invite",
+                &[("name", "Nina Again"), ("email", "NINA@test.example"), ("role", "client"), ("account_id", &account), ("locale", "en")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("EmailTaken"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'nina@test.example'").await, 1);
+
+        let body: String = with_db!(&app.db, |pool| {
+            sqlx::query_scalar("SELECT body_text FROM outbox WHERE to_address = 'nina@test.example'").fetch_one(pool).await
+        })
+        .unwrap();
+        assert!(body.contains("Hello Nina New"), "{body}");
+        let token = body.split("/invite/").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+
+        let anon = app.anonymous();
+        let res = anon
+            .post_form("/api/auth/complete_token", &[("token", &token), ("password", "nina password 1"), ("confirm", "nina password 2")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "mismatch must be refused");
+        let res = anon
+            .post_form("/api/auth/complete_token", &[("token", &token), ("password", "nina password 1"), ("confirm", "nina password 1")])
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = anon
+            .post_form("/api/auth/complete_token", &[("token", &token), ("password", "other password 1"), ("confirm", "other password 1")])
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a link works once");
+        let nina = app.login_with("nina@test.example", "nina password 1").await;
+        let res = nina.post_form("/api/portal/overview", &[]).await;
+        assert!(res.text().await.unwrap().contains("Alpha Boulangerie SARL"));
+    });
+}
+
+#[tokio::test]
+async fn password_reset_answers_the_same_for_unknown_addresses() {
+    each_backend!(|app| {
+        let anon = app.anonymous();
+        let res = anon.post_form("/api/auth/request_reset", &[("email", "nobody@test.example")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+        let res = anon.post_form("/api/auth/request_reset", &[("email", "client2@test.example")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);
+        let res = anon.post_form("/api/auth/request_reset", &[("email", "not an email")]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("InvalidEmail"));
+    });
+}

@@ -1,0 +1,257 @@
+//! The authorization matrix: every server function (and data route), called
+//! as every role against an object of an account the caller may not see.
+//! A server function registered without a row here fails the test.
+
+use crate::helpers::{spawn_app, Fixture, Session, TestApp, BACKENDS};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Marks of the foreign account (account 2): none may appear in an answer to
+/// a caller outside its scope.
+const FOREIGN: [&str; 2] = ["Bravo Shipping Ltd", "T-0004"];
+
+/// Server functions anyone may call, and why.
+const PUBLIC: &[(&str, &str)] = &[
+    ("/api/auth/login", "signing in"),
+    ("/api/auth/request_reset", "answers the same for any address"),
+    ("/api/auth/complete_token", "the single-use token is the credential"),
+];
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    Client1,
+    Collector1,
+    Accountant,
+    Owner,
+}
+
+const EVERYONE: [Who; 5] = [Who::Anonymous, Who::Client1, Who::Collector1, Who::Accountant, Who::Owner];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Outcome {
+    /// Refused with this status; the body leaks nothing.
+    Denied(u16),
+    /// Answered, but only with the caller's own data.
+    Scoped,
+    /// Answered, the foreign object included.
+    Sees,
+}
+
+use Outcome::*;
+
+enum Req {
+    Form(&'static str, Vec<(&'static str, String)>),
+    Json(&'static str, serde_json::Value),
+    Get(String),
+}
+
+struct Row {
+    path: &'static str,
+    request: fn(&Fixture) -> Req,
+    /// Anonymous, client of account 1, collector of account 1, accountant, owner.
+    expect: [Outcome; 5],
+}
+
+/// Writes come last: the owner's assignment changes the scopes after it.
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            path: "/api/auth/change_password",
+            // Wrong current password: validated for oneself only, never someone else.
+            request: |_| {
+                Req::Form(
+                    "/api/auth/change_password",
+                    vec![("current", "nope".into()), ("password", "0123456789ab".into()), ("confirm", "0123456789ab".into())],
+                )
+            },
+            expect: [Denied(401), Denied(422), Denied(422), Denied(422), Denied(422)],
+        },
+        Row {
+            path: "/api/invoices/list",
+            request: |fx| {
+                Req::Json(
+                    "/api/invoices/list",
+                    json!({ "query": { "filter": "all", "sort": "due_asc", "page": 1, "account_id": fx.account2, "search": null } }),
+                )
+            },
+            expect: [Denied(401), Scoped, Scoped, Sees, Sees],
+        },
+        Row {
+            path: "/api/invoices/detail",
+            request: |fx| Req::Form("/api/invoices/detail", vec![("id", fx.inv2_open.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/portal/overview",
+            request: |_| Req::Form("/api/portal/overview", vec![]),
+            expect: [Denied(401), Scoped, Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/back/accounts",
+            request: |_| {
+                Req::Json(
+                    "/api/back/accounts",
+                    json!({ "filter": { "search": null, "segment": null, "collector_id": null, "overdue_only": false, "page": 1 } }),
+                )
+            },
+            expect: [Denied(401), Denied(403), Scoped, Sees, Sees],
+        },
+        Row {
+            path: "/api/back/account",
+            request: |fx| Req::Form("/api/back/account", vec![("id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "GET /invoices/{id}/pdf",
+            request: |fx| Req::Get(format!("/invoices/{}/pdf", fx.inv2_open)),
+            expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/back/assign_collector",
+            request: |fx| {
+                Req::Form(
+                    "/api/back/assign_collector",
+                    vec![("account_id", fx.account2.to_string()), ("collector_id", fx.collector1.to_string())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/back/team",
+            request: |_| Req::Form("/api/back/team", vec![]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/back/invite",
+            request: |fx| {
+                Req::Form(
+                    "/api/back/invite",
+                    vec![
+                        ("name", "Intruder".into()),
+                        ("email", "intruder@test.example".into()),
+                        ("role", "client".into()),
+                        ("account_id", fx.account2.to_string()),
+                        ("locale", "fr".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/back/outbox",
+            request: |_| Req::Form("/api/back/outbox", vec![("page", "1".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+    ]
+}
+
+async fn session(app: &TestApp, who: Who) -> Session {
+    match who {
+        Who::Anonymous => app.anonymous(),
+        Who::Client1 => app.login("client1@test.example").await,
+        Who::Collector1 => app.login("c1@test.example").await,
+        Who::Accountant => app.login("acc@test.example").await,
+        Who::Owner => app.login("owner@test.example").await,
+    }
+}
+
+async fn send(s: &Session, req: Req) -> (StatusCode, Vec<u8>) {
+    let res = match req {
+        Req::Form(path, form) => {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            s.post_form(path, &pairs).await
+        }
+        Req::Json(path, body) => s.post_json(path, body).await,
+        Req::Get(path) => s.get(&path).await,
+    };
+    let status = res.status();
+    (status, res.bytes().await.unwrap().to_vec())
+}
+
+fn contains(body: &[u8], needle: &str) -> bool {
+    body.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn every_server_function_has_a_row() {
+    let registered: std::collections::BTreeSet<String> =
+        leptos::server_fn::actix::server_fn_paths().map(|(path, _)| path.to_string()).collect();
+    assert!(!registered.is_empty(), "no server functions registered");
+    let covered: std::collections::BTreeSet<String> = rows()
+        .iter()
+        .map(|r| r.path.to_string())
+        .chain(PUBLIC.iter().map(|(p, _)| p.to_string()))
+        .filter(|p| p.starts_with("/api/"))
+        .collect();
+    let missing: Vec<_> = registered.difference(&covered).collect();
+    assert!(missing.is_empty(), "server functions without an authorization row: {missing:?}");
+    let stale: Vec<_> = covered.difference(&registered).collect();
+    assert!(stale.is_empty(), "matrix rows for functions that no longer exist: {stale:?}");
+}
+
+#[tokio::test]
+async fn every_role_against_a_foreign_object() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let mut sessions = Vec::new();
+        for who in EVERYONE {
+            sessions.push((who, session(&app, who).await));
+        }
+        for row in rows() {
+            for (i, (who, s)) in sessions.iter().enumerate() {
+                let expect = row.expect[i];
+                let (status, body) = send(s, (row.request)(&app.fx)).await;
+                let ctx = format!("{backend:?} {} as {who:?}: got {status}", row.path);
+                match expect {
+                    Denied(code) => {
+                        assert_eq!(status.as_u16(), code, "{ctx}");
+                        for mark in FOREIGN {
+                            assert!(!contains(&body, mark), "{ctx}: refusal leaks {mark}");
+                        }
+                    }
+                    Scoped => {
+                        assert_eq!(status, StatusCode::OK, "{ctx}: {}", String::from_utf8_lossy(&body));
+                        if !matches!(who, Who::Owner) {
+                            for mark in FOREIGN {
+                                assert!(!contains(&body, mark), "{ctx}: leaks {mark}");
+                            }
+                        }
+                    }
+                    Sees => {
+                        assert_eq!(status, StatusCode::OK, "{ctx}");
+                        assert!(FOREIGN.iter().any(|m| contains(&body, m)), "{ctx}: expected the foreign object");
+                    }
+                }
+            }
+        }
+        // Refused writes changed nothing; the owner's went through once.
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'intruder@test.example'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.invite'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.assign_collector'").await, 1);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn refused_writes_leave_the_database_untouched() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        for who in [Who::Client1, Who::Collector1, Who::Accountant] {
+            let s = session(&app, who).await;
+            let (status, _) = send(
+                &s,
+                Req::Form(
+                    "/api/back/assign_collector",
+                    vec![("account_id", app.fx.account2.to_string()), ("collector_id", app.fx.collector1.to_string())],
+                ),
+            )
+            .await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+        }
+        let collector = app.count(&format!("SELECT collector_id FROM accounts WHERE id = {}", app.fx.account2)).await;
+        assert_eq!(collector, app.fx.collector2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'account.%'").await, 0);
+        app.finish().await;
+    }
+}

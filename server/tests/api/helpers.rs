@@ -1,0 +1,360 @@
+//! `spawn_app` starts the real application (same `Application::build` as
+//! `main`) on port 0 with a small, known fixture, and gives one helper per
+//! action. PostgreSQL tests use a uniquely named database each.
+
+use app::auth::ssr::hash_password_blocking;
+use app::db::{Clock, Db};
+use app::with_db;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use reqwest::StatusCode;
+use server::settings::Settings;
+use server::startup::Application;
+use std::sync::OnceLock;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// "Today" for every test: fixed so that overdue figures are exact.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()
+}
+
+pub fn today() -> NaiveDate {
+    now().date_naive()
+}
+
+/// Ids of the fixture rows.
+#[derive(Clone, Debug, Default)]
+pub struct Fixture {
+    pub owner: i64,
+    pub collector1: i64,
+    pub collector2: i64,
+    pub accountant: i64,
+    pub client1: i64,
+    pub client2: i64,
+    pub account1: i64,
+    pub account2: i64,
+    pub account3: i64,
+    /// account1: open (not due), overdue, paid.
+    pub inv1_open: i64,
+    pub inv1_overdue: i64,
+    pub inv1_paid: i64,
+    /// account2: open.
+    pub inv2_open: i64,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub fx: Fixture,
+    pg_database: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Session {
+    pub client: reqwest::Client,
+    pub address: String,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("RELANCE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password_blocking(PASSWORD).expect("hash"))
+}
+
+/// Creates a fresh PostgreSQL database, or `None` (with a loud message)
+/// when no server is reachable outside CI. In CI a missing server fails.
+async fn fresh_pg_database() -> Option<(String, String)> {
+    let admin = pg_admin_url();
+    let pool = match sqlx::PgPool::connect(&admin).await {
+        Ok(p) => p,
+        Err(e) => {
+            if std::env::var("CI").is_ok() {
+                panic!("PostgreSQL is required in CI but unreachable at {admin}: {e}");
+            }
+            eprintln!("\n!!! SKIPPING PostgreSQL test: no server at {admin} ({e}) !!!\n");
+            return None;
+        }
+    };
+    let name = format!("relance_test_{}", app::auth::ssr::random_token()[..16].to_string());
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
+    pool.close().await;
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+    Some((format!("{base}/{name}"), name))
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, false).await
+}
+
+/// `demo = true` seeds the full demo data set instead of the small fixture.
+pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (database_url, pg_database) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("test.db").display()), None),
+        Backend::Postgres => {
+            let (url, name) = fresh_pg_database().await?;
+            (url, Some(name))
+        }
+    };
+    let settings = Settings {
+        database_url,
+        data_dir: dir.path().to_path_buf(),
+        bind: "127.0.0.1:0".into(),
+        site_root: dir.path().join("site").display().to_string(),
+        public_url: "http://127.0.0.1".into(),
+        jwt_secret: Some(server::settings::Secret::new("test-secret-test-secret-test-secret-0123".into())),
+        session_ttl_hours: 12,
+        cookie_secure: false,
+        seed_demo: Some(demo),
+        smtp: None,
+        mail_poll_seconds: 1,
+        json_logs: false,
+    };
+    let application = Application::build(settings, Clock::Fixed(now())).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let db = application.state.db.clone();
+    tokio::spawn(application.run_until_stopped());
+    let fx = if demo { Fixture::default() } else { insert_fixture(&db).await.expect("fixture") };
+    Some(TestApp { address, db, fx, pg_database, _dir: dir })
+}
+
+impl TestApp {
+    /// Drops the PostgreSQL database of this test.
+    pub async fn finish(self) {
+        self.db.close().await;
+        if let Some(name) = &self.pg_database {
+            if let Ok(pool) = sqlx::PgPool::connect(&pg_admin_url()).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+            }
+        }
+    }
+
+    pub fn anonymous(&self) -> Session {
+        Session { client: client(&self.address), address: self.address.clone() }
+    }
+
+    /// Signs in through the real login server function.
+    pub async fn login(&self, email: &str) -> Session {
+        self.login_with(email, PASSWORD).await
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> Session {
+        let s = self.anonymous();
+        let res = s.login(email, password).await;
+        assert_eq!(res.status(), StatusCode::OK, "login as {email} failed: {}", res.text().await.unwrap_or_default());
+        s
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        with_db!(&self.db, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).expect(sql)
+    }
+}
+
+fn client(address: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("Origin", address.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/api/auth/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// Calls a server function the way the wasm client does (form body).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).header("Accept", "application/json").form(form).send().await.unwrap()
+    }
+
+    /// Calls a JSON-input server function.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(path)).header("Accept", "application/json").json(&body).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let res = self.client.get(self.url(path)).header("Accept", "text/html").send().await.unwrap();
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    }
+}
+
+async fn insert_fixture(db: &Db) -> Result<Fixture, sqlx::Error> {
+    let now = now();
+    let today = today();
+    let hash = password_hash().to_string();
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO merchant (id, company_name, legal_id, address, email, phone, default_currency, default_locale, payment_terms_days, updated_at)
+             VALUES (1, 'Test Merchant SAS', 'SIRET 1', '1 rue du Test', 'm@example.com', '', 'EUR', 'fr', 30, $1)",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let mut fx = Fixture::default();
+        let mut ins_user = Vec::new();
+        for (email, name, role) in [
+            ("owner@test.example", "Olivia Owner", "owner"),
+            ("c1@test.example", "Colette Un", "collector"),
+            ("c2@test.example", "Carl Two", "collector"),
+            ("acc@test.example", "Anna Accountant", "accountant"),
+        ] {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (email, name, password_hash, role, active, created_at) VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+            )
+            .bind(email)
+            .bind(name)
+            .bind(&hash)
+            .bind(role)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            ins_user.push(id);
+        }
+        fx.owner = ins_user[0];
+        fx.collector1 = ins_user[1];
+        fx.collector2 = ins_user[2];
+        fx.accountant = ins_user[3];
+        let mut accounts = Vec::new();
+        for (code, name, collector) in [
+            ("A0001", "Alpha Boulangerie SARL", Some(fx.collector1)),
+            ("A0002", "Bravo Shipping Ltd", Some(fx.collector2)),
+            ("A0003", "Charlie Unassigned SA", None),
+        ] {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO accounts (code, legal_name, billing_email, language, segment, collector_id, payment_terms_days, credit_limit_minor, currency, created_at)
+                 VALUES ($1, $2, 'billing@example.com', 'fr', 'standard', $3, 30, 1000000, 'EUR', $4) RETURNING id",
+            )
+            .bind(code)
+            .bind(name)
+            .bind(collector)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            accounts.push(id);
+        }
+        fx.account1 = accounts[0];
+        fx.account2 = accounts[1];
+        fx.account3 = accounts[2];
+        for (email, name, account) in [
+            ("client1@test.example", "Clara Client", fx.account1),
+            ("client2@test.example", "Chris Customer", fx.account2),
+        ] {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (email, name, password_hash, role, account_id, active, created_at) VALUES ($1, $2, $3, 'client', $4, TRUE, $5) RETURNING id",
+            )
+            .bind(email)
+            .bind(name)
+            .bind(&hash)
+            .bind(account)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            if account == fx.account1 { fx.client1 = id } else { fx.client2 = id }
+        }
+        // (account, number, issue offset days, due offset days, total, paid)
+        let invoices = [
+            (fx.account1, "T-0001", -10, 20, 120_000_i64, 0_i64),
+            (fx.account1, "T-0002", -60, -30, 50_000, 20_000),
+            (fx.account1, "T-0003", -90, -60, 30_000, 30_000),
+            (fx.account2, "T-0004", -5, 25, 99_900, 0),
+        ];
+        let mut ids = Vec::new();
+        for (account, number, issue, due, total, paid) in invoices {
+            let issue_date = today + Duration::days(issue);
+            let due_date = today + Duration::days(due);
+            let (net, tax) = (total * 100 / 120, total - total * 100 / 120);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO invoices (account_id, number, issue_date, due_date, currency, subtotal_minor, tax_minor, total_minor, status, created_at)
+                 VALUES ($1, $2, $3, $4, 'EUR', $5, $6, $7, 'issued', $8) RETURNING id",
+            )
+            .bind(account)
+            .bind(number)
+            .bind(issue_date)
+            .bind(due_date)
+            .bind(net)
+            .bind(tax)
+            .bind(total)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_price_minor, tax_rate_bp, net_minor, tax_minor)
+                 VALUES ($1, 1, 'Prestation (test)', 1000, $2, 2000, $2, $3)",
+            )
+            .bind(id)
+            .bind(net)
+            .bind(tax)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_at)
+                 VALUES ($1, $2, 'invoice', $3, 'EUR', $4, $5, $6)",
+            )
+            .bind(account)
+            .bind(id)
+            .bind(total)
+            .bind(issue_date)
+            .bind(number)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if paid > 0 {
+                sqlx::query(
+                    "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_at)
+                     VALUES ($1, $2, 'payment', $3, 'EUR', $4, 'VIR-TEST', $5)",
+                )
+                .bind(account)
+                .bind(id)
+                .bind(-paid)
+                .bind(issue_date + Duration::days(5))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            ids.push(id);
+        }
+        fx.inv1_open = ids[0];
+        fx.inv1_overdue = ids[1];
+        fx.inv1_paid = ids[2];
+        fx.inv2_open = ids[3];
+        tx.commit().await?;
+        Ok(fx)
+    })
+}
+
+/// Runs an async test body once per backend.
+#[macro_export]
+macro_rules! each_backend {
+    (|$app:ident| $body:block) => {
+        for backend in $crate::helpers::BACKENDS {
+            let Some($app) = $crate::helpers::spawn_app(backend).await else { continue };
+            $body
+            $app.finish().await;
+        }
+    };
+}
