@@ -41,8 +41,8 @@ done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 SITE_ROOT="$ROOT/target/site"
-if [[ ! -f $SITE_ROOT/pkg/relance.js || ! -f $SITE_ROOT/pkg/relance_bg.wasm ]]; then
-  echo "error: $SITE_ROOT/pkg has no built site (relance.js, relance_bg.wasm); run 'cargo leptos build --release' first" >&2
+if [[ ! -f $SITE_ROOT/pkg/relance.js || ! -f $SITE_ROOT/pkg/relance.wasm ]]; then
+  echo "error: $SITE_ROOT/pkg has no built site (relance.js, relance.wasm); run 'cargo leptos build --release' first" >&2
   exit 2
 fi
 
