@@ -28,4 +28,4 @@ cargo leptos build --frontend-only
 cargo build -p relance-server --bin relance
 
 step "browser tests (Playwright, Chromium)"
-scripts/e2e.sh target/debug/relance
+scripts/e2e.sh "${CARGO_TARGET_DIR:-target}/debug/relance"

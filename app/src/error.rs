@@ -133,12 +133,15 @@ pub fn respond(err: AppError) -> AppError {
 #[cfg(feature = "ssr")]
 impl actix_web::ResponseError for AppError {
     fn status_code(&self) -> actix_web::http::StatusCode {
-        actix_web::http::StatusCode::from_u16(self.status()).unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+        actix_web::http::StatusCode::from_u16(self.status())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> actix_web::HttpResponse {
-        actix_web::HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(format!("{} / {}", self.message().text(crate::domain::Locale::Fr), self.message().text(crate::domain::Locale::En)))
+        actix_web::HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(format!(
+            "{} / {}",
+            self.message().text(crate::domain::Locale::Fr),
+            self.message().text(crate::domain::Locale::En)
+        ))
     }
 }

@@ -189,9 +189,7 @@ messages! {
 pub struct CurrentLocale(pub Signal<Locale>);
 
 pub fn use_locale() -> Signal<Locale> {
-    use_context::<CurrentLocale>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| Signal::stored(Locale::Fr))
+    use_context::<CurrentLocale>().map(|c| c.0).unwrap_or_else(|| Signal::stored(Locale::Fr))
 }
 
 /// Translate a key reactively in the current locale.

@@ -8,7 +8,14 @@ use crate::error::AppResult;
 use crate::with_db;
 use chrono::{DateTime, Utc};
 
-pub async fn enqueue(db: &Db, now: DateTime<Utc>, to: &str, subject: &str, body: &str, account_id: Option<i64>) -> AppResult<()> {
+pub async fn enqueue(
+    db: &Db,
+    now: DateTime<Utc>,
+    to: &str,
+    subject: &str,
+    body: &str,
+    account_id: Option<i64>,
+) -> AppResult<()> {
     with_db!(db, |pool| {
         sqlx::query(
             "INSERT INTO outbox (to_address, subject, body_text, status, attempts, next_attempt_at, account_id, created_at)

@@ -50,7 +50,11 @@ pub fn spawn(state: AppState, smtp: SmtpSettings, poll_seconds: u64) -> anyhow::
 }
 
 /// One delivery round; returns how many messages were sent.
-pub async fn deliver_due(state: &AppState, mailer: &AsyncSmtpTransport<Tokio1Executor>, from: &str) -> anyhow::Result<usize> {
+pub async fn deliver_due(
+    state: &AppState,
+    mailer: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &str,
+) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let due: Vec<Pending> = with_db!(&state.db, |pool| {
         sqlx::query_as(
@@ -67,13 +71,15 @@ pub async fn deliver_due(state: &AppState, mailer: &AsyncSmtpTransport<Tokio1Exe
         // matched the old value goes on.
         let lease = now + Duration::minutes(5);
         let claimed = with_db!(&state.db, |pool| {
-            sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3")
-                .bind(lease)
-                .bind(msg.id)
-                .bind(msg.next_attempt_at)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
+            )
+            .bind(lease)
+            .bind(msg.id)
+            .bind(msg.next_attempt_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         if claimed != 1 {
             continue;
@@ -94,13 +100,15 @@ pub async fn deliver_due(state: &AppState, mailer: &AsyncSmtpTransport<Tokio1Exe
             Ok(()) => {
                 sent += 1;
                 with_db!(&state.db, |pool| {
-                    sqlx::query("UPDATE outbox SET status = 'sent', attempts = $1, sent_at = $2, last_error = '' WHERE id = $3")
-                        .bind(attempts)
-                        .bind(state.clock.now())
-                        .bind(msg.id)
-                        .execute(pool)
-                        .await
-                        .map(|r| r.rows_affected())
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'sent', attempts = $1, sent_at = $2, last_error = '' WHERE id = $3",
+                    )
+                    .bind(attempts)
+                    .bind(state.clock.now())
+                    .bind(msg.id)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
                 })?;
             }
             Err(e) => {

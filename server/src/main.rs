@@ -49,13 +49,19 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     init_tracing(settings.json_logs);
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     }
     let clock = Clock::System;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(settings.clone(), clock).await?;
-            tracing::info!(port = app.port(), backend = app.state.db.backend(), "Relance listening on {}", settings.public_url);
+            tracing::info!(
+                port = app.port(),
+                backend = app.state.db.backend(),
+                "Relance listening on {}",
+                settings.public_url
+            );
             app.run_until_stopped().await?;
         }
         Command::Migrate => {

@@ -64,7 +64,8 @@ pub async fn request_context(
     let safe_method = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe_method && !same_origin(&req, &state.auth.public_url) {
         tracing::warn!(path = req.path(), "cross-site request refused");
-        let res = HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("Cross-site request refused.");
+        let res =
+            HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("Cross-site request refused.");
         return Ok(req.into_response(res).map_into_right_body());
     }
     // Static files need no caller.

@@ -3,8 +3,8 @@
 use crate::pdf::{invoice_pdf, MerchantInfo};
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use app::auth::ssr::{locale_cookie, revoke_session, session_cookie, CachedPrincipal, Principal};
 use app::auth::safe_next;
+use app::auth::ssr::{locale_cookie, revoke_session, session_cookie, CachedPrincipal, Principal};
 use app::domain::Locale;
 use app::error::AppError;
 use app::state::AppState;
@@ -42,19 +42,26 @@ struct LangForm {
 }
 
 /// Remembers the language: on the user when signed in, in a cookie always.
-async fn switch_language(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LangForm>) -> Result<HttpResponse, AppError> {
+async fn switch_language(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LangForm>,
+) -> Result<HttpResponse, AppError> {
     let locale = Locale::parse(&form.locale).ok_or(AppError::field("locale", app::i18n::Msg::InvalidInput))?;
     if let Some(p) = principal(&req) {
         with_db!(&state.db, |pool| {
-            sqlx::query("UPDATE users SET locale = $1 WHERE id = $2").bind(locale.code()).bind(p.user_id).execute(pool).await.map(|r| r.rows_affected())
+            sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
+                .bind(locale.code())
+                .bind(p.user_id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
         })?;
     }
     let back = safe_next(form.back.as_deref()).unwrap_or_else(|| "/".into());
     let mut res = see_other(&back);
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        header::HeaderValue::from_str(&locale_cookie(locale)).map_err(AppError::internal)?,
-    );
+    res.headers_mut()
+        .append(header::SET_COOKIE, header::HeaderValue::from_str(&locale_cookie(locale)).map_err(AppError::internal)?);
     Ok(res)
 }
 
@@ -82,10 +89,18 @@ struct MerchantRow {
 
 pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
     let row: Option<MerchantRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT company_name, legal_id, address, email, phone FROM merchant WHERE id = 1").fetch_optional(pool).await
+        sqlx::query_as("SELECT company_name, legal_id, address, email, phone FROM merchant WHERE id = 1")
+            .fetch_optional(pool)
+            .await
     })?;
     Ok(row
-        .map(|m| MerchantInfo { company_name: m.company_name, legal_id: m.legal_id, address: m.address, email: m.email, phone: m.phone })
+        .map(|m| MerchantInfo {
+            company_name: m.company_name,
+            legal_id: m.legal_id,
+            address: m.address,
+            email: m.email,
+            phone: m.phone,
+        })
         .unwrap_or_else(|| MerchantInfo {
             company_name: "Relance".into(),
             legal_id: String::new(),
@@ -95,7 +110,11 @@ pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
         }))
 }
 
-async fn invoice_pdf_route(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn invoice_pdf_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let Some(p) = principal(&req) else {
         return Ok(see_other(&format!("/login?next={}", app::components::urlencode(req.path()))));
     };
@@ -104,12 +123,8 @@ async fn invoice_pdf_route(req: HttpRequest, state: web::Data<AppState>, path: w
     let locale = req.extensions().get::<PageCtx>().map(|c| c.locale).unwrap_or_default();
     let merchant = merchant_info(&state).await?;
     let bytes = invoice_pdf(&merchant, &detail, locale);
-    let filename: String = detail
-        .summary
-        .number
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let filename: String =
+        detail.summary.number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}.pdf\"")))

@@ -73,7 +73,11 @@ impl Settings {
             None => None,
             Some(host) => Some(SmtpSettings {
                 host,
-                port: env("RELANCE_SMTP_PORT").map(|p| p.parse()).transpose().context("RELANCE_SMTP_PORT")?.unwrap_or(587),
+                port: env("RELANCE_SMTP_PORT")
+                    .map(|p| p.parse())
+                    .transpose()
+                    .context("RELANCE_SMTP_PORT")?
+                    .unwrap_or(587),
                 username: env("RELANCE_SMTP_USERNAME"),
                 password: env("RELANCE_SMTP_PASSWORD").map(Secret::new),
                 from: env("RELANCE_SMTP_FROM").unwrap_or_else(|| "Relance <no-reply@localhost>".into()),
@@ -88,11 +92,19 @@ impl Settings {
             bind,
             data_dir,
             jwt_secret: env("RELANCE_JWT_SECRET").map(Secret::new),
-            session_ttl_hours: env("RELANCE_SESSION_TTL_HOURS").map(|v| v.parse()).transpose().context("RELANCE_SESSION_TTL_HOURS")?.unwrap_or(12),
+            session_ttl_hours: env("RELANCE_SESSION_TTL_HOURS")
+                .map(|v| v.parse())
+                .transpose()
+                .context("RELANCE_SESSION_TTL_HOURS")?
+                .unwrap_or(12),
             cookie_secure: env_bool("RELANCE_COOKIE_SECURE")?.unwrap_or(false),
             seed_demo: env_bool("RELANCE_SEED_DEMO")?,
             smtp,
-            mail_poll_seconds: env("RELANCE_MAIL_POLL_SECONDS").map(|v| v.parse()).transpose().context("RELANCE_MAIL_POLL_SECONDS")?.unwrap_or(10),
+            mail_poll_seconds: env("RELANCE_MAIL_POLL_SECONDS")
+                .map(|v| v.parse())
+                .transpose()
+                .context("RELANCE_MAIL_POLL_SECONDS")?
+                .unwrap_or(10),
             json_logs: env_bool("RELANCE_JSON_LOGS")?.unwrap_or(false),
         })
     }

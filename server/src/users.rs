@@ -61,7 +61,9 @@ pub async fn create_user(db: &Db, clock: Clock, user: NewUser, password: &str) -
         .await
     })
     .map_err(|e| match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => anyhow::anyhow!("a user with this e-mail already exists"),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            anyhow::anyhow!("a user with this e-mail already exists")
+        }
         other => anyhow::Error::new(other),
     })?;
     Ok(id)

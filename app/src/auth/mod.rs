@@ -31,7 +31,11 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
 }
 
 pub fn home_for(role: Role) -> &'static str {
-    if role.is_staff() { "/back/accounts" } else { "/portal" }
+    if role.is_staff() {
+        "/back/accounts"
+    } else {
+        "/portal"
+    }
 }
 
 /// Signs in; returns where to go next.

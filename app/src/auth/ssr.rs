@@ -85,9 +85,16 @@ struct Claims {
     exp: i64,
 }
 
-pub fn encode_session_jwt(cfg: &AuthConfig, sid: &str, user_id: i64, now: DateTime<Utc>, expires: DateTime<Utc>) -> AppResult<String> {
+pub fn encode_session_jwt(
+    cfg: &AuthConfig,
+    sid: &str,
+    user_id: i64,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> AppResult<String> {
     let claims = Claims { sid: sid.to_string(), sub: user_id, iat: now.timestamp(), exp: expires.timestamp() };
-    jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(&cfg.jwt_secret)).map_err(AppError::internal)
+    jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(&cfg.jwt_secret))
+        .map_err(AppError::internal)
 }
 
 fn decode_session_jwt(cfg: &AuthConfig, token: &str, now: DateTime<Utc>) -> Option<Claims> {
@@ -95,9 +102,8 @@ fn decode_session_jwt(cfg: &AuthConfig, token: &str, now: DateTime<Utc>) -> Opti
     // Expiry is checked against the application clock below.
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&cfg.jwt_secret), &validation)
-        .ok()?
-        .claims;
+    let claims =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&cfg.jwt_secret), &validation).ok()?.claims;
     (claims.exp > now.timestamp()).then_some(claims)
 }
 
@@ -155,11 +161,19 @@ impl Principal {
     }
 
     pub fn require_staff(&self) -> AppResult<()> {
-        if self.role.is_staff() { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.role.is_staff() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     pub fn require_owner(&self) -> AppResult<()> {
-        if self.role == Role::Owner { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     /// Clients only; staff use the back-office views.
@@ -280,7 +294,11 @@ pub async fn record_failure(db: &Db, scopes: &[String], at: DateTime<Utc>) -> Ap
 
 pub async fn clear_failures(db: &Db, scope: &str) -> AppResult<()> {
     with_db!(db, |pool| {
-        sqlx::query("DELETE FROM login_failures WHERE scope = $1").bind(scope).execute(pool).await.map(|r| r.rows_affected())
+        sqlx::query("DELETE FROM login_failures WHERE scope = $1")
+            .bind(scope)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -437,7 +455,11 @@ pub async fn complete_token(state: &AppState, token: &str, password: String) -> 
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(uid) = user_id {
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(&hash).bind(uid).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(&hash)
+                .bind(uid)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(uid)
@@ -453,15 +475,24 @@ pub async fn complete_token(state: &AppState, token: &str, password: String) -> 
 
 pub async fn change_password(state: &AppState, principal: &Principal, current: String, new: String) -> AppResult<()> {
     let stored: Option<String> = with_db!(&state.db, |pool| {
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(principal.user_id).fetch_one(pool).await
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(principal.user_id)
+            .fetch_one(pool)
+            .await
     })?;
     if !verify_password(current, stored).await? {
         return Err(AppError::field("current", Msg::WrongCurrentPassword));
     }
     let hash = hash_password(new).await?;
     with_db!(&state.db, |pool| {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(&hash).bind(principal.user_id).execute(pool).await.map(|r| r.rows_affected())
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&hash)
+            .bind(principal.user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     revoke_other_sessions(state, principal.user_id, Some(&principal.session_id)).await?;
-    audit(state, Some(principal.user_id), "auth.password_changed", ("user", Some(principal.user_id)), None, "", "").await
+    audit(state, Some(principal.user_id), "auth.password_changed", ("user", Some(principal.user_id)), None, "", "")
+        .await
 }

@@ -138,7 +138,9 @@ pub async fn assign_collector(account_id: i64, collector_id: Option<String>) -> 
     principal.require_owner().map_err(crate::error::respond)?;
     let collector = match collector_id.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(s) => Some(s.parse::<i64>().map_err(|_| crate::error::respond(AppError::field("collector_id", Msg::InvalidInput)))?),
+        Some(s) => Some(
+            s.parse::<i64>().map_err(|_| crate::error::respond(AppError::field("collector_id", Msg::InvalidInput)))?,
+        ),
     };
     ssr::assign_collector(&state, &principal, account_id, collector).await.map_err(crate::error::respond)
 }
@@ -161,7 +163,8 @@ pub async fn invite_user(
 ) -> Result<(), AppError> {
     let (state, principal) = crate::auth::ssr_context().await?;
     principal.require_owner().map_err(crate::error::respond)?;
-    let input = ssr::InviteInput::parse(&name, &email, &role, account_id.as_deref(), &locale).map_err(crate::error::respond)?;
+    let input =
+        ssr::InviteInput::parse(&name, &email, &role, account_id.as_deref(), &locale).map_err(crate::error::respond)?;
     ssr::invite(&state, &principal, input).await.map_err(crate::error::respond)
 }
 
@@ -590,4 +593,3 @@ fn OutboxBody() -> impl IntoView {
         </Suspense>
     }
 }
-

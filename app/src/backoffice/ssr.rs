@@ -37,7 +37,8 @@ const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
     )";
 
 /// $5 search pattern, $6 segment ('' any), $7 collector (-1 any, 0 none), $8 overdue only.
-const ACCOUNT_FILTER: &str = "($5 = '' OR LOWER(legal_name) LIKE $5 OR LOWER(code) LIKE $5 OR LOWER(billing_email) LIKE $5)
+const ACCOUNT_FILTER: &str =
+    "($5 = '' OR LOWER(legal_name) LIKE $5 OR LOWER(code) LIKE $5 OR LOWER(billing_email) LIKE $5)
     AND ($6 = '' OR segment = $6)
     AND ($7 = -1 OR ($7 = 0 AND collector_id IS NULL) OR collector_id = $7)
     AND ($8 = FALSE OR overdue_minor > 0)";
@@ -82,12 +83,23 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
     );
     macro_rules! bind_all {
         ($q:expr) => {
-            $q.bind(all).bind(collector).bind(account).bind(today).bind(&pattern).bind(segment).bind(collector_filter).bind(f.overdue_only)
+            $q.bind(all)
+                .bind(collector)
+                .bind(account)
+                .bind(today)
+                .bind(&pattern)
+                .bind(segment)
+                .bind(collector_filter)
+                .bind(f.overdue_only)
         };
     }
     let (count, rows, totals): (i64, Vec<AccountRowDb>, Vec<TotalsRow>) = with_db!(&state.db, |pool| {
         let count: i64 = bind_all!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?;
-        let rows = bind_all!(sqlx::query_as(&list_sql)).bind(ACCOUNTS_PAGE_SIZE).bind((page - 1) * ACCOUNTS_PAGE_SIZE).fetch_all(pool).await?;
+        let rows = bind_all!(sqlx::query_as(&list_sql))
+            .bind(ACCOUNTS_PAGE_SIZE)
+            .bind((page - 1) * ACCOUNTS_PAGE_SIZE)
+            .fetch_all(pool)
+            .await?;
         let totals = bind_all!(sqlx::query_as(&totals_sql)).fetch_all(pool).await?;
         Ok::<_, sqlx::Error>((count, rows, totals))
     })?;
@@ -132,7 +144,9 @@ async fn collectors(state: &AppState) -> AppResult<Vec<StaffRef>> {
         name: String,
     }
     let rows: Vec<CollectorRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name").fetch_all(pool).await
+        sqlx::query_as("SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name")
+            .fetch_all(pool)
+            .await
     })?;
     Ok(rows.into_iter().map(|r| StaffRef { id: r.id, name: r.name }).collect())
 }
@@ -176,7 +190,14 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
         ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL)
     );
     let row: Option<DetailRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(state.clock.today()).bind(id).fetch_optional(pool).await
+        sqlx::query_as(&sql)
+            .bind(all)
+            .bind(collector)
+            .bind(account)
+            .bind(state.clock.today())
+            .bind(id)
+            .fetch_optional(pool)
+            .await
     })?;
     // Missing and out of scope look the same.
     let row = row.ok_or(AppError::NotFound)?;
@@ -208,30 +229,58 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
         overdue: Money::new(row.overdue_minor, currency),
         contacts: contacts
             .into_iter()
-            .map(|c| ContactRow { id: c.id, name: c.name, email: c.email, phone: c.phone, invitation_pending: !c.has_password })
+            .map(|c| ContactRow {
+                id: c.id,
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+                invitation_pending: !c.has_password,
+            })
             .collect(),
         ledger,
         assignable,
     })
 }
 
-pub async fn assign_collector(state: &AppState, principal: &Principal, account_id: i64, collector: Option<i64>) -> AppResult<()> {
+pub async fn assign_collector(
+    state: &AppState,
+    principal: &Principal,
+    account_id: i64,
+    collector: Option<i64>,
+) -> AppResult<()> {
     if let Some(cid) = collector {
         let ok: Option<i64> = with_db!(&state.db, |pool| {
-            sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND role = 'collector' AND active").bind(cid).fetch_optional(pool).await
+            sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND role = 'collector' AND active")
+                .bind(cid)
+                .fetch_optional(pool)
+                .await
         })?;
         if ok.is_none() {
             return Err(AppError::field("collector_id", Msg::InvalidInput));
         }
     }
     let changed = with_db!(&state.db, |pool| {
-        sqlx::query("UPDATE accounts SET collector_id = $1 WHERE id = $2").bind(collector).bind(account_id).execute(pool).await.map(|r| r.rows_affected())
+        sqlx::query("UPDATE accounts SET collector_id = $1 WHERE id = $2")
+            .bind(collector)
+            .bind(account_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     if changed == 0 {
         return Err(AppError::NotFound);
     }
     let details = serde_json::json!({ "collector_id": collector }).to_string();
-    audit(state, Some(principal.user_id), "account.assign_collector", ("account", Some(account_id)), Some(account_id), &details, "").await
+    audit(
+        state,
+        Some(principal.user_id),
+        "account.assign_collector",
+        ("account", Some(account_id)),
+        Some(account_id),
+        &details,
+        "",
+    )
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -282,7 +331,13 @@ pub struct InviteInput {
 
 impl InviteInput {
     /// Validates every field and reports all problems at once.
-    pub fn parse(name: &str, email: &str, role: &str, account_id: Option<&str>, locale: &str) -> AppResult<InviteInput> {
+    pub fn parse(
+        name: &str,
+        email: &str,
+        role: &str,
+        account_id: Option<&str>,
+        locale: &str,
+    ) -> AppResult<InviteInput> {
         let mut errors = Vec::new();
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 120 {
@@ -348,7 +403,9 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
     });
     let user_id = match inserted {
         Ok(id) => id,
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AppError::field("email", Msg::EmailTaken)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(AppError::field("email", Msg::EmailTaken))
+        }
         Err(e) => return Err(e.into()),
     };
     let token = issue_token(state, user_id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;

@@ -21,7 +21,8 @@ pub fn Page(roles: &'static [Role], title: Msg, children: ChildrenFn) -> impl In
         None => {
             let search = location.search.get_untracked();
             let pathname = location.pathname.get_untracked();
-            let next = if search.is_empty() { pathname } else { format!("{pathname}?{}", search.trim_start_matches('?')) };
+            let next =
+                if search.is_empty() { pathname } else { format!("{pathname}?{}", search.trim_start_matches('?')) };
             let path = format!("/login?next={}", urlencode(&next));
             view! { <Redirect path=path/> }.into_any()
         }
@@ -96,7 +97,11 @@ pub fn LanguageSwitch() -> impl IntoView {
     let location = use_location();
     let back = move || {
         let search = location.search.get();
-        if search.is_empty() { location.pathname.get() } else { format!("{}?{}", location.pathname.get(), search) }
+        if search.is_empty() {
+            location.pathname.get()
+        } else {
+            format!("{}?{}", location.pathname.get(), search)
+        }
     };
     view! {
         <form method="post" action="/lang" class="inline lang-switch">

@@ -28,15 +28,9 @@ impl EntryKind {
     }
 
     pub fn parse(s: &str) -> Option<EntryKind> {
-        [
-            EntryKind::Invoice,
-            EntryKind::Payment,
-            EntryKind::CreditNote,
-            EntryKind::Fee,
-            EntryKind::WriteOff,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [EntryKind::Invoice, EntryKind::Payment, EntryKind::CreditNote, EntryKind::Fee, EntryKind::WriteOff]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     /// Invoices and fees increase the debt; everything else reduces it.
@@ -59,19 +53,11 @@ impl EntryKind {
 
 /// One invoice line's amounts: net = quantity × unit price, tax = net × rate,
 /// each rounded half away from zero to the minor unit.
-pub fn line_amounts(
-    quantity_milli: i64,
-    unit_price_minor: i64,
-    tax_rate_bp: i32,
-) -> Result<(i64, i64), MoneyError> {
+pub fn line_amounts(quantity_milli: i64, unit_price_minor: i64, tax_rate_bp: i32) -> Result<(i64, i64), MoneyError> {
     let qty = Decimal::new(quantity_milli, 3);
-    let net = qty
-        .checked_mul(Decimal::from(unit_price_minor))
-        .ok_or(MoneyError::Overflow)?;
+    let net = qty.checked_mul(Decimal::from(unit_price_minor)).ok_or(MoneyError::Overflow)?;
     let net = round_minor(net)?;
-    let tax = Decimal::from(net)
-        .checked_mul(tax_rate(tax_rate_bp))
-        .ok_or(MoneyError::Overflow)?;
+    let tax = Decimal::from(net).checked_mul(tax_rate(tax_rate_bp)).ok_or(MoneyError::Overflow)?;
     Ok((net, round_minor(tax)?))
 }
 

@@ -47,7 +47,7 @@ impl Locale {
             })
             .collect();
         // Stable sort keeps header order among equal weights.
-        candidates.sort_by(|a, b| b.1.cmp(&a.1));
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.1));
         candidates.first().map(|(l, _)| *l)
     }
 
@@ -60,13 +60,9 @@ impl Locale {
 
     /// `22 nov. 2026` / `Nov 22, 2026`.
     pub fn format_date(self, date: NaiveDate) -> String {
-        const FR: [&str; 12] = [
-            "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-            "nov.", "déc.",
-        ];
-        const EN: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
+        const FR: [&str; 12] =
+            ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
+        const EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
         let m = date.month0() as usize;
         match self {
             Locale::Fr => format!("{}\u{a0}{}\u{a0}{}", date.day(), FR[m], date.year()),

@@ -69,10 +69,7 @@ impl Currency {
 
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
         let code = code.trim().to_ascii_uppercase();
-        Currency::ALL
-            .into_iter()
-            .find(|c| c.code() == code)
-            .ok_or(MoneyError::UnknownCurrency)
+        Currency::ALL.into_iter().find(|c| c.code() == code).ok_or(MoneyError::UnknownCurrency)
     }
 }
 
@@ -134,10 +131,7 @@ impl Money {
         if self.currency != other.currency {
             return Err(MoneyError::CurrencyMismatch);
         }
-        self.minor
-            .checked_add(other.minor)
-            .map(|minor| Money::new(minor, self.currency))
-            .ok_or(MoneyError::Overflow)
+        self.minor.checked_add(other.minor).map(|minor| Money::new(minor, self.currency)).ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
@@ -145,10 +139,7 @@ impl Money {
     }
 
     pub fn checked_neg(self) -> Result<Money, MoneyError> {
-        self.minor
-            .checked_neg()
-            .map(|minor| Money::new(minor, self.currency))
-            .ok_or(MoneyError::Overflow)
+        self.minor.checked_neg().map(|minor| Money::new(minor, self.currency)).ok_or(MoneyError::Overflow)
     }
 
     /// The amount as a decimal in major units (12345 EUR minor -> 123.45).
@@ -172,9 +163,7 @@ impl Money {
         if value.scale() > currency.exponent() {
             return Err(MoneyError::Invalid);
         }
-        let scaled = value
-            .checked_mul(Decimal::from(10_i64.pow(currency.exponent())))
-            .ok_or(MoneyError::Overflow)?;
+        let scaled = value.checked_mul(Decimal::from(10_i64.pow(currency.exponent()))).ok_or(MoneyError::Overflow)?;
         let minor: i64 = scaled.trunc().try_into().map_err(|_| MoneyError::Overflow)?;
         Ok(Money::new(minor, currency))
     }
@@ -198,11 +187,7 @@ impl Money {
             }
             grouped.push(ch);
         }
-        let number = if exp > 0 {
-            format!("{grouped}{decimal}{frac_part:0exp$}")
-        } else {
-            grouped
-        };
+        let number = if exp > 0 { format!("{grouped}{decimal}{frac_part:0exp$}") } else { grouped };
         let sign = if self.minor < 0 { "-" } else { "" };
         let symbol = self.currency.symbol();
         match locale {
@@ -218,17 +203,12 @@ impl Money {
 /// Rounds a decimal amount expressed in minor units to a whole minor unit,
 /// half away from zero (the usual invoicing rule).
 pub fn round_minor(value: Decimal) -> Result<i64, MoneyError> {
-    value
-        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-        .try_into()
-        .map_err(|_| MoneyError::Overflow)
+    value.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).try_into().map_err(|_| MoneyError::Overflow)
 }
 
 /// Sums amounts that must all be in `currency`.
 pub fn sum(currency: Currency, amounts: impl IntoIterator<Item = Money>) -> Result<Money, MoneyError> {
-    amounts
-        .into_iter()
-        .try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
+    amounts.into_iter().try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
 }
 
 #[cfg(test)]
@@ -238,7 +218,7 @@ mod tests {
 
     #[test]
     fn formats_french_and_english() {
-        let m = Money::new(123_456_78, Currency::Eur);
+        let m = Money::new(12_345_678, Currency::Eur);
         assert_eq!(m.format(Locale::Fr), "123\u{202f}456,78\u{a0}€");
         assert_eq!(m.format(Locale::En), "€123,456.78");
         assert_eq!(Money::new(-5, Currency::Eur).format(Locale::En), "-€0.05");

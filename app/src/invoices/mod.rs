@@ -21,7 +21,8 @@ pub enum InvoiceFilter {
 }
 
 impl InvoiceFilter {
-    pub const ALL: [InvoiceFilter; 4] = [InvoiceFilter::Open, InvoiceFilter::Overdue, InvoiceFilter::Paid, InvoiceFilter::All];
+    pub const ALL: [InvoiceFilter; 4] =
+        [InvoiceFilter::Open, InvoiceFilter::Overdue, InvoiceFilter::Paid, InvoiceFilter::All];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +49,8 @@ pub enum InvoiceSort {
 }
 
 impl InvoiceSort {
-    pub const ALL: [InvoiceSort; 4] = [InvoiceSort::DueAsc, InvoiceSort::DueDesc, InvoiceSort::AmountDesc, InvoiceSort::Number];
+    pub const ALL: [InvoiceSort; 4] =
+        [InvoiceSort::DueAsc, InvoiceSort::DueDesc, InvoiceSort::AmountDesc, InvoiceSort::Number];
 
     pub fn as_str(self) -> &'static str {
         match self {

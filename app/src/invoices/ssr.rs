@@ -28,7 +28,13 @@ impl SummaryRow {
     fn into_summary(self, today: NaiveDate) -> AppResult<InvoiceSummary> {
         let currency = parse_currency(&self.currency)?;
         Ok(InvoiceSummary {
-            state: InvoiceState::derive(self.status == "void", self.total_minor, self.balance_minor, self.due_date, today),
+            state: InvoiceState::derive(
+                self.status == "void",
+                self.total_minor,
+                self.balance_minor,
+                self.due_date,
+                today,
+            ),
             id: self.id,
             account_id: self.account_id,
             account_name: self.account_name,
@@ -90,10 +96,8 @@ pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult
     let pattern = like_pattern(q.search.as_deref());
     let account_filter = q.account_id.unwrap_or(0);
     let count_sql = format!("{cte} SELECT COUNT(*) FROM inv WHERE {FILTER_SQL}");
-    let list_sql = format!(
-        "{cte} SELECT * FROM inv WHERE {FILTER_SQL} ORDER BY {} LIMIT $8 OFFSET $9",
-        order_sql(q.sort)
-    );
+    let list_sql =
+        format!("{cte} SELECT * FROM inv WHERE {FILTER_SQL} ORDER BY {} LIMIT $8 OFFSET $9", order_sql(q.sort));
     let (total_count, rows): (i64, Vec<SummaryRow>) = with_db!(&state.db, |pool| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(all)
@@ -159,7 +163,8 @@ impl EntryRow {
     pub fn into_line(self) -> AppResult<LedgerLine> {
         Ok(LedgerLine {
             id: self.id,
-            kind: EntryKind::parse(&self.kind).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown entry kind {}", self.kind)))?,
+            kind: EntryKind::parse(&self.kind)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown entry kind {}", self.kind)))?,
             amount: Money::new(self.amount_minor, parse_currency(&self.currency)?),
             occurred_on: self.occurred_on,
             reference: self.reference,
@@ -245,7 +250,13 @@ pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppRes
     let mut page = 1;
     // Open invoices of one account: a handful of pages at most.
     loop {
-        let q = InvoiceQuery { filter: InvoiceFilter::Open, sort: InvoiceSort::DueAsc, page, account_id: Some(account_id), search: None };
+        let q = InvoiceQuery {
+            filter: InvoiceFilter::Open,
+            sort: InvoiceSort::DueAsc,
+            page,
+            account_id: Some(account_id),
+            search: None,
+        };
         let p = list(state, scope, &q).await?;
         let done = page >= p.page_count;
         open.extend(p.items);

@@ -5,8 +5,7 @@ use crate::components::{kind_msg, Amount, Day, ErrorMessage, Page, Pager, StateB
 use crate::domain::Role;
 use crate::i18n::{t, Msg};
 use crate::invoices::{
-    get_invoice, get_overview, list_invoices, HistoryEvent, InvoiceFilter, InvoiceQuery, InvoiceSort,
-    InvoiceSummary,
+    get_invoice, get_overview, list_invoices, HistoryEvent, InvoiceFilter, InvoiceQuery, InvoiceSort, InvoiceSummary,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -236,7 +235,8 @@ pub fn InvoicePage() -> impl IntoView {
 fn InvoiceBody() -> impl IntoView {
     let params = use_params_map();
     let location = use_location();
-    let back = if location.pathname.get_untracked().starts_with("/back") { "/back/invoices" } else { "/portal/invoices" };
+    let back =
+        if location.pathname.get_untracked().starts_with("/back") { "/back/invoices" } else { "/portal/invoices" };
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let detail = Resource::new(id, get_invoice);
     view! {

@@ -84,17 +84,26 @@ async fn password_change_signs_out_other_sessions_and_checks_the_current_one() {
         let laptop = app.login("client1@test.example").await;
         let phone = app.login("client1@test.example").await;
         let res = laptop
-            .post_form("/api/auth/change_password", &[("current", "wrong"), ("password", "new password 123"), ("confirm", "new password 123")])
+            .post_form(
+                "/api/auth/change_password",
+                &[("current", "wrong"), ("password", "new password 123"), ("confirm", "new password 123")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().await.unwrap().contains("WrongCurrentPassword"));
         let res = laptop
-            .post_form("/api/auth/change_password", &[("current", PASSWORD), ("password", "short"), ("confirm", "short")])
+            .post_form(
+                "/api/auth/change_password",
+                &[("current", PASSWORD), ("password", "short"), ("confirm", "short")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().await.unwrap().contains("PasswordTooShort"));
         let res = laptop
-            .post_form("/api/auth/change_password", &[("current", PASSWORD), ("password", "new password 123"), ("confirm", "new password 123")])
+            .post_form(
+                "/api/auth/change_password",
+                &[("current", PASSWORD), ("password", "new password 123"), ("confirm", "new password 123")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(laptop.post_form("/api/portal/overview", &[]).await.status(), StatusCode::OK);
@@ -129,7 +138,13 @@ async fn invitation_link_sets_a_password_once() {
         let res = owner
             .post_form(
                 "/api/back/invite",
-                &[("name", "Nina New"), ("email", "nina@test.example"), ("role", "client"), ("account_id", &account), ("locale", "en")],
+                &[
+                    ("name", "Nina New"),
+                    ("email", "nina@test.example"),
+                    ("role", "client"),
+                    ("account_id", &account),
+                    ("locale", "en"),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
@@ -137,7 +152,13 @@ async fn invitation_link_sets_a_password_once() {
         let res = owner
             .post_form(
                 "/api/back/invite",
-                &[("name", "Nina Again"), ("email", "NINA@test.example"), ("role", "client"), ("account_id", &account), ("locale", "en")],
+                &[
+                    ("name", "Nina Again"),
+                    ("email", "NINA@test.example"),
+                    ("role", "client"),
+                    ("account_id", &account),
+                    ("locale", "en"),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -145,7 +166,9 @@ async fn invitation_link_sets_a_password_once() {
         assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'nina@test.example'").await, 1);
 
         let body: String = with_db!(&app.db, |pool| {
-            sqlx::query_scalar("SELECT body_text FROM outbox WHERE to_address = 'nina@test.example'").fetch_one(pool).await
+            sqlx::query_scalar("SELECT body_text FROM outbox WHERE to_address = 'nina@test.example'")
+                .fetch_one(pool)
+                .await
         })
         .unwrap();
         assert!(body.contains("Hello Nina New"), "{body}");
@@ -153,15 +176,24 @@ async fn invitation_link_sets_a_password_once() {
 
         let anon = app.anonymous();
         let res = anon
-            .post_form("/api/auth/complete_token", &[("token", &token), ("password", "nina password 1"), ("confirm", "nina password 2")])
+            .post_form(
+                "/api/auth/complete_token",
+                &[("token", &token), ("password", "nina password 1"), ("confirm", "nina password 2")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "mismatch must be refused");
         let res = anon
-            .post_form("/api/auth/complete_token", &[("token", &token), ("password", "nina password 1"), ("confirm", "nina password 1")])
+            .post_form(
+                "/api/auth/complete_token",
+                &[("token", &token), ("password", "nina password 1"), ("confirm", "nina password 1")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         let res = anon
-            .post_form("/api/auth/complete_token", &[("token", &token), ("password", "other password 1"), ("confirm", "other password 1")])
+            .post_form(
+                "/api/auth/complete_token",
+                &[("token", &token), ("password", "other password 1"), ("confirm", "other password 1")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a link works once");
         let nina = app.login_with("nina@test.example", "nina password 1").await;

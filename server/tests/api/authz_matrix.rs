@@ -62,7 +62,11 @@ fn rows() -> Vec<Row> {
             request: |_| {
                 Req::Form(
                     "/api/auth/change_password",
-                    vec![("current", "nope".into()), ("password", "0123456789ab".into()), ("confirm", "0123456789ab".into())],
+                    vec![
+                        ("current", "nope".into()),
+                        ("password", "0123456789ab".into()),
+                        ("confirm", "0123456789ab".into()),
+                    ],
                 )
             },
             expect: [Denied(401), Denied(422), Denied(422), Denied(422), Denied(422)],

@@ -86,7 +86,7 @@ async fn fresh_pg_database() -> Option<(String, String)> {
             return None;
         }
     };
-    let name = format!("relance_test_{}", app::auth::ssr::random_token()[..16].to_string());
+    let name = format!("relance_test_{}", &app::auth::ssr::random_token()[..16]);
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
     pool.close().await;
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
@@ -274,7 +274,11 @@ async fn insert_fixture(db: &Db) -> Result<Fixture, sqlx::Error> {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            if account == fx.account1 { fx.client1 = id } else { fx.client2 = id }
+            if account == fx.account1 {
+                fx.client1 = id
+            } else {
+                fx.client2 = id
+            }
         }
         // (account, number, issue offset days, due offset days, total, paid)
         let invoices = [

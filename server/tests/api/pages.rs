@@ -42,7 +42,10 @@ async fn client_overview_shows_exact_balances_in_both_languages() {
         // Open: 1 200,00 + (500,00 - 200,00) = 1 500,00 € ; overdue: 300,00 €.
         assert!(html.contains("1\u{202f}500,00\u{a0}€"), "balance missing");
         assert!(html.contains("300,00\u{a0}€"), "overdue missing");
-        assert!(html.contains("T-0001") && html.contains("T-0002") && !html.contains("T-0003"), "paid invoice is not open");
+        assert!(
+            html.contains("T-0001") && html.contains("T-0002") && !html.contains("T-0003"),
+            "paid invoice is not open"
+        );
 
         let res = s.client.post(s.url("/lang")).form(&[("locale", "en"), ("back", "/portal")]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -61,9 +64,7 @@ async fn client_overview_shows_exact_balances_in_both_languages() {
 async fn invoice_list_filters_and_sorts() {
     each_backend!(|app| {
         let s = app.login("client1@test.example").await;
-        let list = |filter: &str, sort: &str| {
-            serde_json::json!({ "query": { "filter": filter, "sort": sort, "page": 1, "account_id": null, "search": null } })
-        };
+        let list = |filter: &str, sort: &str| serde_json::json!({ "query": { "filter": filter, "sort": sort, "page": 1, "account_id": null, "search": null } });
         let numbers = |v: serde_json::Value| -> Vec<String> {
             v["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_string()).collect()
         };
@@ -128,7 +129,8 @@ async fn owner_assigns_a_collector_and_it_is_audited() {
         let owner = app.login("owner@test.example").await;
         let account = app.fx.account3.to_string();
         let c1 = app.fx.collector1.to_string();
-        let res = owner.post_form("/api/back/assign_collector", &[("account_id", &account), ("collector_id", &c1)]).await;
+        let res =
+            owner.post_form("/api/back/assign_collector", &[("account_id", &account), ("collector_id", &c1)]).await;
         assert_eq!(res.status(), StatusCode::OK);
         let c1_session = app.login("c1@test.example").await;
         let (_, html) = c1_session.get_html("/back/accounts").await;
@@ -136,7 +138,8 @@ async fn owner_assigns_a_collector_and_it_is_audited() {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.assign_collector'").await, 1);
         // Assigning to someone who is not a collector is refused.
         let acc = app.fx.accountant.to_string();
-        let res = owner.post_form("/api/back/assign_collector", &[("account_id", &account), ("collector_id", &acc)]).await;
+        let res =
+            owner.post_form("/api/back/assign_collector", &[("account_id", &account), ("collector_id", &acc)]).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     });
 }
