@@ -11,6 +11,8 @@
 # the wasm bundle and the CSS), node >= 20 and npm. Never downloads browsers.
 # Set RELANCE_E2E_KEEP=1 to keep the temporary directory (database, log).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/fresh-server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/fresh-server.sh"
 
 usage() {
   echo "usage: $0 <path-to-relance-binary> [extra playwright args...]" >&2
@@ -37,72 +39,7 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 ((node_major >= 20)) || { echo "error: node >= 20 is required by @playwright/test (found $(node --version))" >&2; exit 2; }
 [[ -x /usr/bin/chromium ]] || { echo "error: /usr/bin/chromium is required (apt-get install chromium)" >&2; exit 2; }
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/relance-e2e.XXXXXX")"
-SERVER_PID=""
-
-stop_server() {
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
-}
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_server
-  if [[ $status -ne 0 ]]; then
-    echo "---- e2e failed (exit $status); last lines of $TMP/server.log ----" >&2
-    tail -n 60 "$TMP/server.log" >&2 2>/dev/null || true
-    echo "---- end of server.log ----" >&2
-  fi
-  if [[ $status -ne 0 || ${RELANCE_E2E_KEEP:-0} == 1 ]]; then
-    echo "kept $TMP" >&2
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-URL="http://127.0.0.1:$PORT"
-SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
-
-echo "starting $BIN serve on $URL (log: $TMP/server.log)"
-DATABASE_URL="sqlite://$TMP/e2e.db" \
-  LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
-  LEPTOS_SITE_ROOT="$SITE_ROOT" \
-  LEPTOS_OUTPUT_NAME="${LEPTOS_OUTPUT_NAME:-relance}" \
-  RELANCE_PUBLIC_URL="$URL" \
-  RELANCE_JWT_SECRET="$SECRET" \
-  RUST_LOG="${RUST_LOG:-warn}" \
-  "$BIN" serve >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-
-# The first start runs the migrations and seeds the demo data.
-started=$SECONDS
-deadline=$((started + 120))
-until curl -fsS --max-time 2 "$URL/healthz" >/dev/null 2>&1; do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "error: the server exited during start-up" >&2
-    exit 1
-  fi
-  if ((SECONDS >= deadline)); then
-    echo "error: $URL/healthz did not answer within 120 s" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-echo "server ready after $((SECONDS - started))s"
+fresh_server_start "$BIN" "$SITE_ROOT" e2e RELANCE_E2E_KEEP
 
 cd "$ROOT/end2end"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

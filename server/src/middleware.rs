@@ -10,6 +10,7 @@ use app::auth::ssr::{principal_from_request, CachedPrincipal, Principal, LOCALE_
 use app::domain::Locale;
 use app::state::AppState;
 use app::{PageCtx, Viewer};
+use tracing::Instrument;
 
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -87,7 +88,13 @@ pub async fn request_context(
     });
     req.extensions_mut().insert(CachedPrincipal(principal));
     req.extensions_mut().insert(PageCtx { locale, viewer });
-    let mut res = next.call(req).await?;
+    // One id per request, on every log line of the request and in the answer.
+    let request_id = app::auth::ssr::random_token()[..16].to_string();
+    let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.path());
+    let mut res = next.call(req).instrument(span).await?;
+    if let Ok(value) = header::HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+    }
     // Pages show private data: never cache them in shared caches.
     if !res.headers().contains_key(header::CACHE_CONTROL) {
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-cache"));

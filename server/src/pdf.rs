@@ -2,7 +2,8 @@
 //! Helvetica fonts, Windows-1252 text, uncompressed streams) and the invoice
 //! layout on A4, whose line table flows onto as many pages as it needs.
 
-use app::domain::{EntryKind, Locale};
+use app::components::kind_msg;
+use app::domain::Locale;
 use app::i18n::Msg;
 use app::invoices::{InvoiceDetail, InvoiceLine, LedgerLine};
 use rust_decimal::Decimal;
@@ -591,16 +592,6 @@ fn draw_footers(pages: &mut [Page], merchant: &MerchantInfo) {
     }
 }
 
-fn kind_msg(kind: EntryKind) -> Msg {
-    match kind {
-        EntryKind::Invoice => Msg::KindInvoice,
-        EntryKind::Payment => Msg::KindPayment,
-        EntryKind::CreditNote => Msg::KindCreditNote,
-        EntryKind::Fee => Msg::KindFee,
-        EntryKind::WriteOff => Msg::KindWriteOff,
-    }
-}
-
 /// "Label : value" with the French space before the colon, "Label: value" in English.
 fn labelled(locale: Locale, label: &str, value: &str) -> String {
     match locale {
@@ -629,7 +620,7 @@ fn format_percent(value: Decimal, locale: Locale) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::domain::{Currency, InvoiceState, Money};
+    use app::domain::{Currency, EntryKind, InvoiceState, Money};
     use app::invoices::InvoiceSummary;
     use chrono::NaiveDate;
 

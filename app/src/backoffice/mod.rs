@@ -6,7 +6,7 @@ use crate::domain::{Locale, Money, Role, Segment};
 use crate::error::AppError;
 use crate::i18n::{t, use_locale, Msg};
 use crate::invoices::{list_invoices, InvoiceFilter, InvoiceQuery, LedgerLine};
-use crate::portal::{invoice_query_from_url, InvoiceControls, InvoiceTable};
+use crate::portal::{InvoiceTable, InvoicesBody};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -308,6 +308,7 @@ fn AccountBody() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let assign = ServerAction::<AssignCollector>::new();
     let detail = Resource::new(move || (id(), assign.version().get()), |(id, _)| get_account(id));
+    let name = move || detail.get().and_then(|r| r.ok()).map(|a| a.legal_name).unwrap_or_default();
     let invoices = Resource::new(id, |id| {
         list_invoices(InvoiceQuery { filter: InvoiceFilter::All, account_id: Some(id), ..Default::default() })
     });
@@ -388,7 +389,14 @@ fn AccountBody() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match invoices.await {
                         Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(p) => view! { <InvoiceTable items=p.items base="/back/invoices" show_account=false/> }.into_any(),
+                        Ok(p) => {
+                            let more = p.page_count > 1;
+                            let all_href = move || format!("/back/invoices?filter=all&q={}", crate::components::urlencode(&name()));
+                            view! {
+                                <InvoiceTable items=p.items base="/back/invoices" show_account=false/>
+                                {more.then(|| view! { <p><a href=all_href>{t(Msg::SeeAllInvoices)}</a></p> })}
+                            }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -426,34 +434,8 @@ fn LedgerTable(lines: Vec<LedgerLine>) -> impl IntoView {
 pub fn InvoicesPage() -> impl IntoView {
     view! {
         <Page roles=STAFF title=Msg::AllInvoices>
-            <BackInvoicesBody/>
+            <InvoicesBody path="/back/invoices" title=Msg::AllInvoices staff=true/>
         </Page>
-    }
-}
-
-#[component]
-fn BackInvoicesBody() -> impl IntoView {
-    let query = invoice_query_from_url();
-    let data = Resource::new(move || query.get(), list_invoices);
-    view! {
-        <h1>{t(Msg::AllInvoices)}</h1>
-        <InvoiceControls query=query path="/back/invoices" with_search=true/>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(p) => {
-                        let q = query.get_untracked();
-                        let base = format!("/back/invoices?filter={}&sort={}&q={}", q.filter.as_str(), q.sort.as_str(),
-                            crate::components::urlencode(q.search.as_deref().unwrap_or("")));
-                        view! {
-                            <InvoiceTable items=p.items base="/back/invoices" show_account=true/>
-                            <Pager page=p.page page_count=p.page_count base=base/>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
     }
 }
 

@@ -98,25 +98,21 @@ pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult
     let count_sql = format!("{cte} SELECT COUNT(*) FROM inv WHERE {FILTER_SQL}");
     let list_sql =
         format!("{cte} SELECT * FROM inv WHERE {FILTER_SQL} ORDER BY {} LIMIT $8 OFFSET $9", order_sql(q.sort));
+    // The same seven parameters for the count and the page.
+    macro_rules! bind_filter {
+        ($q:expr) => {
+            $q.bind(all)
+                .bind(collector)
+                .bind(account)
+                .bind(account_filter)
+                .bind(today)
+                .bind(q.filter.as_str())
+                .bind(&pattern)
+        };
+    }
     let (total_count, rows): (i64, Vec<SummaryRow>) = with_db!(&state.db, |pool| {
-        let total: i64 = sqlx::query_scalar(&count_sql)
-            .bind(all)
-            .bind(collector)
-            .bind(account)
-            .bind(account_filter)
-            .bind(today)
-            .bind(q.filter.as_str())
-            .bind(&pattern)
-            .fetch_one(pool)
-            .await?;
-        let rows = sqlx::query_as(&list_sql)
-            .bind(all)
-            .bind(collector)
-            .bind(account)
-            .bind(account_filter)
-            .bind(today)
-            .bind(q.filter.as_str())
-            .bind(&pattern)
+        let total: i64 = bind_filter!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?;
+        let rows = bind_filter!(sqlx::query_as(&list_sql))
             .bind(PAGE_SIZE)
             .bind((page - 1) * PAGE_SIZE)
             .fetch_all(pool)

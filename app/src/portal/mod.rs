@@ -188,29 +188,31 @@ pub fn InvoiceControls(query: Memo<InvoiceQuery>, path: &'static str, with_searc
 pub fn InvoicesPage() -> impl IntoView {
     view! {
         <Page roles=CLIENT title=Msg::Invoices>
-            <InvoicesBody/>
+            <InvoicesBody path="/portal/invoices" title=Msg::Invoices staff=false/>
         </Page>
     }
 }
 
+/// The invoice list with its filters: clients see their own
+/// (`/portal/invoices`), staff see every account in scope, with search.
 #[component]
-fn InvoicesBody() -> impl IntoView {
+pub fn InvoicesBody(path: &'static str, title: Msg, staff: bool) -> impl IntoView {
     let query = invoice_query_from_url();
     let data = Resource::new(move || query.get(), list_invoices);
-    let location = use_location();
     view! {
-        <h1>{t(Msg::Invoices)}</h1>
-        <InvoiceControls query=query path="/portal/invoices" with_search=false/>
+        <h1>{t(title)}</h1>
+        <InvoiceControls query=query path=path with_search=staff/>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
                     Ok(p) => {
                         let q = query.get_untracked();
-                        let _ = location.pathname.get_untracked();
-                        let base = format!("/portal/invoices?filter={}&sort={}", q.filter.as_str(), q.sort.as_str());
+                        let search = q.search.as_deref().map(|s| format!("&q={}", crate::components::urlencode(s))).unwrap_or_default();
+                        let base = format!("{path}?filter={}&sort={}{search}", q.filter.as_str(), q.sort.as_str());
+                        let detail_base = if staff { "/back/invoices" } else { "/portal/invoices" };
                         view! {
-                            <InvoiceTable items=p.items base="/portal/invoices" show_account=false/>
+                            <InvoiceTable items=p.items base=detail_base show_account=staff/>
                             <Pager page=p.page page_count=p.page_count base=base/>
                         }.into_any()
                     }

@@ -53,6 +53,7 @@ pub struct Fixture {
 pub struct TestApp {
     pub address: String,
     pub db: Db,
+    state: app::state::AppState,
     pub fx: Fixture,
     pg_database: Option<String>,
     _dir: tempfile::TempDir,
@@ -124,9 +125,10 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
     let application = Application::build(settings, Clock::Fixed(now())).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", application.port());
     let db = application.state.db.clone();
+    let state = application.state.clone();
     tokio::spawn(application.run_until_stopped());
     let fx = if demo { Fixture::default() } else { insert_fixture(&db).await.expect("fixture") };
-    Some(TestApp { address, db, fx, pg_database, _dir: dir })
+    Some(TestApp { address, db, state, fx, pg_database, _dir: dir })
 }
 
 impl TestApp {
@@ -138,6 +140,11 @@ impl TestApp {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
             }
         }
+    }
+
+    /// The server's own state, for driving background jobs directly.
+    pub fn state(&self) -> app::state::AppState {
+        self.state.clone()
     }
 
     pub fn anonymous(&self) -> Session {

@@ -3,6 +3,8 @@
 
 mod auth;
 mod authz_matrix;
+mod cli;
 mod helpers;
+mod mail;
 mod pages;
 mod seed;

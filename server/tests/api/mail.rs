@@ -1,0 +1,126 @@
+//! Outbox delivery over SMTP against a local fake server: sent once,
+//! retried with backoff on failure, given up after the last attempt.
+
+use crate::helpers::{spawn_app, BACKENDS};
+use app::with_db;
+use server::mailer::{deliver_due, transport, MAX_ATTEMPTS};
+use server::settings::SmtpSettings;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// A minimal SMTP sink: accepts every message and records its DATA.
+async fn fake_smtp() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = received.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.ok();
+                let mut in_data = false;
+                let mut data = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            sink.lock().unwrap().push(std::mem::take(&mut data));
+                            write.write_all(b"250 queued\r\n").await.ok();
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+fn smtp(port: u16) -> SmtpSettings {
+    SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        username: None,
+        password: None,
+        from: "Relance <no-reply@test.example>".into(),
+        security: "none".into(),
+    }
+}
+
+#[tokio::test]
+async fn outbox_is_delivered_once() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let anon = app.anonymous();
+        anon.post_form("/api/auth/request_reset", &[("email", "client1@test.example")]).await;
+        let (port, received) = fake_smtp().await;
+        let settings = smtp(port);
+        let mailer = transport(&settings).unwrap();
+        let state = app.state();
+        assert_eq!(deliver_due(&state, &mailer, &settings.from).await.unwrap(), 1);
+        assert_eq!(deliver_due(&state, &mailer, &settings.from).await.unwrap(), 0, "sent twice");
+        let got = received.lock().unwrap().clone();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].contains("client1@test.example") && got[0].contains("/reset/"), "{}", got[0]);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND sent_at IS NOT NULL").await, 1);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn failures_back_off_then_give_up() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        app.anonymous().post_form("/api/auth/request_reset", &[("email", "client1@test.example")]).await;
+        // A port nobody listens on.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let settings = smtp(port);
+        let mailer = transport(&settings).unwrap();
+        let state = app.state();
+        assert_eq!(deliver_due(&state, &mailer, &settings.from).await.unwrap(), 0);
+        assert_eq!(app.count("SELECT CAST(attempts AS BIGINT) FROM outbox").await, 1);
+        // Backed off: not due again at the same instant.
+        deliver_due(&state, &mailer, &settings.from).await.unwrap();
+        assert_eq!(app.count("SELECT CAST(attempts AS BIGINT) FROM outbox").await, 1);
+        // Make it due repeatedly until the last attempt.
+        for _ in 1..MAX_ATTEMPTS {
+            with_db!(&app.db, |pool| {
+                sqlx::query("UPDATE outbox SET next_attempt_at = $1")
+                    .bind(crate::helpers::now())
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })
+            .unwrap();
+            deliver_due(&state, &mailer, &settings.from).await.unwrap();
+        }
+        assert_eq!(app.count("SELECT CAST(attempts AS BIGINT) FROM outbox").await, i64::from(MAX_ATTEMPTS));
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND last_error <> ''").await, 1);
+        app.finish().await;
+    }
+}
