@@ -24,8 +24,10 @@ enum Command {
     SeedDemo,
     /// Create a staff user or a contact of a client account.
     CreateUser {
+        /// Login e-mail address
         #[arg(long)]
         email: String,
+        /// Full name shown in the portal
         #[arg(long)]
         name: String,
         /// owner, collector, accountant or client
@@ -37,7 +39,7 @@ enum Command {
         /// fr or en
         #[arg(long)]
         locale: Option<String>,
-        /// Read from this environment variable instead of the prompt-free default RELANCE_NEW_PASSWORD
+        /// Environment variable holding the new password (at least 10 characters)
         #[arg(long, default_value = "RELANCE_NEW_PASSWORD")]
         password_env: String,
     },
