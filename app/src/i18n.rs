@@ -180,6 +180,29 @@ messages! {
     TotalOutstanding => "Encours total", "Total outstanding";
     TotalOverdue => "Total en retard", "Total overdue";
     Loading => "Chargement…", "Loading…";
+    // Merchant settings
+    Settings => "Paramètres", "Settings";
+    SettingsIntro => "Identité de l'entreprise et valeurs par défaut des nouveaux comptes.", "Company identity and defaults for new accounts.";
+    CompanyName => "Nom de l'entreprise", "Company name";
+    LegalId => "Identifiant légal (SIRET, TVA…)", "Legal identifier (company no., VAT…)";
+    Address => "Adresse", "Address";
+    DefaultCurrency => "Devise par défaut", "Default currency";
+    DefaultLanguage => "Langue par défaut", "Default language";
+    PaymentTermsDays => "Délai de paiement (jours)", "Payment terms (days)";
+    SettingsSaved => "Paramètres enregistrés.", "Settings saved.";
+    InvalidCurrency => "Devise inconnue.", "Unknown currency.";
+    InvalidTerms => "Entre 0 et 365 jours.", "Between 0 and 365 days.";
+    TooLong => "Texte trop long.", "Text too long.";
+    // User management
+    Actions => "Actions", "Actions";
+    Deactivate => "Désactiver", "Deactivate";
+    Reactivate => "Réactiver", "Reactivate";
+    Inactive => "Désactivé", "Deactivated";
+    ResendInvitation => "Renvoyer l'invitation", "Resend invitation";
+    SendPasswordReset => "Envoyer un lien de réinitialisation", "Send a password reset link";
+    UserUpdated => "Utilisateur mis à jour.", "User updated.";
+    LinkSent => "Lien envoyé (voir la boîte d'envoi).", "Link sent (see the outbox).";
+    CannotChangeSelf => "Vous ne pouvez pas désactiver votre propre compte.", "You cannot deactivate your own account.";
     Save => "Enregistrer", "Save";
     Saved => "Enregistré.", "Saved.";
 }

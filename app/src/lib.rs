@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod invoices;
 pub mod portal;
+pub mod settings;
 pub mod shell;
 
 #[cfg(feature = "ssr")]

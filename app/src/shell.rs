@@ -58,6 +58,8 @@ impl PageCtx {
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let ctx = PageCtx::current();
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     let ctx_json = serde_json::to_string(&ctx).unwrap_or_default();
     view! {
         <!DOCTYPE html>
@@ -76,6 +78,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Only our own scripts run: the inline hydration scripts carry this
+/// response's nonce, and the wasm bundle needs `wasm-unsafe-eval`.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    use actix_web::http::header::{HeaderValue, CONTENT_SECURITY_POLICY};
+    let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_actix::ResponseOptions>()) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; \
+         object-src 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        res.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -110,6 +130,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
                 <Route path=path!("/back/team") view=crate::backoffice::TeamPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/outbox") view=crate::backoffice::OutboxPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/settings") view=crate::settings::SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

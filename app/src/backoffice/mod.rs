@@ -63,6 +63,7 @@ pub struct ContactRow {
     pub email: String,
     pub phone: String,
     pub invitation_pending: bool,
+    pub active: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,6 +167,51 @@ pub async fn invite_user(
     let input =
         ssr::InviteInput::parse(&name, &email, &role, account_id.as_deref(), &locale).map_err(crate::error::respond)?;
     ssr::invite(&state, &principal, input).await.map_err(crate::error::respond)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountChoice {
+    pub id: i64,
+    pub code: String,
+    pub legal_name: String,
+}
+
+/// Owner only: every account, for the invitation form.
+#[server(endpoint = "back/account_choices")]
+pub async fn account_choices() -> Result<Vec<AccountChoice>, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(crate::error::respond)?;
+    ssr::account_choices(&state).await.map_err(crate::error::respond)
+}
+
+/// What an owner can do to a user account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserOp {
+    /// Send a password-reset link (or a fresh invitation if none was accepted).
+    SendLink,
+    Deactivate,
+    Reactivate,
+}
+
+impl UserOp {
+    pub fn parse(s: &str) -> Option<UserOp> {
+        match s {
+            "send_link" => Some(UserOp::SendLink),
+            "deactivate" => Some(UserOp::Deactivate),
+            "reactivate" => Some(UserOp::Reactivate),
+            _ => None,
+        }
+    }
+}
+
+/// Owner only: send a link to, deactivate or reactivate a user.
+#[server(endpoint = "back/user_action")]
+pub async fn user_action(user_id: i64, action: String) -> Result<(), AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(crate::error::respond)?;
+    let action =
+        UserOp::parse(&action).ok_or_else(|| crate::error::respond(AppError::field("action", Msg::InvalidInput)))?;
+    ssr::user_action(&state, &principal, user_id, action).await.map_err(crate::error::respond)
 }
 
 #[server(endpoint = "back/outbox")]
@@ -308,7 +354,6 @@ fn AccountBody() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let assign = ServerAction::<AssignCollector>::new();
     let detail = Resource::new(move || (id(), assign.version().get()), |(id, _)| get_account(id));
-    let name = move || detail.get().and_then(|r| r.ok()).map(|a| a.legal_name).unwrap_or_default();
     let invoices = Resource::new(id, |id| {
         list_invoices(InvoiceQuery { filter: InvoiceFilter::All, account_id: Some(id), ..Default::default() })
     });
@@ -365,9 +410,11 @@ fn AccountBody() -> impl IntoView {
                                     view! {
                                         <ul class="contacts">
                                             {a.contacts.into_iter().map(|c| view! {
-                                                <li>
-                                                    <strong>{c.name}</strong> " · " {c.email} " " {c.phone}
+                                                <li data-testid="contact">
+                                                    <strong>{c.name}</strong> " · " {c.email} " " {c.phone} " "
                                                     {c.invitation_pending.then(|| view! { <span class="badge open">{t(Msg::InvitationPending)}</span> })}
+                                                    {(!c.active).then(|| view! { <span class="badge void">{t(Msg::Inactive)}</span> })}
+                                                    {can_assign.then(|| view! { <UserActions user_id=c.id active=c.active pending=c.invitation_pending/> })}
                                                 </li>
                                             }).collect_view()}
                                         </ul>
@@ -391,7 +438,7 @@ fn AccountBody() -> impl IntoView {
                         Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
                         Ok(p) => {
                             let more = p.page_count > 1;
-                            let all_href = move || format!("/back/invoices?filter=all&q={}", crate::components::urlencode(&name()));
+                            let all_href = move || format!("/back/invoices?filter=all&account={}", id());
                             view! {
                                 <InvoiceTable items=p.items base="/back/invoices" show_account=false/>
                                 {more.then(|| view! { <p><a href=all_href>{t(Msg::SeeAllInvoices)}</a></p> })}
@@ -452,7 +499,7 @@ pub fn TeamPage() -> impl IntoView {
 fn TeamBody() -> impl IntoView {
     let invite = ServerAction::<InviteUser>::new();
     let team = Resource::new(move || invite.version().get(), |_| list_team());
-    let accounts = Resource::new(|| (), |_| list_accounts(AccountFilter { page: 1, ..Default::default() }));
+    let accounts = Resource::new(|| (), |_| account_choices());
     let err = move || invite.value().get().and_then(|r| r.err());
     view! {
         <h1>{t(Msg::Staff)}</h1>
@@ -468,16 +515,21 @@ fn TeamBody() -> impl IntoView {
                                 <th scope="col">{t(Msg::Role)}</th>
                                 <th scope="col">{t(Msg::Account)}</th>
                                 <th scope="col">{t(Msg::Status)}</th>
+                                <th scope="col">{t(Msg::Actions)}</th>
                             </tr></thead>
                             <tbody>
-                                {members.into_iter().map(|m| view! {
-                                    <tr>
-                                        <td>{m.name}</td>
-                                        <td>{m.email}</td>
-                                        <td>{t(role_msg(m.role))}</td>
-                                        <td>{m.account_name.unwrap_or_default()}</td>
-                                        <td>{if m.invitation_pending { t(Msg::InvitationPending)() } else { t(Msg::Active)() }}</td>
-                                    </tr>
+                                {members.into_iter().map(|m| {
+                                    let status = if !m.active { Msg::Inactive } else if m.invitation_pending { Msg::InvitationPending } else { Msg::Active };
+                                    view! {
+                                        <tr data-testid="team-row">
+                                            <td>{m.name}</td>
+                                            <td>{m.email}</td>
+                                            <td>{t(role_msg(m.role))}</td>
+                                            <td>{m.account_name.unwrap_or_default()}</td>
+                                            <td>{t(status)}</td>
+                                            <td><UserActions user_id=m.id active=m.active pending=m.invitation_pending/></td>
+                                        </tr>
+                                    }
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -510,11 +562,13 @@ fn TeamBody() -> impl IntoView {
                 <label>{t(Msg::Account)} " (" {t(Msg::RoleClient)} ")"
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
-                            let items = accounts.await.map(|p| p.items).unwrap_or_default();
+                            let items = accounts.await.unwrap_or_default();
                             view! {
                                 <select name="account_id">
                                     <option value="">"—"</option>
-                                    {items.into_iter().map(|a| view! { <option value=a.id.to_string()>{a.legal_name}</option> }).collect_view()}
+                                    {items.into_iter().map(|a| view! {
+                                        <option value=a.id.to_string()>{format!("{} · {}", a.code, a.legal_name)}</option>
+                                    }).collect_view()}
                                 </select>
                             }
                         })}
@@ -527,6 +581,33 @@ fn TeamBody() -> impl IntoView {
                 <button type="submit" class="primary">{t(Msg::Invite)}</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// Owner buttons for one user; each is a small form, so it works without wasm.
+#[component]
+fn UserActions(user_id: i64, active: bool, pending: bool) -> impl IntoView {
+    let action = ServerAction::<UserAction>::new();
+    let link_label = if pending { Msg::ResendInvitation } else { Msg::SendPasswordReset };
+    let button = move |name: &'static str, label: Msg| {
+        view! {
+            <ActionForm action=action attr:class="inline">
+                <input type="hidden" name="user_id" value=user_id.to_string()/>
+                <input type="hidden" name="action" value=name/>
+                <button type="submit" class="link" data-testid=format!("user-{name}")>{t(label)}</button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <span class="user-actions">
+            {active.then(|| button("send_link", link_label))}
+            {if active { button("deactivate", Msg::Deactivate) } else { button("reactivate", Msg::Reactivate) }}
+            {move || match action.value().get() {
+                Some(Ok(())) => Some(view! { <span class="ok" role="status">{t(Msg::UserUpdated)}</span> }.into_any()),
+                Some(Err(e)) => Some(view! { <ErrorMessage error=e/> }.into_any()),
+                None => None,
+            }}
+        </span>
     }
 }
 

@@ -177,6 +177,7 @@ struct ContactDb {
     email: String,
     phone: String,
     has_password: bool,
+    active: bool,
 }
 
 pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) -> AppResult<AccountDetail> {
@@ -203,8 +204,8 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
     let row = row.ok_or(AppError::NotFound)?;
     let contacts: Vec<ContactDb> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT id, name, email, phone, (password_hash IS NOT NULL) AS has_password
-             FROM users WHERE account_id = $1 AND role = 'client' AND active ORDER BY name",
+            "SELECT id, name, email, phone, (password_hash IS NOT NULL) AS has_password, active
+             FROM users WHERE account_id = $1 AND role = 'client' ORDER BY active DESC, name",
         )
         .bind(id)
         .fetch_all(pool)
@@ -235,6 +236,7 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
                 email: c.email,
                 phone: c.phone,
                 invitation_pending: !c.has_password,
+                active: c.active,
             })
             .collect(),
         ledger,
@@ -409,10 +411,7 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
         Err(e) => return Err(e.into()),
     };
     let token = issue_token(state, user_id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
-    let company: String = with_db!(&state.db, |pool| {
-        sqlx::query_scalar("SELECT company_name FROM merchant WHERE id = 1").fetch_optional(pool).await
-    })?
-    .unwrap_or_else(|| "Relance".to_string());
+    let company = company_name(state).await?;
     let link = format!("{}/invite/{token}", state.auth.public_url.trim_end_matches('/'));
     let (subject, body) = crate::mail::invite_message(input.locale, &input.name, &company, &link);
     crate::mail::enqueue(&state.db, now, input.email.as_ref(), &subject, &body, input.account_id).await?;
@@ -456,4 +455,99 @@ pub async fn list_outbox(state: &AppState, page: i64) -> AppResult<Vec<OutboxMes
             created_at: r.created_at,
         })
         .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ChoiceRow {
+    id: i64,
+    code: String,
+    legal_name: String,
+}
+
+pub async fn account_choices(state: &AppState) -> AppResult<Vec<AccountChoice>> {
+    let rows: Vec<ChoiceRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT id, code, legal_name FROM accounts ORDER BY legal_name").fetch_all(pool).await
+    })?;
+    Ok(rows.into_iter().map(|r| AccountChoice { id: r.id, code: r.code, legal_name: r.legal_name }).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct TargetUser {
+    id: i64,
+    email: String,
+    name: String,
+    locale: Option<String>,
+    account_id: Option<i64>,
+    has_password: bool,
+}
+
+pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, op: UserOp) -> AppResult<()> {
+    let user: Option<TargetUser> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT id, email, name, locale, account_id, (password_hash IS NOT NULL) AS has_password FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let user = user.ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let action = match op {
+        UserOp::SendLink => {
+            let locale = user.locale.as_deref().and_then(Locale::parse).unwrap_or_default();
+            let base = state.auth.public_url.trim_end_matches('/').to_string();
+            let (subject, body) = if user.has_password {
+                let token = issue_token(
+                    state,
+                    user.id,
+                    "reset",
+                    chrono::Duration::minutes(crate::auth::ssr::RESET_TTL_MINUTES),
+                )
+                .await?;
+                crate::mail::reset_message(locale, &user.name, &format!("{base}/reset/{token}"))
+            } else {
+                let token = issue_token(state, user.id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
+                let company = company_name(state).await?;
+                crate::mail::invite_message(locale, &user.name, &company, &format!("{base}/invite/{token}"))
+            };
+            crate::mail::enqueue(&state.db, now, &user.email, &subject, &body, user.account_id).await?;
+            "user.send_link"
+        }
+        UserOp::Deactivate | UserOp::Reactivate => {
+            let active = op == UserOp::Reactivate;
+            if !active && user.id == principal.user_id {
+                return Err(AppError::Refused(Msg::CannotChangeSelf));
+            }
+            with_db!(&state.db, |pool| {
+                let mut tx = pool.begin().await?;
+                sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                    .bind(active)
+                    .bind(user.id)
+                    .execute(&mut *tx)
+                    .await?;
+                if !active {
+                    // Signed out everywhere, at once.
+                    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                        .bind(now)
+                        .bind(user.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await
+            })?;
+            if active {
+                "user.reactivate"
+            } else {
+                "user.deactivate"
+            }
+        }
+    };
+    audit(state, Some(principal.user_id), action, ("user", Some(user.id)), user.account_id, "", "").await
+}
+
+async fn company_name(state: &AppState) -> AppResult<String> {
+    let name: Option<String> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT company_name FROM merchant WHERE id = 1").fetch_optional(pool).await
+    })?;
+    Ok(name.filter(|n| !n.is_empty()).unwrap_or_else(|| "Relance".to_string()))
 }

@@ -67,6 +67,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>
                             <A href="/back/outbox">{t(Msg::Outbox)}</A>
+                            <A href="/back/settings">{t(Msg::Settings)}</A>
                         })}
                     }.into_any()
                 } else {

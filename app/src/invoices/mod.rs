@@ -79,6 +79,20 @@ pub struct InvoiceQuery {
     pub search: Option<String>,
 }
 
+impl InvoiceQuery {
+    /// The URL of this query under `path`, with another filter; page 1.
+    pub fn href(&self, path: &str, filter: InvoiceFilter) -> String {
+        let mut url = format!("{path}?filter={}&sort={}", filter.as_str(), self.sort.as_str());
+        if let Some(account) = self.account_id {
+            url.push_str(&format!("&account={account}"));
+        }
+        if let Some(search) = self.search.as_deref() {
+            url.push_str(&format!("&q={}", crate::components::urlencode(search)));
+        }
+        url
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceSummary {
     pub id: i64,

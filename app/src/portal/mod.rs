@@ -122,7 +122,7 @@ pub fn invoice_query_from_url() -> Memo<InvoiceQuery> {
             filter: q.get("filter").and_then(|f| InvoiceFilter::parse(&f)).unwrap_or_default(),
             sort: q.get("sort").and_then(|s| InvoiceSort::parse(&s)).unwrap_or_default(),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
-            account_id: None,
+            account_id: q.get("account").and_then(|a| a.parse().ok()),
             search: q.get("q").filter(|s| !s.trim().is_empty()),
         }
     })
@@ -153,11 +153,7 @@ pub fn InvoiceControls(query: Memo<InvoiceQuery>, path: &'static str, with_searc
     view! {
         <nav class="tabs" aria-label="filters">
             {InvoiceFilter::ALL.into_iter().map(|f| {
-                let href = move || {
-                    let q = current();
-                    format!("{path}?filter={}&sort={}{}", f.as_str(), q.sort.as_str(),
-                        q.search.map(|s| format!("&q={}", crate::components::urlencode(&s))).unwrap_or_default())
-                };
+                let href = move || current().href(path, f);
                 view! {
                     <a href=href class:active=move || current().filter == f
                        aria-current=move || (current().filter == f).then_some("page")
@@ -167,6 +163,7 @@ pub fn InvoiceControls(query: Memo<InvoiceQuery>, path: &'static str, with_searc
         </nav>
         <form method="get" action=path class="controls">
             <input type="hidden" name="filter" value=move || current().filter.as_str()/>
+            {move || current().account_id.map(|a| view! { <input type="hidden" name="account" value=a.to_string()/> })}
             {with_search.then(|| view! {
                 <label>{t(Msg::Search)}
                     <input type="search" name="q" value=move || current().search.unwrap_or_default()/>
@@ -208,8 +205,7 @@ pub fn InvoicesBody(path: &'static str, title: Msg, staff: bool) -> impl IntoVie
                     Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
                     Ok(p) => {
                         let q = query.get_untracked();
-                        let search = q.search.as_deref().map(|s| format!("&q={}", crate::components::urlencode(s))).unwrap_or_default();
-                        let base = format!("{path}?filter={}&sort={}{search}", q.filter.as_str(), q.sort.as_str());
+                        let base = q.href(path, q.filter);
                         let detail_base = if staff { "/back/invoices" } else { "/portal/invoices" };
                         view! {
                             <InvoiceTable items=p.items base=detail_base show_account=staff/>

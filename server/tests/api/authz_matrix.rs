@@ -112,6 +112,16 @@ fn rows() -> Vec<Row> {
             expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
         },
         Row {
+            path: "/api/back/account_choices",
+            request: |_| Req::Form("/api/back/account_choices", vec![]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Sees],
+        },
+        Row {
+            path: "/api/back/settings",
+            request: |_| Req::Form("/api/back/settings", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
             path: "/api/back/assign_collector",
             request: |fx| {
                 Req::Form(
@@ -145,6 +155,36 @@ fn rows() -> Vec<Row> {
         Row {
             path: "/api/back/outbox",
             request: |_| Req::Form("/api/back/outbox", vec![("page", "1".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/back/user_action",
+            // Sending a reset link to the foreign account's contact.
+            request: |fx| {
+                Req::Form(
+                    "/api/back/user_action",
+                    vec![("user_id", fx.client2.to_string()), ("action", "send_link".into())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/back/save_settings",
+            request: |_| {
+                Req::Form(
+                    "/api/back/save_settings",
+                    vec![
+                        ("form[company_name]", "Hijacked SA".into()),
+                        ("form[legal_id]", "".into()),
+                        ("form[address]", "".into()),
+                        ("form[email]", "".into()),
+                        ("form[phone]", "".into()),
+                        ("form[default_currency]", "EUR".into()),
+                        ("form[default_locale]", "fr".into()),
+                        ("form[payment_terms_days]", "30".into()),
+                    ],
+                )
+            },
             expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
         },
     ]
@@ -233,6 +273,9 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'intruder@test.example'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.invite'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.assign_collector'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.send_link'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);
         app.finish().await;
     }
 }

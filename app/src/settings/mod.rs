@@ -1,0 +1,134 @@
+//! Merchant settings: company identity (shown on invoices and e-mails) and
+//! the defaults new accounts start from. Owners edit them; staff read them.
+
+use crate::components::{field_error, ErrorMessage, Page};
+use crate::domain::{Currency, Locale, Role};
+use crate::error::AppError;
+use crate::i18n::{t, Msg};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MerchantSettings {
+    pub company_name: String,
+    pub legal_id: String,
+    pub address: String,
+    pub email: String,
+    pub phone: String,
+    pub default_currency: Currency,
+    pub default_locale: Locale,
+    pub payment_terms_days: i32,
+}
+
+#[server(endpoint = "back/settings")]
+pub async fn get_settings() -> Result<MerchantSettings, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(crate::error::respond)?;
+    ssr::load(&state).await.map_err(crate::error::respond)
+}
+
+/// The settings form as typed; the server parses it into `MerchantSettings`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SettingsForm {
+    pub company_name: String,
+    pub legal_id: String,
+    pub address: String,
+    pub email: String,
+    pub phone: String,
+    pub default_currency: String,
+    pub default_locale: String,
+    pub payment_terms_days: String,
+}
+
+/// Owner only. Form fields are named `form[company_name]` and so on.
+#[server(endpoint = "back/save_settings")]
+pub async fn save_settings(form: SettingsForm) -> Result<(), AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(crate::error::respond)?;
+    let settings = ssr::parse(form).map_err(crate::error::respond)?;
+    ssr::save(&state, &principal, &settings).await.map_err(crate::error::respond)
+}
+
+const OWNER: &[Role] = &[Role::Owner];
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Page roles=OWNER title=Msg::Settings>
+            <SettingsBody/>
+        </Page>
+    }
+}
+
+#[component]
+fn SettingsBody() -> impl IntoView {
+    let save = ServerAction::<SaveSettings>::new();
+    let current = Resource::new(move || save.version().get(), |_| get_settings());
+    let err = move || save.value().get().and_then(|r| r.err());
+    let field = move |name: &'static str| {
+        move || field_error(&err(), name).map(|m| view! { <span class="field-error">{t(m)}</span> })
+    };
+    view! {
+        <h1>{t(Msg::Settings)}</h1>
+        <p class="muted">{t(Msg::SettingsIntro)}</p>
+        {move || match save.value().get() {
+            Some(Ok(())) => Some(view! { <p class="alert ok" role="status">{t(Msg::SettingsSaved)}</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <ErrorMessage error=e/> }.into_any()),
+            None => None,
+        }}
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match current.await {
+                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                    Ok(m) => view! {
+                        <ActionForm action=save attr:class="stack narrow" attr:data-testid="settings-form">
+                            <label>{t(Msg::CompanyName)}
+                                <input name="form[company_name]" required maxlength="200" value=m.company_name/>
+                                {field("company_name")}
+                            </label>
+                            <label>{t(Msg::LegalId)}
+                                <input name="form[legal_id]" maxlength="100" value=m.legal_id/>
+                                {field("legal_id")}
+                            </label>
+                            <label>{t(Msg::Address)}
+                                <input name="form[address]" maxlength="300" value=m.address/>
+                                {field("address")}
+                            </label>
+                            <label>{t(Msg::Email)}
+                                <input type="email" name="form[email]" value=m.email/>
+                                {field("email")}
+                            </label>
+                            <label>{t(Msg::Phone)}
+                                <input name="form[phone]" maxlength="50" value=m.phone/>
+                                {field("phone")}
+                            </label>
+                            <label>{t(Msg::DefaultCurrency)}
+                                <select name="form[default_currency]">
+                                    {Currency::ALL.into_iter().map(|c| view! {
+                                        <option value=c.code() selected=c == m.default_currency>{c.code()}</option>
+                                    }).collect_view()}
+                                </select>
+                                {field("default_currency")}
+                            </label>
+                            <label>{t(Msg::DefaultLanguage)}
+                                <select name="form[default_locale]">
+                                    <option value="fr" selected=m.default_locale == Locale::Fr>"Français"</option>
+                                    <option value="en" selected=m.default_locale == Locale::En>"English"</option>
+                                </select>
+                            </label>
+                            <label>{t(Msg::PaymentTermsDays)}
+                                <input type="number" name="form[payment_terms_days]" min="0" max="365" required
+                                    value=m.payment_terms_days.to_string()/>
+                                {field("payment_terms_days")}
+                            </label>
+                            <button type="submit" class="primary">{t(Msg::Save)}</button>
+                        </ActionForm>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
