@@ -37,7 +37,6 @@ messages! {
     Forbidden => "Vous n'avez pas accès à cette page.", "You do not have access to this page.";
     NotFound => "Introuvable.", "Not found.";
     InternalError => "Une erreur inattendue s'est produite. Réessayez plus tard.", "Something went wrong on our side. Please try again later.";
-    Conflict => "Cette opération entre en conflit avec des données existantes.", "This conflicts with existing data.";
     InvalidInput => "Veuillez corriger les champs signalés.", "Please correct the highlighted fields.";
     InvalidEmail => "Adresse e-mail invalide.", "Invalid email address.";
     EmailTaken => "Cette adresse e-mail est déjà utilisée.", "This email address is already in use.";
@@ -121,9 +120,7 @@ messages! {
     Page => "Page", "Page";
     Previous => "Précédent", "Previous";
     Next => "Suivant", "Next";
-    DaysLate => "jours de retard", "days late";
     // Back-office
-    BackOffice => "Back-office", "Back office";
     Accounts => "Comptes clients", "Client accounts";
     Search => "Rechercher", "Search";
     SearchPlaceholder => "Nom, code ou e-mail", "Name, code or email";
@@ -159,8 +156,6 @@ messages! {
     RoleAccountant => "Comptable", "Accountant";
     RoleClient => "Contact client", "Client contact";
     Invite => "Inviter", "Invite";
-    InviteStaff => "Inviter un membre de l'équipe", "Invite a staff member";
-    InviteContact => "Inviter un contact", "Invite a contact";
     InvitationSent => "Invitation envoyée (valable 7 jours).", "Invitation sent (valid for 7 days).";
     InvitationPending => "Invitation en attente", "Invitation pending";
     Active => "Actif", "Active";
@@ -168,15 +163,11 @@ messages! {
     CollectorAssigned => "Chargé de recouvrement mis à jour.", "Collector updated.";
     Outbox => "Boîte d'envoi", "Outbox";
     OutboxIntro => "Messages sortants. Sans serveur SMTP configuré, ils restent ici.", "Outgoing messages. Without an SMTP server configured, they stay here.";
-    To => "Destinataire", "To";
-    Subject => "Objet", "Subject";
     Attempts => "Tentatives", "Attempts";
     MailPending => "En attente", "Pending";
     MailSent => "Envoyé", "Sent";
     MailFailed => "Échec", "Failed";
     NoMail => "Aucun message.", "No messages.";
-    Merchant => "Entreprise", "Company";
-    ClientsOverdue => "Comptes en retard", "Accounts overdue";
     TotalOutstanding => "Encours total", "Total outstanding";
     TotalOverdue => "Total en retard", "Total overdue";
     Loading => "Chargement…", "Loading…";
@@ -204,7 +195,6 @@ messages! {
     LinkSent => "Lien envoyé (voir la boîte d'envoi).", "Link sent (see the outbox).";
     CannotChangeSelf => "Vous ne pouvez pas désactiver votre propre compte.", "You cannot deactivate your own account.";
     Save => "Enregistrer", "Save";
-    Saved => "Enregistré.", "Saved.";
 }
 
 /// The locale of the current page, provided once by `App`.

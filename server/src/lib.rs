@@ -2,6 +2,7 @@
 //! routes that are not Leptos pages (PDF, language switch, logout, health).
 
 pub mod mailer;
+pub mod maintenance;
 pub mod middleware;
 pub mod pdf;
 pub mod routes;

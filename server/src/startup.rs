@@ -36,6 +36,7 @@ impl Application {
                 public_url: settings.public_url.clone(),
             }),
         };
+        crate::maintenance::spawn(state.clone());
         if let Some(smtp) = settings.smtp.clone() {
             crate::mailer::spawn(state.clone(), smtp, settings.mail_poll_seconds)?;
         }

@@ -205,8 +205,9 @@ impl UserOp {
 }
 
 /// Owner only: send a link to, deactivate or reactivate a user.
+/// Returns the message to show (link sent, or user updated).
 #[server(endpoint = "back/user_action")]
-pub async fn user_action(user_id: i64, action: String) -> Result<(), AppError> {
+pub async fn user_action(user_id: i64, action: String) -> Result<Msg, AppError> {
     let (state, principal) = crate::auth::ssr_context().await?;
     principal.require_owner().map_err(crate::error::respond)?;
     let action =
@@ -353,7 +354,8 @@ fn AccountBody() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let assign = ServerAction::<AssignCollector>::new();
-    let detail = Resource::new(move || (id(), assign.version().get()), |(id, _)| get_account(id));
+    let changed = RwSignal::new(0_u32);
+    let detail = Resource::new(move || (id(), assign.version().get(), changed.get()), |(id, _, _)| get_account(id));
     let invoices = Resource::new(id, |id| {
         list_invoices(InvoiceQuery { filter: InvoiceFilter::All, account_id: Some(id), ..Default::default() })
     });
@@ -414,7 +416,7 @@ fn AccountBody() -> impl IntoView {
                                                     <strong>{c.name}</strong> " · " {c.email} " " {c.phone} " "
                                                     {c.invitation_pending.then(|| view! { <span class="badge open">{t(Msg::InvitationPending)}</span> })}
                                                     {(!c.active).then(|| view! { <span class="badge void">{t(Msg::Inactive)}</span> })}
-                                                    {can_assign.then(|| view! { <UserActions user_id=c.id active=c.active pending=c.invitation_pending/> })}
+                                                    {can_assign.then(|| view! { <UserActions user_id=c.id active=c.active pending=c.invitation_pending changed=changed/> })}
                                                 </li>
                                             }).collect_view()}
                                         </ul>
@@ -498,7 +500,8 @@ pub fn TeamPage() -> impl IntoView {
 #[component]
 fn TeamBody() -> impl IntoView {
     let invite = ServerAction::<InviteUser>::new();
-    let team = Resource::new(move || invite.version().get(), |_| list_team());
+    let changed = RwSignal::new(0_u32);
+    let team = Resource::new(move || (invite.version().get(), changed.get()), |_| list_team());
     let accounts = Resource::new(|| (), |_| account_choices());
     let err = move || invite.value().get().and_then(|r| r.err());
     view! {
@@ -527,7 +530,7 @@ fn TeamBody() -> impl IntoView {
                                             <td>{t(role_msg(m.role))}</td>
                                             <td>{m.account_name.unwrap_or_default()}</td>
                                             <td>{t(status)}</td>
-                                            <td><UserActions user_id=m.id active=m.active pending=m.invitation_pending/></td>
+                                            <td><UserActions user_id=m.id active=m.active pending=m.invitation_pending changed=changed/></td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -585,9 +588,15 @@ fn TeamBody() -> impl IntoView {
 }
 
 /// Owner buttons for one user; each is a small form, so it works without wasm.
+/// `changed` is bumped after each completed action so the list reloads.
 #[component]
-fn UserActions(user_id: i64, active: bool, pending: bool) -> impl IntoView {
+fn UserActions(user_id: i64, active: bool, pending: bool, changed: RwSignal<u32>) -> impl IntoView {
     let action = ServerAction::<UserAction>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            changed.update(|n| *n += 1);
+        }
+    });
     let link_label = if pending { Msg::ResendInvitation } else { Msg::SendPasswordReset };
     let button = move |name: &'static str, label: Msg| {
         view! {
@@ -603,7 +612,7 @@ fn UserActions(user_id: i64, active: bool, pending: bool) -> impl IntoView {
             {active.then(|| button("send_link", link_label))}
             {if active { button("deactivate", Msg::Deactivate) } else { button("reactivate", Msg::Reactivate) }}
             {move || match action.value().get() {
-                Some(Ok(())) => Some(view! { <span class="ok" role="status">{t(Msg::UserUpdated)}</span> }.into_any()),
+                Some(Ok(msg)) => Some(view! { <span class="ok" role="status">{t(msg)}</span> }.into_any()),
                 Some(Err(e)) => Some(view! { <ErrorMessage error=e/> }.into_any()),
                 None => None,
             }}

@@ -481,7 +481,7 @@ struct TargetUser {
     has_password: bool,
 }
 
-pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, op: UserOp) -> AppResult<()> {
+pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, op: UserOp) -> AppResult<Msg> {
     let user: Option<TargetUser> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT id, email, name, locale, account_id, (password_hash IS NOT NULL) AS has_password FROM users WHERE id = $1",
@@ -542,7 +542,8 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
             }
         }
     };
-    audit(state, Some(principal.user_id), action, ("user", Some(user.id)), user.account_id, "", "").await
+    audit(state, Some(principal.user_id), action, ("user", Some(user.id)), user.account_id, "", "").await?;
+    Ok(if op == UserOp::SendLink { Msg::LinkSent } else { Msg::UserUpdated })
 }
 
 async fn company_name(state: &AppState) -> AppResult<String> {

@@ -217,3 +217,33 @@ async fn password_reset_answers_the_same_for_unknown_addresses() {
         assert!(res.text().await.unwrap().contains("InvalidEmail"));
     });
 }
+
+#[tokio::test]
+async fn purge_removes_only_what_can_no_longer_be_used() {
+    each_backend!(|app| {
+        let s = app.login("client1@test.example").await;
+        app.anonymous().login("client1@test.example", "wrong password!").await;
+        let state = app.state();
+        // Fresh rows stay: the live session, the recent failure.
+        assert_eq!(server::maintenance::purge(&state).await.unwrap(), 0);
+        assert_eq!(s.post_form("/api/portal/overview", &[]).await.status(), StatusCode::OK);
+        // Rows from long ago go.
+        let long_ago = crate::helpers::now() - chrono::Duration::days(90);
+        with_db!(&app.db, |pool| {
+            sqlx::query("UPDATE login_failures SET occurred_at = $1").bind(long_ago).execute(pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at, ip, user_agent) VALUES ('old', $1, $2, $2, '', '')",
+            )
+            .bind(app.fx.client1)
+            .bind(long_ago)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .unwrap();
+        // Two failure rows (per e-mail and per address) and the old session.
+        assert_eq!(server::maintenance::purge(&state).await.unwrap(), 3);
+        assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+        assert_eq!(s.post_form("/api/portal/overview", &[]).await.status(), StatusCode::OK);
+    });
+}

@@ -1,0 +1,50 @@
+//! Housekeeping that keeps the auth tables small: expired or revoked
+//! sessions, spent links and old login failures. Safe to run on several
+//! instances at once (plain deletes of rows nobody can use any more).
+
+use app::state::AppState;
+use app::with_db;
+use chrono::Duration;
+
+/// Deletes what can no longer matter; returns the number of rows removed.
+pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
+    let now = state.clock.now();
+    // Kept a while for the audit trail of recent activity.
+    let old = now - Duration::days(30);
+    let throttle_window = now - Duration::minutes(app::auth::ssr::THROTTLE_WINDOW_MINUTES);
+    let removed = with_db!(&state.db, |pool| {
+        let mut tx = pool.begin().await?;
+        let mut n = sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1")
+            .bind(old)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        n += sqlx::query("DELETE FROM login_failures WHERE occurred_at < $1")
+            .bind(throttle_window)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        n += sqlx::query("DELETE FROM user_tokens WHERE expires_at < $1")
+            .bind(old)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok::<u64, sqlx::Error>(n)
+    })?;
+    Ok(removed)
+}
+
+pub fn spawn(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match purge(&state).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "auth tables purged"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "purge failed"),
+            }
+        }
+    });
+}
