@@ -3,20 +3,23 @@
 //! over SMTP with retries, or leaves them for the owner to read.
 
 use crate::db::Db;
+use crate::db::Tx;
 use crate::domain::Locale;
 use crate::error::AppResult;
-use crate::with_db;
+use crate::{with_db, with_tx};
 use chrono::{DateTime, Utc};
 
-pub async fn enqueue(
-    db: &Db,
+/// Queues a message inside the caller's transaction: it leaves if and only
+/// if the change that caused it is committed.
+pub async fn enqueue_tx(
+    tx: &mut Tx,
     now: DateTime<Utc>,
     to: &str,
     subject: &str,
     body: &str,
     account_id: Option<i64>,
 ) -> AppResult<()> {
-    with_db!(db, |pool| {
+    with_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO outbox (to_address, subject, body_text, status, attempts, next_attempt_at, account_id, created_at)
              VALUES ($1, $2, $3, 'pending', 0, $4, $5, $4)",
@@ -26,11 +29,38 @@ pub async fn enqueue(
         .bind(body)
         .bind(now)
         .bind(account_id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
     })?;
     Ok(())
+}
+
+/// The merchant's name for e-mails, "Relance" until one is set.
+pub async fn company_name(db: &Db) -> AppResult<String> {
+    let name: Option<String> = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT company_name FROM merchant WHERE id = 1").fetch_optional(pool).await
+    })?;
+    Ok(name.filter(|n| !n.is_empty()).unwrap_or_else(|| "Relance".to_string()))
+}
+
+/// Replaces the tokens of single-use links by `[sent]`: once a message has
+/// left, nobody reading the outbox (or a backup) can use its link.
+pub fn redact_links(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(pos) = ["/reset/", "/invite/"].iter().filter_map(|m| rest.find(m).map(|p| (p, m.len()))).min() {
+        let (at, len) = pos;
+        out.push_str(&rest[..at + len]);
+        rest = &rest[at + len..];
+        let token_len = rest.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(rest.len());
+        if token_len > 0 {
+            out.push_str("[sent]");
+        }
+        rest = &rest[token_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 pub fn reset_message(locale: Locale, name: &str, link: &str) -> (String, String) {
@@ -56,5 +86,20 @@ pub fn invite_message(locale: Locale, name: &str, company: &str, link: &str) -> 
             format!("{company} invited you to Relance"),
             format!("Hello {name},\n\n{company} has given you access to Relance. Choose your password with this link (valid for 7 days):\n{link}\n"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_links;
+
+    #[test]
+    fn links_are_redacted_but_text_kept() {
+        let body = "Hello,\nhttps://x.example/reset/0a1b2c\nand https://x.example/invite/ffee then /reset/ alone.\n";
+        assert_eq!(
+            redact_links(body),
+            "Hello,\nhttps://x.example/reset/[sent]\nand https://x.example/invite/[sent] then /reset/ alone.\n"
+        );
+        assert_eq!(redact_links("no links"), "no links");
     }
 }

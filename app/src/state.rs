@@ -19,6 +19,10 @@ pub struct AuthConfig {
     /// The origin the portal is served from, e.g. `https://pay.example.com`;
     /// used for CSRF checks and for links in e-mails.
     pub public_url: String,
+    /// Behind a reverse proxy: take the client address from
+    /// `X-Forwarded-For` / `Forwarded` (otherwise every client would share
+    /// the proxy's address, and its throttle).
+    pub trust_proxy_headers: bool,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -28,6 +32,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("session_ttl", &self.session_ttl)
             .field("cookie_secure", &self.cookie_secure)
             .field("public_url", &self.public_url)
+            .field("trust_proxy_headers", &self.trust_proxy_headers)
             .finish()
     }
 }

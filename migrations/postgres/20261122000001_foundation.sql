@@ -42,6 +42,9 @@ CREATE TABLE accounts (
     payment_terms_days INTEGER NOT NULL CHECK (payment_terms_days BETWEEN 0 AND 365),
     credit_limit_minor BIGINT NOT NULL DEFAULT 0 CHECK (credit_limit_minor >= 0),
     currency TEXT NOT NULL CHECK (char_length(currency) = 3),
+    -- Lower-cased code, name and e-mail, folded by the application
+    -- (domain::search_key) so search behaves the same on both backends.
+    search_text TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMPTZ NOT NULL,
     CONSTRAINT accounts_code_key UNIQUE (code)
 );
@@ -118,12 +121,12 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user_idx ON sessions (user_id);
 
-CREATE TABLE login_failures (
+CREATE TABLE auth_attempts (
     id BIGSERIAL PRIMARY KEY,
     scope TEXT NOT NULL,
     occurred_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX login_failures_scope_idx ON login_failures (scope, occurred_at);
+CREATE INDEX auth_attempts_scope_idx ON auth_attempts (scope, occurred_at);
 
 -- Single-use links (invitation, password reset); only a hash of the token is kept.
 CREATE TABLE user_tokens (

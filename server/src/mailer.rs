@@ -68,8 +68,9 @@ pub async fn deliver_due(
     let mut sent = 0;
     for msg in due {
         // Claim: push the next attempt out; only the instance whose update
-        // matched the old value goes on.
-        let lease = now + Duration::minutes(5);
+        // matched the old value goes on. The lease counts from the claim, not
+        // from the start of a round that may have waited on slow servers.
+        let lease = state.clock.now() + Duration::minutes(5);
         let claimed = with_db!(&state.db, |pool| {
             sqlx::query(
                 "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
@@ -100,11 +101,14 @@ pub async fn deliver_due(
             Ok(()) => {
                 sent += 1;
                 with_db!(&state.db, |pool| {
+                    // The stored copy loses its usable links once delivered.
                     sqlx::query(
-                        "UPDATE outbox SET status = 'sent', attempts = $1, sent_at = $2, last_error = '' WHERE id = $3",
+                        "UPDATE outbox SET status = 'sent', attempts = $1, sent_at = $2, last_error = '', body_text = $3
+                         WHERE id = $4",
                     )
                     .bind(attempts)
                     .bind(state.clock.now())
+                    .bind(app::mail::redact_links(&msg.body_text))
                     .bind(msg.id)
                     .execute(pool)
                     .await
@@ -114,7 +118,7 @@ pub async fn deliver_due(
             Err(e) => {
                 tracing::warn!(outbox_id = msg.id, attempts, error = %e, "mail delivery failed");
                 let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
-                let next = now + Duration::minutes(1_i64 << attempts.min(10));
+                let next = state.clock.now() + Duration::minutes(1_i64 << attempts.min(10));
                 let error_text: String = e.to_string().chars().take(500).collect();
                 with_db!(&state.db, |pool| {
                     sqlx::query("UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $5")

@@ -19,7 +19,7 @@ pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        n += sqlx::query("DELETE FROM login_failures WHERE occurred_at < $1")
+        n += sqlx::query("DELETE FROM auth_attempts WHERE occurred_at < $1")
             .bind(throttle_window)
             .execute(&mut *tx)
             .await?

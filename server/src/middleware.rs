@@ -55,6 +55,20 @@ fn pick_locale(req: &ServiceRequest, principal: Option<&Principal>) -> Locale {
         .unwrap_or(Locale::Fr)
 }
 
+/// Single-use link tokens never reach the logs.
+fn loggable_path(path: &str) -> String {
+    for prefix in ["/invite/", "/reset/"] {
+        if path.starts_with(prefix) {
+            return format!("{prefix}[redacted]");
+        }
+    }
+    path.to_string()
+}
+
+fn viewer_present(req: &ServiceRequest) -> bool {
+    req.extensions().get::<PageCtx>().is_some_and(|c| c.viewer.is_some())
+}
+
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -90,14 +104,18 @@ pub async fn request_context(
     req.extensions_mut().insert(PageCtx { locale, viewer });
     // One id per request, on every log line of the request and in the answer.
     let request_id = app::auth::ssr::random_token()[..16].to_string();
-    let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.path());
+    let span =
+        tracing::info_span!("request", id = %request_id, method = %req.method(), path = %loggable_path(req.path()));
+    let signed_in = viewer_present(&req);
     let mut res = next.call(req).instrument(span).await?;
     if let Ok(value) = header::HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
     }
-    // Pages show private data: never cache them in shared caches.
+    // Pages of a signed-in user are never stored (no balances left on disk
+    // for the Back button after logout); others are revalidated.
     if !res.headers().contains_key(header::CACHE_CONTROL) {
-        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-cache"));
+        let value = if signed_in { "private, no-store" } else { "private, no-cache" };
+        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(value));
     }
     Ok(res.map_into_left_body())
 }

@@ -1109,14 +1109,19 @@ const INSERT_USER: &str =
     "INSERT INTO users (email, name, password_hash, role, account_id, locale, phone, active, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 
-/// Seeds the demo merchant unless one exists (then returns Ok(None)). All in one transaction.
+/// Seeds the demo data into an empty database (no merchant, user or
+/// account); otherwise returns Ok(None) and writes nothing. One transaction.
 pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyhow::Result<Option<SeedReport>> {
     let plan = plan_demo(now.date_naive())?;
     let currency = CURRENCY.code();
     let report = with_db!(db, |pool| {
         let mut tx = pool.begin().await?;
-        let merchants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merchant").fetch_one(&mut *tx).await?;
-        if merchants > 0 {
+        let existing: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM merchant) + (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM accounts)",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if existing > 0 {
             tx.rollback().await?;
             Ok::<_, sqlx::Error>(None)
         } else {
@@ -1158,8 +1163,8 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyh
             for account in &plan.accounts {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO accounts (code, legal_name, billing_email, billing_phone, address, language, segment, \
-                     collector_id, payment_terms_days, credit_limit_minor, currency, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                     collector_id, payment_terms_days, credit_limit_minor, currency, created_at, search_text) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(&account.code)
                 .bind(&account.legal_name)
@@ -1173,6 +1178,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyh
                 .bind(account.credit_limit_minor)
                 .bind(currency)
                 .bind(now)
+                .bind(app::domain::search_key(&account.code, &account.legal_name, &account.billing_email))
                 .fetch_one(&mut *tx)
                 .await?;
                 account_ids.push(id);

@@ -45,6 +45,7 @@ pub struct Settings {
     pub jwt_secret: Option<Secret>,
     pub session_ttl_hours: i64,
     pub cookie_secure: bool,
+    pub trust_proxy_headers: bool,
     pub seed_demo: Option<bool>,
     pub smtp: Option<SmtpSettings>,
     pub mail_poll_seconds: u64,
@@ -97,7 +98,9 @@ impl Settings {
                 .transpose()
                 .context("RELANCE_SESSION_TTL_HOURS")?
                 .unwrap_or(12),
-            cookie_secure: env_bool("RELANCE_COOKIE_SECURE")?.unwrap_or(false),
+            cookie_secure: env_bool("RELANCE_COOKIE_SECURE")?
+                .unwrap_or_else(|| env("RELANCE_PUBLIC_URL").is_some_and(|u| u.starts_with("https://"))),
+            trust_proxy_headers: env_bool("RELANCE_TRUST_PROXY_HEADERS")?.unwrap_or(false),
             seed_demo: env_bool("RELANCE_SEED_DEMO")?,
             smtp,
             mail_poll_seconds: env("RELANCE_MAIL_POLL_SECONDS")
@@ -107,6 +110,12 @@ impl Settings {
                 .unwrap_or(10),
             json_logs: env_bool("RELANCE_JSON_LOGS")?.unwrap_or(false),
         })
+    }
+
+    /// Served for this machine only (the public URL is a loopback address).
+    pub fn is_local(&self) -> bool {
+        let host = self.public_url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+        matches!(host, "localhost" | "") || host.starts_with("127.") || self.public_url.contains("://[::1]")
     }
 
     /// The signing key: configured, or generated once and kept in the data

@@ -22,7 +22,9 @@ impl Application {
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
-        let seed = settings.seed_demo.unwrap_or(matches!(db, Db::Sqlite(_)));
+        // Demo data only where it cannot be mistaken for a real installation:
+        // asked for explicitly, or an SQLite database served on this machine.
+        let seed = settings.seed_demo.unwrap_or(matches!(db, Db::Sqlite(_)) && settings.is_local());
         if seed {
             crate::users::seed_if_empty(&db, clock).await?;
         }
@@ -34,6 +36,7 @@ impl Application {
                 session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
                 cookie_secure: settings.cookie_secure,
                 public_url: settings.public_url.clone(),
+                trust_proxy_headers: settings.trust_proxy_headers,
             }),
         };
         crate::maintenance::spawn(state.clone());

@@ -9,12 +9,12 @@ use app::with_db;
 pub async fn seed_if_empty(db: &Db, clock: Clock) -> anyhow::Result<()> {
     let hash = tokio::task::spawn_blocking(|| hash_password_blocking(crate::seed::DEMO_PASSWORD)).await??;
     if let Some(report) = crate::seed::seed_demo(db, clock.now(), &hash).await? {
-        tracing::info!(
+        tracing::warn!(
             accounts = report.accounts,
             invoices = report.invoices,
             ledger_entries = report.ledger_entries,
             users = report.users,
-            "demo data seeded"
+            "demo data seeded: demo logins with a public password exist (set RELANCE_SEED_DEMO=false for real use)"
         );
     }
     Ok(())

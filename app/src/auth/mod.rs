@@ -23,11 +23,38 @@ pub async fn ssr_context() -> Result<(crate::state::AppState, ssr::Principal), A
     Ok((state, principal))
 }
 
-/// Only same-site relative paths may be used as a post-login destination.
+/// Only same-site relative paths may be used as a destination after login
+/// or a language switch: a leading `/`, no `//` or `/\\` (another host), and
+/// only URL-safe characters (browsers drop tabs and newlines, which would
+/// otherwise turn `/\t/evil` into `//evil`).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
     let next = next?.trim();
-    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains("://"))
-        .then(|| next.to_string())
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-_.~?=&%+,;:@!$'()*".contains(c);
+    (next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2000
+        && next.chars().all(allowed))
+    .then(|| next.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(
+            safe_next(Some("/portal/invoices?filter=all&page=2")).as_deref(),
+            Some("/portal/invoices?filter=all&page=2")
+        );
+        for bad in
+            ["//evil.example", "/\\evil.example", "https://evil.example", "/\t/evil.example", "/\n/x", "evil", "/é", ""]
+        {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?} accepted");
+        }
+        assert_eq!(safe_next(None), None);
+    }
 }
 
 pub fn home_for(role: Role) -> &'static str {
@@ -36,6 +63,12 @@ pub fn home_for(role: Role) -> &'static str {
     } else {
         "/portal"
     }
+}
+
+/// The caller's address, as the throttles see it.
+#[cfg(feature = "ssr")]
+fn request_ip(state: &crate::state::AppState) -> String {
+    use_context::<leptos_actix::Request>().map(|req| ssr::client_ip(&state.auth, &req)).unwrap_or_default()
 }
 
 /// Signs in; returns where to go next.
@@ -47,16 +80,15 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
     let state = crate::state::app_state().map_err(respond)?;
     let req = use_context::<leptos_actix::Request>().ok_or_else(|| respond(AppError::Internal))?;
-    let ip = ssr::client_ip(&req);
+    let ip = ssr::client_ip(&state.auth, &req);
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let email_norm = email.trim().to_lowercase();
     if email_norm.is_empty() || password.is_empty() {
         return Err(respond(AppError::Refused(Msg::BadCredentials)));
     }
     let now = state.clock.now();
-    let email_scope = format!("email:{email_norm}");
-    let ip_scope = format!("ip:{ip}");
-    ssr::throttle_check(&state.db, &email_scope, &ip_scope, now).await.map_err(respond)?;
+    let ip_attempt = ssr::attempt(&state.db, ssr::Limit::LoginIp, &ip, now).await.map_err(respond)?;
+    let email_attempt = ssr::attempt(&state.db, ssr::Limit::LoginEmail, &email_norm, now).await.map_err(respond)?;
 
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -75,11 +107,12 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let hash = row.as_ref().filter(|r| r.active).and_then(|r| r.password_hash.clone());
     let ok = ssr::verify_password(password, hash).await.map_err(respond)?;
     let Some(user) = row.filter(|_| ok) else {
-        ssr::record_failure(&state.db, &[email_scope, ip_scope], now).await.map_err(respond)?;
+        // The attempts stay recorded: they are the failures that throttle.
         tracing::info!(ip = %ip, "failed login");
         return Err(respond(AppError::Refused(Msg::BadCredentials)));
     };
-    ssr::clear_failures(&state.db, &email_scope).await.map_err(respond)?;
+    ssr::forgive(&state.db, &email_attempt, true).await.map_err(respond)?;
+    ssr::forgive(&state.db, &ip_attempt, false).await.map_err(respond)?;
     let token = ssr::create_session(&state, user.id, &ip, &user_agent).await.map_err(respond)?;
     ssr::audit(&state, Some(user.id), "auth.login", ("user", Some(user.id)), None, "", &ip).await.map_err(respond)?;
 
@@ -161,6 +194,9 @@ pub async fn request_reset(email: String) -> Result<(), AppError> {
     let Some(email) = crate::domain::EmailAddress::parse(&email) else {
         return Err(respond(AppError::field("email", Msg::InvalidEmail)));
     };
+    let now = state.clock.now();
+    ssr::attempt(&state.db, ssr::Limit::LinkIp, &request_ip(&state), now).await.map_err(respond)?;
+    ssr::attempt(&state.db, ssr::Limit::ResetEmail, email.as_ref(), now).await.map_err(respond)?;
     ssr::start_reset(&state, &email).await.map_err(respond)?;
     Ok(())
 }
@@ -194,6 +230,7 @@ pub fn ForgotPage() -> impl IntoView {
 pub async fn complete_token(token: String, password: String, confirm: String) -> Result<(), AppError> {
     use crate::error::respond;
     let state = crate::state::app_state().map_err(respond)?;
+    ssr::attempt(&state.db, ssr::Limit::LinkIp, &request_ip(&state), state.clock.now()).await.map_err(respond)?;
     ssr::validate_new_password(&password, &confirm).map_err(respond)?;
     ssr::complete_token(&state, &token, password).await.map_err(respond)?;
     if crate::error::wants_html() {

@@ -1,12 +1,12 @@
 //! Passwords, session tokens and the per-request `Principal`. Every server
 //! function starts from `require_principal()` and checks what it needs.
 
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
 use crate::state::{AppState, AuthConfig};
-use crate::with_db;
+use crate::{with_db, with_tx};
 use actix_web::HttpMessage;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -33,7 +33,18 @@ pub fn hash_password_blocking(password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
+/// Argon2 takes 19 MiB and a core per hash: at most one hash per core runs at
+/// a time, the rest wait, so a flood of sign-ins cannot exhaust memory.
+async fn hashing_permit() -> AppResult<tokio::sync::SemaphorePermit<'static>> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+    });
+    permits.acquire().await.map_err(AppError::internal)
+}
+
 pub async fn hash_password(password: String) -> AppResult<String> {
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || hash_password_blocking(&password))
         .await
         .map_err(AppError::internal)?
@@ -43,6 +54,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 /// Verifies off the async threads. A missing hash is checked against a dummy
 /// so that unknown e-mails take as long as wrong passwords.
 pub async fn verify_password(password: String, hash: Option<String>) -> AppResult<bool> {
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let dummy = DUMMY.get_or_init(|| hash_password_blocking("dummy password for timing").unwrap_or_default());
@@ -257,59 +269,95 @@ pub async fn require_principal() -> AppResult<Principal> {
 #[derive(Clone)]
 pub struct CachedPrincipal(pub Option<Principal>);
 
-pub fn client_ip(req: &actix_web::HttpRequest) -> String {
+/// The client's address: the peer, or what a trusted proxy says it is.
+pub fn client_ip(cfg: &AuthConfig, req: &actix_web::HttpRequest) -> String {
+    if cfg.trust_proxy_headers {
+        if let Some(ip) = req.connection_info().realip_remote_addr() {
+            return ip.to_string();
+        }
+    }
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
-// ---- login throttling -------------------------------------------------
+// ---- throttling -----------------------------------------------------------
 
-pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
-pub const MAX_FAILURES_PER_IP: i64 = 20;
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 
-pub async fn recent_failures(db: &Db, scope: &str, since: DateTime<Utc>) -> AppResult<i64> {
-    let n: i64 = with_db!(db, |pool| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE scope = $1 AND occurred_at > $2")
-            .bind(scope)
+/// Attempts allowed per window, by what is being attempted.
+#[derive(Clone, Copy, Debug)]
+pub enum Limit {
+    /// Wrong passwords for one e-mail address.
+    LoginEmail,
+    /// Sign-in attempts from one address.
+    LoginIp,
+    /// Reset requests for one e-mail address (no mail bombing).
+    ResetEmail,
+    /// Reset requests or link redemptions from one address.
+    LinkIp,
+}
+
+impl Limit {
+    fn max(self) -> i64 {
+        match self {
+            Limit::LoginEmail => 5,
+            Limit::LoginIp => 20,
+            Limit::ResetEmail => 3,
+            Limit::LinkIp => 20,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Limit::LoginEmail => "login-email",
+            Limit::LoginIp => "login-ip",
+            Limit::ResetEmail => "reset-email",
+            Limit::LinkIp => "link-ip",
+        }
+    }
+}
+
+/// One recorded attempt, so a successful sign-in can take it back.
+pub struct Attempt {
+    id: i64,
+    scope: String,
+}
+
+/// Records an attempt *before* doing the work and refuses it when the window
+/// is already full, so parallel requests cannot all slip under the limit.
+pub async fn attempt(db: &Db, limit: Limit, key: &str, now: DateTime<Utc>) -> AppResult<Attempt> {
+    let scope = format!("{}:{key}", limit.prefix());
+    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let (id, count): (i64, i64) = with_db!(db, |pool| {
+        let id: i64 = sqlx::query_scalar("INSERT INTO auth_attempts (scope, occurred_at) VALUES ($1, $2) RETURNING id")
+            .bind(&scope)
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_attempts WHERE scope = $1 AND occurred_at > $2")
+            .bind(&scope)
             .bind(since)
             .fetch_one(pool)
-            .await
+            .await?;
+        Ok::<_, sqlx::Error>((id, count))
     })?;
-    Ok(n)
-}
-
-pub async fn record_failure(db: &Db, scopes: &[String], at: DateTime<Utc>) -> AppResult<()> {
-    for scope in scopes {
-        with_db!(db, |pool| {
-            sqlx::query("INSERT INTO login_failures (scope, occurred_at) VALUES ($1, $2)")
-                .bind(scope)
-                .bind(at)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+    if count > limit.max() {
+        return Err(AppError::Refused(Msg::TooManyAttempts));
     }
-    Ok(())
+    Ok(Attempt { id, scope })
 }
 
-pub async fn clear_failures(db: &Db, scope: &str) -> AppResult<()> {
+/// Forgets an attempt that succeeded; with `all`, every attempt of its scope
+/// (a correct password clears the account's failures).
+pub async fn forgive(db: &Db, attempt: &Attempt, all: bool) -> AppResult<()> {
     with_db!(db, |pool| {
-        sqlx::query("DELETE FROM login_failures WHERE scope = $1")
-            .bind(scope)
+        sqlx::query("DELETE FROM auth_attempts WHERE id = $1 OR ($2 AND scope = $3)")
+            .bind(attempt.id)
+            .bind(all)
+            .bind(&attempt.scope)
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
     })?;
-    Ok(())
-}
-
-pub async fn throttle_check(db: &Db, email_scope: &str, ip_scope: &str, now: DateTime<Utc>) -> AppResult<()> {
-    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    if recent_failures(db, email_scope, since).await? >= MAX_FAILURES_PER_EMAIL
-        || recent_failures(db, ip_scope, since).await? >= MAX_FAILURES_PER_IP
-    {
-        return Err(AppError::Refused(Msg::TooManyAttempts));
-    }
     Ok(())
 }
 
@@ -347,24 +395,11 @@ pub async fn revoke_session(state: &AppState, sid: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Revokes every session of a user except `keep` (password change).
-pub async fn revoke_other_sessions(state: &AppState, user_id: i64, keep: Option<&str>) -> AppResult<()> {
-    let now = state.clock.now();
-    with_db!(&state.db, |pool| {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
-            .bind(now)
-            .bind(user_id)
-            .bind(keep.unwrap_or(""))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
-    Ok(())
-}
-
-/// Appends to the audit log.
-pub async fn audit(
-    state: &AppState,
+/// Appends to the audit log, inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn audit_tx(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
     actor: Option<i64>,
     action: &str,
     entity: (&str, Option<i64>),
@@ -372,8 +407,7 @@ pub async fn audit(
     details: &str,
     ip: &str,
 ) -> AppResult<()> {
-    let now = state.clock.now();
-    with_db!(&state.db, |pool| {
+    with_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, account_id, details, ip, occurred_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -386,11 +420,26 @@ pub async fn audit(
         .bind(details)
         .bind(ip)
         .bind(now)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
     })?;
     Ok(())
+}
+
+/// Appends to the audit log on its own.
+pub async fn audit(
+    state: &AppState,
+    actor: Option<i64>,
+    action: &str,
+    entity: (&str, Option<i64>),
+    account_id: Option<i64>,
+    details: &str,
+    ip: &str,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    audit_tx(&mut tx, state.clock.now(), actor, action, entity, account_id, details, ip).await?;
+    Ok(tx.commit().await?)
 }
 
 // ---- single-use links (invitation, reset) ---------------------------------
@@ -398,53 +447,103 @@ pub async fn audit(
 pub const INVITE_TTL_DAYS: i64 = 7;
 pub const RESET_TTL_MINUTES: i64 = 60;
 
-/// Creates a single-use token for `user_id` and returns the raw token (only
-/// its hash is stored).
-pub async fn issue_token(state: &AppState, user_id: i64, purpose: &str, ttl: Duration) -> AppResult<String> {
-    let now = state.clock.now();
+/// Creates a single-use token for `user_id` inside the caller's transaction
+/// and returns the raw token (only its hash is stored).
+pub async fn issue_token_tx(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    user_id: i64,
+    purpose: &str,
+    ttl: Duration,
+) -> AppResult<String> {
     let token = random_token();
-    with_db!(&state.db, |pool| {
+    with_tx!(tx, |conn| {
         sqlx::query("INSERT INTO user_tokens (user_id, purpose, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(user_id)
             .bind(purpose)
             .bind(token_hash(&token))
             .bind(now + ttl)
             .bind(now)
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|r| r.rows_affected())
     })?;
     Ok(token)
 }
 
-pub async fn start_reset(state: &AppState, email: &crate::domain::EmailAddress) -> AppResult<()> {
+/// The link, its e-mail and the audit entry are written together.
+pub async fn start_reset_for(state: &AppState, user_id: i64, actor: Option<i64>) -> AppResult<()> {
     #[derive(sqlx::FromRow)]
     struct U {
-        id: i64,
+        email: String,
         name: String,
         locale: Option<String>,
+        account_id: Option<i64>,
+        has_password: bool,
     }
-    let user: Option<U> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT id, name, locale FROM users WHERE email = $1 AND active")
+    let user: U = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT email, name, locale, account_id, (password_hash IS NOT NULL) AS has_password FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })?
+    .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let locale = user.locale.as_deref().and_then(Locale::parse).unwrap_or_default();
+    let base = state.auth.public_url.trim_end_matches('/').to_string();
+    let mut tx = state.db.begin().await?;
+    let (subject, body, action) = if user.has_password {
+        let token = issue_token_tx(&mut tx, now, user_id, "reset", Duration::minutes(RESET_TTL_MINUTES)).await?;
+        let (s, b) = crate::mail::reset_message(locale, &user.name, &format!("{base}/reset/{token}"));
+        (s, b, "auth.reset_link")
+    } else {
+        // Never accepted an invitation: send a fresh one instead.
+        let token = issue_token_tx(&mut tx, now, user_id, "invite", Duration::days(INVITE_TTL_DAYS)).await?;
+        let company = crate::mail::company_name(&state.db).await?;
+        let (s, b) = crate::mail::invite_message(locale, &user.name, &company, &format!("{base}/invite/{token}"));
+        (s, b, "auth.invite_link")
+    };
+    crate::mail::enqueue_tx(&mut tx, now, &user.email, &subject, &body, user.account_id).await?;
+    audit_tx(&mut tx, now, actor, action, ("user", Some(user_id)), user.account_id, "", "").await?;
+    Ok(tx.commit().await?)
+}
+
+pub async fn start_reset(state: &AppState, email: &crate::domain::EmailAddress) -> AppResult<()> {
+    let user: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND active")
             .bind(email.as_ref())
             .fetch_optional(pool)
             .await
     })?;
-    let Some(user) = user else { return Ok(()) };
-    let token = issue_token(state, user.id, "reset", Duration::minutes(RESET_TTL_MINUTES)).await?;
-    let locale = user.locale.as_deref().and_then(Locale::parse).unwrap_or_default();
-    let link = format!("{}/reset/{token}", state.auth.public_url.trim_end_matches('/'));
-    let (subject, body) = crate::mail::reset_message(locale, &user.name, &link);
-    crate::mail::enqueue(&state.db, state.clock.now(), email.as_ref(), &subject, &body, None).await?;
-    audit(state, Some(user.id), "auth.reset_requested", ("user", Some(user.id)), None, "", "").await
+    match user {
+        Some(id) => start_reset_for(state, id, Some(id)).await,
+        None => Ok(()),
+    }
 }
 
 /// Consumes an invitation or reset token and sets the password, all in one
-/// transaction: the token can be used once, even under concurrent clicks.
+/// transaction: the link works once even under concurrent clicks, the user's
+/// other links and sessions die with it, and a deactivated user stays out.
 pub async fn complete_token(state: &AppState, token: &str, password: String) -> AppResult<()> {
     let now = state.clock.now();
-    let hash = hash_password(password).await?;
     let th = token_hash(token);
+    // Cheap check first: no argon2 work for a made-up token.
+    let live: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar(
+            "SELECT t.user_id FROM user_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND u.active",
+        )
+        .bind(&th)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    if live.is_none() {
+        return Err(AppError::Refused(Msg::LinkInvalid));
+    }
+    let hash = hash_password(password).await?;
     let user_id: Option<i64> = with_db!(&state.db, |pool| {
         let mut tx = pool.begin().await?;
         let user_id: Option<i64> = sqlx::query_scalar(
@@ -455,12 +554,17 @@ pub async fn complete_token(state: &AppState, token: &str, password: String) -> 
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(uid) = user_id {
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND active")
                 .bind(&hash)
                 .bind(uid)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(uid)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
                 .bind(now)
                 .bind(uid)
                 .execute(&mut *tx)
@@ -484,15 +588,28 @@ pub async fn change_password(state: &AppState, principal: &Principal, current: S
         return Err(AppError::field("current", Msg::WrongCurrentPassword));
     }
     let hash = hash_password(new).await?;
+    let now = state.clock.now();
+    // Password, other sessions and outstanding links change together.
     with_db!(&state.db, |pool| {
+        let mut tx = pool.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(principal.user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
+            .bind(now)
+            .bind(principal.user_id)
+            .bind(&principal.session_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(principal.user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     })?;
-    revoke_other_sessions(state, principal.user_id, Some(&principal.session_id)).await?;
     audit(state, Some(principal.user_id), "auth.password_changed", ("user", Some(principal.user_id)), None, "", "")
         .await
 }

@@ -83,7 +83,9 @@ pub struct AccountDetail {
     pub overdue: Money,
     pub contacts: Vec<ContactRow>,
     pub ledger: Vec<LedgerLine>,
-    /// Filled for owners, who may reassign the account.
+    /// Owners may reassign the account and manage its contacts.
+    pub can_manage: bool,
+    /// Active collectors to choose from (owners only).
     pub assignable: Vec<StaffRef>,
 }
 
@@ -365,7 +367,7 @@ fn AccountBody() -> impl IntoView {
                 match detail.await {
                     Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
                     Ok(a) => {
-                        let can_assign = !a.assignable.is_empty();
+                        let can_assign = a.can_manage;
                         let current = a.collector.as_ref().map(|c| c.id);
                         view! {
                             <h1>{a.legal_name.clone()} " " <small class="muted">{a.code.clone()}</small></h1>
@@ -592,8 +594,9 @@ fn TeamBody() -> impl IntoView {
 #[component]
 fn UserActions(user_id: i64, active: bool, pending: bool, changed: RwSignal<u32>) -> impl IntoView {
     let action = ServerAction::<UserAction>::new();
+    // A link sent changes nothing on screen: keep its confirmation visible.
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+        if let Some(Ok(Msg::UserUpdated)) = action.value().get() {
             changed.update(|n| *n += 1);
         }
     });

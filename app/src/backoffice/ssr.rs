@@ -1,12 +1,14 @@
 //! Back-office queries, each scoped in SQL by the caller.
 
 use super::*;
-use crate::auth::ssr::{audit, issue_token, Principal, Scope, INVITE_TTL_DAYS, SCOPE_SQL};
+use crate::auth::ssr::{
+    audit, audit_tx, issue_token_tx, start_reset_for, Principal, Scope, INVITE_TTL_DAYS, SCOPE_SQL,
+};
 use crate::domain::{Currency, EmailAddress};
 use crate::error::AppResult;
-use crate::invoices::ssr::{account_ledger, like_pattern, parse_currency};
+use crate::invoices::ssr::{account_ledger, parse_currency};
 use crate::state::AppState;
-use crate::with_db;
+use crate::{with_db, with_tx};
 
 pub const ACCOUNTS_PAGE_SIZE: i64 = 30;
 
@@ -26,7 +28,7 @@ const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
     ),
     rows AS (
         SELECT a.id, a.code, a.legal_name, a.segment, a.currency, a.collector_id, u.name AS collector_name,
-               a.billing_email,
+               a.billing_email, a.search_text,
                CAST(COALESCE(acc_bal.balance, 0) AS BIGINT) AS balance_minor,
                CAST(COALESCE(overdue.amount, 0) AS BIGINT) AS overdue_minor
         FROM accounts a
@@ -37,8 +39,7 @@ const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
     )";
 
 /// $5 search pattern, $6 segment ('' any), $7 collector (-1 any, 0 none), $8 overdue only.
-const ACCOUNT_FILTER: &str =
-    "($5 = '' OR LOWER(legal_name) LIKE $5 OR LOWER(code) LIKE $5 OR LOWER(billing_email) LIKE $5)
+const ACCOUNT_FILTER: &str = "($5 = '' OR search_text LIKE $5 ESCAPE '\\')
     AND ($6 = '' OR segment = $6)
     AND ($7 = -1 OR ($7 = 0 AND collector_id IS NULL) OR collector_id = $7)
     AND ($8 = FALSE OR overdue_minor > 0)";
@@ -71,10 +72,10 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
     let (all, collector, account) = scope.binds();
     let today = state.clock.today();
     let cte = ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL);
-    let pattern = like_pattern(f.search.as_deref());
+    let pattern = crate::domain::like_pattern(f.search.as_deref());
     let segment = f.segment.map(|s| s.as_str()).unwrap_or("");
     let collector_filter = f.collector_id.unwrap_or(-1);
-    let page = f.page.max(1);
+    let page = f.page.clamp(1, crate::invoices::MAX_PAGE);
     let count_sql = format!("{cte} SELECT COUNT(*) FROM rows WHERE {ACCOUNT_FILTER}");
     let list_sql = format!("{cte} SELECT * FROM rows WHERE {ACCOUNT_FILTER} ORDER BY overdue_minor DESC, legal_name ASC LIMIT $9 OFFSET $10");
     let totals_sql = format!(
@@ -213,7 +214,8 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
     })?;
     let currency: Currency = parse_currency(&row.currency)?;
     let ledger = account_ledger(state, scope, id, 200).await?;
-    let assignable = if principal.role == Role::Owner { collectors(state).await? } else { Vec::new() };
+    let can_manage = principal.role == Role::Owner;
+    let assignable = if can_manage { collectors(state).await? } else { Vec::new() };
     Ok(AccountDetail {
         id: row.id,
         code: row.code,
@@ -240,6 +242,7 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
             })
             .collect(),
         ledger,
+        can_manage,
         assignable,
     })
 }
@@ -250,27 +253,26 @@ pub async fn assign_collector(
     account_id: i64,
     collector: Option<i64>,
 ) -> AppResult<()> {
-    if let Some(cid) = collector {
-        let ok: Option<i64> = with_db!(&state.db, |pool| {
-            sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND role = 'collector' AND active")
-                .bind(cid)
-                .fetch_optional(pool)
-                .await
-        })?;
-        if ok.is_none() {
-            return Err(AppError::field("collector_id", Msg::InvalidInput));
-        }
-    }
+    // One statement: the collector is checked as the account is updated.
     let changed = with_db!(&state.db, |pool| {
-        sqlx::query("UPDATE accounts SET collector_id = $1 WHERE id = $2")
-            .bind(collector)
-            .bind(account_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+        sqlx::query(
+            "UPDATE accounts SET collector_id = $1 WHERE id = $2
+               AND ($1 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'collector' AND active))",
+        )
+        .bind(collector)
+        .bind(account_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     if changed == 0 {
-        return Err(AppError::NotFound);
+        let exists: Option<i64> = with_db!(&state.db, |pool| {
+            sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(account_id).fetch_optional(pool).await
+        })?;
+        return Err(match exists {
+            Some(_) => AppError::field("collector_id", Msg::InvalidInput),
+            None => AppError::NotFound,
+        });
     }
     let details = serde_json::json!({ "collector_id": collector }).to_string();
     audit(
@@ -389,7 +391,10 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
             return Err(AppError::field("account_id", Msg::InvalidInput));
         }
     }
-    let inserted: Result<i64, sqlx::Error> = with_db!(&state.db, |pool| {
+    let company = crate::mail::company_name(&state.db).await?;
+    // The user, the link, its e-mail and the audit entry: all or nothing.
+    let mut tx = state.db.begin().await?;
+    let inserted: Result<i64, sqlx::Error> = with_tx!(&mut tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO users (email, name, role, account_id, locale, active, created_at)
              VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id",
@@ -400,7 +405,7 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
         .bind(input.account_id)
         .bind(input.locale.code())
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await
     });
     let user_id = match inserted {
@@ -410,13 +415,23 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
         }
         Err(e) => return Err(e.into()),
     };
-    let token = issue_token(state, user_id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
-    let company = company_name(state).await?;
+    let token = issue_token_tx(&mut tx, now, user_id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
     let link = format!("{}/invite/{token}", state.auth.public_url.trim_end_matches('/'));
     let (subject, body) = crate::mail::invite_message(input.locale, &input.name, &company, &link);
-    crate::mail::enqueue(&state.db, now, input.email.as_ref(), &subject, &body, input.account_id).await?;
+    crate::mail::enqueue_tx(&mut tx, now, input.email.as_ref(), &subject, &body, input.account_id).await?;
     let details = serde_json::json!({ "role": input.role.as_str(), "email": input.email.as_ref() }).to_string();
-    audit(state, Some(principal.user_id), "user.invite", ("user", Some(user_id)), input.account_id, &details, "").await
+    audit_tx(
+        &mut tx,
+        now,
+        Some(principal.user_id),
+        "user.invite",
+        ("user", Some(user_id)),
+        input.account_id,
+        &details,
+        "",
+    )
+    .await?;
+    Ok(tx.commit().await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -432,7 +447,7 @@ struct OutboxRow {
 }
 
 pub async fn list_outbox(state: &AppState, page: i64) -> AppResult<Vec<OutboxMessage>> {
-    let page = page.max(1);
+    let page = page.clamp(1, crate::invoices::MAX_PAGE);
     let rows: Vec<OutboxRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT id, to_address, subject, body_text, status, attempts, last_error, created_at
@@ -471,84 +486,44 @@ pub async fn account_choices(state: &AppState) -> AppResult<Vec<AccountChoice>> 
     Ok(rows.into_iter().map(|r| AccountChoice { id: r.id, code: r.code, legal_name: r.legal_name }).collect())
 }
 
-#[derive(sqlx::FromRow)]
-struct TargetUser {
-    id: i64,
-    email: String,
-    name: String,
-    locale: Option<String>,
-    account_id: Option<i64>,
-    has_password: bool,
-}
-
 pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, op: UserOp) -> AppResult<Msg> {
-    let user: Option<TargetUser> = with_db!(&state.db, |pool| {
-        sqlx::query_as(
-            "SELECT id, email, name, locale, account_id, (password_hash IS NOT NULL) AS has_password FROM users WHERE id = $1",
-        )
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await
+    let account_id: Option<Option<i64>> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT account_id FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await
     })?;
-    let user = user.ok_or(AppError::NotFound)?;
+    let account_id = account_id.ok_or(AppError::NotFound)?;
+    if op == UserOp::SendLink {
+        start_reset_for(state, user_id, Some(principal.user_id)).await?;
+        return Ok(Msg::LinkSent);
+    }
+    let active = op == UserOp::Reactivate;
+    if !active && user_id == principal.user_id {
+        return Err(AppError::Refused(Msg::CannotChangeSelf));
+    }
     let now = state.clock.now();
-    let action = match op {
-        UserOp::SendLink => {
-            let locale = user.locale.as_deref().and_then(Locale::parse).unwrap_or_default();
-            let base = state.auth.public_url.trim_end_matches('/').to_string();
-            let (subject, body) = if user.has_password {
-                let token = issue_token(
-                    state,
-                    user.id,
-                    "reset",
-                    chrono::Duration::minutes(crate::auth::ssr::RESET_TTL_MINUTES),
-                )
+    let mut tx = state.db.begin().await?;
+    with_tx!(&mut tx, |conn| {
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(active)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        if !active {
+            // Signed out everywhere at once, and no link lets them back in.
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *conn)
                 .await?;
-                crate::mail::reset_message(locale, &user.name, &format!("{base}/reset/{token}"))
-            } else {
-                let token = issue_token(state, user.id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
-                let company = company_name(state).await?;
-                crate::mail::invite_message(locale, &user.name, &company, &format!("{base}/invite/{token}"))
-            };
-            crate::mail::enqueue(&state.db, now, &user.email, &subject, &body, user.account_id).await?;
-            "user.send_link"
+            sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
         }
-        UserOp::Deactivate | UserOp::Reactivate => {
-            let active = op == UserOp::Reactivate;
-            if !active && user.id == principal.user_id {
-                return Err(AppError::Refused(Msg::CannotChangeSelf));
-            }
-            with_db!(&state.db, |pool| {
-                let mut tx = pool.begin().await?;
-                sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
-                    .bind(active)
-                    .bind(user.id)
-                    .execute(&mut *tx)
-                    .await?;
-                if !active {
-                    // Signed out everywhere, at once.
-                    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                        .bind(now)
-                        .bind(user.id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await
-            })?;
-            if active {
-                "user.reactivate"
-            } else {
-                "user.deactivate"
-            }
-        }
-    };
-    audit(state, Some(principal.user_id), action, ("user", Some(user.id)), user.account_id, "", "").await?;
-    Ok(if op == UserOp::SendLink { Msg::LinkSent } else { Msg::UserUpdated })
-}
-
-async fn company_name(state: &AppState) -> AppResult<String> {
-    let name: Option<String> = with_db!(&state.db, |pool| {
-        sqlx::query_scalar("SELECT company_name FROM merchant WHERE id = 1").fetch_optional(pool).await
+        Ok::<(), sqlx::Error>(())
     })?;
-    Ok(name.filter(|n| !n.is_empty()).unwrap_or_else(|| "Relance".to_string()))
+    let action = if active { "user.reactivate" } else { "user.deactivate" };
+    audit_tx(&mut tx, now, Some(principal.user_id), action, ("user", Some(user_id)), account_id, "", "").await?;
+    tx.commit().await?;
+    Ok(Msg::UserUpdated)
 }

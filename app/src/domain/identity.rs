@@ -87,10 +87,44 @@ impl AsRef<str> for EmailAddress {
     }
 }
 
+/// The text an account is found by: code, name and e-mail, lower-cased in
+/// Rust (full Unicode), stored in `accounts.search_text`.
+pub fn search_key(code: &str, legal_name: &str, billing_email: &str) -> String {
+    format!("{code} {legal_name} {billing_email}").to_lowercase()
+}
+
+/// A `LIKE ... ESCAPE '\'` pattern matching `search` anywhere, lower-cased
+/// the same way as `search_key`; empty when there is nothing to search.
+pub fn like_pattern(search: Option<&str>) -> String {
+    match search.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let mut pattern = String::from("%");
+            for c in s.to_lowercase().chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    pattern.push('\\');
+                }
+                pattern.push(c);
+            }
+            pattern.push('%');
+            pattern
+        }
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn search_folds_unicode_and_escapes_wildcards() {
+        assert_eq!(search_key("C0001", "ÉLECTRICITÉ Martin", "A@B.fr"), "c0001 électricité martin a@b.fr");
+        assert_eq!(like_pattern(Some(" Électricité ")), "%électricité%");
+        assert_eq!(like_pattern(Some("F_2025%")), "%f\\_2025\\%%");
+        assert_eq!(like_pattern(Some("  ")), "");
+        assert_eq!(like_pattern(None), "");
+    }
 
     #[test]
     fn email_is_normalised_and_checked() {

@@ -5,7 +5,7 @@ pub mod ledger;
 pub mod locale;
 pub mod money;
 
-pub use identity::{EmailAddress, Role, Segment};
+pub use identity::{like_pattern, search_key, EmailAddress, Role, Segment};
 pub use ledger::{EntryKind, InvoiceState};
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};

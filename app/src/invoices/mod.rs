@@ -67,6 +67,8 @@ impl InvoiceSort {
 }
 
 pub const PAGE_SIZE: i64 = 25;
+/// Page numbers beyond this are clamped (no overflow in OFFSET arithmetic).
+pub const MAX_PAGE: i64 = 100_000;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceQuery {

@@ -54,7 +54,7 @@ pub fn parse_currency(code: &str) -> AppResult<Currency> {
 /// Scoped invoices with their remaining balance. Parameters $1..$3 are the
 /// scope, $4 the optional account, $5 today.
 const INVOICES_CTE: &str = "WITH inv AS (
-    SELECT i.id, i.account_id, a.legal_name AS account_name, i.number, i.issue_date, i.due_date,
+    SELECT i.id, i.account_id, a.legal_name AS account_name, a.search_text, i.number, i.issue_date, i.due_date,
            i.currency, i.total_minor, i.status,
            CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor
     FROM invoices i JOIN accounts a ON a.id = i.account_id
@@ -67,7 +67,7 @@ const FILTER_SQL: &str = "status = 'issued'
       OR ($6 = 'open' AND balance_minor > 0)
       OR ($6 = 'overdue' AND balance_minor > 0 AND due_date < $5)
       OR ($6 = 'paid' AND balance_minor <= 0))
-    AND ($7 = '' OR LOWER(number) LIKE $7 OR LOWER(account_name) LIKE $7)";
+    AND ($7 = '' OR LOWER(number) LIKE $7 ESCAPE '\\' OR search_text LIKE $7 ESCAPE '\\')";
 
 fn order_sql(sort: InvoiceSort) -> &'static str {
     match sort {
@@ -78,22 +78,12 @@ fn order_sql(sort: InvoiceSort) -> &'static str {
     }
 }
 
-pub fn like_pattern(search: Option<&str>) -> String {
-    match search.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => {
-            let escaped: String = s.to_lowercase().chars().filter(|c| *c != '%' && *c != '_').collect();
-            format!("%{escaped}%")
-        }
-        None => String::new(),
-    }
-}
-
 pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<InvoicePage> {
     let today = state.clock.today();
     let (all, collector, account) = scope.binds();
     let cte = INVOICES_CTE.replace("SCOPE", SCOPE_SQL);
-    let page = q.page.max(1);
-    let pattern = like_pattern(q.search.as_deref());
+    let page = q.page.clamp(1, MAX_PAGE);
+    let pattern = crate::domain::like_pattern(q.search.as_deref());
     let account_filter = q.account_id.unwrap_or(0);
     let count_sql = format!("{cte} SELECT COUNT(*) FROM inv WHERE {FILTER_SQL}");
     let list_sql =

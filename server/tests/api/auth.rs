@@ -230,7 +230,7 @@ async fn purge_removes_only_what_can_no_longer_be_used() {
         // Rows from long ago go.
         let long_ago = crate::helpers::now() - chrono::Duration::days(90);
         with_db!(&app.db, |pool| {
-            sqlx::query("UPDATE login_failures SET occurred_at = $1").bind(long_ago).execute(pool).await.unwrap();
+            sqlx::query("UPDATE auth_attempts SET occurred_at = $1").bind(long_ago).execute(pool).await.unwrap();
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at, ip, user_agent) VALUES ('old', $1, $2, $2, '', '')",
             )
@@ -245,5 +245,101 @@ async fn purge_removes_only_what_can_no_longer_be_used() {
         assert_eq!(server::maintenance::purge(&state).await.unwrap(), 3);
         assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
         assert_eq!(s.post_form("/api/portal/overview", &[]).await.status(), StatusCode::OK);
+    });
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_slip_under_the_limit() {
+    each_backend!(|app| {
+        let s = app.anonymous();
+        let guesses = (0..12).map(|i| {
+            let s = &s;
+            async move { s.login("client1@test.example", &format!("guess number {i}")).await.status() }
+        });
+        let statuses = futures::future::join_all(guesses).await;
+        let evaluated = statuses.iter().filter(|s| **s == StatusCode::BAD_REQUEST).count();
+        let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        assert!(evaluated <= 5, "{evaluated} passwords were checked");
+        assert_eq!(evaluated + refused, 12);
+    });
+}
+
+#[tokio::test]
+async fn reset_requests_are_limited_per_address() {
+    each_backend!(|app| {
+        let s = app.anonymous();
+        for _ in 0..3 {
+            let res = s.post_form("/api/auth/request_reset", &[("email", "client2@test.example")]).await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        let res = s.post_form("/api/auth/request_reset", &[("email", "client2@test.example")]).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 3);
+    });
+}
+
+#[tokio::test]
+async fn a_password_change_kills_outstanding_links_and_deactivation_blocks_them() {
+    each_backend!(|app| {
+        let anon = app.anonymous();
+        anon.post_form("/api/auth/request_reset", &[("email", "client1@test.example")]).await;
+        let body: String = with_db!(&app.db, |pool| {
+            sqlx::query_scalar("SELECT body_text FROM outbox ORDER BY id DESC").fetch_one(pool).await
+        })
+        .unwrap();
+        let token = body.split("/reset/").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+        let s = app.login("client1@test.example").await;
+        let res = s
+            .post_form(
+                "/api/auth/change_password",
+                &[("current", PASSWORD), ("password", "changed pass 1"), ("confirm", "changed pass 1")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = anon
+            .post_form(
+                "/api/auth/complete_token",
+                &[("token", &token), ("password", "attacker pass 1"), ("confirm", "attacker pass 1")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "old link still worked");
+
+        // A deactivated user's fresh link is refused too.
+        anon.post_form("/api/auth/request_reset", &[("email", "client2@test.example")]).await;
+        let body: String = with_db!(&app.db, |pool| {
+            sqlx::query_scalar("SELECT body_text FROM outbox ORDER BY id DESC").fetch_one(pool).await
+        })
+        .unwrap();
+        let token = body.split("/reset/").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+        let owner = app.login("owner@test.example").await;
+        let id = app.fx.client2.to_string();
+        owner.post_form("/api/back/user_action", &[("user_id", &id), ("action", "deactivate")]).await;
+        let res = anon
+            .post_form(
+                "/api/auth/complete_token",
+                &[("token", &token), ("password", "sneaky pass 12"), ("confirm", "sneaky pass 12")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("LinkInvalid"));
+    });
+}
+
+#[tokio::test]
+async fn login_never_redirects_off_site() {
+    each_backend!(|app| {
+        for next in ["//evil.example", "https://evil.example/x", "/\t/evil.example", "/portal/invoices?filter=all"] {
+            let s = app.anonymous();
+            let res = s
+                .post_form(
+                    "/api/auth/login",
+                    &[("email", "client1@test.example"), ("password", PASSWORD), ("next", next)],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let target: String = res.json().await.unwrap();
+            let expected = if next.starts_with("/portal") { next } else { "/portal" };
+            assert_eq!(target, expected);
+        }
     });
 }

@@ -273,7 +273,7 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'intruder@test.example'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.invite'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.assign_collector'").await, 1);
-        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.send_link'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.reset_link'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);
         app.finish().await;

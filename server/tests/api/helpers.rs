@@ -117,6 +117,7 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
         jwt_secret: Some(server::settings::Secret::new("test-secret-test-secret-test-secret-0123".into())),
         session_ttl_hours: 12,
         cookie_secure: false,
+        trust_proxy_headers: false,
         seed_demo: Some(demo),
         smtp: None,
         mail_poll_seconds: 1,
@@ -134,7 +135,9 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
 impl TestApp {
     /// Drops the PostgreSQL database of this test.
     pub async fn finish(self) {
-        self.db.close().await;
+        // The server keeps running in the background of the test process; a
+        // connection it still holds must not hang the suite.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.db.close()).await;
         if let Some(name) = &self.pg_database {
             if let Ok(pool) = sqlx::PgPool::connect(&pg_admin_url()).await {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
@@ -253,13 +256,14 @@ async fn insert_fixture(db: &Db) -> Result<Fixture, sqlx::Error> {
             ("A0003", "Charlie Unassigned SA", None),
         ] {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO accounts (code, legal_name, billing_email, language, segment, collector_id, payment_terms_days, credit_limit_minor, currency, created_at)
-                 VALUES ($1, $2, 'billing@example.com', 'fr', 'standard', $3, 30, 1000000, 'EUR', $4) RETURNING id",
+                "INSERT INTO accounts (code, legal_name, billing_email, language, segment, collector_id, payment_terms_days, credit_limit_minor, currency, created_at, search_text)
+                 VALUES ($1, $2, 'billing@example.com', 'fr', 'standard', $3, 30, 1000000, 'EUR', $4, $5) RETURNING id",
             )
             .bind(code)
             .bind(name)
             .bind(collector)
             .bind(now)
+            .bind(app::domain::search_key(code, name, "billing@example.com"))
             .fetch_one(&mut *tx)
             .await?;
             accounts.push(id);

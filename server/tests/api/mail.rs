@@ -85,6 +85,8 @@ async fn outbox_is_delivered_once() {
         assert_eq!(got.len(), 1);
         assert!(got[0].contains("client1@test.example") && got[0].contains("/reset/"), "{}", got[0]);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND sent_at IS NOT NULL").await, 1);
+        // Once sent, the stored copy no longer carries a usable link.
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE body_text LIKE '%/reset/[sent]%'").await, 1);
         app.finish().await;
     }
 }

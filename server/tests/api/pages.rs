@@ -153,3 +153,31 @@ async fn health_and_unknown_pages() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     });
 }
+
+#[tokio::test]
+async fn search_folds_accents_and_case_alike_on_both_backends() {
+    each_backend!(|app| {
+        let name = "ÉCOLE Supérieure d'Hôtellerie";
+        app::with_db!(&app.db, |pool| {
+            sqlx::query(
+                "INSERT INTO accounts (code, legal_name, billing_email, language, segment, payment_terms_days, credit_limit_minor, currency, created_at, search_text)
+                 VALUES ('E0001', $1, 'x@example.com', 'fr', 'small', 30, 0, 'EUR', $2, $3)",
+            )
+            .bind(name)
+            .bind(crate::helpers::now())
+            .bind(app::domain::search_key("E0001", name, "x@example.com"))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .unwrap();
+        let owner = app.login("owner@test.example").await;
+        let search = |q: &str| serde_json::json!({ "filter": { "search": q, "segment": null, "collector_id": null, "overdue_only": false, "page": 1 } });
+        for (q, hits) in
+            [("école supérieure", 1), ("HÔTELLERIE", 1), ("e0001", 1), ("%", 0), ("_", 0), ("boulangerie", 1)]
+        {
+            let v: serde_json::Value = owner.post_json("/api/back/accounts", search(q)).await.json().await.unwrap();
+            assert_eq!(v["items"].as_array().unwrap().len(), hits, "search {q:?}: {v}");
+        }
+    });
+}
