@@ -442,6 +442,32 @@ pub async fn audit(
     Ok(tx.commit().await?)
 }
 
+/// Ends a user's sessions (but `keep`, the caller's own) and voids their
+/// unused links, inside the caller's transaction: after a password change,
+/// a password set from a link, or a deactivation.
+pub async fn end_sessions_and_links(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    user_id: i64,
+    keep: Option<&str>,
+) -> AppResult<()> {
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
+            .bind(now)
+            .bind(user_id)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 // ---- single-use links (invitation, reset) ---------------------------------
 
 pub const INVITE_TTL_DAYS: i64 = 7;
@@ -544,37 +570,31 @@ pub async fn complete_token(state: &AppState, token: &str, password: String) -> 
         return Err(AppError::Refused(Msg::LinkInvalid));
     }
     let hash = hash_password(password).await?;
-    let user_id: Option<i64> = with_db!(&state.db, |pool| {
-        let mut tx = pool.begin().await?;
-        let user_id: Option<i64> = sqlx::query_scalar(
+    let mut tx = state.db.begin().await?;
+    let user_id: Option<i64> = with_tx!(&mut tx, |conn| {
+        sqlx::query_scalar(
             "UPDATE user_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
         )
         .bind(now)
         .bind(&th)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(uid) = user_id {
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND active")
-                .bind(&hash)
-                .bind(uid)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(uid)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-                .bind(now)
-                .bind(uid)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(user_id)
+        .fetch_optional(&mut *conn)
+        .await
     })?;
     let user_id = user_id.ok_or(AppError::Refused(Msg::LinkInvalid))?;
-    audit(state, Some(user_id), "auth.password_set", ("user", Some(user_id)), None, "", "").await
+    let set = with_tx!(&mut tx, |conn| {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND active")
+            .bind(&hash)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    if set == 0 {
+        return Err(AppError::Refused(Msg::LinkInvalid));
+    }
+    end_sessions_and_links(&mut tx, now, user_id, None).await?;
+    audit_tx(&mut tx, now, Some(user_id), "auth.password_set", ("user", Some(user_id)), None, "", "").await?;
+    Ok(tx.commit().await?)
 }
 
 pub async fn change_password(state: &AppState, principal: &Principal, current: String, new: String) -> AppResult<()> {
@@ -590,26 +610,17 @@ pub async fn change_password(state: &AppState, principal: &Principal, current: S
     let hash = hash_password(new).await?;
     let now = state.clock.now();
     // Password, other sessions and outstanding links change together.
-    with_db!(&state.db, |pool| {
-        let mut tx = pool.begin().await?;
+    let mut tx = state.db.begin().await?;
+    with_tx!(&mut tx, |conn| {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(principal.user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
-            .bind(now)
-            .bind(principal.user_id)
-            .bind(&principal.session_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(principal.user_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected())
     })?;
-    audit(state, Some(principal.user_id), "auth.password_changed", ("user", Some(principal.user_id)), None, "", "")
-        .await
+    end_sessions_and_links(&mut tx, now, principal.user_id, Some(&principal.session_id)).await?;
+    let user = ("user", Some(principal.user_id));
+    audit_tx(&mut tx, now, Some(principal.user_id), "auth.password_changed", user, None, "", "").await?;
+    Ok(tx.commit().await?)
 }

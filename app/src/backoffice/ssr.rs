@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::auth::ssr::{
-    audit, audit_tx, issue_token_tx, start_reset_for, Principal, Scope, INVITE_TTL_DAYS, SCOPE_SQL,
+    audit, audit_tx, end_sessions_and_links, issue_token_tx, start_reset_for, Principal, Scope, INVITE_TTL_DAYS,
+    SCOPE_SQL,
 };
 use crate::domain::{Currency, EmailAddress};
 use crate::error::AppResult;
@@ -506,22 +507,13 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
             .bind(active)
             .bind(user_id)
             .execute(&mut *conn)
-            .await?;
-        if !active {
-            // Signed out everywhere at once, and no link lets them back in.
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(user_id)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-                .bind(now)
-                .bind(user_id)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok::<(), sqlx::Error>(())
+            .await
+            .map(|r| r.rows_affected())
     })?;
+    if !active {
+        // Signed out everywhere at once, and no link lets them back in.
+        end_sessions_and_links(&mut tx, now, user_id, None).await?;
+    }
     let action = if active { "user.reactivate" } else { "user.deactivate" };
     audit_tx(&mut tx, now, Some(principal.user_id), action, ("user", Some(user_id)), account_id, "", "").await?;
     tx.commit().await?;
