@@ -54,8 +54,9 @@ impl Application {
             .build();
         let site_root = settings.site_root.clone();
         let server_state = state.clone();
+        let routes = route_list();
         let server = HttpServer::new(move || {
-            let routes = generate_route_list(app::App);
+            let routes = routes.clone();
             let opts = leptos_options.clone();
             let ctx_state = server_state.clone();
             ActixApp::new()
@@ -86,6 +87,18 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The Leptos routes, generated once per process before anything is served.
+///
+/// Generating them renders the app with resource loading suspended through a
+/// process-wide flag; a page whose resource first polls meanwhile would wait
+/// forever (leptos issue #4773). Workers used to generate their own list as
+/// they started, while other workers already served pages.
+fn route_list() -> Vec<leptos_actix::ActixRouteListing> {
+    static ROUTES: std::sync::Mutex<Option<Vec<leptos_actix::ActixRouteListing>>> = std::sync::Mutex::new(None);
+    let mut routes = ROUTES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    routes.get_or_insert_with(|| generate_route_list(app::App)).clone()
 }
 
 /// Logs to stdout: human-readable by default, JSON in production.

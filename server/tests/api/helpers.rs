@@ -100,6 +100,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// `demo = true` seeds the full demo data set instead of the small fixture.
 pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
+    if std::env::var("RELANCE_TEST_LOG").is_ok() {
+        server::startup::init_tracing(false);
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let (database_url, pg_database) = match backend {
         Backend::Sqlite => (format!("sqlite://{}", dir.path().join("test.db").display()), None),
@@ -178,6 +181,8 @@ fn client(address: &str) -> reqwest::Client {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .default_headers(headers)
+        // A stuck request fails the test (and names its URL) instead of hanging CI.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap()
 }
@@ -206,7 +211,13 @@ impl Session {
     }
 
     pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
-        let res = self.client.get(self.url(path)).header("Accept", "text/html").send().await.unwrap();
+        let res = self
+            .client
+            .get(self.url(path))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         let status = res.status();
         (status, res.text().await.unwrap())
     }
