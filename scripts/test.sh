@@ -20,12 +20,20 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (browser build, warnings denied)"
 cargo clippy -p relance-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
 step "unit and integration tests (SQLite and PostgreSQL)"
-cargo test --workspace -- --test-threads=4
+cargo test --workspace -- --test-threads=4 2>&1 | tee "$logs/cargo-test.log"
 
 step "site build (wasm + css)"
 cargo leptos build --frontend-only
 cargo build -p relance-server --bin relance
 
 step "browser tests (Playwright, Chromium)"
-scripts/e2e.sh "${CARGO_TARGET_DIR:-target}/debug/relance"
+scripts/e2e.sh "${CARGO_TARGET_DIR:-target}/debug/relance" 2>&1 | tee "$logs/e2e.log"
+
+rust=$(grep -oE '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{ n += $4 } END { print n + 0 }')
+browser=$(grep -oE '^ +[0-9]+ passed' "$logs/e2e.log" | awk '{ n += $1 } END { print n + 0 }')
+printf '\nRust tests: %s, browser tests: %s\n' "$rust" "$browser"
+echo "summary: $((rust + browser)) passed, 0 failed"
