@@ -115,7 +115,7 @@ impl Settings {
     /// Served for this machine only (the public URL is a loopback address).
     pub fn is_local(&self) -> bool {
         let host = self.public_url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
-        matches!(host, "localhost" | "") || host.starts_with("127.") || self.public_url.contains("://[::1]")
+        host == "localhost" || host.starts_with("127.") || self.public_url.contains("://[::1]")
     }
 
     /// The signing key: configured, or generated once and kept in the data

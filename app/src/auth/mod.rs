@@ -114,7 +114,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     ssr::forgive(&state.db, &email_attempt, true).await.map_err(respond)?;
     ssr::forgive(&state.db, &ip_attempt, false).await.map_err(respond)?;
     let token = ssr::create_session(&state, user.id, &ip, &user_agent).await.map_err(respond)?;
-    ssr::audit(&state, Some(user.id), "auth.login", ("user", Some(user.id)), None, "", &ip).await.map_err(respond)?;
+    let entry = ssr::Audit::new(Some(user.id), "auth.login", ("user", Some(user.id))).ip(&ip);
+    ssr::audit(&state, entry).await.map_err(respond)?;
 
     let opts = expect_context::<leptos_actix::ResponseOptions>();
     let cookie = ssr::session_cookie(&state.auth, &token, state.auth.session_ttl.num_seconds());
@@ -147,13 +148,10 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || login.value().get().and_then(|r| r.err());
     // With wasm loaded the action runs in the background: load the next page
     // fully so the header reflects the new session.
+    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(target)) = login.value().get() {
-            #[cfg(feature = "hydrate")]
-            {
-                let _ = window().location().assign(&target);
-            }
-            let _ = target;
+            let _ = window().location().assign(&target);
         }
     });
     if let Some(v) = ctx.viewer {
@@ -246,12 +244,10 @@ pub fn TokenPage() -> impl IntoView {
     let action = ServerAction::<CompleteToken>::new();
     let locale = use_locale();
     let err = move || action.value().get().and_then(|r| r.err());
+    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            #[cfg(feature = "hydrate")]
-            {
-                let _ = window().location().assign("/login?done=1");
-            }
+            let _ = window().location().assign("/login?done=1");
         }
     });
     view! {

@@ -395,30 +395,53 @@ pub async fn revoke_session(state: &AppState, sid: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Appends to the audit log, inside the caller's transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn audit_tx(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
+/// One line of the audit log: who did what to which entity.
+pub struct Audit<'a> {
     actor: Option<i64>,
-    action: &str,
-    entity: (&str, Option<i64>),
+    action: &'a str,
+    entity: (&'a str, Option<i64>),
     account_id: Option<i64>,
-    details: &str,
-    ip: &str,
-) -> AppResult<()> {
+    details: &'a str,
+    ip: &'a str,
+}
+
+impl<'a> Audit<'a> {
+    pub fn new(actor: Option<i64>, action: &'a str, entity: (&'a str, Option<i64>)) -> Self {
+        Audit { actor, action, entity, account_id: None, details: "", ip: "" }
+    }
+
+    /// The client account concerned, for its timeline.
+    pub fn account(mut self, account_id: Option<i64>) -> Self {
+        self.account_id = account_id;
+        self
+    }
+
+    /// Structured details (JSON).
+    pub fn details(mut self, details: &'a str) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn ip(mut self, ip: &'a str) -> Self {
+        self.ip = ip;
+        self
+    }
+}
+
+/// Appends to the audit log, inside the caller's transaction.
+pub async fn audit_tx(tx: &mut Tx, now: DateTime<Utc>, entry: Audit<'_>) -> AppResult<()> {
     with_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, account_id, details, ip, occurred_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(actor)
-        .bind(action)
-        .bind(entity.0)
-        .bind(entity.1)
-        .bind(account_id)
-        .bind(details)
-        .bind(ip)
+        .bind(entry.actor)
+        .bind(entry.action)
+        .bind(entry.entity.0)
+        .bind(entry.entity.1)
+        .bind(entry.account_id)
+        .bind(entry.details)
+        .bind(entry.ip)
         .bind(now)
         .execute(conn)
         .await
@@ -428,17 +451,9 @@ pub async fn audit_tx(
 }
 
 /// Appends to the audit log on its own.
-pub async fn audit(
-    state: &AppState,
-    actor: Option<i64>,
-    action: &str,
-    entity: (&str, Option<i64>),
-    account_id: Option<i64>,
-    details: &str,
-    ip: &str,
-) -> AppResult<()> {
+pub async fn audit(state: &AppState, entry: Audit<'_>) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    audit_tx(&mut tx, state.clock.now(), actor, action, entity, account_id, details, ip).await?;
+    audit_tx(&mut tx, state.clock.now(), entry).await?;
     Ok(tx.commit().await?)
 }
 
@@ -532,7 +547,7 @@ pub async fn start_reset_for(state: &AppState, user_id: i64, actor: Option<i64>)
         (s, b, "auth.invite_link")
     };
     crate::mail::enqueue_tx(&mut tx, now, &user.email, &subject, &body, user.account_id).await?;
-    audit_tx(&mut tx, now, actor, action, ("user", Some(user_id)), user.account_id, "", "").await?;
+    audit_tx(&mut tx, now, Audit::new(actor, action, ("user", Some(user_id))).account(user.account_id)).await?;
     Ok(tx.commit().await?)
 }
 
@@ -593,7 +608,7 @@ pub async fn complete_token(state: &AppState, token: &str, password: String) -> 
         return Err(AppError::Refused(Msg::LinkInvalid));
     }
     end_sessions_and_links(&mut tx, now, user_id, None).await?;
-    audit_tx(&mut tx, now, Some(user_id), "auth.password_set", ("user", Some(user_id)), None, "", "").await?;
+    audit_tx(&mut tx, now, Audit::new(Some(user_id), "auth.password_set", ("user", Some(user_id)))).await?;
     Ok(tx.commit().await?)
 }
 
@@ -621,6 +636,6 @@ pub async fn change_password(state: &AppState, principal: &Principal, current: S
     })?;
     end_sessions_and_links(&mut tx, now, principal.user_id, Some(&principal.session_id)).await?;
     let user = ("user", Some(principal.user_id));
-    audit_tx(&mut tx, now, Some(principal.user_id), "auth.password_changed", user, None, "", "").await?;
+    audit_tx(&mut tx, now, Audit::new(Some(principal.user_id), "auth.password_changed", user)).await?;
     Ok(tx.commit().await?)
 }

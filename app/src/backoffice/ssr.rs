@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::auth::ssr::{
-    audit, audit_tx, end_sessions_and_links, issue_token_tx, start_reset_for, Principal, Scope, INVITE_TTL_DAYS,
+    audit, audit_tx, end_sessions_and_links, issue_token_tx, start_reset_for, Audit, Principal, Scope, INVITE_TTL_DAYS,
     SCOPE_SQL,
 };
 use crate::domain::{Currency, EmailAddress};
@@ -276,16 +276,8 @@ pub async fn assign_collector(
         });
     }
     let details = serde_json::json!({ "collector_id": collector }).to_string();
-    audit(
-        state,
-        Some(principal.user_id),
-        "account.assign_collector",
-        ("account", Some(account_id)),
-        Some(account_id),
-        &details,
-        "",
-    )
-    .await
+    let entry = Audit::new(Some(principal.user_id), "account.assign_collector", ("account", Some(account_id)));
+    audit(state, entry.account(Some(account_id)).details(&details)).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -421,17 +413,8 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
     let (subject, body) = crate::mail::invite_message(input.locale, &input.name, &company, &link);
     crate::mail::enqueue_tx(&mut tx, now, input.email.as_ref(), &subject, &body, input.account_id).await?;
     let details = serde_json::json!({ "role": input.role.as_str(), "email": input.email.as_ref() }).to_string();
-    audit_tx(
-        &mut tx,
-        now,
-        Some(principal.user_id),
-        "user.invite",
-        ("user", Some(user_id)),
-        input.account_id,
-        &details,
-        "",
-    )
-    .await?;
+    let entry = Audit::new(Some(principal.user_id), "user.invite", ("user", Some(user_id)));
+    audit_tx(&mut tx, now, entry.account(input.account_id).details(&details)).await?;
     Ok(tx.commit().await?)
 }
 
@@ -515,7 +498,8 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
         end_sessions_and_links(&mut tx, now, user_id, None).await?;
     }
     let action = if active { "user.reactivate" } else { "user.deactivate" };
-    audit_tx(&mut tx, now, Some(principal.user_id), action, ("user", Some(user_id)), account_id, "", "").await?;
+    audit_tx(&mut tx, now, Audit::new(Some(principal.user_id), action, ("user", Some(user_id))).account(account_id))
+        .await?;
     tx.commit().await?;
     Ok(Msg::UserUpdated)
 }

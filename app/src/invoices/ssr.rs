@@ -79,16 +79,36 @@ fn order_sql(sort: InvoiceSort) -> &'static str {
 }
 
 pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<InvoicePage> {
+    let page = q.page.clamp(1, MAX_PAGE);
+    let (items, total_count) = fetch(state, scope, q, Some(page)).await?;
+    Ok(InvoicePage { items, total_count, page, page_count: ((total_count + PAGE_SIZE - 1) / PAGE_SIZE).max(1) })
+}
+
+/// Every invoice matching `q`, in one query (one account's open invoices).
+pub async fn list_all(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<Vec<InvoiceSummary>> {
+    Ok(fetch(state, scope, q, None).await?.0)
+}
+
+/// The matching invoices: one page and the total count, or all of them.
+async fn fetch(
+    state: &AppState,
+    scope: Scope,
+    q: &InvoiceQuery,
+    page: Option<i64>,
+) -> AppResult<(Vec<InvoiceSummary>, i64)> {
     let today = state.clock.today();
     let (all, collector, account) = scope.binds();
     let cte = INVOICES_CTE.replace("SCOPE", SCOPE_SQL);
-    let page = q.page.clamp(1, MAX_PAGE);
     let pattern = crate::domain::like_pattern(q.search.as_deref());
     let account_filter = q.account_id.unwrap_or(0);
     let count_sql = format!("{cte} SELECT COUNT(*) FROM inv WHERE {FILTER_SQL}");
     let list_sql =
         format!("{cte} SELECT * FROM inv WHERE {FILTER_SQL} ORDER BY {} LIMIT $8 OFFSET $9", order_sql(q.sort));
-    // The same seven parameters for the count and the page.
+    let (limit, offset) = match page {
+        Some(page) => (PAGE_SIZE, (page - 1) * PAGE_SIZE),
+        None => (i64::MAX, 0),
+    };
+    // The same seven parameters for the count and the rows.
     macro_rules! bind_filter {
         ($q:expr) => {
             $q.bind(all)
@@ -101,16 +121,16 @@ pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult
         };
     }
     let (total_count, rows): (i64, Vec<SummaryRow>) = with_db!(&state.db, |pool| {
-        let total: i64 = bind_filter!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?;
-        let rows = bind_filter!(sqlx::query_as(&list_sql))
-            .bind(PAGE_SIZE)
-            .bind((page - 1) * PAGE_SIZE)
-            .fetch_all(pool)
-            .await?;
+        let rows: Vec<SummaryRow> =
+            bind_filter!(sqlx::query_as(&list_sql)).bind(limit).bind(offset).fetch_all(pool).await?;
+        let total: i64 = match page {
+            Some(_) => bind_filter!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?,
+            None => i64::try_from(rows.len()).unwrap_or(i64::MAX),
+        };
         Ok::<_, sqlx::Error>((total, rows))
     })?;
     let items = rows.into_iter().map(|r| r.into_summary(today)).collect::<AppResult<Vec<_>>>()?;
-    Ok(InvoicePage { items, total_count, page, page_count: ((total_count + PAGE_SIZE - 1) / PAGE_SIZE).max(1) })
+    Ok((items, total_count))
 }
 
 async fn summary(state: &AppState, scope: Scope, id: i64) -> AppResult<InvoiceSummary> {
@@ -232,25 +252,14 @@ pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppRes
     })?;
     let row = row.ok_or(AppError::NotFound)?;
     let currency = parse_currency(&row.currency)?;
-    let mut open = Vec::new();
-    let mut page = 1;
-    // Open invoices of one account: a handful of pages at most.
-    loop {
-        let q = InvoiceQuery {
-            filter: InvoiceFilter::Open,
-            sort: InvoiceSort::DueAsc,
-            page,
-            account_id: Some(account_id),
-            search: None,
-        };
-        let p = list(state, scope, &q).await?;
-        let done = page >= p.page_count;
-        open.extend(p.items);
-        if done {
-            break;
-        }
-        page += 1;
-    }
+    let open_query = InvoiceQuery {
+        filter: InvoiceFilter::Open,
+        sort: InvoiceSort::DueAsc,
+        page: 1,
+        account_id: Some(account_id),
+        search: None,
+    };
+    let open = list_all(state, scope, &open_query).await?;
     let today = state.clock.today();
     let overdue: i64 = open.iter().filter(|i| i.due_date < today).map(|i| i.balance.minor).sum();
     let next_due = open.iter().map(|i| i.due_date).filter(|d| *d >= today).min();

@@ -1,7 +1,7 @@
 //! Loading, validating and saving the merchant row.
 
 use super::{MerchantSettings, SettingsForm};
-use crate::auth::ssr::{audit, Principal};
+use crate::auth::ssr::{audit, Audit, Principal};
 use crate::domain::{Currency, EmailAddress, Locale};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
@@ -126,7 +126,8 @@ pub async fn save(state: &AppState, principal: &Principal, m: &MerchantSettings)
         .map(|r| r.rows_affected())
     })?;
     let details = serde_json::to_string(m).map_err(AppError::internal)?;
-    audit(state, Some(principal.user_id), "merchant.settings", ("merchant", Some(1)), None, &details, "").await
+    audit(state, Audit::new(Some(principal.user_id), "merchant.settings", ("merchant", Some(1))).details(&details))
+        .await
 }
 
 #[cfg(test)]
