@@ -120,7 +120,9 @@ macro_rules! with_tx {
 impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            // Writers take the lock up front: a deferred transaction that
+            // reads then writes can fail with SQLITE_BUSY under concurrency.
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

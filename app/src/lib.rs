@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod invoices;
+pub mod payments;
 pub mod portal;
 pub mod settings;
 pub mod shell;

@@ -89,6 +89,39 @@ pub fn invite_message(locale: Locale, name: &str, company: &str, link: &str) -> 
     }
 }
 
+pub fn receipt_message(locale: Locale, company: &str, reference: &str, amount: &str, link: &str) -> (String, String) {
+    match locale {
+        Locale::Fr => (
+            format!("{company} : reçu de paiement {reference}"),
+            format!("Bonjour,\n\nNous avons bien reçu votre paiement {reference} de {amount}. Merci !\n\nLe détail (factures réglées) : {link}\n"),
+        ),
+        Locale::En => (
+            format!("{company}: payment receipt {reference}"),
+            format!("Hello,\n\nWe have received your payment {reference} of {amount}. Thank you!\n\nDetails (invoices settled): {link}\n"),
+        ),
+    }
+}
+
+pub fn payment_failed_message(
+    locale: Locale,
+    company: &str,
+    reference: &str,
+    amount: &str,
+    reason: &str,
+    link: &str,
+) -> (String, String) {
+    match locale {
+        Locale::Fr => (
+            format!("{company} : votre paiement {reference} n'a pas abouti"),
+            format!("Bonjour,\n\nLe paiement {reference} de {amount} n'a pas abouti : {reason}\nVotre solde n'a pas changé. Vous pouvez payer avec un autre moyen : {link}\n"),
+        ),
+        Locale::En => (
+            format!("{company}: your payment {reference} did not go through"),
+            format!("Hello,\n\nThe payment {reference} of {amount} did not go through: {reason}\nYour balance has not changed. You can pay with another method: {link}\n"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_links;

@@ -89,10 +89,18 @@ fn content_security_policy() {
     let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_actix::ResponseOptions>()) else {
         return;
     };
+    // In Stripe mode, Stripe.js and its Payment Element frames (card numbers
+    // go from the browser to Stripe, never through us).
+    let stripe = use_context::<crate::state::AppState>().is_some_and(|s| s.gateway.name() == "stripe");
+    let (script, frame, connect) = if stripe {
+        (" https://js.stripe.com", "https://js.stripe.com https://hooks.stripe.com", " https://api.stripe.com")
+    } else {
+        ("", "'none'", "")
+    };
     let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; \
-         object-src 'none'"
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{script}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'{connect}; frame-src {frame}; frame-ancestors 'none'; base-uri 'self'; \
+         form-action 'self'; object-src 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         res.insert_header(CONTENT_SECURITY_POLICY, value);
@@ -123,6 +131,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal") view=crate::portal::OverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/invoices") view=crate::portal::InvoicesPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/pay") view=crate::payments::pages::PayPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/payments") view=crate::payments::pages::PaymentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/payments/:id") view=crate::payments::pages::ReceiptPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/methods") view=crate::payments::pages::MethodsPage ssr=SsrMode::Async/>
+                <Route path=path!("/pay/:token") view=crate::payments::pages::LinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/sandbox/authenticate/:id") view=crate::payments::pages::SandboxAuthPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/payments") view=crate::payments::back::BackPaymentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/payments/:id") view=crate::payments::back::BackPaymentPage ssr=SsrMode::Async/>
                 <Route path=path!("/back") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/accounts") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/accounts/:id") view=crate::backoffice::AccountPage ssr=SsrMode::Async/>

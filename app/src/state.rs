@@ -8,6 +8,8 @@ pub struct AppState {
     pub db: Db,
     pub clock: Clock,
     pub auth: Arc<AuthConfig>,
+    /// The payment gateway: the offline sandbox, or Stripe.
+    pub gateway: Arc<dyn crate::payments::gateway::Gateway>,
 }
 
 /// Settings the auth layer needs. The secret never appears in `Debug`.

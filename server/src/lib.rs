@@ -9,4 +9,5 @@ pub mod routes;
 pub mod seed;
 pub mod settings;
 pub mod startup;
+pub mod stripe;
 pub mod users;

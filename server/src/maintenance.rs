@@ -48,3 +48,16 @@ pub fn spawn(state: AppState) {
         }
     });
 }
+
+/// The payments job: sandbox events due, reconciliation of interrupted
+/// payments, autopay, waiting credit. Every pass is safe to run on several
+/// instances at once (see `app::payments::jobs`).
+pub fn spawn_payments(state: AppState, every_seconds: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
+        loop {
+            tick.tick().await;
+            app::payments::jobs::run_once(&state).await;
+        }
+    });
+}

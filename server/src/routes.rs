@@ -15,7 +15,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/lang", web::post().to(switch_language))
         .route("/logout", web::post().to(logout))
-        .route("/invoices/{id}/pdf", web::get().to(invoice_pdf_route));
+        .route("/invoices/{id}/pdf", web::get().to(invoice_pdf_route))
+        .route("/webhooks/stripe", web::post().to(stripe_webhook));
 }
 
 fn principal(req: &HttpRequest) -> Option<Principal> {
@@ -131,4 +132,30 @@ async fn invoice_pdf_route(
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}.pdf\"")))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))
+}
+
+/// Stripe's webhook endpoint: the signature is checked before anything is
+/// read; each event is applied once (see `app::payments::events`). Answers
+/// 400 to a bad signature (Stripe does not retry those) and 500 when
+/// processing failed (Stripe retries).
+async fn stripe_webhook(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    use app::payments::events::{handle_webhook, WebhookError};
+    if state.gateway.name() != "stripe" {
+        return HttpResponse::NotFound().finish();
+    }
+    let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    match handle_webhook(&state, &body, signature).await {
+        Ok(outcome) => {
+            HttpResponse::Ok().json(serde_json::json!({ "received": true, "outcome": format!("{outcome:?}") }))
+        }
+        Err(WebhookError::Signature(e)) => {
+            tracing::warn!(error = %e, "webhook refused");
+            HttpResponse::BadRequest().body("invalid signature")
+        }
+        Err(WebhookError::Payload) => HttpResponse::BadRequest().body("malformed event"),
+        Err(WebhookError::App(e)) => {
+            tracing::error!(error = ?e, "webhook processing failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
 }

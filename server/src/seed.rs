@@ -1055,6 +1055,8 @@ fn kind_rank(kind: EntryKind) -> u8 {
         EntryKind::CreditNote => 2,
         EntryKind::Payment => 3,
         EntryKind::WriteOff => 4,
+        EntryKind::CreditApplied => 5,
+        EntryKind::Refund => 6,
     }
 }
 

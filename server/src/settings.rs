@@ -33,6 +33,16 @@ pub struct SmtpSettings {
     pub security: String,
 }
 
+/// Stripe keys; without them payments run in the offline sandbox.
+#[derive(Clone, Debug)]
+pub struct StripeSettings {
+    pub secret_key: Secret,
+    pub publishable_key: String,
+    pub webhook_secret: Secret,
+    /// Another API base (tests: a local server answering like Stripe).
+    pub api_base: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
@@ -50,6 +60,10 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     pub mail_poll_seconds: u64,
     pub json_logs: bool,
+    pub stripe: Option<StripeSettings>,
+    /// Seconds between passes of the payments job (sandbox events,
+    /// reconciliation, autopay, credit); 0 disables it (tests drive it).
+    pub payments_poll_seconds: u64,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -109,6 +123,24 @@ impl Settings {
                 .context("RELANCE_MAIL_POLL_SECONDS")?
                 .unwrap_or(10),
             json_logs: env_bool("RELANCE_JSON_LOGS")?.unwrap_or(false),
+            stripe: match env("RELANCE_STRIPE_SECRET_KEY") {
+                None => None,
+                Some(secret) => Some(StripeSettings {
+                    secret_key: Secret::new(secret),
+                    publishable_key: env("RELANCE_STRIPE_PUBLISHABLE_KEY")
+                        .context("RELANCE_STRIPE_PUBLISHABLE_KEY is required with RELANCE_STRIPE_SECRET_KEY")?,
+                    webhook_secret: Secret::new(
+                        env("RELANCE_STRIPE_WEBHOOK_SECRET")
+                            .context("RELANCE_STRIPE_WEBHOOK_SECRET is required with RELANCE_STRIPE_SECRET_KEY")?,
+                    ),
+                    api_base: env("RELANCE_STRIPE_API_BASE"),
+                }),
+            },
+            payments_poll_seconds: env("RELANCE_PAYMENTS_POLL_SECONDS")
+                .map(|v| v.parse())
+                .transpose()
+                .context("RELANCE_PAYMENTS_POLL_SECONDS")?
+                .unwrap_or(5),
         })
     }
 

@@ -28,11 +28,32 @@ impl Application {
         if seed {
             crate::users::seed_if_empty(&db, clock).await?;
         }
+        let jwt_secret = settings.jwt_secret_bytes()?;
+        let gateway: Arc<dyn app::payments::gateway::Gateway> = match &settings.stripe {
+            Some(s) => Arc::new(crate::stripe::StripeGateway::new(
+                s.secret_key.expose(),
+                &s.publishable_key,
+                s.webhook_secret.expose(),
+                s.api_base.as_deref(),
+            )?),
+            None => {
+                // The sandbox signs its events with a key derived from ours,
+                // the same on every instance.
+                let secret = app::auth::ssr::token_hash(&format!("sandbox-webhook:{}", hex_of(&jwt_secret)));
+                Arc::new(app::payments::sandbox::Sandbox::new(
+                    db.clone(),
+                    clock,
+                    secret.into_bytes(),
+                    settings.public_url.clone(),
+                ))
+            }
+        };
         let state = AppState {
+            gateway,
             db,
             clock,
             auth: Arc::new(AuthConfig {
-                jwt_secret: settings.jwt_secret_bytes()?,
+                jwt_secret,
                 session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
                 cookie_secure: settings.cookie_secure,
                 public_url: settings.public_url.clone(),
@@ -40,6 +61,9 @@ impl Application {
             }),
         };
         crate::maintenance::spawn(state.clone());
+        if settings.payments_poll_seconds > 0 {
+            crate::maintenance::spawn_payments(state.clone(), settings.payments_poll_seconds);
+        }
         if let Some(smtp) = settings.smtp.clone() {
             crate::mailer::spawn(state.clone(), smtp, settings.mail_poll_seconds)?;
         }
@@ -99,6 +123,10 @@ fn route_list() -> Vec<leptos_actix::ActixRouteListing> {
     static ROUTES: std::sync::Mutex<Option<Vec<leptos_actix::ActixRouteListing>>> = std::sync::Mutex::new(None);
     let mut routes = ROUTES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     routes.get_or_insert_with(|| generate_route_list(app::App)).clone()
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Logs to stdout: human-readable by default, JSON in production.

@@ -406,6 +406,7 @@ fn AccountBody() -> impl IntoView {
                                     }}
                                 </ActionForm>
                             })}
+                            <crate::payments::back::AccountPayments account_id=a.id/>
                             <section>
                                 <h2>{t(Msg::Contacts)}</h2>
                                 {if a.contacts.is_empty() {

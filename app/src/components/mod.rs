@@ -64,6 +64,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                     view! {
                         <A href="/back/accounts">{t(Msg::Accounts)}</A>
                         <A href="/back/invoices">{t(Msg::Invoices)}</A>
+                        <A href="/back/payments">{t(Msg::Payments)}</A>
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>
                             <A href="/back/outbox">{t(Msg::Outbox)}</A>
@@ -74,6 +75,8 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                     view! {
                         <A href="/portal" exact=true>{t(Msg::Overview)}</A>
                         <A href="/portal/invoices">{t(Msg::Invoices)}</A>
+                        <A href="/portal/payments">{t(Msg::Payments)}</A>
+                        <A href="/portal/methods">{t(Msg::PaymentMethods)}</A>
                     }.into_any()
                 }}
             </nav>
@@ -141,6 +144,8 @@ pub fn kind_msg(kind: EntryKind) -> Msg {
         EntryKind::CreditNote => Msg::KindCreditNote,
         EntryKind::Fee => Msg::KindFee,
         EntryKind::WriteOff => Msg::KindWriteOff,
+        EntryKind::Refund => Msg::KindRefund,
+        EntryKind::CreditApplied => Msg::KindCreditApplied,
     }
 }
 

@@ -14,6 +14,11 @@ pub enum EntryKind {
     CreditNote,
     Fee,
     WriteOff,
+    /// Money given back to the client: the debt grows again.
+    Refund,
+    /// Unapplied credit moved onto an invoice: a pair of entries of opposite
+    /// signs (credit side without invoice, invoice side negative).
+    CreditApplied,
 }
 
 impl EntryKind {
@@ -24,18 +29,29 @@ impl EntryKind {
             EntryKind::CreditNote => "credit_note",
             EntryKind::Fee => "fee",
             EntryKind::WriteOff => "write_off",
+            EntryKind::Refund => "refund",
+            EntryKind::CreditApplied => "credit_applied",
         }
     }
 
     pub fn parse(s: &str) -> Option<EntryKind> {
-        [EntryKind::Invoice, EntryKind::Payment, EntryKind::CreditNote, EntryKind::Fee, EntryKind::WriteOff]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            EntryKind::Invoice,
+            EntryKind::Payment,
+            EntryKind::CreditNote,
+            EntryKind::Fee,
+            EntryKind::WriteOff,
+            EntryKind::Refund,
+            EntryKind::CreditApplied,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 
-    /// Invoices and fees increase the debt; everything else reduces it.
+    /// Invoices, fees and refunds increase the debt; everything else reduces
+    /// it (a credit transfer is signed by the caller, see `CreditApplied`).
     pub fn increases_debt(self) -> bool {
-        matches!(self, EntryKind::Invoice | EntryKind::Fee)
+        matches!(self, EntryKind::Invoice | EntryKind::Fee | EntryKind::Refund)
     }
 
     /// Signs a positive magnitude the way the ledger stores it.
@@ -74,6 +90,25 @@ pub fn tax_rate_percent(bp: i32) -> Decimal {
 /// Balance of a set of signed ledger amounts in one currency.
 pub fn balance(currency: Currency, entries: &[Money]) -> Result<Money, MoneyError> {
     sum(currency, entries.iter().copied())
+}
+
+/// Spreads `amount` over invoices in the order given (oldest due first),
+/// each up to what it still owes. Returns the allocations (invoice id,
+/// amount > 0) and what is left over, which becomes account credit.
+pub fn allocate(amount: i64, owed: &[(i64, i64)]) -> (Vec<(i64, i64)>, i64) {
+    let mut left = amount.max(0);
+    let mut out = Vec::new();
+    for &(invoice, due) in owed {
+        if left == 0 {
+            break;
+        }
+        let take = due.min(left);
+        if take > 0 {
+            out.push((invoice, take));
+            left -= take;
+        }
+    }
+    (out, left)
 }
 
 /// Where an invoice stands for the person reading it.
@@ -138,7 +173,30 @@ mod tests {
         assert!(EntryKind::Payment.signed(Money::new(0, Currency::Eur)).is_err());
     }
 
+    #[test]
+    fn allocation_pays_oldest_first_and_keeps_the_rest() {
+        let owed = [(1, 300), (2, 500), (3, 200)];
+        assert_eq!(allocate(600, &owed), (vec![(1, 300), (2, 300)], 0));
+        assert_eq!(allocate(1100, &owed), (vec![(1, 300), (2, 500), (3, 200)], 100));
+        assert_eq!(allocate(0, &owed), (vec![], 0));
+        assert_eq!(allocate(50, &[(1, 0), (2, 80)]), (vec![(2, 50)], 0));
+    }
+
     proptest! {
+        /// Allocations never exceed what an invoice owes, and with the
+        /// remainder they add up to the amount paid.
+        #[test]
+        fn allocation_conserves_money(amount in 0i64..10_000_000, dues in proptest::collection::vec(0i64..1_000_000, 0..20)) {
+            let owed: Vec<(i64, i64)> = dues.iter().enumerate().map(|(i, d)| (i as i64, *d)).collect();
+            let (parts, rest) = allocate(amount, &owed);
+            prop_assert_eq!(parts.iter().map(|p| p.1).sum::<i64>() + rest, amount);
+            for (id, part) in &parts {
+                let due = owed.iter().find(|o| o.0 == *id).unwrap().1;
+                prop_assert!(*part > 0 && *part <= due);
+            }
+            prop_assert!(rest == 0 || parts.iter().map(|p| p.1).sum::<i64>() == owed.iter().map(|o| o.1).sum::<i64>());
+        }
+
         /// Invoicing amounts and then paying exactly them always settles the balance,
         /// and a partial payment leaves exactly the remainder.
         #[test]

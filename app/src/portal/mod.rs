@@ -58,6 +58,7 @@ fn OverviewBody() -> impl IntoView {
                                     </div>
                                 })}
                             </section>
+                            <crate::payments::pages::PayControls open=o.open_invoices.clone()/>
                             <section>
                                 <h2>{t(Msg::OpenInvoices)}</h2>
                                 <InvoiceTable items=o.open_invoices base="/portal/invoices" show_account=false/>
@@ -237,6 +238,9 @@ fn InvoiceBody() -> impl IntoView {
         if location.pathname.get_untracked().starts_with("/back") { "/back/invoices" } else { "/portal/invoices" };
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let detail = Resource::new(id, get_invoice);
+    let role = crate::shell::PageCtx::current().viewer.map(|v| v.role);
+    let staff = role.is_some_and(|r| r.is_staff());
+    let can_link = matches!(role, Some(Role::Owner) | Some(Role::Collector));
     view! {
         <p><a href=back>"← " {t(Msg::BackToInvoices)}</a></p>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
@@ -250,7 +254,11 @@ fn InvoiceBody() -> impl IntoView {
                                 <h1>{t(Msg::InvoiceTitle)} " " <span data-testid="invoice-number">{s.number.clone()}</span></h1>
                                 <StateBadge state=s.state/>
                                 <a class="button" href=format!("/invoices/{}/pdf", s.id) data-testid="download-pdf" download>{t(Msg::DownloadPdf)}</a>
+                                {(!staff && s.balance.is_positive()).then(|| view! {
+                                    <a class="button primary" href=format!("/portal/pay?invoices={}", s.id) data-testid="pay-invoice">{t(Msg::PayThisInvoice)}</a>
+                                })}
                             </div>
+                            {(can_link && s.balance.is_positive()).then(|| view! { <crate::payments::back::PayLinkButton invoice_id=s.id/> })}
                             <dl class="facts">
                                 <div><dt>{t(Msg::Account)}</dt><dd>{s.account_name.clone()}</dd></div>
                                 <div><dt>{t(Msg::IssueDate)}</dt><dd><Day date=s.issue_date/></dd></div>

@@ -15,6 +15,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("/api/auth/login", "signing in"),
     ("/api/auth/request_reset", "answers the same for any address"),
     ("/api/auth/complete_token", "the single-use token is the credential"),
+    ("/api/paylink/view", "the signed pay link is the credential (tests in payments.rs)"),
+    ("/api/paylink/pay", "the signed pay link is the credential (tests in payments.rs)"),
+    ("/api/sandbox/pending", "sandbox only; the unguessable object id is the credential"),
+    ("/api/sandbox/authenticate", "sandbox only; the unguessable object id is the credential"),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +60,108 @@ struct Row {
 /// Writes come last: the owner's assignment changes the scopes after it.
 fn rows() -> Vec<Row> {
     vec![
+        Row {
+            path: "/api/payments/quote",
+            // Another account's invoice is refused, even to pay it.
+            request: |fx| {
+                Req::Form("/api/payments/quote", vec![("invoices", fx.inv2_open.to_string()), ("amount", "".into())])
+            },
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/payments/pay",
+            request: |fx| {
+                Req::Form(
+                    "/api/payments/pay",
+                    vec![
+                        ("invoices", fx.inv2_open.to_string()),
+                        ("amount", "".into()),
+                        ("expected_total", "99900".into()),
+                        ("idempotency_key", "matrix-key".into()),
+                        ("method", "new".into()),
+                        ("card_number", "4242424242424242".into()),
+                        ("card_expiry", "12/30".into()),
+                        ("card_cvc", "123".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/payments/list",
+            request: |fx| {
+                Req::Json(
+                    "/api/payments/list",
+                    json!({ "query": { "status": null, "account_id": fx.account2, "search": null, "page": 1 } }),
+                )
+            },
+            expect: [Denied(401), Scoped, Scoped, Sees, Sees],
+        },
+        Row {
+            path: "/api/payments/detail",
+            request: |fx| Req::Form("/api/payments/detail", vec![("id", fx.pay2.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/payments/methods",
+            request: |_| Req::Form("/api/payments/methods", vec![]),
+            expect: [Denied(401), Scoped, Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/payments/account_methods",
+            request: |fx| Req::Form("/api/payments/account_methods", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/payments/start_setup",
+            // The sandbox takes cards in its own form: refused for the client.
+            request: |_| Req::Form("/api/payments/start_setup", vec![("kind", "card".into())]),
+            expect: [Denied(401), Denied(400), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/payments/finish_setup",
+            request: |_| Req::Form("/api/payments/finish_setup", vec![("setup_intent", "seti_unknown".into())]),
+            expect: [Denied(401), Denied(400), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/payments/method_action",
+            request: |_| {
+                Req::Form(
+                    "/api/payments/method_action",
+                    vec![("method_id", "999999".into()), ("action", "remove".into())],
+                )
+            },
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/payments/add_method",
+            // Saves to the caller's own account only (there is no account parameter).
+            request: |_| {
+                Req::Form(
+                    "/api/payments/add_method",
+                    vec![
+                        ("kind", "card".into()),
+                        ("card_number", "4242424242424242".into()),
+                        ("card_expiry", "12/30".into()),
+                        ("card_cvc", "123".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Scoped, Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/payments/pay_link",
+            request: |fx| Req::Form("/api/payments/pay_link", vec![("invoice_id", fx.inv2_open.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/payments/refund",
+            // Only owners refund; even they cannot refund a declined payment.
+            request: |fx| {
+                Req::Form("/api/payments/refund", vec![("payment_id", fx.pay2.to_string()), ("amount", "1".into())])
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(409)],
+        },
         Row {
             path: "/api/auth/change_password",
             // Wrong current password: validated for oneself only, never someone else.
@@ -276,6 +382,16 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.reset_link'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);
+        // No payment, refund or method was made on the foreign account.
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM payments WHERE account_id = {}", app.fx.account2)).await,
+            1
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 0);
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM payment_methods WHERE account_id = {}", app.fx.account2)).await,
+            0
+        );
         app.finish().await;
     }
 }

@@ -48,6 +48,8 @@ pub struct Fixture {
     pub inv1_paid: i64,
     /// account2: open.
     pub inv2_open: i64,
+    /// account2: a declined card payment (no ledger effect).
+    pub pay2: i64,
 }
 
 pub struct TestApp {
@@ -125,6 +127,9 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
         smtp: None,
         mail_poll_seconds: 1,
         json_logs: false,
+        stripe: None,
+        // Tests drive the payments job themselves (`app::payments::jobs`).
+        payments_poll_seconds: 0,
     };
     let application = Application::build(settings, Clock::Fixed(now())).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -368,6 +373,16 @@ async fn insert_fixture(db: &Db) -> Result<Fixture, sqlx::Error> {
         fx.inv1_overdue = ids[1];
         fx.inv1_paid = ids[2];
         fx.inv2_open = ids[3];
+        fx.pay2 = sqlx::query_scalar(
+            "INSERT INTO payments (account_id, idempotency_key, gateway, method_label, amount_minor, currency, status,
+                 failure_code, source, created_at, updated_at)
+             VALUES ($1, 'fixture', 'sandbox', 'Visa •••• 0002', 99900, 'EUR', 'failed', 'card_declined', 'portal', $2, $2)
+             RETURNING id",
+        )
+        .bind(fx.account2)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(fx)
     })

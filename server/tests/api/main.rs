@@ -8,4 +8,6 @@ mod cli;
 mod helpers;
 mod mail;
 mod pages;
+mod payments;
 mod seed;
+mod stripe_gateway;

@@ -1,0 +1,163 @@
+//! Back-office: payments list (filters) and detail (status, method, gateway
+//! reference, allocations, refunds, event history), owner refunds, methods
+//! on file for an account, pay-by-link for an invoice.
+
+use super::pages::{PaymentBadge, PaymentsTable};
+use super::*;
+use crate::components::{Amount, Day, ErrorMessage, Page};
+use crate::domain::Role;
+use crate::i18n::t;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
+
+#[component]
+pub fn BackPaymentsPage() -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.read().get("status").unwrap_or_default();
+    let search = move || query.read().get("q").unwrap_or_default();
+    view! {
+        <Page roles=STAFF title=Msg::Payments>
+            <h1>{t(Msg::Payments)}</h1>
+            <form method="get" action="/back/payments" class="controls">
+                <label>{t(Msg::Search)} <input type="search" name="q" value=search/></label>
+                <label>{t(Msg::Status)}
+                    <select name="status" data-testid="payment-status-filter">
+                        <option value="">{t(Msg::FilterAll)}</option>
+                        {PaymentStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || status() == s.as_str()>{t(s.msg())}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit">{t(Msg::Apply)}</button>
+            </form>
+            <PaymentsTable account_id=None base="/back/payments" staff=true/>
+        </Page>
+    }
+}
+
+#[component]
+pub fn BackPaymentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let refund = ServerAction::<RefundPayment>::new();
+    let detail = Resource::new(move || (id(), refund.version().get()), |(id, _)| get_payment(id));
+    let ctx = crate::shell::PageCtx::current();
+    let is_owner = ctx.viewer.as_ref().map(|v| v.role) == Some(Role::Owner);
+    view! {
+        <Page roles=STAFF title=Msg::PaymentTitle>
+            <p><a href="/back/payments">"← " {t(Msg::Payments)}</a></p>
+            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(d) => {
+                            let s = d.summary.clone();
+                            let refundable = s.status == PaymentStatus::Succeeded && s.refunded.minor < s.amount.minor;
+                            view! {
+                                <div class="title-row">
+                                    <h1>{t(Msg::PaymentTitle)} " " <span data-testid="payment-reference">{s.reference.clone()}</span></h1>
+                                    <PaymentBadge status=s.status/>
+                                    {s.disputed.then(|| view! { <span class="badge overdue">{t(Msg::ChargeDisputed)}</span> })}
+                                </div>
+                                <dl class="facts">
+                                    <div><dt>{t(Msg::Account)}</dt><dd><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></dd></div>
+                                    <div><dt>{t(Msg::Amount)}</dt><dd data-testid="payment-amount"><Amount money=s.amount/></dd></div>
+                                    <div><dt>{t(Msg::Refunded)}</dt><dd><Amount money=s.refunded/></dd></div>
+                                    <div><dt>{t(Msg::PaymentMethod)}</dt><dd>{s.method_label.clone()}</dd></div>
+                                    <div><dt>{t(Msg::Date)}</dt><dd><Day date=s.created_at.date_naive()/></dd></div>
+                                    <div><dt>{t(Msg::Source)}</dt><dd>{s.source.clone()}</dd></div>
+                                    <div><dt>{t(Msg::GatewayReference)}</dt><dd data-testid="gateway-ref"><code>{s.gateway.clone()} " " {s.gateway_ref.clone().unwrap_or_default()}</code></dd></div>
+                                    {s.failure.map(|m| view! { <div><dt>{t(Msg::FailureReason)}</dt><dd>{t(m)}</dd></div> })}
+                                </dl>
+                                <h2>{t(Msg::Settles)}</h2>
+                                <table class="data">
+                                    <tbody>
+                                        {d.allocations.into_iter().map(|a| view! {
+                                            <tr><td><a href=format!("/back/invoices/{}", a.invoice_id)>{a.number}</a></td><td class="num"><Amount money=a.amount/></td></tr>
+                                        }).collect_view()}
+                                        {d.credit.is_positive().then(|| view! { <tr><td>{t(Msg::KeptAsCredit)}</td><td class="num"><Amount money=d.credit/></td></tr> })}
+                                    </tbody>
+                                </table>
+                                <h2>{t(Msg::Refunds)}</h2>
+                                {if d.refunds.is_empty() { view! { <p class="muted">{t(Msg::NoRefunds)}</p> }.into_any() } else { view! {
+                                    <table class="data" data-testid="refunds"><tbody>
+                                        {d.refunds.into_iter().map(|r| view! {
+                                            <tr><td><Day date=r.created_at.date_naive()/></td><td class="num"><Amount money=r.amount/></td><td>{r.status}</td><td>{r.reason}</td></tr>
+                                        }).collect_view()}
+                                    </tbody></table>
+                                }.into_any() }}
+                                {(is_owner && refundable).then(|| view! {
+                                    <ActionForm action=refund attr:class="controls" attr:data-testid="refund-form">
+                                        <input type="hidden" name="payment_id" value=s.id.to_string()/>
+                                        <label>{t(Msg::Amount)} <input name="amount" inputmode="decimal" size="10" required/></label>
+                                        <label>{t(Msg::Reason)} <input name="reason" size="30"/></label>
+                                        <button type="submit">{t(Msg::Refund)}</button>
+                                        {move || refund.value().get().map(|r| match r {
+                                            Ok(m) => view! { <span class="ok" role="status">{t(m)}</span> }.into_any(),
+                                            Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                                        })}
+                                    </ActionForm>
+                                })}
+                                <h2>{t(Msg::EventHistory)}</h2>
+                                <table class="data" data-testid="payment-events">
+                                    <tbody>
+                                        {d.events.into_iter().map(|e| view! {
+                                            <tr><td>{e.received_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td><td><code>{e.event_type}</code></td><td>{e.outcome}</td><td><code>{e.event_id}</code></td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </Page>
+    }
+}
+
+/// For the account page: methods on file and the account's payments.
+#[component]
+pub fn AccountPayments(account_id: i64) -> impl IntoView {
+    let methods = Resource::new(move || account_id, account_methods);
+    view! {
+        <section>
+            <h2>{t(Msg::MethodsOnFile)}</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match methods.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{t(Msg::NoMethods)}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul data-testid="methods-on-file">
+                                {list.into_iter().map(|m| view! {
+                                    <li>{m.label()} " " {m.expiry().unwrap_or_default()} " "
+                                        {m.is_default.then(|| view! { <span class="badge paid">{t(Msg::Default)}</span> })}
+                                        {m.autopay.then(|| view! { <span class="badge open">{t(Msg::Autopay)}</span> })}</li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <h2>{t(Msg::Payments)}</h2>
+            <PaymentsTable account_id=Some(account_id) base="/back/payments" staff=false/>
+        </section>
+    }
+}
+
+/// On the staff invoice page: a pay-by-link URL to send to the client.
+#[component]
+pub fn PayLinkButton(invoice_id: i64) -> impl IntoView {
+    let action = ServerAction::<CreatePayLink>::new();
+    view! {
+        <ActionForm action=action attr:class="controls" attr:data-testid="pay-link-form">
+            <input type="hidden" name="invoice_id" value=invoice_id.to_string()/>
+            <button type="submit">{t(Msg::CreatePayLink)}</button>
+            {move || action.value().get().map(|r| match r {
+                Ok(url) => view! { <input readonly size="60" value=url data-testid="pay-link"/> }.into_any(),
+                Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+            })}
+        </ActionForm>
+    }
+}

@@ -1,0 +1,599 @@
+//! Online payments: saved methods, paying one or several invoices or a
+//! chosen amount, receipts and history, pay-by-link, autopay, refunds.
+//! Amounts are always computed by the server from balances; the browser
+//! only says *what* to pay.
+
+// Form posts carry one argument per field (the pay form has nine); the
+// `#[server]` macro copies them into the browser-side stub.
+#![allow(clippy::too_many_arguments)]
+
+use crate::domain::Money;
+use crate::error::AppError;
+use crate::i18n::Msg;
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub mod back;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod events;
+#[cfg(feature = "ssr")]
+pub mod gateway;
+#[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
+pub mod paylink;
+#[cfg(feature = "ssr")]
+pub mod sandbox;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    RequiresAction,
+    Processing,
+    Succeeded,
+    Failed,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 5] = [
+        PaymentStatus::Succeeded,
+        PaymentStatus::Processing,
+        PaymentStatus::RequiresAction,
+        PaymentStatus::Pending,
+        PaymentStatus::Failed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::RequiresAction => "requires_action",
+            PaymentStatus::Processing => "processing",
+            PaymentStatus::Succeeded => "succeeded",
+            PaymentStatus::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    pub fn msg(self) -> Msg {
+        match self {
+            PaymentStatus::Pending => Msg::PayStatusPending,
+            PaymentStatus::RequiresAction => Msg::PayStatusAction,
+            PaymentStatus::Processing => Msg::PayStatusProcessing,
+            PaymentStatus::Succeeded => Msg::PayStatusSucceeded,
+            PaymentStatus::Failed => Msg::PayStatusFailed,
+        }
+    }
+}
+
+/// `P-000042`: how people refer to a payment.
+pub fn payment_reference(id: i64) -> String {
+    format!("P-{id:06}")
+}
+
+pub fn method_label(kind: &str, brand: &str, last4: &str) -> String {
+    match kind {
+        "sepa_debit" => format!("SEPA •••• {last4}"),
+        _ => {
+            let brand = match brand {
+                "visa" => "Visa",
+                "mastercard" => "Mastercard",
+                "amex" => "American Express",
+                other => other,
+            };
+            format!("{brand} •••• {last4}")
+        }
+    }
+}
+
+/// A decline or error code from the gateway, as a message in the user's language.
+pub fn decline_msg(code: &str) -> Msg {
+    match code {
+        "insufficient_funds" => Msg::DeclineInsufficientFunds,
+        "expired_card" => Msg::DeclineExpiredCard,
+        "incorrect_cvc" | "invalid_cvc" => Msg::DeclineIncorrectCvc,
+        "authentication_required" | "payment_intent_authentication_failure" | "authentication_failure" => {
+            Msg::DeclineAuthentication
+        }
+        "processing_error" => Msg::DeclineProcessingError,
+        "test_mode_live_card" => Msg::DeclineLiveCard,
+        _ => Msg::DeclineGeneric,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MethodView {
+    pub id: i64,
+    pub kind: String,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: Option<i32>,
+    pub exp_year: Option<i32>,
+    pub is_default: bool,
+    pub autopay: bool,
+    pub expired: bool,
+}
+
+impl MethodView {
+    pub fn label(&self) -> String {
+        method_label(&self.kind, &self.brand, &self.last4)
+    }
+    pub fn expiry(&self) -> Option<String> {
+        Some(format!("{:02}/{}", self.exp_month?, self.exp_year? % 100))
+    }
+}
+
+/// What the payer asked to pay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Selection {
+    Invoices(Vec<i64>),
+    /// Minor units, allocated to the oldest due first.
+    Amount(i64),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanLine {
+    pub invoice_id: i64,
+    pub number: String,
+    pub due_date: NaiveDate,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub lines: Vec<PlanLine>,
+    /// Paid beyond what is owed: kept as account credit.
+    pub credit: Money,
+    pub total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GatewayInfo {
+    pub sandbox: bool,
+    pub publishable_key: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub plan: Plan,
+    pub methods: Vec<MethodView>,
+    /// A fresh key: a double click or a retried post makes one payment.
+    pub idempotency_key: String,
+    pub gateway: GatewayInfo,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentSummary {
+    pub id: i64,
+    pub reference: String,
+    pub account_id: i64,
+    pub account_name: String,
+    pub status: PaymentStatus,
+    pub amount: Money,
+    pub refunded: Money,
+    pub method_label: String,
+    pub failure: Option<Msg>,
+    pub action_url: Option<String>,
+    pub source: String,
+    pub gateway: String,
+    /// Staff only.
+    pub gateway_ref: Option<String>,
+    pub disputed: bool,
+    pub created_at: DateTime<Utc>,
+    pub succeeded_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AllocationView {
+    pub invoice_id: i64,
+    pub number: String,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub event_id: String,
+    pub event_type: String,
+    pub outcome: String,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundView {
+    pub id: i64,
+    pub amount: Money,
+    pub status: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentDetail {
+    pub summary: PaymentSummary,
+    pub allocations: Vec<AllocationView>,
+    pub credit: Money,
+    pub events: Vec<EventView>,
+    pub refunds: Vec<RefundView>,
+}
+
+pub const PAYMENTS_PAGE_SIZE: i64 = 25;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PaymentQuery {
+    pub status: Option<PaymentStatus>,
+    pub account_id: Option<i64>,
+    pub search: Option<String>,
+    pub page: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentPage {
+    pub items: Vec<PaymentSummary>,
+    pub page: i64,
+    pub page_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MethodsPage {
+    pub methods: Vec<MethodView>,
+    pub gateway: GatewayInfo,
+}
+
+/// Parses the selection a pay form or link carries: `invoices` as
+/// comma-separated ids, or `amount` in major units.
+pub fn parse_selection(invoices: &str, amount: &str, currency: crate::domain::Currency) -> Result<Selection, AppError> {
+    if !amount.trim().is_empty() {
+        let m = Money::parse_major(amount, currency).map_err(|_| AppError::field("amount", Msg::InvalidAmount))?;
+        return Ok(Selection::Amount(m.minor));
+    }
+    let mut ids = Vec::new();
+    for part in invoices.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let id: i64 = part.parse().map_err(|_| AppError::field("invoices", Msg::SelectInvoices))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() || ids.len() > 200 {
+        return Err(AppError::field("invoices", Msg::SelectInvoices));
+    }
+    Ok(Selection::Invoices(ids))
+}
+
+#[cfg(feature = "ssr")]
+fn gateway_info(state: &crate::state::AppState) -> GatewayInfo {
+    match state.gateway.mode() {
+        gateway::GatewayMode::Sandbox => GatewayInfo { sandbox: true, publishable_key: None },
+        gateway::GatewayMode::Stripe { publishable_key, .. } => {
+            GatewayInfo { sandbox: false, publishable_key: Some(publishable_key) }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn client_account(
+    state: &crate::state::AppState,
+    principal: &crate::auth::ssr::Principal,
+) -> Result<(i64, crate::domain::Currency), AppError> {
+    let account_id = principal.require_client()?;
+    let acc = ssr::account(state, account_id).await?;
+    Ok((account_id, crate::invoices::ssr::parse_currency(&acc.currency)?))
+}
+
+/// What paying `invoices` (ids) or `amount` would charge, and with what.
+#[server(endpoint = "payments/quote")]
+pub async fn get_quote(invoices: String, amount: String) -> Result<Quote, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let (account_id, currency) = client_account(&state, &principal).await.map_err(respond)?;
+    let selection = parse_selection(&invoices, &amount, currency).map_err(respond)?;
+    let plan = ssr::plan(&state, account_id, &selection).await.map_err(respond)?;
+    let methods = ssr::methods(&state, account_id).await.map_err(respond)?;
+    Ok(Quote { plan, methods, idempotency_key: crate::auth::ssr::random_token(), gateway: gateway_info(&state) })
+}
+
+/// Pays: recomputes the plan from balances, refuses a total other than the
+/// one confirmed, creates one payment per idempotency key, charges it.
+/// Returns where to go next (the receipt, or 3-D Secure).
+#[server(endpoint = "payments/pay")]
+pub async fn pay(
+    invoices: String,
+    amount: String,
+    expected_total: i64,
+    idempotency_key: String,
+    method: String,
+    #[server(default)] card_number: String,
+    #[server(default)] card_expiry: String,
+    #[server(default)] card_cvc: String,
+    #[server(default)] save_card: Option<String>,
+) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let (account_id, currency) = client_account(&state, &principal).await.map_err(respond)?;
+    let selection = parse_selection(&invoices, &amount, currency).map_err(respond)?;
+    let (method_id, one_off) = if method == "new" {
+        let details = pages::ssr_new_card(&state, &card_number, &card_expiry, &card_cvc).await.map_err(respond)?;
+        if save_card.is_some() {
+            let (status, method_id) =
+                pages::ssr_save_tokenized(&state, account_id, &details, principal.user_id).await.map_err(respond)?;
+            match status {
+                Some(err) => return Err(respond(err)),
+                None => (Some(method_id), None),
+            }
+        } else {
+            (None, Some(details))
+        }
+    } else {
+        let id: i64 = method.parse().map_err(|_| respond(AppError::field("method", Msg::ChooseMethod)))?;
+        (Some(id), None)
+    };
+    let one_off_ref = one_off.as_ref().map(|d| d.gateway_ref.clone());
+    let new = ssr::NewPayment {
+        account_id,
+        selection,
+        expected_total: Some(expected_total),
+        idempotency_key: &idempotency_key,
+        method_id,
+        one_off,
+        source: "portal",
+        actor: Some(principal.user_id),
+    };
+    let (payment_id, _) = ssr::create_payment(&state, &new).await.map_err(respond)?;
+    let return_url = format!("{}/portal/payments/{payment_id}", state.auth.public_url);
+    ssr::charge(&state, payment_id, one_off_ref.as_deref(), &return_url).await.map_err(respond)?;
+    let target = next_step(&state, payment_id, &format!("/portal/payments/{payment_id}")).await.map_err(respond)?;
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+/// The 3-D Secure page if the payment waits for it, else `receipt`.
+#[cfg(feature = "ssr")]
+async fn next_step(state: &crate::state::AppState, payment_id: i64, receipt: &str) -> Result<String, AppError> {
+    let url: Option<(String, String)> = crate::with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT status, action_url FROM payments WHERE id = $1")
+            .bind(payment_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(match url {
+        Some((status, url)) if status == "requires_action" && !url.is_empty() => {
+            // Only ever our own sandbox page or the gateway's; never an open redirect.
+            url.strip_prefix(&state.auth.public_url).map(str::to_string).unwrap_or(url)
+        }
+        _ => receipt.to_string(),
+    })
+}
+
+/// The caller's payments (client: own account; staff: accounts in scope).
+#[server(endpoint = "payments/list", input = server_fn::codec::Json)]
+pub async fn list_payments(query: PaymentQuery) -> Result<PaymentPage, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let staff = principal.role.is_staff();
+    ssr::list(&state, principal.scope(), &query, staff).await.map_err(crate::error::respond)
+}
+
+#[server(endpoint = "payments/detail")]
+pub async fn get_payment(id: i64) -> Result<PaymentDetail, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let staff = principal.role.is_staff();
+    ssr::detail(&state, principal.scope(), id, staff).await.map_err(crate::error::respond)
+}
+
+#[server(endpoint = "payments/methods")]
+pub async fn get_methods() -> Result<MethodsPage, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(respond)?;
+    let methods = ssr::methods(&state, account_id).await.map_err(respond)?;
+    Ok(MethodsPage { methods, gateway: gateway_info(&state) })
+}
+
+/// Saves a card (sandbox form) or a SEPA mandate (IBAN). Stripe mode saves
+/// through Stripe.js and `finish_setup`.
+#[server(endpoint = "payments/add_method")]
+pub async fn add_method(
+    kind: String,
+    #[server(default)] card_number: String,
+    #[server(default)] card_expiry: String,
+    #[server(default)] card_cvc: String,
+    #[server(default)] iban: String,
+    #[server(default)] holder: String,
+) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(respond)?;
+    let target = pages::ssr_add_method(
+        &state,
+        account_id,
+        principal.user_id,
+        &kind,
+        &card_number,
+        &card_expiry,
+        &card_cvc,
+        &iban,
+        &holder,
+    )
+    .await
+    .map_err(respond)?;
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+/// Stripe mode: starts a SetupIntent for Stripe.js to confirm.
+#[server(endpoint = "payments/start_setup")]
+pub async fn start_setup(kind: String) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(respond)?;
+    let kind = gateway::MethodKind::parse(&kind).ok_or_else(|| respond(AppError::field("kind", Msg::ChooseMethod)))?;
+    let customer = ssr::customer_ref(&state, account_id).await.map_err(respond)?;
+    let start = state.gateway.start_setup(&customer, kind).await.map_err(|e| respond(ssr::gateway_error(e)))?;
+    Ok(start.client_secret)
+}
+
+/// Stripe mode: after Stripe.js confirmed a SetupIntent, record the method.
+#[server(endpoint = "payments/finish_setup")]
+pub async fn finish_setup(setup_intent: String) -> Result<(), AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(respond)?;
+    let customer = ssr::customer_ref(&state, account_id).await.map_err(respond)?;
+    let _ = customer;
+    match state.gateway.setup_status(&setup_intent).await.map_err(|e| respond(ssr::gateway_error(e)))? {
+        gateway::SetupStatus::Succeeded(details) => {
+            ssr::save_method(&state, account_id, &details, Some(principal.user_id)).await.map_err(respond)?;
+            Ok(())
+        }
+        gateway::SetupStatus::Pending => Err(respond(AppError::Conflict(Msg::SetupPending))),
+        gateway::SetupStatus::Failed { code } => Err(respond(AppError::Refused(decline_msg(&code)))),
+    }
+}
+
+/// Remove, make default, enrol in autopay or stop autopay.
+#[server(endpoint = "payments/method_action")]
+pub async fn method_action(method_id: i64, action: String) -> Result<Msg, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(respond)?;
+    let uid = principal.user_id;
+    let msg = match action.as_str() {
+        "remove" => ssr::remove_method(&state, account_id, method_id, uid).await.map(|_| Msg::MethodRemoved),
+        "default" => ssr::set_default(&state, account_id, method_id, uid).await.map(|_| Msg::MethodDefaultSet),
+        "autopay_on" => ssr::set_autopay(&state, account_id, Some(method_id), uid).await.map(|_| Msg::AutopayOn),
+        "autopay_off" => ssr::set_autopay(&state, account_id, None, uid).await.map(|_| Msg::AutopayOff),
+        _ => Err(AppError::Request("unknown action".into())),
+    }
+    .map_err(respond)?;
+    if crate::error::wants_html() {
+        leptos_actix::redirect("/portal/methods");
+    }
+    Ok(msg)
+}
+
+/// Owner: refunds part or all of a payment.
+#[server(endpoint = "payments/refund")]
+pub async fn refund_payment(
+    payment_id: i64,
+    amount: String,
+    #[server(default)] reason: String,
+) -> Result<Msg, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_owner().map_err(respond)?;
+    let detail = ssr::detail(&state, principal.scope(), payment_id, true).await.map_err(respond)?;
+    let money = Money::parse_major(&amount, detail.summary.amount.currency)
+        .map_err(|_| respond(AppError::field("amount", Msg::InvalidAmount)))?;
+    let reason: String = reason.trim().chars().take(500).collect();
+    ssr::refund(&state, principal.user_id, payment_id, money.minor, &reason).await.map_err(respond)?;
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&format!("/back/payments/{payment_id}"));
+    }
+    Ok(Msg::RefundDone)
+}
+
+/// Staff: methods on file for an account in scope (brand and last four).
+#[server(endpoint = "payments/account_methods")]
+pub async fn account_methods(account_id: i64) -> Result<Vec<MethodView>, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(respond)?;
+    ssr::methods_on_file(&state, principal.scope(), account_id).await.map_err(respond)
+}
+
+/// Owner or the account's collector: a pay-by-link URL for one invoice.
+#[server(endpoint = "payments/pay_link")]
+pub async fn create_pay_link(invoice_id: i64) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(respond)?;
+    if principal.role == crate::domain::Role::Accountant {
+        return Err(respond(AppError::Forbidden));
+    }
+    let url = paylink::create(&state, principal.scope(), principal.user_id, invoice_id).await.map_err(respond)?;
+    Ok(url)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayLinkPage {
+    pub company: String,
+    pub invoice_number: String,
+    pub account_name: String,
+    pub due_date: NaiveDate,
+    pub total: Money,
+    pub amount_due: Money,
+    pub sandbox: bool,
+    pub idempotency_key: String,
+    /// The payment made from this page, when `payment` is in the URL.
+    pub payment: Option<PaymentSummary>,
+}
+
+/// Pay-by-link: what the link's recipient may see (that invoice only).
+#[server(endpoint = "paylink/view")]
+pub async fn link_view(token: String, payment: Option<i64>) -> Result<PayLinkPage, AppError> {
+    let state = crate::state::app_state()?;
+    paylink::view(&state, &token, payment).await.map_err(crate::error::respond)
+}
+
+/// Pay-by-link: pays that invoice with a card, no password.
+#[server(endpoint = "paylink/pay")]
+pub async fn link_pay(
+    token: String,
+    idempotency_key: String,
+    expected_total: i64,
+    card_number: String,
+    card_expiry: String,
+    card_cvc: String,
+) -> Result<String, AppError> {
+    let state = crate::state::app_state()?;
+    let target = paylink::pay(&state, &token, &idempotency_key, expected_total, &card_number, &card_expiry, &card_cvc)
+        .await
+        .map_err(crate::error::respond)?;
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+/// The sandbox's simulated 3-D Secure page: complete or fail.
+#[server(endpoint = "sandbox/authenticate")]
+pub async fn sandbox_authenticate(id: String, approve: bool) -> Result<String, AppError> {
+    use crate::error::respond;
+    let state = crate::state::app_state()?;
+    let sandbox = state.gateway.as_sandbox().ok_or_else(|| respond(AppError::NotFound))?;
+    let back = sandbox.authenticate(&id, approve).await.map_err(|e| respond(ssr::gateway_error(e)))?;
+    let back = back.ok_or_else(|| respond(AppError::NotFound))?;
+    events::deliver_sandbox_events(&state).await.map_err(|e| respond(AppError::internal(e)))?;
+    let target = back.strip_prefix(&state.auth.public_url).map(str::to_string).unwrap_or(back);
+    let target = crate::auth::safe_next(Some(&target)).unwrap_or_else(|| "/".into());
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthView {
+    pub amount: Option<Money>,
+}
+
+#[server(endpoint = "sandbox/pending")]
+pub async fn sandbox_pending(id: String) -> Result<AuthView, AppError> {
+    use crate::error::respond;
+    let state = crate::state::app_state()?;
+    let sandbox = state.gateway.as_sandbox().ok_or_else(|| respond(AppError::NotFound))?;
+    let (amount, currency) = sandbox
+        .pending_authentication(&id)
+        .await
+        .map_err(|e| respond(ssr::gateway_error(e)))?
+        .ok_or_else(|| respond(AppError::NotFound))?;
+    let amount = crate::domain::Currency::parse(&currency).ok().filter(|_| amount > 0).map(|c| Money::new(amount, c));
+    Ok(AuthView { amount })
+}
