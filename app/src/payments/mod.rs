@@ -445,8 +445,6 @@ pub async fn finish_setup(setup_intent: String) -> Result<(), AppError> {
     use crate::error::respond;
     let (state, principal) = crate::auth::ssr_context().await?;
     let account_id = principal.require_client().map_err(respond)?;
-    let customer = ssr::customer_ref(&state, account_id).await.map_err(respond)?;
-    let _ = customer;
     match state.gateway.setup_status(&setup_intent).await.map_err(|e| respond(ssr::gateway_error(e)))? {
         gateway::SetupStatus::Succeeded(details) => {
             ssr::save_method(&state, account_id, &details, Some(principal.user_id)).await.map_err(respond)?;

@@ -590,7 +590,6 @@ struct ChargeRow {
     amount_minor: i64,
     currency: String,
     source: String,
-    gateway_ref: Option<String>,
     method_ref: Option<String>,
 }
 
@@ -604,7 +603,7 @@ pub async fn charge(
 ) -> AppResult<PaymentStatus> {
     let row: Option<ChargeRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT p.account_id, p.status, p.amount_minor, p.currency, p.source, p.gateway_ref,
+            "SELECT p.account_id, p.status, p.amount_minor, p.currency, p.source,
                     COALESCE(m.gateway_ref, p.one_off_method_ref) AS method_ref
              FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id WHERE p.id = $1",
         )
@@ -629,7 +628,6 @@ pub async fn charge(
         description: format!("Relance {}", payment_reference(payment_id)),
         return_url: return_url.to_string(),
     };
-    let _ = &row.gateway_ref;
     match state.gateway.charge(&req).await {
         Ok(outcome) => {
             let (status, code, url) = match &outcome.status {
@@ -869,11 +867,10 @@ async fn insert_entry(
     Ok(())
 }
 
-/// Moves unapplied credit (overpayments, credit notes without an invoice)
-/// onto open invoices, oldest due first: a pair of `credit_applied` entries
-/// per invoice, so the account balance does not move.
-pub async fn apply_credit_tx(tx: &mut Tx, state: &AppState, account_id: i64, currency: Currency) -> AppResult<()> {
-    let unapplied: i64 = with_tx!(tx, |conn| {
+/// Sum of the account's entries without an invoice: negative means credit
+/// the client can still use.
+async fn unapplied_tx(tx: &mut Tx, account_id: i64) -> AppResult<i64> {
+    let sum = with_tx!(tx, |conn| {
         sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND invoice_id IS NULL",
         )
@@ -881,6 +878,14 @@ pub async fn apply_credit_tx(tx: &mut Tx, state: &AppState, account_id: i64, cur
         .fetch_one(&mut *conn)
         .await
     })?;
+    Ok(sum)
+}
+
+/// Moves unapplied credit (overpayments, credit notes without an invoice)
+/// onto open invoices, oldest due first: a pair of `credit_applied` entries
+/// per invoice, so the account balance does not move.
+pub async fn apply_credit_tx(tx: &mut Tx, state: &AppState, account_id: i64, currency: Currency) -> AppResult<()> {
+    let unapplied = unapplied_tx(tx, account_id).await?;
     let credit = -unapplied;
     if credit <= 0 {
         return Ok(());
@@ -1060,14 +1065,7 @@ pub async fn post_refund_tx(
     let account_id: i64 = with_tx!(tx, |conn| {
         sqlx::query_scalar("SELECT account_id FROM payments WHERE id = $1").bind(payment_id).fetch_one(&mut *conn).await
     })?;
-    let unapplied: i64 = with_tx!(tx, |conn| {
-        sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND invoice_id IS NULL",
-        )
-        .bind(account_id)
-        .fetch_one(&mut *conn)
-        .await
-    })?;
+    let unapplied = unapplied_tx(tx, account_id).await?;
     let reference = payment_reference(payment_id);
     let mut left = amount;
     let from_credit = (-unapplied).max(0).min(left);
