@@ -51,4 +51,7 @@ if [[ ! -d node_modules || ! -f $stamp || "$(cat "$stamp")" != "$lock_sum" ]]; t
   echo "$lock_sum" >"$stamp"
 fi
 
+# For specs that start a server of their own (stripe-mode.spec.ts: a second
+# server in Stripe mode against a local stand-in for Stripe's API).
+export RELANCE_E2E_BIN="$BIN" RELANCE_E2E_SITE_ROOT="$SITE_ROOT"
 RELANCE_E2E_URL="$URL" ./node_modules/.bin/playwright test "$@"

@@ -212,6 +212,17 @@ messages! {
     PayThisInvoice => "Payer cette facture", "Pay this invoice";
     PayWith => "Payer avec", "Pay with";
     NewCard => "Une nouvelle carte", "A new card";
+    NewMethodSecure => "Une nouvelle carte ou un prélèvement SEPA (formulaire sécurisé Stripe)", "A new card or SEPA debit (Stripe's secure form)";
+    ReceiptTitle => "Reçu de paiement", "Payment receipt";
+    DownloadReceipt => "Télécharger le reçu (PDF)", "Download the receipt (PDF)";
+    AmountPaid => "Montant payé", "Amount paid";
+    PaidOn => "Payé le", "Paid on";
+    PaymentCanceled => "Paiement annulé.", "Payment cancelled.";
+    PaymentNotCancelable => "Ce paiement ne peut plus être annulé.", "This payment can no longer be cancelled.";
+    CancelPayment => "Annuler ce paiement", "Cancel this payment";
+    SeeMyPayments => "Voir mes paiements", "See my payments";
+    CompletePayment => "Finaliser le paiement", "Complete the payment";
+    SecureFormText => "Saisissez votre carte ou votre IBAN dans le formulaire sécurisé de Stripe : ces données ne passent pas par nos serveurs.", "Enter your card or IBAN in Stripe's secure form: these details never pass through our servers.";
     SaveCardForLater => "Enregistrer cette carte pour mes prochains paiements", "Save this card for future payments";
     PayConfirmText => "{amount} seront débités ; ce paiement règle : {invoices}.", "{amount} will be charged; this payment settles: {invoices}.";
     PayNow => "Payer", "Pay";

@@ -77,7 +77,10 @@ pub async fn request_context(
         return Err(actix_web::error::ErrorInternalServerError("state missing"));
     };
     let safe_method = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe_method && !same_origin(&req, &state.auth.public_url) {
+    // Stripe's webhook comes from Stripe's servers (no Origin, no Referer)
+    // and carries no cookie: its signature is its authentication.
+    let signed_webhook = req.path() == "/webhooks/stripe";
+    if !safe_method && !signed_webhook && !same_origin(&req, &state.auth.public_url) {
         tracing::warn!(path = req.path(), "cross-site request refused");
         let res =
             HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("Cross-site request refused.");

@@ -1,11 +1,13 @@
-//! Invoice PDFs without dependencies: a minimal PDF 1.4 writer (standard
-//! Helvetica fonts, Windows-1252 text, uncompressed streams) and the invoice
-//! layout on A4, whose line table flows onto as many pages as it needs.
+//! Invoice and receipt PDFs without dependencies: a minimal PDF 1.4 writer
+//! (standard Helvetica fonts, Windows-1252 text, uncompressed streams), the
+//! invoice layout on A4, whose line table flows onto as many pages as it
+//! needs, and the payment receipt.
 
 use app::components::kind_msg;
 use app::domain::Locale;
 use app::i18n::Msg;
 use app::invoices::{InvoiceDetail, InvoiceLine, LedgerLine};
+use app::payments::PaymentDetail;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
 
@@ -22,6 +24,81 @@ pub struct MerchantInfo {
 /// Renders one invoice as a complete PDF document.
 pub fn invoice_pdf(merchant: &MerchantInfo, detail: &InvoiceDetail, locale: Locale) -> Vec<u8> {
     render(merchant, Msg::InvoiceTitle.text(locale), detail, locale)
+}
+
+/// Renders the receipt of a succeeded payment: what was paid, when, how,
+/// and which invoices it settled (refunds listed when there are any).
+pub fn receipt_pdf(merchant: &MerchantInfo, detail: &PaymentDetail, locale: Locale) -> Vec<u8> {
+    let s = &detail.summary;
+    let heading = format!("{} {}", Msg::ReceiptTitle.text(locale), s.reference);
+    let mut doc = Layout::new(heading.clone());
+    let paid_on = s.succeeded_at.unwrap_or(s.created_at).date_naive();
+    draw_letterhead(&mut doc, merchant, &heading, &[(Msg::PaidOn, paid_on)], &s.account_name, locale);
+    let mut y = doc.y;
+    let page = doc.page();
+
+    // The facts, then the invoices settled.
+    let mut facts = vec![(Msg::AmountPaid, s.amount.format(locale))];
+    if !s.method_label.is_empty() {
+        facts.push((Msg::PaymentMethod, s.method_label.clone()));
+    }
+    facts.push((Msg::Reference, s.reference.clone()));
+    if s.refunded.is_positive() {
+        facts.push((Msg::Refunded, s.refunded.format(locale)));
+    }
+    for (label, value) in facts {
+        page.text(MARGIN, y, MUTED, label.text(locale), 150.0);
+        page.text(MARGIN + 150.0, y, BODY_BOLD, &value, RIGHT - MARGIN - 150.0);
+        y -= ROW_H;
+    }
+    doc.y = y - 14.0;
+
+    const AMOUNT_W: f32 = 120.0;
+    let y = doc.y;
+    doc.page().text(MARGIN, y, HEADING, Msg::Settles.text(locale), RIGHT - MARGIN);
+    doc.y -= 18.0;
+    let y = doc.y;
+    let page = doc.page();
+    page.fill(MARGIN, y - 5.0, RIGHT - MARGIN, 16.0, 0.92);
+    page.text(MARGIN, y, BODY_BOLD, Msg::Number.text(locale), RIGHT - MARGIN - AMOUNT_W);
+    page.text_right(RIGHT, y, BODY_BOLD, Msg::Amount.text(locale), AMOUNT_W);
+    doc.y -= ROW_H + 3.0;
+    let credit = detail.credit.is_positive().then(|| (Msg::KeptAsCredit.text(locale).to_string(), detail.credit));
+    let rows = detail.allocations.iter().map(|a| (a.number.clone(), a.amount)).chain(credit);
+    for (label, amount) in rows {
+        doc.ensure(ROW_H);
+        let y = doc.y;
+        let page = doc.page();
+        page.text(MARGIN, y, BODY, &label, RIGHT - MARGIN - AMOUNT_W);
+        page.text_right(RIGHT, y, BODY, &amount.format(locale), AMOUNT_W);
+        page.rule(MARGIN, RIGHT, y - 5.0, 0.5, 0.85);
+        doc.y -= ROW_H;
+    }
+    doc.ensure(ROW_H);
+    let y = doc.y;
+    let page = doc.page();
+    page.rule(MARGIN, RIGHT, y + 11.0, 0.8, 0.0);
+    page.text(MARGIN, y, BODY_BOLD, Msg::Total.text(locale), RIGHT - MARGIN - AMOUNT_W);
+    page.text_right(RIGHT, y, BODY_BOLD, &s.amount.format(locale), AMOUNT_W);
+    doc.y -= ROW_H + 14.0;
+
+    if !detail.refunds.is_empty() {
+        doc.ensure(18.0 + ROW_H);
+        let y = doc.y;
+        doc.page().text(MARGIN, y, HEADING, Msg::Refunds.text(locale), RIGHT - MARGIN);
+        doc.y -= 18.0;
+        for r in &detail.refunds {
+            doc.ensure(ROW_H);
+            let y = doc.y;
+            let page = doc.page();
+            let when = locale.format_date(r.created_at.date_naive());
+            page.text(MARGIN, y, BODY, &format!("{when}  {}", r.reason), RIGHT - MARGIN - AMOUNT_W);
+            page.text_right(RIGHT, y, BODY, &r.amount.format(locale), AMOUNT_W);
+            doc.y -= ROW_H;
+        }
+    }
+    draw_footers(&mut doc.pages, merchant);
+    write_pdf(&doc.pages, &heading)
 }
 
 // ---------------------------------------------------------------------------
@@ -442,7 +519,8 @@ impl Layout {
 fn render(merchant: &MerchantInfo, title: &str, detail: &InvoiceDetail, locale: Locale) -> Vec<u8> {
     let heading = format!("{title} {}", detail.summary.number);
     let mut doc = Layout::new(heading.clone());
-    draw_letterhead(&mut doc, merchant, &heading, detail, locale);
+    let dates = [(Msg::IssueDate, detail.summary.issue_date), (Msg::DueDate, detail.summary.due_date)];
+    draw_letterhead(&mut doc, merchant, &heading, &dates, &detail.summary.account_name, locale);
     draw_lines(&mut doc, &detail.lines, locale);
     draw_totals(&mut doc, detail, locale);
     draw_applied(&mut doc, &detail.applied, locale);
@@ -451,8 +529,14 @@ fn render(merchant: &MerchantInfo, title: &str, detail: &InvoiceDetail, locale: 
 }
 
 /// Merchant top left, title and dates top right, client block below them.
-fn draw_letterhead(doc: &mut Layout, merchant: &MerchantInfo, heading: &str, detail: &InvoiceDetail, locale: Locale) {
-    let summary = &detail.summary;
+fn draw_letterhead(
+    doc: &mut Layout,
+    merchant: &MerchantInfo,
+    heading: &str,
+    dates: &[(Msg, chrono::NaiveDate)],
+    account_name: &str,
+    locale: Locale,
+) {
     let page = doc.page();
 
     let mut left_y = TOP;
@@ -467,8 +551,8 @@ fn draw_letterhead(doc: &mut Layout, merchant: &MerchantInfo, heading: &str, det
     let mut right_y = TOP;
     page.text_right(RIGHT, right_y, TITLE, heading, RIGHT - MARGIN - BLOCK_W - 10.0);
     right_y -= 22.0;
-    for (label, date) in [(Msg::IssueDate, summary.issue_date), (Msg::DueDate, summary.due_date)] {
-        let text = labelled(locale, label.text(locale), &locale.format_date(date));
+    for (label, date) in dates {
+        let text = labelled(locale, label.text(locale), &locale.format_date(*date));
         page.text_right(RIGHT, right_y, BODY, &text, RIGHT - CLIENT_X);
         right_y -= 12.0;
     }
@@ -476,7 +560,7 @@ fn draw_letterhead(doc: &mut Layout, merchant: &MerchantInfo, heading: &str, det
     let mut y = left_y.min(right_y) - 18.0;
     page.text(CLIENT_X, y, MUTED, Msg::Account.text(locale), RIGHT - CLIENT_X);
     y -= 14.0;
-    page.text(CLIENT_X, y, CLIENT_NAME, &summary.account_name, RIGHT - CLIENT_X);
+    page.text(CLIENT_X, y, CLIENT_NAME, account_name, RIGHT - CLIENT_X);
     doc.y = y - 36.0;
 }
 

@@ -1,6 +1,6 @@
 //! Plain HTTP routes beside the Leptos pages. Each checks its caller itself.
 
-use crate::pdf::{invoice_pdf, MerchantInfo};
+use crate::pdf::{invoice_pdf, receipt_pdf, MerchantInfo};
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use app::auth::safe_next;
@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/lang", web::post().to(switch_language))
         .route("/logout", web::post().to(logout))
         .route("/invoices/{id}/pdf", web::get().to(invoice_pdf_route))
+        .route("/payments/{id}/receipt.pdf", web::get().to(receipt_pdf_route))
         .route("/webhooks/stripe", web::post().to(stripe_webhook));
 }
 
@@ -112,26 +113,62 @@ pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
         }))
 }
 
+/// A PDF sent as a download that no cache keeps.
+fn pdf_attachment(name: &str, bytes: Vec<u8>) -> HttpResponse {
+    let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.pdf\"")))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes)
+}
+
+/// The signed-in caller of a document route, the id in its path and the
+/// language to print in; anonymous callers are sent to the login page.
+fn document_caller(req: &HttpRequest, id: &str) -> Result<Result<(Principal, i64, Locale), HttpResponse>, AppError> {
+    let Some(p) = principal(req) else {
+        return Ok(Err(see_other(&format!("/login?next={}", app::components::urlencode(req.path())))));
+    };
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let locale = req.extensions().get::<PageCtx>().map(|c| c.locale).unwrap_or_default();
+    Ok(Ok((p, id, locale)))
+}
+
 async fn invoice_pdf_route(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(p) = principal(&req) else {
-        return Ok(see_other(&format!("/login?next={}", app::components::urlencode(req.path()))));
+    let (p, id, locale) = match document_caller(&req, &path)? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
     };
-    let id: i64 = path.into_inner().parse().map_err(|_| AppError::NotFound)?;
     let detail = app::invoices::ssr::detail(&state, p.scope(), id).await?;
-    let locale = req.extensions().get::<PageCtx>().map(|c| c.locale).unwrap_or_default();
     let merchant = merchant_info(&state).await?;
     let bytes = invoice_pdf(&merchant, &detail, locale);
-    let filename: String =
-        detail.summary.number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}.pdf\"")))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+    Ok(pdf_attachment(&detail.summary.number, bytes))
+}
+
+/// The PDF receipt of a succeeded payment: its client, or staff whose
+/// scope holds the account (anyone else gets the same 404 as a missing
+/// payment).
+async fn receipt_pdf_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (p, id, locale) = match document_caller(&req, &path)? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
+    };
+    // As on the receipt page: no gateway reference nor event history.
+    let detail = app::payments::ssr::detail(&state, p.scope(), id, false).await?;
+    if detail.summary.status != app::payments::PaymentStatus::Succeeded {
+        return Err(AppError::NotFound);
+    }
+    let merchant = merchant_info(&state).await?;
+    let bytes = receipt_pdf(&merchant, &detail, locale);
+    Ok(pdf_attachment(&detail.summary.reference, bytes))
 }
 
 /// Stripe's webhook endpoint: the signature is checked before anything is

@@ -17,8 +17,8 @@ use app::payments::gateway::{
 use rand::Rng;
 use stripe_core::customer::CreateCustomer;
 use stripe_core::payment_intent::{
-    CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentOffSession,
-    RetrievePaymentIntent,
+    CancelPaymentIntent, CancelPaymentIntentCancellationReason, CreatePaymentIntent,
+    CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentOffSession, RetrievePaymentIntent,
 };
 use stripe_core::refund::CreateRefund;
 use stripe_core::setup_intent::{CreateSetupIntent, CreateSetupIntentUsage, RetrieveSetupIntent};
@@ -282,13 +282,18 @@ impl Gateway for StripeGateway {
         })
     }
 
-    fn setup_status<'a>(&'a self, setup_ref: &'a str) -> GatewayFuture<'a, SetupStatus> {
+    fn setup_status<'a>(&'a self, setup_ref: &'a str, customer_ref: &'a str) -> GatewayFuture<'a, SetupStatus> {
         Box::pin(async move {
             let seti = RetrieveSetupIntent::new(setup_ref)
                 .expand(vec!["payment_method".to_string()])
                 .send(&self.client)
                 .await
                 .map_err(map_error)?;
+            // The id comes from the browser: another customer's SetupIntent
+            // is answered as missing, never saved on this account.
+            if seti.customer.as_ref().map(|c| c.id().as_str()) != Some(customer_ref) {
+                return Err(GatewayError::Refused { code: "resource_missing".into() });
+            }
             match &seti.status {
                 SetupIntentStatus::Succeeded => {
                     let Some(method) = seti.payment_method.as_ref() else {
@@ -369,6 +374,17 @@ impl Gateway for StripeGateway {
     fn retrieve_charge<'a>(&'a self, gateway_ref: &'a str) -> GatewayFuture<'a, ChargeOutcome> {
         Box::pin(async move {
             let pi = RetrievePaymentIntent::new(gateway_ref).send(&self.client).await.map_err(map_error)?;
+            Ok(charge_outcome(&pi))
+        })
+    }
+
+    fn cancel_charge<'a>(&'a self, gateway_ref: &'a str) -> GatewayFuture<'a, ChargeOutcome> {
+        Box::pin(async move {
+            let pi = CancelPaymentIntent::new(gateway_ref)
+                .cancellation_reason(CancelPaymentIntentCancellationReason::RequestedByCustomer)
+                .send(&self.client)
+                .await
+                .map_err(map_error)?;
             Ok(charge_outcome(&pi))
         })
     }

@@ -70,6 +70,9 @@ pub fn BackPaymentPage() -> impl IntoView {
                                     <div><dt>{t(Msg::GatewayReference)}</dt><dd data-testid="gateway-ref"><code>{s.gateway.clone()} " " {s.gateway_ref.clone().unwrap_or_default()}</code></dd></div>
                                     {s.failure.map(|m| view! { <div><dt>{t(Msg::FailureReason)}</dt><dd>{t(m)}</dd></div> })}
                                 </dl>
+                                {(s.status == PaymentStatus::Succeeded).then(|| view! {
+                                    <p><a href=format!("/payments/{}/receipt.pdf", s.id) rel="external" download data-testid="receipt-pdf">{t(Msg::DownloadReceipt)}</a></p>
+                                })}
                                 <h2>{t(Msg::Settles)}</h2>
                                 <table class="data">
                                     <tbody>

@@ -156,6 +156,9 @@ pub async fn process_event(state: &AppState, event: &Value) -> AppResult<EventOu
             let code = err["decline_code"].as_str().or(err["code"].as_str()).unwrap_or("card_declined");
             ssr::transition_tx(&mut tx, state, p, "failed", Some(&object_ref), code, "").await?
         }
+        ("payment_intent.canceled", Some(p)) => {
+            ssr::transition_tx(&mut tx, state, p, "failed", Some(&object_ref), "canceled", "").await?
+        }
         ("charge.refunded", Some(p)) => refunded(&mut tx, state, p, object).await?,
         ("charge.dispute.created", Some(p)) => {
             let n = with_tx!(&mut tx, |conn| {
@@ -168,10 +171,18 @@ pub async fn process_event(state: &AppState, event: &Value) -> AppResult<EventOu
             })?;
             if n == 1 {
                 let reason = object["reason"].as_str().unwrap_or("");
+                let account: Option<i64> = with_tx!(&mut tx, |conn| {
+                    sqlx::query_scalar("SELECT account_id FROM payments WHERE id = $1")
+                        .bind(p)
+                        .fetch_optional(&mut *conn)
+                        .await
+                })?;
                 crate::auth::ssr::audit_tx(
                     &mut tx,
                     now,
-                    crate::auth::ssr::Audit::new(None, "payment.disputed", ("payment", Some(p))).details(reason),
+                    crate::auth::ssr::Audit::new(None, "payment.disputed", ("payment", Some(p)))
+                        .account(account)
+                        .details(reason),
                 )
                 .await?;
             }

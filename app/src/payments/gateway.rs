@@ -174,8 +174,10 @@ pub trait Gateway: Send + Sync + 'static {
     fn create_customer<'a>(&'a self, req: &'a CustomerRequest) -> GatewayFuture<'a, String>;
     /// Starts saving a method (card or SEPA mandate) for later, off-session use.
     fn start_setup<'a>(&'a self, customer_ref: &'a str, kind: MethodKind) -> GatewayFuture<'a, SetupStart>;
-    /// Where a setup stands (after the browser confirmed it).
-    fn setup_status<'a>(&'a self, setup_ref: &'a str) -> GatewayFuture<'a, SetupStatus>;
+    /// Where a setup of `customer_ref` stands (after the browser confirmed
+    /// it). A setup of another customer is `Refused { "resource_missing" }`,
+    /// as if it did not exist: the id comes from the browser.
+    fn setup_status<'a>(&'a self, setup_ref: &'a str, customer_ref: &'a str) -> GatewayFuture<'a, SetupStatus>;
     fn method_details<'a>(&'a self, method_ref: &'a str) -> GatewayFuture<'a, MethodDetails>;
     fn detach_method<'a>(&'a self, method_ref: &'a str) -> GatewayFuture<'a, ()>;
     /// Creates (and with a method, confirms) a payment. Idempotent on
@@ -183,6 +185,10 @@ pub trait Gateway: Send + Sync + 'static {
     fn charge<'a>(&'a self, req: &'a ChargeRequest) -> GatewayFuture<'a, ChargeOutcome>;
     /// Where a payment stands at the gateway (reconciliation).
     fn retrieve_charge<'a>(&'a self, gateway_ref: &'a str) -> GatewayFuture<'a, ChargeOutcome>;
+    /// Cancels a payment still waiting for the payer (authentication, or
+    /// the browser's confirmation), so that it can no longer succeed. One
+    /// that has moved on is `Refused { "payment_intent_unexpected_state" }`.
+    fn cancel_charge<'a>(&'a self, gateway_ref: &'a str) -> GatewayFuture<'a, ChargeOutcome>;
     fn refund<'a>(&'a self, req: &'a RefundRequest) -> GatewayFuture<'a, RefundOutcome>;
 
     /// The sandbox, for its test-mode-only entry points (typed card numbers,

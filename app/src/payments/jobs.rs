@@ -12,6 +12,12 @@ use chrono::Duration;
 /// A pending payment older than this was interrupted (crash, gateway
 /// outage): ask the gateway again with the same idempotency key.
 pub const STALE_PENDING_MINUTES: i64 = 2;
+/// A payment in flight is asked about at most this often (its events
+/// normally arrive first; a SEPA debit is `processing` for days).
+pub const RECHECK_MINUTES: i64 = 10;
+/// A payment left waiting for the payer's authentication this long is
+/// abandoned: no longer asked about (a late event still applies).
+pub const ABANDONED_ACTION_HOURS: i64 = 24;
 
 #[derive(sqlx::FromRow)]
 struct DueRow {
@@ -78,13 +84,20 @@ pub async fn run_autopay(state: &AppState) -> AppResult<usize> {
 pub async fn reconcile(state: &AppState) -> AppResult<usize> {
     let now = state.clock.now();
     let stale = now - Duration::minutes(STALE_PENDING_MINUTES);
+    let recheck = now - Duration::minutes(RECHECK_MINUTES);
+    let abandoned = now - Duration::hours(ABANDONED_ACTION_HOURS);
     let rows: Vec<(i64, String, Option<String>)> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT id, status, gateway_ref FROM payments WHERE gateway = $1 AND updated_at < $2
-               AND status IN ('pending', 'processing', 'requires_action') ORDER BY id LIMIT 100",
+               AND (status = 'pending'
+                    OR (status IN ('processing', 'requires_action') AND (checked_at IS NULL OR checked_at < $3)
+                        AND (status = 'processing' OR updated_at > $4)))
+             ORDER BY COALESCE(checked_at, updated_at), id LIMIT 100",
         )
         .bind(state.gateway.name())
         .bind(stale)
+        .bind(recheck)
+        .bind(abandoned)
         .fetch_all(pool)
         .await
     })?;
@@ -95,17 +108,7 @@ pub async fn reconcile(state: &AppState) -> AppResult<usize> {
                 let url = format!("{}/portal/payments/{id}", state.auth.public_url);
                 ssr::charge(state, id, None, &url).await.map(|s| s != PaymentStatus::Pending)
             }
-            (_, Some(r)) => match state.gateway.retrieve_charge(&r).await {
-                Ok(out) => {
-                    let (s, code) = match out.status {
-                        gateway::ChargeStatus::Succeeded => ("succeeded", String::new()),
-                        gateway::ChargeStatus::Failed { code } => ("failed", code),
-                        _ => continue,
-                    };
-                    ssr::transition(state, id, s, Some(&r), &code, "").await
-                }
-                Err(e) => Err(ssr::gateway_error(e)),
-            },
+            (_, Some(_)) => ssr::refresh(state, id).await.map(|(changed, _)| changed),
             _ => continue,
         };
         match result {

@@ -94,6 +94,7 @@ pub fn method_label(kind: &str, brand: &str, last4: &str) -> String {
 /// A decline or error code from the gateway, as a message in the user's language.
 pub fn decline_msg(code: &str) -> Msg {
     match code {
+        "canceled" => Msg::PaymentCanceled,
         "insufficient_funds" => Msg::DeclineInsufficientFunds,
         "expired_card" => Msg::DeclineExpiredCard,
         "incorrect_cvc" | "invalid_cvc" => Msg::DeclineIncorrectCvc,
@@ -219,6 +220,18 @@ pub struct PaymentDetail {
     pub credit: Money,
     pub events: Vec<EventView>,
     pub refunds: Vec<RefundView>,
+    /// Stripe mode, the payer only: the payment waits for the browser to
+    /// confirm it with Stripe's Payment Element.
+    pub confirm: Option<BrowserConfirm>,
+}
+
+/// What Stripe.js needs to confirm a PaymentIntent in the payer's browser.
+/// The client secret is meant for that browser (Stripe's design); it is
+/// never stored, logged, nor shown to staff.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrowserConfirm {
+    pub publishable_key: String,
+    pub client_secret: String,
 }
 
 pub const PAYMENTS_PAGE_SIZE: i64 = 25;
@@ -315,7 +328,11 @@ pub async fn pay(
     let (state, principal) = crate::auth::ssr_context().await?;
     let (account_id, currency) = client_account(&state, &principal).await.map_err(respond)?;
     let selection = parse_selection(&invoices, &amount, currency).map_err(respond)?;
-    let (method_id, one_off) = if method == "new" {
+    let (method_id, one_off) = if method == "new" && state.gateway.as_sandbox().is_none() {
+        // Stripe mode: the card or IBAN goes into Stripe's Payment Element on
+        // the next page, never through us.
+        (None, None)
+    } else if method == "new" {
         let details = pages::ssr_new_card(&state, &card_number, &card_expiry, &card_cvc).await.map_err(respond)?;
         if save_card.is_some() {
             let (status, method_id) =
@@ -380,9 +397,29 @@ pub async fn list_payments(query: PaymentQuery) -> Result<PaymentPage, AppError>
 
 #[server(endpoint = "payments/detail")]
 pub async fn get_payment(id: i64) -> Result<PaymentDetail, AppError> {
+    use crate::error::respond;
     let (state, principal) = crate::auth::ssr_context().await?;
     let staff = principal.role.is_staff();
-    ssr::detail(&state, principal.scope(), id, staff).await.map_err(crate::error::respond)
+    // Scope first: a payment outside it is a 404 before any gateway call.
+    let detail = ssr::detail(&state, principal.scope(), id, staff).await.map_err(respond)?;
+    let (changed, secret) = ssr::refresh_in_flight(&state, &detail.summary).await;
+    let mut detail =
+        if changed { ssr::detail(&state, principal.scope(), id, staff).await.map_err(respond)? } else { detail };
+    if !staff {
+        detail.confirm = browser_confirm(&state, secret);
+    }
+    Ok(detail)
+}
+
+/// The Payment Element's inputs, in Stripe mode only.
+#[cfg(feature = "ssr")]
+fn browser_confirm(state: &crate::state::AppState, client_secret: Option<String>) -> Option<BrowserConfirm> {
+    match (state.gateway.mode(), client_secret) {
+        (gateway::GatewayMode::Stripe { publishable_key, .. }, Some(client_secret)) => {
+            Some(BrowserConfirm { publishable_key, client_secret })
+        }
+        _ => None,
+    }
 }
 
 #[server(endpoint = "payments/methods")]
@@ -445,7 +482,15 @@ pub async fn finish_setup(setup_intent: String) -> Result<(), AppError> {
     use crate::error::respond;
     let (state, principal) = crate::auth::ssr_context().await?;
     let account_id = principal.require_client().map_err(respond)?;
-    match state.gateway.setup_status(&setup_intent).await.map_err(|e| respond(ssr::gateway_error(e)))? {
+    let customer = ssr::customer_ref(&state, account_id).await.map_err(respond)?;
+    let status = state.gateway.setup_status(setup_intent.trim(), &customer).await.map_err(|e| {
+        // Another account's SetupIntent (or a made-up id) is a 404.
+        match e {
+            gateway::GatewayError::Refused { code } if code == "resource_missing" => respond(AppError::NotFound),
+            e => respond(ssr::gateway_error(e)),
+        }
+    })?;
+    match status {
         gateway::SetupStatus::Succeeded(details) => {
             ssr::save_method(&state, account_id, &details, Some(principal.user_id)).await.map_err(respond)?;
             Ok(())
@@ -453,6 +498,21 @@ pub async fn finish_setup(setup_intent: String) -> Result<(), AppError> {
         gateway::SetupStatus::Pending => Err(respond(AppError::Conflict(Msg::SetupPending))),
         gateway::SetupStatus::Failed { code } => Err(respond(AppError::Refused(decline_msg(&code)))),
     }
+}
+
+/// The client gives up a payment waiting for authentication or for the
+/// secure form; its invoices can be paid again at once.
+#[server(endpoint = "payments/cancel")]
+pub async fn cancel_payment(id: i64) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(respond)?;
+    ssr::cancel(&state, account_id, id, principal.user_id).await.map_err(respond)?;
+    let target = format!("/portal/payments/{id}");
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
 }
 
 /// Remove, make default, enrol in autopay or stop autopay.
@@ -531,13 +591,17 @@ pub struct PayLinkPage {
     pub idempotency_key: String,
     /// The payment made from this page, when `payment` is in the URL.
     pub payment: Option<PaymentSummary>,
+    /// Stripe mode: that payment waits for the Payment Element.
+    pub confirm: Option<BrowserConfirm>,
 }
 
 /// Pay-by-link: what the link's recipient may see (that invoice only).
 #[server(endpoint = "paylink/view")]
 pub async fn link_view(token: String, payment: Option<i64>) -> Result<PayLinkPage, AppError> {
     let state = crate::state::app_state()?;
-    paylink::view(&state, &token, payment).await.map_err(crate::error::respond)
+    let (mut page, secret) = paylink::view(&state, &token, payment).await.map_err(crate::error::respond)?;
+    page.confirm = browser_confirm(&state, secret);
+    Ok(page)
 }
 
 /// Pay-by-link: pays that invoice with a card, no password.
@@ -546,9 +610,9 @@ pub async fn link_pay(
     token: String,
     idempotency_key: String,
     expected_total: i64,
-    card_number: String,
-    card_expiry: String,
-    card_cvc: String,
+    #[server(default)] card_number: String,
+    #[server(default)] card_expiry: String,
+    #[server(default)] card_cvc: String,
 ) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     let target = paylink::pay(&state, &token, &idempotency_key, expected_total, &card_number, &card_expiry, &card_cvc)

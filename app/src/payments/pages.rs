@@ -74,7 +74,17 @@ fn PayBody() -> impl IntoView {
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match quote.await {
-                    Err(e) => view! { <ErrorMessage error=e/> <p><a href="/portal">{t(Msg::BackToOverview)}</a></p> }.into_any(),
+                    Err(e) => {
+                        // Held by a payment in progress: show where it is.
+                        let in_flight = e == AppError::Conflict(Msg::InvoiceNotPayable);
+                        view! {
+                            <ErrorMessage error=e/>
+                            <p>
+                                {in_flight.then(|| view! { <a href="/portal/payments" data-testid="see-payments">{t(Msg::SeeMyPayments)}</a> " · " })}
+                                <a href="/portal">{t(Msg::BackToOverview)}</a>
+                            </p>
+                        }.into_any()
+                    }
                     Ok(q) => {
                         let (invoices, amount) = selection();
                         let total = q.plan.total;
@@ -120,14 +130,24 @@ fn PayBody() -> impl IntoView {
                                             </label>
                                         }
                                     }).collect_view()}
-                                    {sandbox.then(|| view! {
-                                        <label class="choice">
-                                            <input type="radio" name="method" value="new" checked=!has_methods || default_id.is_none() data-testid="method-new"/>
-                                            " " {t(Msg::NewCard)}
-                                        </label>
-                                        <CardFields/>
-                                        <label class="choice"><input type="checkbox" name="save_card" value="on"/> " " {t(Msg::SaveCardForLater)}</label>
-                                    })}
+                                    {if sandbox {
+                                        view! {
+                                            <label class="choice">
+                                                <input type="radio" name="method" value="new" checked=!has_methods || default_id.is_none() data-testid="method-new"/>
+                                                " " {t(Msg::NewCard)}
+                                            </label>
+                                            <CardFields/>
+                                            <label class="choice"><input type="checkbox" name="save_card" value="on"/> " " {t(Msg::SaveCardForLater)}</label>
+                                        }.into_any()
+                                    } else {
+                                        // Stripe: the next page holds Stripe's Payment Element.
+                                        view! {
+                                            <label class="choice">
+                                                <input type="radio" name="method" value="new" checked=!has_methods || default_id.is_none() data-testid="method-new"/>
+                                                " " {t(Msg::NewMethodSecure)}
+                                            </label>
+                                        }.into_any()
+                                    }}
                                 </fieldset>
                                 <p class="confirm" data-testid="pay-confirm">
                                     {move || Msg::PayConfirmText.text(locale.get()).replace("{amount}", &total.format(locale.get())).replace("{invoices}", &numbers)}
@@ -203,9 +223,29 @@ fn ReceiptBody() -> impl IntoView {
     }
 }
 
+/// The payer's way out of a payment waiting for them.
+#[component]
+fn CancelPaymentForm(id: i64) -> impl IntoView {
+    let action = ServerAction::<CancelPayment>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(target)) = action.value().get() {
+            let _ = window().location().assign(&target);
+        }
+    });
+    view! {
+        {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
+        <ActionForm action=action attr:class="inline">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <button type="submit" class="link" data-testid="payment-cancel">{t(Msg::CancelPayment)}</button>
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
     let s = detail.summary.clone();
+    let is_client = crate::shell::PageCtx::current().viewer.as_ref().map(|v| v.role) == Some(Role::Client);
     let waiting = matches!(s.status, PaymentStatus::Pending | PaymentStatus::Processing);
     view! {
         {waiting.then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="5"/> })}
@@ -214,11 +254,22 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
             <PaymentBadge status=s.status/>
         </div>
         {match s.status {
-            PaymentStatus::Succeeded => view! { <p class="alert ok" role="status" data-testid="payment-succeeded">{t(Msg::PaymentThanks)}</p> }.into_any(),
+            PaymentStatus::Succeeded => view! {
+                <p class="alert ok" role="status" data-testid="payment-succeeded">{t(Msg::PaymentThanks)}</p>
+                <p><a href=format!("/payments/{}/receipt.pdf", s.id) rel="external" download data-testid="receipt-pdf">{t(Msg::DownloadReceipt)}</a></p>
+            }.into_any(),
             PaymentStatus::Processing | PaymentStatus::Pending => view! { <p class="alert" role="status">{t(Msg::PaymentProcessingText)}</p> }.into_any(),
             PaymentStatus::RequiresAction => view! {
-                <p class="alert" role="status">{t(Msg::PaymentNeedsAction)} " "
-                    {s.action_url.clone().map(|u| view! { <a href=u>{t(Msg::ContinueAuthentication)}</a> })}</p>
+                {match detail.confirm.clone() {
+                    Some(confirm) => view! {
+                        <StripeConfirm confirm=confirm return_path=format!("/portal/payments/{}", s.id) amount=s.amount/>
+                    }.into_any(),
+                    None => view! {
+                        <p class="alert" role="status">{t(Msg::PaymentNeedsAction)} " "
+                            {s.action_url.clone().map(|u| view! { <a href=u>{t(Msg::ContinueAuthentication)}</a> })}</p>
+                    }.into_any(),
+                }}
+                {is_client.then(|| view! { <CancelPaymentForm id=s.id/> })}
             }.into_any(),
             PaymentStatus::Failed => view! {
                 <p class="alert error" role="alert" data-testid="payment-failed">{t(s.failure.unwrap_or(Msg::DeclineGeneric))} " " {t(Msg::NoBalanceChanged)}</p>
@@ -227,7 +278,7 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
         <dl class="facts">
             <div><dt>{t(Msg::Amount)}</dt><dd data-testid="payment-amount"><Amount money=s.amount/></dd></div>
             <div><dt>{t(Msg::Date)}</dt><dd><Day date=s.created_at.date_naive()/></dd></div>
-            <div><dt>{t(Msg::PaymentMethod)}</dt><dd>{s.method_label.clone()}</dd></div>
+            {(!s.method_label.is_empty()).then(|| view! { <div><dt>{t(Msg::PaymentMethod)}</dt><dd>{s.method_label.clone()}</dd></div> })}
             {s.refunded.is_positive().then(|| view! { <div><dt>{t(Msg::Refunded)}</dt><dd><Amount money=s.refunded/></dd></div> })}
         </dl>
         <h2>{t(Msg::Settles)}</h2>
@@ -408,7 +459,8 @@ fn MethodsBody() -> impl IntoView {
                                     </div>
                                 }.into_any()
                             } else {
-                                view! { <StripeSetup publishable_key=page.gateway.publishable_key.unwrap_or_default()/> }.into_any()
+                                let kind = if query.read_untracked().get("add").as_deref() == Some("sepa_debit") { "sepa_debit" } else { "card" };
+                                view! { <StripeSetup publishable_key=page.gateway.publishable_key.unwrap_or_default() kind=kind/> }.into_any()
                             }}
                         }.into_any()
                     }
@@ -419,19 +471,58 @@ fn MethodsBody() -> impl IntoView {
 }
 
 /// Stripe mode: Stripe's Payment Element, mounted by `/stripe-setup.js`
-/// (card numbers go from the browser to Stripe, never to us).
+/// (card numbers and IBANs go from the browser to Stripe, never to us).
 #[component]
-fn StripeSetup(publishable_key: String) -> impl IntoView {
+fn StripeSetup(publishable_key: String, kind: &'static str) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
+    let locale = use_locale();
+    let tab = move |k: &'static str, label: Msg| {
+        let current = k == kind;
+        view! {
+            // A full load: Stripe's element is mounted by a page script.
+            <a href=format!("/portal/methods?add={k}") rel="external" class=if current { "tab current" } else { "tab" }
+                aria-current=current.then_some("page")>{t(label)}</a>
+        }
+    };
     view! {
-        <section class="stack narrow" id="stripe-setup" data-publishable-key=publishable_key>
-            <h2>{t(Msg::AddCard)}</h2>
+        <section class="stack narrow" id="stripe-setup" data-testid="stripe-setup"
+            data-publishable-key=publishable_key data-kind=kind data-locale=move || locale.get().code()
+            data-error-text=move || Msg::InternalError.text(locale.get())>
+            <nav class="tabs">{tab("card", Msg::AddCard)} {tab("sepa_debit", Msg::AddSepa)}</nav>
+            {(kind == "sepa_debit").then(|| view! { <p class="muted small">{t(Msg::SepaMandateText)}</p> })}
             <div id="payment-element"></div>
-            <button type="button" class="primary" id="stripe-setup-submit">{t(Msg::SaveCard)}</button>
-            <p id="stripe-setup-error" class="alert error" hidden></p>
+            <button type="button" class="primary" id="stripe-setup-submit" data-testid="stripe-setup-submit">
+                {t(if kind == "sepa_debit" { Msg::AcceptMandate } else { Msg::SaveCard })}
+            </button>
+            <p id="stripe-setup-error" class="alert error" role="alert" hidden></p>
         </section>
         <script src="https://js.stripe.com/v3/" nonce=nonce.clone()></script>
         <script src="/stripe-setup.js" nonce=nonce></script>
+    }
+}
+
+/// Stripe mode: confirms a payment with Stripe's Payment Element, mounted
+/// by `/stripe-pay.js`. The payer comes back to `return_path`, which asks
+/// Stripe where the payment stands.
+#[component]
+fn StripeConfirm(confirm: BrowserConfirm, return_path: String, amount: Money) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let locale = use_locale();
+    view! {
+        <section class="stack narrow" id="stripe-pay" data-testid="stripe-pay"
+            data-publishable-key=confirm.publishable_key data-client-secret=confirm.client_secret
+            data-return-path=return_path data-locale=move || locale.get().code()
+            data-error-text=move || Msg::InternalError.text(locale.get())>
+            <h2>{t(Msg::CompletePayment)}</h2>
+            <p class="muted">{t(Msg::SecureFormText)}</p>
+            <div id="stripe-pay-element"></div>
+            <button type="button" class="primary" id="stripe-pay-submit" data-testid="stripe-pay-submit">
+                {move || format!("{} {}", Msg::PayNow.text(locale.get()), amount.format(locale.get()))}
+            </button>
+            <p id="stripe-pay-error" class="alert error" role="alert" hidden></p>
+        </section>
+        <script src="https://js.stripe.com/v3/" nonce=nonce.clone()></script>
+        <script src="/stripe-pay.js" nonce=nonce></script>
     }
 }
 
@@ -478,13 +569,17 @@ pub fn LinkPage() -> impl IntoView {
                                     </p>
                                 })}
                                 {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
-                                {if due.is_positive() {
+                                {if let Some(confirm) = v.confirm.clone() {
+                                    let back = format!("/pay/{}?payment={}", token(), v.payment.as_ref().map(|p| p.id).unwrap_or_default());
+                                    view! { <StripeConfirm confirm=confirm return_path=back amount=due/> }.into_any()
+                                } else if due.is_positive() {
+                                    let sandbox = v.sandbox;
                                     view! {
                                         <ActionForm action=action attr:class="stack" attr:data-testid="link-pay-form">
                                             <input type="hidden" name="token" value=token()/>
                                             <input type="hidden" name="idempotency_key" value=v.idempotency_key.clone()/>
                                             <input type="hidden" name="expected_total" value=due.minor.to_string()/>
-                                            <CardFields/>
+                                            {sandbox.then(|| view! { <CardFields/> })}
                                             <button type="submit" class="primary" data-testid="link-pay-submit">
                                                 {move || format!("{} {}", Msg::PayNow.text(locale.get()), due.format(locale.get()))}
                                             </button>

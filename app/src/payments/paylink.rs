@@ -78,23 +78,14 @@ struct InvoiceRow {
     balance_minor: i64,
 }
 
-pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppResult<PayLinkPage> {
+/// The page, and the client secret when its payment waits for the browser
+/// (Stripe's Payment Element).
+pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppResult<(PayLinkPage, Option<String>)> {
     let (invoice_id, account_id) = verify(&state.auth.jwt_secret, token, state.clock.now())?;
-    let row: Option<InvoiceRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as(
-            "SELECT i.number, a.legal_name AS account_name, i.due_date, i.currency, i.total_minor,
-                CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor
-             FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE i.id = $1 AND i.account_id = $2 AND i.status = 'issued'",
-        )
-        .bind(invoice_id)
-        .bind(account_id)
-        .fetch_optional(pool)
-        .await
-    })?;
-    let row = row.ok_or(AppError::Refused(Msg::LinkInvalid))?;
-    let currency = crate::invoices::ssr::parse_currency(&row.currency)?;
-    // Only a payment made for this very invoice is shown.
-    let payment = match payment {
+    // Only a payment made from a link for this very invoice is shown; one
+    // still in flight is brought up to date first (the payer is back from
+    // the bank's page), so the balance below includes it.
+    let (payment, secret) = match payment {
         Some(pid) => {
             let ok: Option<i64> = with_db!(&state.db, |pool| {
                 sqlx::query_scalar(
@@ -108,13 +99,35 @@ pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppRes
                 .await
             })?;
             match ok {
-                Some(_) => Some(ssr::detail(state, Scope::Account(account_id), pid, false).await?.summary),
-                None => None,
+                Some(_) => {
+                    let p = ssr::detail(state, Scope::Account(account_id), pid, false).await?.summary;
+                    let (changed, secret) = ssr::refresh_in_flight(state, &p).await;
+                    let p = if changed {
+                        ssr::detail(state, Scope::Account(account_id), pid, false).await?.summary
+                    } else {
+                        p
+                    };
+                    (Some(p), secret)
+                }
+                None => (None, None),
             }
         }
-        None => None,
+        None => (None, None),
     };
-    Ok(PayLinkPage {
+    let row: Option<InvoiceRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT i.number, a.legal_name AS account_name, i.due_date, i.currency, i.total_minor,
+                CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor
+             FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE i.id = $1 AND i.account_id = $2 AND i.status = 'issued'",
+        )
+        .bind(invoice_id)
+        .bind(account_id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let row = row.ok_or(AppError::Refused(Msg::LinkInvalid))?;
+    let currency = crate::invoices::ssr::parse_currency(&row.currency)?;
+    let page = PayLinkPage {
         company: crate::mail::company_name(&state.db).await?,
         invoice_number: row.number,
         account_name: row.account_name,
@@ -124,7 +137,9 @@ pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppRes
         sandbox: state.gateway.as_sandbox().is_some(),
         idempotency_key: crate::auth::ssr::random_token(),
         payment,
-    })
+        confirm: None,
+    };
+    Ok((page, secret))
 }
 
 pub async fn pay(
@@ -143,22 +158,27 @@ pub async fn pay(
         .map(|r| crate::auth::ssr::client_ip(&state.auth, &r))
         .unwrap_or_default();
     crate::auth::ssr::attempt(&state.db, crate::auth::ssr::Limit::LinkIp, &ip, now).await?;
-    let details = pages::ssr_new_card(state, number, expiry, cvc).await?;
-    let one_off_ref = details.gateway_ref.clone();
+    // Sandbox: the card typed into its form. Stripe: none here; the page
+    // then shows Stripe's Payment Element for this payment.
+    let details = match state.gateway.as_sandbox() {
+        Some(_) => Some(pages::ssr_new_card(state, number, expiry, cvc).await?),
+        None => None,
+    };
+    let one_off_ref = details.as_ref().map(|d| d.gateway_ref.clone());
     let new = ssr::NewPayment {
         account_id,
         selection: Selection::Invoices(vec![invoice_id]),
         expected_total: Some(expected_total),
         idempotency_key: key,
         method_id: None,
-        one_off: Some(details),
+        one_off: details,
         source: "link",
         actor: None,
     };
     let (payment_id, _) = ssr::create_payment(state, &new).await?;
     let page = format!("/pay/{token}?payment={payment_id}");
     let return_url = format!("{}{page}", state.auth.public_url);
-    ssr::charge(state, payment_id, Some(&one_off_ref), &return_url).await?;
+    ssr::charge(state, payment_id, one_off_ref.as_deref(), &return_url).await?;
     next_step(state, payment_id, &page).await
 }
 

@@ -545,9 +545,13 @@ impl Gateway for Sandbox {
         Box::pin(async move { Err(GatewayError::Refused { code: "sandbox_uses_its_own_form".into() }) })
     }
 
-    fn setup_status<'a>(&'a self, setup_ref: &'a str) -> GatewayFuture<'a, SetupStatus> {
+    fn setup_status<'a>(&'a self, setup_ref: &'a str, customer_ref: &'a str) -> GatewayFuture<'a, SetupStatus> {
         Box::pin(async move {
-            let seti = self.get(setup_ref).await?.ok_or(GatewayError::Refused { code: "resource_missing".into() })?;
+            let seti = self
+                .get(setup_ref)
+                .await?
+                .filter(|s| s["object"] == "setup_intent" && s["customer"].as_str() == Some(customer_ref))
+                .ok_or(GatewayError::Refused { code: "resource_missing".into() })?;
             match seti["status"].as_str().unwrap_or("") {
                 "succeeded" => {
                     let pm_id = seti["payment_method"].as_str().unwrap_or("");
@@ -679,6 +683,31 @@ impl Gateway for Sandbox {
                 }
             }
             Ok(outcome)
+        })
+    }
+
+    fn cancel_charge<'a>(&'a self, gateway_ref: &'a str) -> GatewayFuture<'a, ChargeOutcome> {
+        Box::pin(async move {
+            let mut pi = self
+                .get(gateway_ref)
+                .await?
+                .filter(|o| o["object"] == "payment_intent")
+                .ok_or(GatewayError::Refused { code: "resource_missing".into() })?;
+            let cancelable = matches!(
+                pi["status"].as_str().unwrap_or(""),
+                "requires_action" | "requires_payment_method" | "requires_confirmation"
+            );
+            if !cancelable {
+                return Err(GatewayError::Refused { code: "payment_intent_unexpected_state".into() });
+            }
+            pi["status"] = json!("canceled");
+            pi["next_action"] = Value::Null;
+            pi["cancellation_reason"] = json!("requested_by_customer");
+            pi["last_payment_error"] = json!({ "type": "invalid_request_error", "code": "canceled" });
+            self.put(gateway_ref, &pi).await?;
+            let now = self.now();
+            self.emit("payment_intent.canceled", pi.clone(), now).await?;
+            Ok(Self::outcome(&pi))
         })
     }
 

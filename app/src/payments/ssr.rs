@@ -651,6 +651,115 @@ pub async fn charge(
     }
 }
 
+/// Asks the gateway where a payment in flight (`requires_action`,
+/// `processing`) stands and records the answer, as its events would.
+/// Returns whether the payment moved, and the client secret while the
+/// payer's browser still has to confirm it (no redirect URL: Stripe's
+/// Payment Element). Used when the payer comes back from the gateway and by
+/// the reconciliation job.
+pub async fn refresh(state: &AppState, payment_id: i64) -> AppResult<(bool, Option<String>)> {
+    let row: Option<(String, Option<String>, String, DateTime<Utc>)> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT status, gateway_ref, method_label, updated_at FROM payments WHERE id = $1 AND gateway = $2",
+        )
+        .bind(payment_id)
+        .bind(state.gateway.name())
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some((status, Some(gateway_ref), label, updated_at)) = row else { return Ok((false, None)) };
+    let now = state.clock.now();
+    // A decline in the Payment Element fails the payment, but Stripe lets
+    // the payer try another card on the same intent: a recent failure may
+    // still turn into a success.
+    let recent_failure = status == "failed" && updated_at > now - Duration::minutes(ACTION_HOLD_MINUTES);
+    if !(matches!(status.as_str(), "requires_action" | "processing") || recent_failure) {
+        return Ok((false, None));
+    }
+    with_db!(&state.db, |pool| {
+        sqlx::query("UPDATE payments SET checked_at = $2 WHERE id = $1")
+            .bind(payment_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    let out = state.gateway.retrieve_charge(&gateway_ref).await.map_err(gateway_error)?;
+    // Paid with a method typed into the Payment Element: name it once known.
+    if let (true, Some(method)) = (label.is_empty(), out.method_ref.as_deref()) {
+        match state.gateway.method_details(method).await {
+            Ok(d) => {
+                let label = method_label(d.kind.as_str(), &d.brand, &d.last4);
+                with_db!(&state.db, |pool| {
+                    sqlx::query("UPDATE payments SET method_label = $2 WHERE id = $1 AND method_label = ''")
+                        .bind(payment_id)
+                        .bind(&label)
+                        .execute(pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                })?;
+            }
+            Err(e) => tracing::warn!(payment_id, error = ?e, "reading the method of a payment"),
+        }
+    }
+    let (to, code) = match out.status {
+        ChargeStatus::Succeeded => ("succeeded", String::new()),
+        ChargeStatus::Processing => ("processing", String::new()),
+        ChargeStatus::Failed { code } => ("failed", code),
+        ChargeStatus::RequiresAction { .. } if status == "failed" => return Ok((false, None)),
+        ChargeStatus::RequiresAction { url: None } => return Ok((false, out.client_secret)),
+        ChargeStatus::RequiresAction { url: Some(_) } => return Ok((false, None)),
+    };
+    let changed = transition(state, payment_id, to, Some(&gateway_ref), &code, "").await?;
+    Ok((changed, None))
+}
+
+/// The payer gives up a payment that waits for them (3-D Secure, or the
+/// Payment Element): cancelled at the gateway first, so that it can no
+/// longer succeed, then failed here, which frees its invoices at once. One
+/// that has moved on meanwhile is brought up to date and refused.
+pub async fn cancel(state: &AppState, account_id: i64, payment_id: i64, actor: i64) -> AppResult<()> {
+    let row: Option<(String, Option<String>)> = with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT status, gateway_ref FROM payments WHERE id = $1 AND account_id = $2 AND gateway = $3")
+            .bind(payment_id)
+            .bind(account_id)
+            .bind(state.gateway.name())
+            .fetch_optional(pool)
+            .await
+    })?;
+    let (status, gateway_ref) = row.ok_or(AppError::NotFound)?;
+    let Some(gateway_ref) = gateway_ref.filter(|_| status == "requires_action") else {
+        return Err(AppError::Conflict(Msg::PaymentNotCancelable));
+    };
+    match state.gateway.cancel_charge(&gateway_ref).await {
+        Ok(_) => {}
+        Err(GatewayError::Refused { code }) if code == "payment_intent_unexpected_state" => {
+            refresh(state, payment_id).await?;
+            return Err(AppError::Conflict(Msg::PaymentNotCancelable));
+        }
+        Err(e) => return Err(gateway_error(e)),
+    }
+    transition(state, payment_id, "failed", Some(&gateway_ref), "canceled", "").await?;
+    let entry = Audit::new(Some(actor), "payment.canceled", ("payment", Some(payment_id))).account(Some(account_id));
+    crate::auth::ssr::audit(state, entry).await?;
+    Ok(())
+}
+
+/// `refresh` for a page: a gateway that does not answer leaves the stored
+/// status on screen (logged, not shown as an error).
+pub async fn refresh_in_flight(state: &AppState, payment: &PaymentSummary) -> (bool, Option<String>) {
+    if !matches!(payment.status, PaymentStatus::RequiresAction | PaymentStatus::Processing | PaymentStatus::Failed) {
+        return (false, None);
+    }
+    match refresh(state, payment.id).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(payment_id = payment.id, error = ?e, "payment status not refreshed from the gateway");
+            (false, None)
+        }
+    }
+}
+
 /// Applies a status reported by the gateway, in its own transaction.
 pub async fn transition(
     state: &AppState,
@@ -691,6 +800,15 @@ pub async fn transition_tx(
         return Err(AppError::internal(anyhow::anyhow!("unknown payment status {status}")));
     }
     let now = state.clock.now();
+    // Only for whom to tell: a debit that failed after `processing` (days
+    // later, a SEPA return) has nobody watching the page.
+    let before: Option<String> = with_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT status FROM payments WHERE id = $1")
+            .bind(payment_id)
+            .fetch_optional(&mut *conn)
+            .await
+    })?;
+    let was_processing = before.as_deref() == Some("processing");
     let sql = format!(
         "UPDATE payments SET status = $2, gateway_ref = COALESCE(gateway_ref, $3), failure_code = $4, action_url = $5,
              updated_at = $6, succeeded_at = CASE WHEN $2 = 'succeeded' THEN $6 ELSE succeeded_at END
@@ -742,8 +860,9 @@ pub async fn transition_tx(
                     .details(failure_code),
             )
             .await?;
-            // Nobody is watching an automatic or bank debit: tell the client.
-            if moved.source != "portal" || failure_code.starts_with("payment_method_provider") {
+            // Nobody is watching an automatic payment, a pay-by-link one, or
+            // a bank debit that failed after processing: tell the client.
+            if moved.source != "portal" || was_processing {
                 let acc = account(state, moved.account_id).await?;
                 let locale = crate::domain::Locale::parse(&acc.language).unwrap_or_default();
                 let company = crate::mail::company_name(&state.db).await?;
@@ -1319,6 +1438,7 @@ pub async fn detail(
             })
             .collect(),
         summary,
+        confirm: None,
     })
 }
 

@@ -120,8 +120,9 @@ fn rows() -> Vec<Row> {
         },
         Row {
             path: "/api/payments/finish_setup",
+            // A SetupIntent that is not the client's own customer's: 404.
             request: |_| Req::Form("/api/payments/finish_setup", vec![("setup_intent", "seti_unknown".into())]),
-            expect: [Denied(401), Denied(400), Denied(403), Denied(403), Denied(403)],
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
         },
         Row {
             path: "/api/payments/method_action",
@@ -153,6 +154,12 @@ fn rows() -> Vec<Row> {
             path: "/api/payments/pay_link",
             request: |fx| Req::Form("/api/payments/pay_link", vec![("invoice_id", fx.inv2_open.to_string())]),
             expect: [Denied(401), Denied(403), Denied(404), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/payments/cancel",
+            // Only the payer cancels, and only its own account's payments.
+            request: |fx| Req::Form("/api/payments/cancel", vec![("id", fx.pay2.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
         },
         Row {
             path: "/api/payments/refund",

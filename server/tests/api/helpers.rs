@@ -102,6 +102,26 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// `demo = true` seeds the full demo data set instead of the small fixture.
 pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
+    spawn_app_configured(backend, demo, None).await
+}
+
+/// The app in Stripe mode, its API calls going to `api_base` (a
+/// `mock_stripe::MockStripe`), with the mock's keys and webhook secret.
+pub async fn spawn_app_stripe(backend: Backend, api_base: &str) -> Option<TestApp> {
+    let stripe = server::settings::StripeSettings {
+        secret_key: server::settings::Secret::new(crate::mock_stripe::SECRET.into()),
+        publishable_key: crate::mock_stripe::PUBLISHABLE_KEY.into(),
+        webhook_secret: server::settings::Secret::new(crate::mock_stripe::WEBHOOK_SECRET.into()),
+        api_base: Some(api_base.to_string()),
+    };
+    spawn_app_configured(backend, false, Some(stripe)).await
+}
+
+async fn spawn_app_configured(
+    backend: Backend,
+    demo: bool,
+    stripe: Option<server::settings::StripeSettings>,
+) -> Option<TestApp> {
     if std::env::var("RELANCE_TEST_LOG").is_ok() {
         server::startup::init_tracing(false);
     }
@@ -127,7 +147,7 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
         smtp: None,
         mail_poll_seconds: 1,
         json_logs: false,
-        stripe: None,
+        stripe,
         // Tests drive the payments job themselves (`app::payments::jobs`).
         payments_poll_seconds: 0,
     };

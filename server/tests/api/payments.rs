@@ -3,35 +3,14 @@
 //! fixture: account 1 owes T-0001 (1 200,00 €, not due) and T-0002
 //! (300,00 € left, overdue).
 
-use crate::helpers::{spawn_app, Session, TestApp, BACKENDS};
+use crate::helpers::{spawn_app, Session, BACKENDS};
+use crate::money::{account_balance, add_card, balance};
 use app::payments::{events, jobs, ssr, Selection};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 const CARD_OK: &str = "4242424242424242";
 const CARD_DECLINED: &str = "4000000000000002";
-
-async fn balance(app: &TestApp, invoice: i64) -> i64 {
-    app.count(&format!(
-        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE invoice_id = {invoice}"
-    ))
-    .await
-}
-
-async fn account_balance(app: &TestApp, account: i64) -> i64 {
-    app.count(&format!(
-        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = {account}"
-    ))
-    .await
-}
-
-async fn add_card(s: &Session, number: &str) -> reqwest::Response {
-    s.post_form(
-        "/api/payments/add_method",
-        &[("kind", "card"), ("card_number", number), ("card_expiry", "12/30"), ("card_cvc", "123")],
-    )
-    .await
-}
 
 async fn first_method(s: &Session) -> i64 {
     let v: Value = s.post_form("/api/payments/methods", &[]).await.json().await.unwrap();
