@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod invoices;
 pub mod payments;
 pub mod portal;
+pub mod promises;
 pub mod settings;
 pub mod shell;
 

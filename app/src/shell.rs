@@ -135,6 +135,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal/payments") view=crate::payments::pages::PaymentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/payments/:id") view=crate::payments::pages::ReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/methods") view=crate::payments::pages::MethodsPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/promise") view=crate::promises::pages::PromisePage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/promises") view=crate::promises::pages::MyPromisesPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/promises") view=crate::promises::pages::BackPromisesPage ssr=SsrMode::Async/>
                 <Route path=path!("/pay/:token") view=crate::payments::pages::LinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/sandbox/authenticate/:id") view=crate::payments::pages::SandboxAuthPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/payments") view=crate::payments::back::BackPaymentsPage ssr=SsrMode::Async/>

@@ -407,6 +407,7 @@ fn AccountBody() -> impl IntoView {
                                 </ActionForm>
                             })}
                             <crate::payments::back::AccountPayments account_id=a.id/>
+                            <crate::promises::pages::AccountPromises account_id=a.id/>
                             <section>
                                 <h2>{t(Msg::Contacts)}</h2>
                                 {if a.contacts.is_empty() {

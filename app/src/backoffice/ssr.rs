@@ -21,7 +21,7 @@ const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
     overdue AS (
         SELECT i.account_id, SUM(b.balance) AS amount
         FROM invoices i JOIN inv_bal b ON b.invoice_id = i.id
-        WHERE i.status = 'issued' AND i.due_date < $4 AND b.balance > 0
+        WHERE i.status = 'issued' AND i.due_date < $4 AND b.balance > 0 AND NOT PROMISED
         GROUP BY i.account_id
     ),
     acc_bal AS (
@@ -72,7 +72,7 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
     let scope = principal.scope();
     let (all, collector, account) = scope.binds();
     let today = state.clock.today();
-    let cte = ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL);
+    let cte = ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL).replace("PROMISED", crate::promises::ssr::PROMISED_SQL);
     let pattern = crate::domain::like_pattern(f.search.as_deref());
     let segment = f.segment.map(|s| s.as_str()).unwrap_or("");
     let collector_filter = f.collector_id.unwrap_or(-1);
@@ -190,7 +190,7 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
                 r.collector_id, r.collector_name, a.payment_terms_days, a.credit_limit_minor, r.currency,
                 r.balance_minor, r.overdue_minor
          FROM rows r JOIN accounts a ON a.id = r.id WHERE r.id = $5",
-        ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL)
+        ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL).replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
     );
     let row: Option<DetailRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql)

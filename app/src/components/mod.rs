@@ -65,6 +65,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/back/accounts">{t(Msg::Accounts)}</A>
                         <A href="/back/invoices">{t(Msg::Invoices)}</A>
                         <A href="/back/payments">{t(Msg::Payments)}</A>
+                        <A href="/back/promises">{t(Msg::Promises)}</A>
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>
                             <A href="/back/outbox">{t(Msg::Outbox)}</A>
@@ -77,6 +78,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/portal/invoices">{t(Msg::Invoices)}</A>
                         <A href="/portal/payments">{t(Msg::Payments)}</A>
                         <A href="/portal/methods">{t(Msg::PaymentMethods)}</A>
+                        <A href="/portal/promises">{t(Msg::Promises)}</A>
                     }.into_any()
                 }}
             </nav>
@@ -133,6 +135,7 @@ pub fn state_msg(state: InvoiceState) -> Msg {
         InvoiceState::Open => Msg::StateOpen,
         InvoiceState::PartiallyPaid => Msg::StatePartiallyPaid,
         InvoiceState::Overdue => Msg::StateOverdue,
+        InvoiceState::Promised => Msg::StatePromised,
         InvoiceState::Void => Msg::StateVoid,
     }
 }
@@ -156,6 +159,7 @@ pub fn StateBadge(state: InvoiceState) -> impl IntoView {
         InvoiceState::Open => "badge open",
         InvoiceState::PartiallyPaid => "badge partial",
         InvoiceState::Overdue => "badge overdue",
+        InvoiceState::Promised => "badge open",
         InvoiceState::Void => "badge void",
     };
     view! { <span class=class>{t(state_msg(state))}</span> }

@@ -119,6 +119,8 @@ pub enum InvoiceState {
     Open,
     PartiallyPaid,
     Overdue,
+    /// Still owed, covered by an active promise to pay: collection paused.
+    Promised,
     Void,
 }
 
@@ -135,6 +137,17 @@ impl InvoiceState {
             InvoiceState::PartiallyPaid
         } else {
             InvoiceState::Open
+        }
+    }
+
+    /// The state once an active promise to pay is taken into account: an
+    /// invoice still owed under a promise is *promised*, not overdue.
+    pub fn promised(self, promised: bool) -> Self {
+        match self {
+            InvoiceState::Open | InvoiceState::PartiallyPaid | InvoiceState::Overdue if promised => {
+                InvoiceState::Promised
+            }
+            other => other,
         }
     }
 }

@@ -166,6 +166,22 @@ pub struct AccountOverview {
     pub open_invoices: Vec<InvoiceSummary>,
 }
 
+/// Comma-separated invoice ids, as forms and links carry them: at least
+/// one, at most 200, duplicates dropped.
+pub fn parse_invoice_ids(invoices: &str) -> Result<Vec<i64>, AppError> {
+    let mut ids = Vec::new();
+    for part in invoices.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let id: i64 = part.parse().map_err(|_| AppError::field("invoices", crate::i18n::Msg::SelectInvoices))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() || ids.len() > 200 {
+        return Err(AppError::field("invoices", crate::i18n::Msg::SelectInvoices));
+    }
+    Ok(ids)
+}
+
 /// Invoices visible to the caller, filtered, sorted and paginated.
 #[server(endpoint = "invoices/list", input = server_fn::codec::Json)]
 pub async fn list_invoices(query: InvoiceQuery) -> Result<InvoicePage, AppError> {

@@ -22,6 +22,8 @@ struct SummaryRow {
     total_minor: i64,
     status: String,
     balance_minor: i64,
+    /// In an active promise to pay (0 or 1 on both backends).
+    promised: i32,
 }
 
 impl SummaryRow {
@@ -34,7 +36,8 @@ impl SummaryRow {
                 self.balance_minor,
                 self.due_date,
                 today,
-            ),
+            )
+            .promised(self.promised != 0),
             id: self.id,
             account_id: self.account_id,
             account_name: self.account_name,
@@ -56,16 +59,21 @@ pub fn parse_currency(code: &str) -> AppResult<Currency> {
 const INVOICES_CTE: &str = "WITH inv AS (
     SELECT i.id, i.account_id, a.legal_name AS account_name, a.search_text, i.number, i.issue_date, i.due_date,
            i.currency, i.total_minor, i.status,
-           CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor
+           CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor,
+           CASE WHEN PROMISED THEN 1 ELSE 0 END AS promised
     FROM invoices i JOIN accounts a ON a.id = i.account_id
     WHERE SCOPE AND ($4 = 0 OR i.account_id = $4)
 )";
+
+fn invoices_cte() -> String {
+    INVOICES_CTE.replace("SCOPE", SCOPE_SQL).replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
+}
 
 /// $6 = filter, $7 = search pattern ('' for none).
 const FILTER_SQL: &str = "status = 'issued'
     AND ($6 = 'all'
       OR ($6 = 'open' AND balance_minor > 0)
-      OR ($6 = 'overdue' AND balance_minor > 0 AND due_date < $5)
+      OR ($6 = 'overdue' AND balance_minor > 0 AND due_date < $5 AND promised = 0)
       OR ($6 = 'paid' AND balance_minor <= 0))
     AND ($7 = '' OR LOWER(number) LIKE $7 ESCAPE '\\' OR search_text LIKE $7 ESCAPE '\\')";
 
@@ -98,7 +106,7 @@ async fn fetch(
 ) -> AppResult<(Vec<InvoiceSummary>, i64)> {
     let today = state.clock.today();
     let (all, collector, account) = scope.binds();
-    let cte = INVOICES_CTE.replace("SCOPE", SCOPE_SQL);
+    let cte = invoices_cte();
     let pattern = crate::domain::like_pattern(q.search.as_deref());
     let account_filter = q.account_id.unwrap_or(0);
     let count_sql = format!("{cte} SELECT COUNT(*) FROM inv WHERE {FILTER_SQL}");
@@ -135,7 +143,7 @@ async fn fetch(
 
 async fn summary(state: &AppState, scope: Scope, id: i64) -> AppResult<InvoiceSummary> {
     let (all, collector, account) = scope.binds();
-    let sql = format!("{} SELECT * FROM inv WHERE id = $5", INVOICES_CTE.replace("SCOPE", SCOPE_SQL));
+    let sql = format!("{} SELECT * FROM inv WHERE id = $5", invoices_cte());
     let row: Option<SummaryRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(0_i64).bind(id).fetch_optional(pool).await
     })?;
@@ -261,7 +269,8 @@ pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppRes
     };
     let open = list_all(state, scope, &open_query).await?;
     let today = state.clock.today();
-    let overdue: i64 = open.iter().filter(|i| i.due_date < today).map(|i| i.balance.minor).sum();
+    // Promised invoices are out of the overdue figure while the promise runs.
+    let overdue: i64 = open.iter().filter(|i| i.state == InvoiceState::Overdue).map(|i| i.balance.minor).sum();
     let next_due = open.iter().map(|i| i.due_date).filter(|d| *d >= today).min();
     Ok(AccountOverview {
         account_id,

@@ -121,7 +121,7 @@ pub async fn reconcile(state: &AppState) -> AppResult<usize> {
 }
 
 /// One pass of everything: sandbox events due, reconciliation, autopay,
-/// waiting credit.
+/// waiting credit, then promises to pay that are kept or broken.
 pub async fn run_once(state: &AppState) {
     if let Err(e) = events::deliver_sandbox_events(state).await {
         tracing::error!(error = ?e, "delivering sandbox events");
@@ -134,5 +134,9 @@ pub async fn run_once(state: &AppState) {
     }
     if let Err(e) = ssr::apply_all_credit(state).await {
         tracing::error!(error = ?e, "applying account credit");
+    }
+    // After payments and credit: a promise paid by them is kept, not broken.
+    if let Err(e) = crate::promises::ssr::settle_due(state).await {
+        tracing::error!(error = ?e, "settling promises to pay");
     }
 }

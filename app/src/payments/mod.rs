@@ -264,16 +264,7 @@ pub fn parse_selection(invoices: &str, amount: &str, currency: crate::domain::Cu
         let m = Money::parse_major(amount, currency).map_err(|_| AppError::field("amount", Msg::InvalidAmount))?;
         return Ok(Selection::Amount(m.minor));
     }
-    let mut ids = Vec::new();
-    for part in invoices.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let id: i64 = part.parse().map_err(|_| AppError::field("invoices", Msg::SelectInvoices))?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    if ids.is_empty() || ids.len() > 200 {
-        return Err(AppError::field("invoices", Msg::SelectInvoices));
-    }
+    let ids = crate::invoices::parse_invoice_ids(invoices)?;
     Ok(Selection::Invoices(ids))
 }
 

@@ -185,6 +185,8 @@ pub fn PayControls(open: Vec<crate::invoices::InvoiceSummary>) -> impl IntoView 
                     }).collect_view()}
                 </fieldset>
                 <button type="submit" class="primary" data-testid="pay-selected">{t(Msg::PaySelected)}</button>
+                " "
+                <button type="submit" formaction="/portal/promise" data-testid="promise-selected">{t(Msg::PromiseThese)}</button>
             </form>
             <form method="get" action="/portal/pay" class="controls">
                 <label>{t(Msg::PayAnAmount)} <input name="amount" inputmode="decimal" size="10" data-testid="pay-amount"/></label>

@@ -256,6 +256,7 @@ fn InvoiceBody() -> impl IntoView {
                                 <a class="button" href=format!("/invoices/{}/pdf", s.id) data-testid="download-pdf" download>{t(Msg::DownloadPdf)}</a>
                                 {(!staff && s.balance.is_positive()).then(|| view! {
                                     <a class="button primary" href=format!("/portal/pay?invoices={}", s.id) data-testid="pay-invoice">{t(Msg::PayThisInvoice)}</a>
+                                    <a class="button" href=format!("/portal/promise?inv={}", s.id) data-testid="promise-invoice">{t(Msg::PromiseThese)}</a>
                                 })}
                             </div>
                             {(can_link && s.balance.is_positive()).then(|| view! { <crate::payments::back::PayLinkButton invoice_id=s.id/> })}

@@ -21,6 +21,10 @@ pub struct MerchantSettings {
     pub default_currency: Currency,
     pub default_locale: Locale,
     pub payment_terms_days: i32,
+    /// Promises to pay: how many days ahead a promise may go.
+    pub promise_max_days: i32,
+    /// Promises an invoice may receive before staff must approve the next.
+    pub promise_max_per_invoice: i32,
 }
 
 #[server(endpoint = "back/settings")]
@@ -41,6 +45,12 @@ pub struct SettingsForm {
     pub default_currency: String,
     pub default_locale: String,
     pub payment_terms_days: String,
+    /// Empty keeps the default (30 days).
+    #[serde(default)]
+    pub promise_max_days: String,
+    /// Empty keeps the default (2).
+    #[serde(default)]
+    pub promise_max_per_invoice: String,
 }
 
 /// Owner only. Form fields are named `form[company_name]` and so on.
@@ -124,6 +134,19 @@ fn SettingsBody() -> impl IntoView {
                                     value=m.payment_terms_days.to_string()/>
                                 {field("payment_terms_days")}
                             </label>
+                            <fieldset>
+                                <legend>{t(Msg::PromisePolicy)}</legend>
+                                <label>{t(Msg::PromiseMaxDays)}
+                                    <input type="number" name="form[promise_max_days]" min="1" max="365" required
+                                        value=m.promise_max_days.to_string() data-testid="promise-max-days"/>
+                                    {field("promise_max_days")}
+                                </label>
+                                <label>{t(Msg::PromiseMaxPerInvoice)}
+                                    <input type="number" name="form[promise_max_per_invoice]" min="1" max="20" required
+                                        value=m.promise_max_per_invoice.to_string() data-testid="promise-max-per-invoice"/>
+                                    {field("promise_max_per_invoice")}
+                                </label>
+                            </fieldset>
                             <button type="submit" class="primary">{t(Msg::Save)}</button>
                         </ActionForm>
                     }.into_any(),

@@ -18,12 +18,15 @@ struct Row {
     default_currency: String,
     default_locale: String,
     payment_terms_days: i32,
+    promise_max_days: i32,
+    promise_max_per_invoice: i32,
 }
 
 pub async fn load(state: &AppState) -> AppResult<MerchantSettings> {
     let row: Option<Row> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT company_name, legal_id, address, email, phone, default_currency, default_locale, payment_terms_days
+            "SELECT company_name, legal_id, address, email, phone, default_currency, default_locale, payment_terms_days,
+                    promise_max_days, promise_max_per_invoice
              FROM merchant WHERE id = 1",
         )
         .fetch_optional(pool)
@@ -39,6 +42,8 @@ pub async fn load(state: &AppState) -> AppResult<MerchantSettings> {
             default_currency: crate::invoices::ssr::parse_currency(&r.default_currency)?,
             default_locale: Locale::parse(&r.default_locale).unwrap_or_default(),
             payment_terms_days: r.payment_terms_days,
+            promise_max_days: r.promise_max_days,
+            promise_max_per_invoice: r.promise_max_per_invoice,
         },
         // A fresh installation without demo data.
         None => MerchantSettings {
@@ -50,6 +55,8 @@ pub async fn load(state: &AppState) -> AppResult<MerchantSettings> {
             default_currency: Currency::Eur,
             default_locale: Locale::Fr,
             payment_terms_days: 30,
+            promise_max_days: 30,
+            promise_max_per_invoice: 2,
         },
     })
 }
@@ -88,6 +95,20 @@ pub fn parse(form: SettingsForm) -> AppResult<MerchantSettings> {
     if terms.is_none() {
         errors.push(("payment_terms_days".into(), Msg::InvalidTerms));
     }
+    let mut bounded = |field: &str, value: &str, default: i32, range: std::ops::RangeInclusive<i32>| {
+        if value.trim().is_empty() {
+            return default;
+        }
+        match value.trim().parse::<i32>().ok().filter(|v| range.contains(v)) {
+            Some(v) => v,
+            None => {
+                errors.push((field.to_string(), Msg::OutOfRange));
+                default
+            }
+        }
+    };
+    let promise_max_days = bounded("promise_max_days", &form.promise_max_days, 30, 1..=365);
+    let promise_max_per_invoice = bounded("promise_max_per_invoice", &form.promise_max_per_invoice, 2, 1..=20);
     match (errors.is_empty(), currency, terms) {
         (true, Some(default_currency), Some(payment_terms_days)) => Ok(MerchantSettings {
             company_name,
@@ -98,6 +119,8 @@ pub fn parse(form: SettingsForm) -> AppResult<MerchantSettings> {
             default_currency,
             default_locale: Locale::parse(&form.default_locale).unwrap_or_default(),
             payment_terms_days,
+            promise_max_days,
+            promise_max_per_invoice,
         }),
         _ => Err(AppError::Validation(errors)),
     }
@@ -107,10 +130,12 @@ pub async fn save(state: &AppState, principal: &Principal, m: &MerchantSettings)
     let now = state.clock.now();
     with_db!(&state.db, |pool| {
         sqlx::query(
-            "INSERT INTO merchant (id, company_name, legal_id, address, email, phone, default_currency, default_locale, payment_terms_days, updated_at)
-             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO merchant (id, company_name, legal_id, address, email, phone, default_currency, default_locale, payment_terms_days,
+                 updated_at, promise_max_days, promise_max_per_invoice)
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (id) DO UPDATE SET company_name = $1, legal_id = $2, address = $3, email = $4, phone = $5,
-                default_currency = $6, default_locale = $7, payment_terms_days = $8, updated_at = $9",
+                default_currency = $6, default_locale = $7, payment_terms_days = $8, updated_at = $9,
+                promise_max_days = $10, promise_max_per_invoice = $11",
         )
         .bind(&m.company_name)
         .bind(&m.legal_id)
@@ -121,6 +146,8 @@ pub async fn save(state: &AppState, principal: &Principal, m: &MerchantSettings)
         .bind(m.default_locale.code())
         .bind(m.payment_terms_days)
         .bind(now)
+        .bind(m.promise_max_days)
+        .bind(m.promise_max_per_invoice)
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
@@ -144,6 +171,8 @@ mod tests {
             default_currency: "chf".into(),
             default_locale: "en".into(),
             payment_terms_days: "45".into(),
+            promise_max_days: String::new(),
+            promise_max_per_invoice: "3".into(),
         }
     }
 
@@ -154,6 +183,8 @@ mod tests {
         assert_eq!(m.email, "compta@atelier.fr");
         assert_eq!(m.default_currency, Currency::Chf);
         assert_eq!(m.payment_terms_days, 45);
+        // Promise policy: empty keeps the default, a value is read.
+        assert_eq!((m.promise_max_days, m.promise_max_per_invoice), (30, 3));
     }
 
     #[test]
@@ -163,10 +194,22 @@ mod tests {
             email: "nope".into(),
             default_currency: "XXX".into(),
             payment_terms_days: "400".into(),
+            promise_max_days: "0".into(),
+            promise_max_per_invoice: "21".into(),
             ..input()
         };
         let Err(AppError::Validation(fields)) = parse(bad) else { panic!("accepted") };
         let names: Vec<_> = fields.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(names, ["company_name", "email", "default_currency", "payment_terms_days"]);
+        assert_eq!(
+            names,
+            [
+                "company_name",
+                "email",
+                "default_currency",
+                "payment_terms_days",
+                "promise_max_days",
+                "promise_max_per_invoice"
+            ]
+        );
     }
 }

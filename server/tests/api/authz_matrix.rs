@@ -170,6 +170,72 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(409)],
         },
         Row {
+            path: "/api/promises/quote",
+            // Only a client promises, and only for its own invoices.
+            request: |fx| Req::Form("/api/promises/quote", vec![("invoices", fx.inv2_open.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/promises/create",
+            request: |fx| {
+                Req::Form(
+                    "/api/promises/create",
+                    vec![
+                        ("invoices", fx.inv2_open.to_string()),
+                        ("promised_date", in_a_week()),
+                        ("amount", "".into()),
+                        ("note", "matrix".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/promises/list",
+            // Account 2 has one promise (`fx.promise2`, on T-0004).
+            request: |fx| {
+                Req::Json(
+                    "/api/promises/list",
+                    json!({ "query": { "status": null, "queue": null, "account_id": fx.account2, "page": 1 } }),
+                )
+            },
+            expect: [Denied(401), Scoped, Scoped, Sees, Sees],
+        },
+        Row {
+            path: "/api/promises/cancel",
+            // Only the promising client cancels, and only its own account's promises.
+            request: |fx| Req::Form("/api/promises/cancel", vec![("id", fx.promise2.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/promises/decide",
+            // The account's collector or the owner; the owner approves it.
+            request: |fx| {
+                Req::Form(
+                    "/api/promises/decide",
+                    vec![("id", fx.promise2.to_string()), ("approve", "true".into()), ("reason", "".into())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/promises/record",
+            // Staff by phone; even the owner cannot promise T-0004 twice.
+            request: |fx| {
+                Req::Form(
+                    "/api/promises/record",
+                    vec![
+                        ("account_id", fx.account2.to_string()),
+                        ("invoices", fx.inv2_open.to_string()),
+                        ("promised_date", in_a_week()),
+                        ("amount", "".into()),
+                        ("note", "matrix".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(409)],
+        },
+        Row {
             path: "/api/auth/change_password",
             // Wrong current password: validated for oneself only, never someone else.
             request: |_| {
@@ -303,6 +369,11 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// A date the promise policy accepts (today + 7 days).
+fn in_a_week() -> String {
+    (crate::helpers::today() + chrono::Duration::days(7)).to_string()
+}
+
 async fn session(app: &TestApp, who: Who) -> Session {
     match who {
         Who::Anonymous => app.anonymous(),
@@ -350,7 +421,17 @@ async fn every_server_function_has_a_row() {
 #[tokio::test]
 async fn every_role_against_a_foreign_object() {
     for backend in BACKENDS {
-        let Some(app) = spawn_app(backend).await else { continue };
+        let Some(mut app) = spawn_app(backend).await else { continue };
+        let promise2 = crate::promises::insert_promise(
+            &app,
+            app.fx.account2,
+            app.fx.inv2_open,
+            "pending_approval",
+            crate::helpers::today() + chrono::Duration::days(7),
+            99_900,
+        )
+        .await;
+        app.fx.promise2 = promise2;
         let mut sessions = Vec::new();
         for who in EVERYONE {
             sessions.push((who, session(&app, who).await));
@@ -397,6 +478,22 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 0);
         assert_eq!(
             app.count(&format!("SELECT COUNT(*) FROM payment_methods WHERE account_id = {}", app.fx.account2)).await,
+            0
+        );
+        // No promise was made or cancelled; the owner's approval went through once.
+        assert_eq!(app.count("SELECT COUNT(*) FROM promises").await, 1);
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM promise_invoices WHERE promise_id = {promise2}")).await, 1);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM promises WHERE id = {promise2} AND status = 'active' AND decided_by = {}",
+                app.fx.owner
+            ))
+            .await,
+            1
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'promise.approved'").await, 1);
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('promise.created', 'promise.cancelled')").await,
             0
         );
         app.finish().await;

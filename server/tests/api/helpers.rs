@@ -50,6 +50,9 @@ pub struct Fixture {
     pub inv2_open: i64,
     /// account2: a declined card payment (no ledger effect).
     pub pay2: i64,
+    /// account2: a promise awaiting approval on T-0004. Not in the fixture:
+    /// set by the tests that insert it (the authorization matrix).
+    pub promise2: i64,
 }
 
 pub struct TestApp {

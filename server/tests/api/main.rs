@@ -12,6 +12,7 @@ mod money;
 mod pages;
 mod payment_flows;
 mod payments;
+mod promises;
 mod seed;
 mod stripe_gateway;
 mod stripe_mode;

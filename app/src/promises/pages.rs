@@ -1,0 +1,317 @@
+//! Promise pages: the client promises a date (`/portal/promise?inv=…`) and
+//! follows its promises (`/portal/promises`); staff work the queues
+//! (`/back/promises`) and record a promise made by phone on the account
+//! page. Every form is a plain POST that works without wasm.
+
+use super::*;
+use crate::components::{field_error, Amount, Day, ErrorMessage, Page};
+use crate::domain::Role;
+use crate::i18n::{t, use_locale};
+use leptos_router::hooks::use_query_map;
+
+const CLIENT: &[Role] = &[Role::Client];
+const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
+
+/// After a successful action: a full load of its target (fresh data, and
+/// the same page the no-JS redirect shows).
+macro_rules! follow {
+    ($action:expr) => {
+        #[cfg(feature = "hydrate")]
+        {
+            let action = $action;
+            Effect::new(move |_| {
+                if let Some(Ok(target)) = action.value().get() {
+                    let _ = window().location().assign(&target);
+                }
+            });
+        }
+    };
+}
+
+#[component]
+pub fn PromiseBadge(status: PromiseStatus) -> impl IntoView {
+    let class = match status {
+        PromiseStatus::Kept => "badge paid",
+        PromiseStatus::Broken | PromiseStatus::Rejected => "badge overdue",
+        PromiseStatus::Cancelled => "badge void",
+        PromiseStatus::Active | PromiseStatus::PendingApproval => "badge open",
+    };
+    view! { <span class=class data-testid="promise-status">{t(status.msg())}</span> }
+}
+
+// ---------------------------------------------------------------- client
+
+#[component]
+pub fn PromisePage() -> impl IntoView {
+    view! {
+        <Page roles=CLIENT title=Msg::PromiseTitle>
+            <PromiseBody/>
+        </Page>
+    }
+}
+
+#[component]
+fn PromiseBody() -> impl IntoView {
+    let query = use_query_map();
+    let invoices = move || {
+        let q = query.read();
+        let mut ids = q.get_all("inv").unwrap_or_default();
+        if let Some(list) = q.get("invoices") {
+            ids.push(list);
+        }
+        ids.join(",")
+    };
+    let quote = Resource::new(invoices, get_promise_quote);
+    let action = ServerAction::<CreatePromise>::new();
+    follow!(action);
+    let error = move || action.value().get().and_then(|r| r.err());
+    view! {
+        <h1>{t(Msg::PromiseTitle)}</h1>
+        <p class="muted">{t(Msg::PromiseIntro)}</p>
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match quote.await {
+                    Err(e) => view! { <ErrorMessage error=e/> <p><a href="/portal">{t(Msg::BackToOverview)}</a></p> }.into_any(),
+                    Ok(q) => {
+                        let total = q.total;
+                        view! {
+                            <table class="data" data-testid="promise-invoices">
+                                <thead><tr>
+                                    <th scope="col">{t(Msg::Number)}</th>
+                                    <th scope="col">{t(Msg::DueDate)}</th>
+                                    <th scope="col" class="num">{t(Msg::AmountDue)}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {q.invoices.iter().map(|l| view! {
+                                        <tr><td>{l.number.clone()}</td><td><Day date=l.due_date/></td><td class="num"><Amount money=l.balance/></td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                                <tfoot><tr class="total"><th colspan="2" scope="row">{t(Msg::Total)}</th>
+                                    <td class="num"><Amount money=total/></td></tr></tfoot>
+                            </table>
+                            {move || error().filter(|e| !matches!(e, AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
+                            <ActionForm action=action attr:class="stack narrow" attr:data-testid="promise-form">
+                                <input type="hidden" name="invoices" value=invoices()/>
+                                <label>{t(Msg::PromisedDate)}
+                                    <input type="date" name="promised_date" required min=q.today.to_string() max=q.latest_date.to_string() data-testid="promise-date"/>
+                                </label>
+                                {move || field_error(&error(), "promised_date").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                                <label>{t(Msg::PromisedAmount)}
+                                    <input name="amount" inputmode="decimal" placeholder=move || total.format(use_locale().get()) data-testid="promise-amount"/>
+                                </label>
+                                <p class="muted small">{t(Msg::PromiseAmountHint)}</p>
+                                {move || field_error(&error(), "amount").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                                <label>{t(Msg::Note)} <textarea name="note" rows="2" maxlength="1000"></textarea></label>
+                                <button type="submit" class="primary" data-testid="promise-submit" disabled=move || action.pending().get()>{t(Msg::PromiseSubmit)}</button>
+                            </ActionForm>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn MyPromisesPage() -> impl IntoView {
+    let cancel = ServerAction::<CancelPromise>::new();
+    follow!(cancel);
+    let data = Resource::new(
+        move || cancel.version().get(),
+        |_| list_promises(PromiseQuery { page: 1, ..Default::default() }),
+    );
+    view! {
+        <Page roles=CLIENT title=Msg::Promises>
+            <h1>{t(Msg::Promises)}</h1>
+            <p class="muted">{t(Msg::PromisesExplained)}</p>
+            {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
+            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(p) => view! { <PromiseTable items=p.items staff=false cancel=Some(cancel) decide=None/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Page>
+    }
+}
+
+/// Promises as a table; the client may cancel its open ones, staff decide
+/// pending ones.
+#[component]
+fn PromiseTable(
+    items: Vec<PromiseView>,
+    staff: bool,
+    cancel: Option<ServerAction<CancelPromise>>,
+    decide: Option<ServerAction<DecidePromise>>,
+) -> impl IntoView {
+    if items.is_empty() {
+        return view! { <p class="muted" data-testid="no-promises">{t(Msg::NoPromises)}</p> }.into_any();
+    }
+    view! {
+        <table class="data" data-testid="promises-table">
+            <thead><tr>
+                {staff.then(|| view! { <th scope="col">{t(Msg::Account)}</th> })}
+                <th scope="col">{t(Msg::PromisedDate)}</th>
+                <th scope="col">{t(Msg::Invoices)}</th>
+                <th scope="col" class="num">{t(Msg::Amount)}</th>
+                <th scope="col">{t(Msg::Status)}</th>
+                <th scope="col"><span class="visually-hidden">{t(Msg::Actions)}</span></th>
+            </tr></thead>
+            <tbody>
+                {items.into_iter().map(|p| {
+                    let id = p.id;
+                    let numbers = p.invoices.iter().map(|i| i.number.clone()).collect::<Vec<_>>().join(", ");
+                    let pending = p.status == PromiseStatus::PendingApproval;
+                    view! {
+                        <tr data-testid="promise-row">
+                            {staff.then(|| view! { <td><a href=format!("/back/accounts/{}", p.account_id)>{p.account_name.clone()}</a></td> })}
+                            <td><Day date=p.promised_date/></td>
+                            <td>{numbers}</td>
+                            <td class="num"><Amount money=p.amount/></td>
+                            <td>
+                                <PromiseBadge status=p.status/>
+                                {(p.source == "staff").then(|| view! { " " <span class="muted small">{t(Msg::PromiseByPhone)}</span> })}
+                                {(!p.decision_note.is_empty()).then(|| view! { <div class="muted small">{t(Msg::Reason)} ": " {p.decision_note.clone()}</div> })}
+                                {(!p.note.is_empty()).then(|| view! { <div class="muted small">{p.note.clone()}</div> })}
+                            </td>
+                            <td class="actions">
+                                {cancel.filter(|_| p.status.cancellable()).map(|action| view! {
+                                    <ActionForm action=action attr:class="inline">
+                                        <input type="hidden" name="id" value=id.to_string()/>
+                                        <button type="submit" class="link" data-testid="promise-cancel">{t(Msg::CancelPromise)}</button>
+                                    </ActionForm>
+                                })}
+                                {decide.filter(|_| pending).map(|action| view! {
+                                    <ActionForm action=action attr:class="inline">
+                                        <input type="hidden" name="id" value=id.to_string()/>
+                                        <input type="hidden" name="approve" value="true"/>
+                                        <button type="submit" class="link" data-testid="promise-approve">{t(Msg::Approve)}</button>
+                                    </ActionForm>
+                                    <ActionForm action=action attr:class="inline">
+                                        <input type="hidden" name="id" value=id.to_string()/>
+                                        <input type="hidden" name="approve" value="false"/>
+                                        <input name="reason" required maxlength="1000" placeholder=move || Msg::Reason.text(use_locale().get())/>
+                                        <button type="submit" class="link" data-testid="promise-reject">{t(Msg::Reject)}</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+// ---------------------------------------------------------------- staff
+
+#[component]
+pub fn BackPromisesPage() -> impl IntoView {
+    let query = use_query_map();
+    let queue = move || query.read().get("queue").unwrap_or_else(|| "due_today".into());
+    let decide = ServerAction::<DecidePromise>::new();
+    follow!(decide);
+    let data = Resource::new(
+        move || (queue(), decide.version().get()),
+        |(queue, _)| {
+            let q = match queue.as_str() {
+                "active" => PromiseQuery { status: Some(PromiseStatus::Active), page: 1, ..Default::default() },
+                "all" => PromiseQuery { page: 1, ..Default::default() },
+                other => PromiseQuery { queue: Some(other.to_string()), page: 1, ..Default::default() },
+            };
+            list_promises(q)
+        },
+    );
+    let tab = move |key: &'static str, label: Msg| {
+        view! {
+            <a href=format!("/back/promises?queue={key}") class=move || if queue() == key { "tab current" } else { "tab" }
+                aria-current=move || (queue() == key).then_some("page")>{t(label)}</a>
+        }
+    };
+    view! {
+        <Page roles=STAFF title=Msg::Promises>
+            <h1>{t(Msg::Promises)}</h1>
+            <nav class="tabs" data-testid="promise-queues">
+                {tab("due_today", Msg::QueueDueToday)} {tab("broken", Msg::QueueBroken)}
+                {tab("pending", Msg::QueuePending)} {tab("active", Msg::PromiseActive)} {tab("all", Msg::FilterAll)}
+            </nav>
+            {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
+            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(p) => view! { <PromiseTable items=p.items staff=true cancel=None decide=Some(decide)/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Page>
+    }
+}
+
+/// On the back-office account page: its promises, and (owner or its
+/// collector) a form to record one made by phone.
+#[component]
+pub fn AccountPromises(account_id: i64) -> impl IntoView {
+    let role = crate::shell::PageCtx::current().viewer.as_ref().map(|v| v.role);
+    let can_record = matches!(role, Some(Role::Owner | Role::Collector));
+    let record = ServerAction::<RecordPromise>::new();
+    follow!(record);
+    let decide = ServerAction::<DecidePromise>::new();
+    follow!(decide);
+    let data = Resource::new(
+        move || decide.version().get(),
+        move |_| list_promises(PromiseQuery { account_id: Some(account_id), page: 1, ..Default::default() }),
+    );
+    let open = Resource::new(
+        move || account_id,
+        |account_id| {
+            crate::invoices::list_invoices(crate::invoices::InvoiceQuery {
+                filter: crate::invoices::InvoiceFilter::Open,
+                account_id: Some(account_id),
+                ..Default::default()
+            })
+        },
+    );
+    let error = move || record.value().get().and_then(|r| r.err());
+    view! {
+        <section data-testid="account-promises">
+            <h2>{t(Msg::Promises)}</h2>
+            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(p) => view! { <PromiseTable items=p.items staff=false cancel=None decide=can_record.then_some(decide)/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {can_record.then(|| view! { <Suspense fallback=|| ()>{move || Suspend::new(async move {
+                let open: Vec<(i64, String)> = open.await.map(|p| p.items.into_iter().map(|i| (i.id, i.number)).collect()).unwrap_or_default();
+                (!open.is_empty()).then(|| view! {
+                <details>
+                    <summary>{t(Msg::RecordPromise)}</summary>
+                    {move || error().filter(|e| !matches!(e, AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
+                    <ActionForm action=record attr:class="stack narrow" attr:data-testid="record-promise-form">
+                        <input type="hidden" name="account_id" value=account_id.to_string()/>
+                        <fieldset>
+                            <legend>{t(Msg::Invoices)}</legend>
+                            {open.iter().map(|(id, number)| view! {
+                                <label class="choice"><input type="radio" name="invoices" value=id.to_string()/> " " {number.clone()}</label>
+                            }).collect_view()}
+                        </fieldset>
+                        {move || field_error(&error(), "invoices").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                        <label>{t(Msg::PromisedDate)} <input type="date" name="promised_date" required/></label>
+                        {move || field_error(&error(), "promised_date").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                        <label>{t(Msg::PromisedAmount)} <input name="amount" inputmode="decimal"/></label>
+                        {move || field_error(&error(), "amount").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                        <label>{t(Msg::Note)} <textarea name="note" rows="2" maxlength="1000"></textarea></label>
+                        <button type="submit" class="primary" data-testid="record-promise-submit">{t(Msg::RecordPromise)}</button>
+                    </ActionForm>
+                </details>
+                })
+            })}</Suspense> })}
+        </section>
+    }
+}

@@ -1,0 +1,610 @@
+//! Promises: policy, creation (one transaction, account row locked first),
+//! cancel, staff decisions, the settling job. Every read is scoped in SQL.
+
+use super::*;
+use crate::auth::ssr::{audit_tx, Audit, Principal, Scope, SCOPE_SQL};
+use crate::db::Tx;
+use crate::domain::{Locale, Role};
+use crate::error::AppResult;
+use crate::invoices::ssr::parse_currency;
+use crate::payments::ssr::{account, lock_account};
+use crate::state::AppState;
+use crate::{with_db, with_tx};
+use chrono::Duration;
+
+/// An invoice (alias `i`) is *promised* — its collection paused — while it
+/// belongs to an active promise. Overdue figures and queues leave it out;
+/// the reminder engine must skip it.
+pub const PROMISED_SQL: &str = "EXISTS (SELECT 1 FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id
+    WHERE pi.invoice_id = i.id AND pr.status = 'active')";
+
+/// The owner's policy (merchant settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// A promise may be at most this many days ahead.
+    pub max_days: i64,
+    /// Promises an invoice may receive (cancelled ones aside) before staff
+    /// must approve the next one.
+    pub max_per_invoice: i64,
+}
+
+pub async fn policy(state: &AppState) -> AppResult<Policy> {
+    let row: Option<(i32, i32)> = with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT promise_max_days, promise_max_per_invoice FROM merchant WHERE id = 1")
+            .fetch_optional(pool)
+            .await
+    })?;
+    let (days, count) = row.unwrap_or((30, 2));
+    Ok(Policy { max_days: i64::from(days), max_per_invoice: i64::from(count) })
+}
+
+/// A promise as asked for, parsed at the boundary.
+#[derive(Clone, Debug)]
+pub struct NewPromise {
+    pub account_id: i64,
+    pub invoice_ids: Vec<i64>,
+    pub date: NaiveDate,
+    /// Major units as typed; empty = the open balance.
+    pub amount: String,
+    pub note: String,
+    /// `portal` or `staff`.
+    pub source: &'static str,
+    pub actor: i64,
+}
+
+impl NewPromise {
+    pub fn parse(
+        account_id: i64,
+        invoices: &str,
+        date: &str,
+        amount: &str,
+        note: &str,
+        source: &'static str,
+        actor: i64,
+    ) -> AppResult<NewPromise> {
+        let invoice_ids = parse_invoice_ids(invoices)?;
+        let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::field("promised_date", Msg::PromiseDateInvalid))?;
+        let note: String = note.trim().chars().take(1000).collect();
+        Ok(NewPromise { account_id, invoice_ids, date, amount: amount.trim().to_string(), note, source, actor })
+    }
+}
+
+/// The open invoices of `account_id` among `ids`; another account's (or a
+/// missing) invoice is a 404, a settled one a conflict.
+async fn lines_tx(tx: &mut Tx, account_id: i64, ids: &[i64]) -> AppResult<(Vec<PromiseLine>, crate::domain::Currency)> {
+    let mut lines = Vec::new();
+    let mut currency = None;
+    for id in ids {
+        let row: Option<(String, NaiveDate, String, i64)> = with_tx!(tx, |conn| {
+            sqlx::query_as(
+                "SELECT i.number, i.due_date, i.currency,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT)
+                 FROM invoices i WHERE i.id = $1 AND i.account_id = $2 AND i.status = 'issued'",
+            )
+            .bind(id)
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await
+        })?;
+        let (number, due_date, code, balance) = row.ok_or(AppError::NotFound)?;
+        if balance <= 0 {
+            return Err(AppError::Conflict(Msg::PromiseInvoiceSettled));
+        }
+        let c = parse_currency(&code)?;
+        currency = Some(c);
+        lines.push(PromiseLine { id: *id, number, due_date, balance: Money::new(balance, c) });
+    }
+    lines.sort_by(|a, b| (a.due_date, &a.number).cmp(&(b.due_date, &b.number)));
+    Ok((lines, currency.ok_or_else(|| AppError::field("invoices", Msg::SelectInvoices))?))
+}
+
+pub async fn quote(state: &AppState, account_id: i64, ids: &[i64]) -> AppResult<PromiseQuote> {
+    let policy = policy(state).await?;
+    let mut tx = state.db.begin().await?;
+    let (invoices, currency) = lines_tx(&mut tx, account_id, ids).await?;
+    drop(tx);
+    let today = state.clock.today();
+    let total = invoices.iter().map(|l| l.balance.minor).sum();
+    Ok(PromiseQuote {
+        invoices,
+        total: Money::new(total, currency),
+        today,
+        latest_date: today + Duration::days(policy.max_days),
+    })
+}
+
+/// Records a promise: active, or waiting for staff approval when one of its
+/// invoices already received the policy's count of promises (a promise
+/// recorded by staff is their decision: active at once).
+pub async fn create(state: &AppState, p: &NewPromise) -> AppResult<(i64, PromiseStatus)> {
+    let policy = policy(state).await?;
+    let today = state.clock.today();
+    if p.date < today || p.date > today + Duration::days(policy.max_days) {
+        return Err(AppError::field("promised_date", Msg::PromiseDateOutOfRange));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    lock_account(&mut tx, p.account_id).await?;
+    let (lines, currency) = lines_tx(&mut tx, p.account_id, &p.invoice_ids).await?;
+    let total: i64 = lines.iter().map(|l| l.balance.minor).sum();
+    let amount = if p.amount.is_empty() {
+        total
+    } else {
+        Money::parse_major(&p.amount, currency).map_err(|_| AppError::field("amount", Msg::InvalidAmount))?.minor
+    };
+    if amount <= 0 || amount > total {
+        return Err(AppError::field("amount", Msg::PromiseAmountInvalid));
+    }
+    let mut over_policy = false;
+    for l in &lines {
+        let (open, earlier): (i64, i64) = with_tx!(&mut tx, |conn| {
+            sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(CASE WHEN pr.status IN ('active', 'pending_approval') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(CASE WHEN pr.status <> 'cancelled' THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id WHERE pi.invoice_id = $1",
+            )
+            .bind(l.id)
+            .fetch_one(&mut *conn)
+            .await
+        })?;
+        if open > 0 {
+            return Err(AppError::Conflict(Msg::PromiseAlreadyMade));
+        }
+        over_policy |= earlier >= policy.max_per_invoice;
+    }
+    let status =
+        if over_policy && p.source == "portal" { PromiseStatus::PendingApproval } else { PromiseStatus::Active };
+    let id: i64 = with_tx!(&mut tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO promises (account_id, promised_date, amount_minor, currency, balance_at_promise_minor, status, source,
+                 note, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        )
+        .bind(p.account_id)
+        .bind(p.date)
+        .bind(amount)
+        .bind(currency.code())
+        .bind(total)
+        .bind(status.as_str())
+        .bind(p.source)
+        .bind(&p.note)
+        .bind(p.actor)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+    })?;
+    for l in &lines {
+        with_tx!(&mut tx, |conn| {
+            sqlx::query("INSERT INTO promise_invoices (promise_id, invoice_id, balance_minor) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(l.id)
+                .bind(l.balance.minor)
+                .execute(&mut *conn)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
+    let numbers = lines.iter().map(|l| l.number.as_str()).collect::<Vec<_>>().join(", ");
+    let amount_money = Money::new(amount, currency);
+    let details = format!("{} {} {} ({numbers})", p.date, amount_money.format(Locale::En), status.as_str());
+    audit_tx(
+        &mut tx,
+        now,
+        Audit::new(Some(p.actor), "promise.created", ("promise", Some(id)))
+            .account(Some(p.account_id))
+            .details(&details),
+    )
+    .await?;
+    let notice = Notice { account_id: p.account_id, date: p.date, amount: amount_money, numbers };
+    match (status, p.source) {
+        (PromiseStatus::PendingApproval, _) => notify_staff(&mut tx, state, &notice, NoticeKind::NeedsApproval).await?,
+        (_, "staff") => notify_client(&mut tx, state, &notice, NoticeKind::Recorded, "").await?,
+        _ => {}
+    }
+    tx.commit().await?;
+    Ok((id, status))
+}
+
+/// The client withdraws its own pending or active promise.
+pub async fn cancel(state: &AppState, account_id: i64, id: i64, actor: i64) -> AppResult<()> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let n = with_tx!(&mut tx, |conn| {
+        sqlx::query(
+            "UPDATE promises SET status = 'cancelled', updated_at = $3
+             WHERE id = $1 AND account_id = $2 AND status IN ('active', 'pending_approval')",
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        let exists: Option<i64> = with_tx!(&mut tx, |conn| {
+            sqlx::query_scalar("SELECT id FROM promises WHERE id = $1 AND account_id = $2")
+                .bind(id)
+                .bind(account_id)
+                .fetch_optional(&mut *conn)
+                .await
+        })?;
+        return Err(if exists.is_some() { AppError::Conflict(Msg::PromiseNotOpen) } else { AppError::NotFound });
+    }
+    audit_tx(
+        &mut tx,
+        now,
+        Audit::new(Some(actor), "promise.cancelled", ("promise", Some(id))).account(Some(account_id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The account of a promise in scope (404 outside it).
+pub async fn account_of(state: &AppState, scope: Scope, id: i64) -> AppResult<i64> {
+    let (all, collector, acc) = scope.binds();
+    let sql = format!(
+        "SELECT p.account_id FROM promises p JOIN accounts a ON a.id = p.account_id WHERE {SCOPE_SQL} AND p.id = $4"
+    );
+    let found: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await
+    })?;
+    found.ok_or(AppError::NotFound)
+}
+
+/// Staff who collect this account: owners, or the collector it is assigned
+/// to (another collector gets a 404, like a missing account); accountants
+/// read only.
+pub async fn require_collecting_staff(state: &AppState, principal: &Principal, account_id: i64) -> AppResult<()> {
+    match principal.role {
+        Role::Owner | Role::Collector => {}
+        Role::Accountant | Role::Client => return Err(AppError::Forbidden),
+    }
+    let (all, collector, acc) = principal.scope().binds();
+    let sql = format!("SELECT a.id FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4");
+    let found: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(account_id).fetch_optional(pool).await
+    })?;
+    found.map(|_| ()).ok_or(AppError::NotFound)
+}
+
+/// Approves or rejects a promise waiting for staff; a rejection says why.
+pub async fn decide(state: &AppState, id: i64, approve: bool, reason: &str, actor: i64) -> AppResult<()> {
+    let reason: String = reason.trim().chars().take(1000).collect();
+    if !approve && reason.is_empty() {
+        return Err(AppError::field("reason", Msg::RequiredField));
+    }
+    let now = state.clock.now();
+    let to = if approve { PromiseStatus::Active } else { PromiseStatus::Rejected };
+    let mut tx = state.db.begin().await?;
+    let row: Option<NoticeRow> = with_tx!(&mut tx, |conn| {
+        sqlx::query_as(
+            "UPDATE promises SET status = $2, decided_by = $3, decision_note = $4, updated_at = $5
+             WHERE id = $1 AND status = 'pending_approval'
+             RETURNING id, account_id, promised_date, amount_minor, currency",
+        )
+        .bind(id)
+        .bind(to.as_str())
+        .bind(actor)
+        .bind(&reason)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    let row = row.ok_or(AppError::Conflict(Msg::PromiseNotPending))?;
+    let action = if approve { "promise.approved" } else { "promise.rejected" };
+    audit_tx(
+        &mut tx,
+        now,
+        Audit::new(Some(actor), action, ("promise", Some(id))).account(Some(row.account_id)).details(&reason),
+    )
+    .await?;
+    let notice = row.notice(&mut tx).await?;
+    let kind = if approve { NoticeKind::Approved } else { NoticeKind::Rejected };
+    notify_client(&mut tx, state, &notice, kind, &reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: i64,
+    account_id: i64,
+    promised_date: NaiveDate,
+    amount_minor: i64,
+    currency: String,
+    balance_at_promise_minor: i64,
+    balance_now: i64,
+}
+
+/// The settling job, one pass: an active promise whose invoices went down by
+/// the promised amount is kept (even before its date); one whose date has
+/// passed without that is broken, its invoices return to collection and
+/// the collector is alerted. Each change is a compare-and-set on the status,
+/// so two passes at once (or on two instances) settle a promise once.
+pub async fn settle_due(state: &AppState) -> AppResult<(usize, usize)> {
+    let today = state.clock.today();
+    let rows: Vec<DueRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT p.id, p.account_id, p.promised_date, p.amount_minor, p.currency, p.balance_at_promise_minor,
+                CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e JOIN promise_invoices pi ON pi.invoice_id = e.invoice_id
+                               WHERE pi.promise_id = p.id), 0) AS BIGINT) AS balance_now
+             FROM promises p WHERE p.status = 'active' ORDER BY p.promised_date, p.id",
+        )
+        .fetch_all(pool)
+        .await
+    })?;
+    let (mut kept, mut broken) = (0, 0);
+    for r in rows {
+        let paid = r.balance_at_promise_minor - r.balance_now;
+        let to = if paid >= r.amount_minor {
+            PromiseStatus::Kept
+        } else if r.promised_date < today {
+            PromiseStatus::Broken
+        } else {
+            continue;
+        };
+        let now = state.clock.now();
+        let mut tx = state.db.begin().await?;
+        let n = with_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE promises SET status = $2, settled_at = $3, updated_at = $3 WHERE id = $1 AND status = 'active'",
+            )
+            .bind(r.id)
+            .bind(to.as_str())
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if n == 0 {
+            continue;
+        }
+        let currency = parse_currency(&r.currency)?;
+        let details = format!("{} / {}", Money::new(paid.max(0), currency).format(Locale::En), r.amount_minor);
+        let action = if to == PromiseStatus::Kept { "promise.kept" } else { "promise.broken" };
+        audit_tx(
+            &mut tx,
+            now,
+            Audit::new(None, action, ("promise", Some(r.id))).account(Some(r.account_id)).details(&details),
+        )
+        .await?;
+        if to == PromiseStatus::Broken {
+            let row = NoticeRow {
+                id: r.id,
+                account_id: r.account_id,
+                promised_date: r.promised_date,
+                amount_minor: r.amount_minor,
+                currency: r.currency.clone(),
+            };
+            let notice = row.notice(&mut tx).await?;
+            notify_staff(&mut tx, state, &notice, NoticeKind::Broken).await?;
+            broken += 1;
+        } else {
+            kept += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok((kept, broken))
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    id: i64,
+    account_id: i64,
+    account_name: String,
+    promised_date: NaiveDate,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    source: String,
+    note: String,
+    decision_note: String,
+    created_at: DateTime<Utc>,
+}
+
+pub async fn list(state: &AppState, scope: Scope, q: &PromiseQuery) -> AppResult<PromiseListing> {
+    let (all, collector, acc) = scope.binds();
+    let today = state.clock.today();
+    let page = q.page.clamp(1, crate::invoices::MAX_PAGE);
+    let sql = format!(
+        "SELECT p.id, p.account_id, a.legal_name AS account_name, p.promised_date, p.amount_minor, p.currency, p.status,
+                p.source, p.note, p.decision_note, p.created_at
+         FROM promises p JOIN accounts a ON a.id = p.account_id
+         WHERE {SCOPE_SQL} AND ($4 = '' OR p.status = $4) AND ($5 = 0 OR p.account_id = $5)
+           AND ($6 = ''
+             OR ($6 = 'due_today' AND p.status = 'active' AND p.promised_date = $7)
+             OR ($6 = 'broken' AND p.status = 'broken')
+             OR ($6 = 'pending' AND p.status = 'pending_approval'))
+         ORDER BY CASE WHEN p.status IN ('active', 'pending_approval') THEN 0 ELSE 1 END, p.promised_date DESC, p.id DESC
+         LIMIT $8 OFFSET $9"
+    );
+    let status = q.status.map(|s| s.as_str()).unwrap_or("");
+    let queue = q.queue.as_deref().filter(|s| ["due_today", "broken", "pending"].contains(s)).unwrap_or("");
+    let rows: Vec<ListRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(all)
+            .bind(collector)
+            .bind(acc)
+            .bind(status)
+            .bind(q.account_id.unwrap_or(0))
+            .bind(queue)
+            .bind(today)
+            .bind(PROMISES_PAGE_SIZE)
+            .bind((page - 1) * PROMISES_PAGE_SIZE)
+            .fetch_all(pool)
+            .await
+    })?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let invoices: Vec<(i64, String)> = with_db!(&state.db, |pool| {
+            sqlx::query_as(
+                "SELECT i.id, i.number FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
+                 WHERE pi.promise_id = $1 ORDER BY i.due_date, i.number",
+            )
+            .bind(r.id)
+            .fetch_all(pool)
+            .await
+        })?;
+        let currency = parse_currency(&r.currency)?;
+        items.push(PromiseView {
+            id: r.id,
+            account_id: r.account_id,
+            account_name: r.account_name,
+            promised_date: r.promised_date,
+            amount: Money::new(r.amount_minor, currency),
+            status: PromiseStatus::parse(&r.status).ok_or(AppError::Internal)?,
+            source: r.source,
+            note: r.note,
+            decision_note: r.decision_note,
+            invoices: invoices.into_iter().map(|(id, number)| PromiseInvoice { id, number }).collect(),
+            created_at: r.created_at,
+        });
+    }
+    Ok(PromiseListing { items })
+}
+
+// ---------------------------------------------------------------- notices
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoticeKind {
+    NeedsApproval,
+    Broken,
+    Recorded,
+    Approved,
+    Rejected,
+}
+
+struct Notice {
+    account_id: i64,
+    date: NaiveDate,
+    amount: Money,
+    numbers: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    id: i64,
+    account_id: i64,
+    promised_date: NaiveDate,
+    amount_minor: i64,
+    currency: String,
+}
+
+impl NoticeRow {
+    async fn notice(self, tx: &mut Tx) -> AppResult<Notice> {
+        let numbers: Vec<String> = with_tx!(tx, |conn| {
+            sqlx::query_scalar(
+                "SELECT i.number FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
+                 WHERE pi.promise_id = $1 ORDER BY i.due_date, i.number",
+            )
+            .bind(self.id)
+            .fetch_all(&mut *conn)
+            .await
+        })?;
+        Ok(Notice {
+            account_id: self.account_id,
+            date: self.promised_date,
+            amount: Money::new(self.amount_minor, parse_currency(&self.currency)?),
+            numbers: numbers.join(", "),
+        })
+    }
+}
+
+fn message(
+    locale: Locale,
+    kind: NoticeKind,
+    company: &str,
+    account: &str,
+    n: &Notice,
+    reason: &str,
+    link: &str,
+) -> (String, String) {
+    let date = locale.format_date(n.date);
+    let amount = n.amount.format(locale);
+    let numbers = &n.numbers;
+    match (locale, kind) {
+        (Locale::Fr, NoticeKind::NeedsApproval) => (
+            format!("Promesse de paiement à valider : {account}"),
+            format!("{account} promet de payer {amount} le {date} (factures {numbers}).\nCes factures ont déjà reçu le nombre de promesses permis : validez ou refusez celle-ci.\n{link}\n"),
+        ),
+        (Locale::En, NoticeKind::NeedsApproval) => (
+            format!("Promise to pay to approve: {account}"),
+            format!("{account} promises to pay {amount} on {date} (invoices {numbers}).\nThese invoices already received the allowed number of promises: approve or reject this one.\n{link}\n"),
+        ),
+        (Locale::Fr, NoticeKind::Broken) => (
+            format!("Promesse non tenue : {account}"),
+            format!("La promesse de {account} de payer {amount} le {date} (factures {numbers}) n'a pas été tenue.\nCes factures reviennent dans le recouvrement.\n{link}\n"),
+        ),
+        (Locale::En, NoticeKind::Broken) => (
+            format!("Broken promise: {account}"),
+            format!("{account}'s promise to pay {amount} on {date} (invoices {numbers}) was not kept.\nThese invoices are back in collection.\n{link}\n"),
+        ),
+        (Locale::Fr, NoticeKind::Recorded) => (
+            format!("{company} : votre promesse de paiement"),
+            format!("Bonjour,\n\nNous avons noté votre promesse de payer {amount} le {date} (factures {numbers}). Merci !\n\nVos promesses : {link}\n"),
+        ),
+        (Locale::En, NoticeKind::Recorded) => (
+            format!("{company}: your promise to pay"),
+            format!("Hello,\n\nWe have recorded your promise to pay {amount} on {date} (invoices {numbers}). Thank you!\n\nYour promises: {link}\n"),
+        ),
+        (Locale::Fr, NoticeKind::Approved) => (
+            format!("{company} : promesse de paiement acceptée"),
+            format!("Bonjour,\n\nVotre promesse de payer {amount} le {date} (factures {numbers}) est acceptée.\n\n{link}\n"),
+        ),
+        (Locale::En, NoticeKind::Approved) => (
+            format!("{company}: promise to pay accepted"),
+            format!("Hello,\n\nYour promise to pay {amount} on {date} (invoices {numbers}) is accepted.\n\n{link}\n"),
+        ),
+        (Locale::Fr, NoticeKind::Rejected) => (
+            format!("{company} : promesse de paiement refusée"),
+            format!("Bonjour,\n\nVotre promesse de payer {amount} le {date} (factures {numbers}) n'a pas été acceptée.\nMotif : {reason}\n\n{link}\n"),
+        ),
+        (Locale::En, NoticeKind::Rejected) => (
+            format!("{company}: promise to pay not accepted"),
+            format!("Hello,\n\nYour promise to pay {amount} on {date} (invoices {numbers}) was not accepted.\nReason: {reason}\n\n{link}\n"),
+        ),
+    }
+}
+
+/// The account's collector, or the owners when it has none.
+async fn notify_staff(tx: &mut Tx, state: &AppState, n: &Notice, kind: NoticeKind) -> AppResult<()> {
+    let recipients: Vec<(String, Option<String>)> = with_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT u.email, u.locale FROM users u JOIN accounts a ON a.collector_id = u.id WHERE a.id = $1 AND u.active
+             UNION
+             SELECT u.email, u.locale FROM users u
+             WHERE u.role = 'owner' AND u.active AND NOT EXISTS (
+                 SELECT 1 FROM accounts a JOIN users c ON c.id = a.collector_id WHERE a.id = $1 AND c.active)",
+        )
+        .bind(n.account_id)
+        .fetch_all(&mut *conn)
+        .await
+    })?;
+    let acc = account(state, n.account_id).await?;
+    let company = crate::mail::company_name(&state.db).await?;
+    let link = format!("{}/back/accounts/{}", state.auth.public_url, n.account_id);
+    let now = state.clock.now();
+    for (email, locale) in recipients {
+        let locale = locale.as_deref().and_then(Locale::parse).unwrap_or_default();
+        let (subject, body) = message(locale, kind, &company, &acc.legal_name, n, "", &link);
+        crate::mail::enqueue_tx(tx, now, &email, &subject, &body, Some(n.account_id)).await?;
+    }
+    Ok(())
+}
+
+/// The account's billing address, in its language.
+async fn notify_client(tx: &mut Tx, state: &AppState, n: &Notice, kind: NoticeKind, reason: &str) -> AppResult<()> {
+    let acc = account(state, n.account_id).await?;
+    if acc.billing_email.is_empty() {
+        return Ok(());
+    }
+    let locale = Locale::parse(&acc.language).unwrap_or_default();
+    let company = crate::mail::company_name(&state.db).await?;
+    let link = format!("{}/portal/promises", state.auth.public_url);
+    let (subject, body) = message(locale, kind, &company, &acc.legal_name, n, reason, &link);
+    crate::mail::enqueue_tx(tx, state.clock.now(), &acc.billing_email, &subject, &body, Some(n.account_id)).await?;
+    Ok(())
+}
