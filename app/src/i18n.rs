@@ -213,6 +213,8 @@ messages! {
     PayWith => "Payer avec", "Pay with";
     NewCard => "Une nouvelle carte", "A new card";
     NewMethodSecure => "Une nouvelle carte ou un prélèvement SEPA (formulaire sécurisé Stripe)", "A new card or SEPA debit (Stripe's secure form)";
+    DisputeAlreadyOpen => "Un litige est déjà en cours sur cette facture.", "A dispute is already open on this invoice.";
+    DisputeDecided => "Ce litige a déjà été tranché.", "This dispute has already been decided.";
     PromisePolicy => "Promesses de paiement", "Promises to pay";
     PromiseMaxDays => "Jours maximum entre aujourd'hui et la date promise", "Most days between today and the promised date";
     PromiseMaxPerInvoice => "Promesses par facture avant validation obligatoire", "Promises per invoice before approval is required";

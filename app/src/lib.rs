@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backoffice;
 pub mod components;
+pub mod disputes;
 pub mod domain;
 pub mod error;
 pub mod i18n;

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod authz_matrix;
 mod cli;
+mod disputes;
 mod helpers;
 mod mail;
 mod mock_stripe;
