@@ -119,3 +119,70 @@ export async function firstBytes(path: string, n: number): Promise<string> {
   const bytes = await readFile(path);
   return bytes.subarray(0, n).toString('latin1');
 }
+
+/** An account of the owner's "overdue" list. */
+export interface OverdueAccount {
+  code: string;
+  id: number;
+  /** The collector's name as listed. */
+  collector: string;
+}
+
+/**
+ * The owner's overdue accounts that have a collector, in list order, minus
+ * C0001 and C0002 (other specs own them). `page` is signed in as the owner.
+ */
+export async function overdueAccountsWithCollector(page: Page): Promise<OverdueAccount[]> {
+  await page.goto('/back/accounts?overdue=1');
+  const rows = page.getByTestId('account-row');
+  await expect(rows.first()).toBeVisible();
+  const accounts: OverdueAccount[] = [];
+  for (const row of await rows.all()) {
+    const code = ((await row.locator('td').first().textContent()) ?? '').trim();
+    if (code === 'C0001' || code === 'C0002') continue;
+    // Unassigned accounts show a muted "Non attribué".
+    if ((await row.locator('td').nth(3).locator('.muted').count()) > 0) continue;
+    const collector = ((await row.locator('td').nth(3).textContent()) ?? '').trim();
+    accounts.push({
+      code,
+      collector,
+      id: await idFromLink(row.locator('td').nth(1).getByRole('link'), /^\/back\/accounts\/(\d+)$/),
+    });
+  }
+  expect(accounts.length, 'overdue accounts with a collector').toBeGreaterThan(0);
+  return accounts;
+}
+
+/**
+ * From the owner's account page: the account's name, its collector, and the
+ * e-mail of its first contact that can sign in (no "invitation pending" nor
+ * "inactive" badge), or `null` when there is none.
+ */
+export async function signedUpContact(
+  page: Page,
+  accountId: number,
+): Promise<{ email: string; accountName: string; collectorName: string } | null> {
+  await page.goto(`/back/accounts/${accountId}`);
+  const heading = page.getByRole('heading', { level: 1 });
+  await expect(heading).toBeVisible();
+  // "<h1>Legal name <small>C0042</small></h1>"
+  const accountName = (await heading.evaluate((h) => h.firstChild?.textContent ?? '')).trim();
+  const contact = page.locator('[data-testid="contact"]:not(:has(.badge))').first();
+  if ((await contact.count()) === 0) return null;
+  const email = /[^\s@·]+@[^\s@·]+\.[a-z]+/.exec((await contact.textContent()) ?? '')?.[0];
+  if (!email) return null;
+  const collectorName = ((await page.getByTestId('account-collector').textContent()) ?? '').trim();
+  return { email, accountName, collectorName };
+}
+
+/** The open invoices offered in the overview's pay box (client signed in, on the overview). */
+export async function payBoxInvoices(page: Page): Promise<{ id: string; number: string }[]> {
+  const boxes = page.getByTestId('pay-box').locator('input[type="checkbox"][name="inv"]');
+  const invoices: { id: string; number: string }[] = [];
+  for (const box of await boxes.all()) {
+    const id = (await box.getAttribute('value')) ?? '';
+    const testId = (await box.getAttribute('data-testid')) ?? '';
+    invoices.push({ id, number: testId.replace(/^select-/, '') });
+  }
+  return invoices;
+}

@@ -9,7 +9,17 @@
 // have a collector: admin.spec.ts borrows the first unassigned one).
 
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { BACK_HOME, PORTAL_HOME, USERS, firstBytes, idFromLink, login, newContext } from './helpers';
+import {
+  BACK_HOME,
+  PORTAL_HOME,
+  USERS,
+  firstBytes,
+  login,
+  newContext,
+  overdueAccountsWithCollector,
+  payBoxInvoices,
+  signedUpContact,
+} from './helpers';
 
 const CARD_3DS = '4000 0027 6000 3184';
 const CARD_EXPIRY = '12/34';
@@ -52,43 +62,18 @@ async function findPayer(browser: Browser, needed: number): Promise<Payer> {
   try {
     const page = await owner.newPage();
     await login(page, USERS.owner, BACK_HOME);
-    await page.goto('/back/accounts?overdue=1');
-    const rows = page.getByTestId('account-row');
-    await expect(rows.first()).toBeVisible();
-    const candidates: { code: string; id: number }[] = [];
-    for (const row of await rows.all()) {
-      const code = ((await row.locator('td').first().textContent()) ?? '').trim();
-      if (code === 'C0001' || code === 'C0002') continue;
-      // Unassigned accounts show a muted "Non attribué".
-      if ((await row.locator('td').nth(3).locator('.muted').count()) > 0) continue;
-      candidates.push({ code, id: await idFromLink(row.locator('td').nth(1).getByRole('link'), /^\/back\/accounts\/(\d+)$/) });
-    }
-    expect(candidates.length, 'overdue accounts with a collector').toBeGreaterThan(0);
-
+    const candidates = await overdueAccountsWithCollector(page);
     for (const { id } of candidates.slice(0, 12)) {
-      await page.goto(`/back/accounts/${id}`);
-      const heading = page.getByRole('heading', { level: 1 });
-      await expect(heading).toBeVisible();
-      // "<h1>Legal name <small>C0042</small></h1>"
-      const accountName = (await heading.evaluate((h) => h.firstChild?.textContent ?? '')).trim();
-      // A contact that can sign in: no "invitation pending" nor "inactive" badge.
-      const contact = page.locator('[data-testid="contact"]:not(:has(.badge))').first();
-      if ((await contact.count()) === 0) continue;
-      const email = /[^\s@·]+@[^\s@·]+\.[a-z]+/.exec((await contact.textContent()) ?? '')?.[0];
-      if (!email) continue;
+      const contact = await signedUpContact(page, id);
+      if (!contact) continue;
+      const { email, accountName } = contact;
 
       const client = await newContext(browser);
       try {
         const cp = await client.newPage();
         await login(cp, email, PORTAL_HOME);
         const language = (await cp.locator('html').getAttribute('lang')) ?? 'fr';
-        const boxes = cp.getByTestId('pay-box').locator('input[type="checkbox"][name="inv"]');
-        const invoices: Invoice[] = [];
-        for (const box of await boxes.all()) {
-          const invId = (await box.getAttribute('value')) ?? '';
-          const testId = (await box.getAttribute('data-testid')) ?? '';
-          invoices.push({ id: invId, number: testId.replace(/^select-/, '') });
-        }
+        const invoices: Invoice[] = await payBoxInvoices(cp);
         if (language === 'fr' && invoices.length >= needed) {
           return { email, accountName, language, invoices };
         }

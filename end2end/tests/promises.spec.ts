@@ -11,7 +11,17 @@
 // Every promise created here is cancelled again before the spec ends.
 
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
-import { BACK_HOME, PORTAL_HOME, USERS, asOwner, idFromLink, login, newContext } from './helpers';
+import {
+  BACK_HOME,
+  PORTAL_HOME,
+  USERS,
+  asOwner,
+  login,
+  newContext,
+  overdueAccountsWithCollector,
+  payBoxInvoices,
+  signedUpContact,
+} from './helpers';
 
 const STATE_PROMISED = 'Promise';
 const STATE_OVERDUE = 'En retard';
@@ -117,37 +127,15 @@ async function findPayer(browser: Browser): Promise<Payer> {
   try {
     const page = await owner.newPage();
     await login(page, USERS.owner, BACK_HOME);
-    await page.goto('/back/accounts?overdue=1');
-    const rows = page.getByTestId('account-row');
-    await expect(rows.first()).toBeVisible();
-    const candidates: { code: string; id: number; collector: string }[] = [];
-    for (const row of await rows.all()) {
-      const code = ((await row.locator('td').first().textContent()) ?? '').trim();
-      if (code === 'C0001' || code === 'C0002') continue;
-      // Unassigned accounts show a muted "Non attribué".
-      if ((await row.locator('td').nth(3).locator('.muted').count()) > 0) continue;
-      const collector = ((await row.locator('td').nth(3).textContent()) ?? '').trim();
-      candidates.push({
-        code,
-        collector,
-        id: await idFromLink(row.locator('td').nth(1).getByRole('link'), /^\/back\/accounts\/(\d+)$/),
-      });
-    }
-    expect(candidates.length, 'overdue accounts with a collector').toBeGreaterThan(0);
+    const candidates = await overdueAccountsWithCollector(page);
 
     // payments-more.spec.ts takes the first candidate (same order, same
     // filters) with a French signed-up contact and three open invoices.
     let skippedPaymentsMorePayer = false;
     for (const { code, id, collector } of candidates.slice(0, 15)) {
-      await page.goto(`/back/accounts/${id}`);
-      const heading = page.getByRole('heading', { level: 1 });
-      await expect(heading).toBeVisible();
-      const accountName = (await heading.evaluate((h) => h.firstChild?.textContent ?? '')).trim();
-      const contact = page.locator('[data-testid="contact"]:not(:has(.badge))').first();
-      if ((await contact.count()) === 0) continue;
-      const email = /[^\s@·]+@[^\s@·]+\.[a-z]+/.exec((await contact.textContent()) ?? '')?.[0];
-      if (!email) continue;
-      const collectorName = ((await page.getByTestId('account-collector').textContent()) ?? '').trim();
+      const contact = await signedUpContact(page, id);
+      if (!contact) continue;
+      const { email, accountName, collectorName } = contact;
       expect(collectorName).toBe(collector);
 
       const client = await newContext(browser);
@@ -155,13 +143,7 @@ async function findPayer(browser: Browser): Promise<Payer> {
         const cp = await client.newPage();
         await login(cp, email, PORTAL_HOME);
         const language = (await cp.locator('html').getAttribute('lang')) ?? 'fr';
-        const boxes = cp.getByTestId('pay-box').locator('input[type="checkbox"][name="inv"]');
-        const open: Invoice[] = [];
-        for (const box of await boxes.all()) {
-          const invId = (await box.getAttribute('value')) ?? '';
-          const testId = (await box.getAttribute('data-testid')) ?? '';
-          open.push({ id: invId, number: testId.replace(/^select-/, ''), state: '' });
-        }
+        const open: Invoice[] = (await payBoxInvoices(cp)).map((inv) => ({ ...inv, state: '' }));
         if (language !== 'fr' || open.length < 3) continue;
         if (!skippedPaymentsMorePayer) {
           skippedPaymentsMorePayer = true;

@@ -148,12 +148,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || login.value().get().and_then(|r| r.err());
     // With wasm loaded the action runs in the background: load the next page
     // fully so the header reflects the new session.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(target)) = login.value().get() {
-            let _ = window().location().assign(&target);
-        }
-    });
+    crate::components::follow_target!(login);
     if let Some(v) = ctx.viewer {
         return view! { <Redirect path=home_for(v.role)/> }.into_any();
     }

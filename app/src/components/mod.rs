@@ -223,3 +223,21 @@ pub fn Pager(page: i64, page_count: i64, base: String) -> impl IntoView {
         </nav>
     }
 }
+
+/// After a server action succeeds with a target path, load that page in
+/// full (fresh data, and the same page the no-JS redirect shows). Nothing
+/// on the server side: the redirect there is `leptos_actix::redirect`.
+macro_rules! follow_target {
+    ($action:expr) => {
+        #[cfg(feature = "hydrate")]
+        {
+            let action = $action;
+            Effect::new(move |_| {
+                if let Some(Ok(target)) = action.value().get() {
+                    let _ = window().location().assign(&target);
+                }
+            });
+        }
+    };
+}
+pub(crate) use follow_target;

@@ -253,24 +253,20 @@ pub async fn decide(
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        with_tx!(&mut tx, |conn| {
-            sqlx::query(
-                "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_by, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(account_id)
-            .bind(invoice_id)
-            .bind(EntryKind::CreditNote.as_str())
-            .bind(-approved_minor)
-            .bind(currency.code())
-            .bind(today)
-            .bind(&n)
-            .bind(actor)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        crate::payments::ssr::insert_entry(
+            &mut tx,
+            account_id,
+            Some(invoice_id),
+            EntryKind::CreditNote,
+            -approved_minor,
+            currency,
+            today,
+            &n,
+            None,
+            Some(actor),
+            now,
+        )
+        .await?;
         number = Some(n);
     }
     let body = if note.is_empty() { status.to_string() } else { note.clone() };

@@ -62,12 +62,7 @@ fn PayBody() -> impl IntoView {
     };
     let quote = Resource::new(selection, |(invoices, amount)| get_quote(invoices, amount));
     let pay_action = ServerAction::<Pay>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(target)) = pay_action.value().get() {
-            let _ = window().location().assign(&target);
-        }
-    });
+    crate::components::follow_target!(pay_action);
     let locale = use_locale();
     view! {
         <h1>{t(Msg::PayTitle)}</h1>
@@ -229,12 +224,7 @@ fn ReceiptBody() -> impl IntoView {
 #[component]
 fn CancelPaymentForm(id: i64) -> impl IntoView {
     let action = ServerAction::<CancelPayment>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(target)) = action.value().get() {
-            let _ = window().location().assign(&target);
-        }
-    });
+    crate::components::follow_target!(action);
     view! {
         {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
         <ActionForm action=action attr:class="inline">
@@ -538,12 +528,7 @@ pub fn LinkPage() -> impl IntoView {
     let payment = move || query.read().get("payment").and_then(|p| p.parse::<i64>().ok());
     let data = Resource::new(move || (token(), payment()), |(token, payment)| link_view(token, payment));
     let action = ServerAction::<LinkPay>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(target)) = action.value().get() {
-            let _ = window().location().assign(&target);
-        }
-    });
+    crate::components::follow_target!(action);
     let locale = use_locale();
     view! {
         <leptos_meta::Title text=move || Msg::PayTitle.text(locale.get())/>
@@ -607,12 +592,7 @@ pub fn SandboxAuthPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(id, sandbox_pending);
     let action = ServerAction::<SandboxAuthenticate>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(target)) = action.value().get() {
-            let _ = window().location().assign(&target);
-        }
-    });
+    crate::components::follow_target!(action);
     view! {
         <main id="main" class="auth-card">
             <TestModeBanner/>

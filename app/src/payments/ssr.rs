@@ -928,6 +928,7 @@ async fn post_payment_tx(
                 today,
                 &reference,
                 Some(payment_id),
+                None,
                 now,
             )
             .await?;
@@ -945,6 +946,7 @@ async fn post_payment_tx(
             today,
             &reference,
             Some(payment_id),
+            None,
             now,
         )
         .await?;
@@ -952,8 +954,9 @@ async fn post_payment_tx(
     apply_credit_tx(tx, state, account_id, amount.currency).await
 }
 
+/// One ledger entry, inside the caller's transaction.
 #[allow(clippy::too_many_arguments)]
-async fn insert_entry(
+pub async fn insert_entry(
     tx: &mut Tx,
     account_id: i64,
     invoice_id: Option<i64>,
@@ -963,12 +966,14 @@ async fn insert_entry(
     on: NaiveDate,
     reference: &str,
     payment_id: Option<i64>,
+    created_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     with_tx!(tx, |conn| {
         sqlx::query(
-            "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, payment_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, payment_id,
+                 created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(account_id)
         .bind(invoice_id)
@@ -978,6 +983,7 @@ async fn insert_entry(
         .bind(on)
         .bind(reference)
         .bind(payment_id)
+        .bind(created_by)
         .bind(now)
         .execute(&mut *conn)
         .await
@@ -1015,9 +1021,22 @@ pub async fn apply_credit_tx(tx: &mut Tx, state: &AppState, account_id: i64, cur
     let (parts, _) = ledger::allocate(credit, &owed);
     let today = state.clock.today();
     for (invoice_id, part) in parts {
-        insert_entry(tx, account_id, None, EntryKind::CreditApplied, part, currency, today, "", None, now).await?;
-        insert_entry(tx, account_id, Some(invoice_id), EntryKind::CreditApplied, -part, currency, today, "", None, now)
+        insert_entry(tx, account_id, None, EntryKind::CreditApplied, part, currency, today, "", None, None, now)
             .await?;
+        insert_entry(
+            tx,
+            account_id,
+            Some(invoice_id),
+            EntryKind::CreditApplied,
+            -part,
+            currency,
+            today,
+            "",
+            None,
+            None,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -1199,6 +1218,7 @@ pub async fn post_refund_tx(
             today,
             &reference,
             Some(payment_id),
+            None,
             now,
         )
         .await?;
@@ -1228,6 +1248,7 @@ pub async fn post_refund_tx(
                     today,
                     &reference,
                     Some(payment_id),
+                    None,
                     now,
                 )
                 .await?;
@@ -1237,8 +1258,20 @@ pub async fn post_refund_tx(
     }
     if left > 0 {
         // The credit this payment left was spent elsewhere: owed on account.
-        insert_entry(tx, account_id, None, EntryKind::Refund, left, currency, today, &reference, Some(payment_id), now)
-            .await?;
+        insert_entry(
+            tx,
+            account_id,
+            None,
+            EntryKind::Refund,
+            left,
+            currency,
+            today,
+            &reference,
+            Some(payment_id),
+            None,
+            now,
+        )
+        .await?;
     }
     audit_tx(
         tx,

@@ -12,21 +12,7 @@ use leptos_router::hooks::use_query_map;
 const CLIENT: &[Role] = &[Role::Client];
 const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
 
-/// After a successful action: a full load of its target (fresh data, and
-/// the same page the no-JS redirect shows).
-macro_rules! follow {
-    ($action:expr) => {
-        #[cfg(feature = "hydrate")]
-        {
-            let action = $action;
-            Effect::new(move |_| {
-                if let Some(Ok(target)) = action.value().get() {
-                    let _ = window().location().assign(&target);
-                }
-            });
-        }
-    };
-}
+use crate::components::follow_target as follow;
 
 #[component]
 pub fn PromiseBadge(status: PromiseStatus) -> impl IntoView {

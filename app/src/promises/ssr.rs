@@ -437,18 +437,26 @@ pub async fn list(state: &AppState, scope: Scope, q: &PromiseQuery) -> AppResult
             .fetch_all(pool)
             .await
     })?;
+    // The invoices of the whole page in one query (ids are integers from
+    // the rows above, written into the SQL as such).
+    let ids = rows.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(",");
+    let links: Vec<(i64, i64, String)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let sql = format!(
+            "SELECT pi.promise_id, i.id, i.number FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
+             WHERE pi.promise_id IN ({ids}) ORDER BY i.due_date, i.number"
+        );
+        with_db!(&state.db, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?
+    };
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
-        let invoices: Vec<(i64, String)> = with_db!(&state.db, |pool| {
-            sqlx::query_as(
-                "SELECT i.id, i.number FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
-                 WHERE pi.promise_id = $1 ORDER BY i.due_date, i.number",
-            )
-            .bind(r.id)
-            .fetch_all(pool)
-            .await
-        })?;
         let currency = parse_currency(&r.currency)?;
+        let invoices = links
+            .iter()
+            .filter(|(promise, _, _)| *promise == r.id)
+            .map(|(_, id, number)| PromiseInvoice { id: *id, number: number.clone() })
+            .collect();
         items.push(PromiseView {
             id: r.id,
             account_id: r.account_id,
@@ -459,7 +467,7 @@ pub async fn list(state: &AppState, scope: Scope, q: &PromiseQuery) -> AppResult
             source: r.source,
             note: r.note,
             decision_note: r.decision_note,
-            invoices: invoices.into_iter().map(|(id, number)| PromiseInvoice { id, number }).collect(),
+            invoices,
             created_at: r.created_at,
         });
     }
