@@ -36,6 +36,34 @@ pub async fn enqueue_tx(
     Ok(())
 }
 
+/// Staff to tell about an account: its collector, or the owners when it has
+/// none (or an inactive one). E-mail address and language.
+pub async fn collector_or_owners(tx: &mut Tx, account_id: i64) -> AppResult<Vec<(String, Locale)>> {
+    let rows: Vec<(String, Option<String>)> = with_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT u.email, u.locale FROM users u JOIN accounts a ON a.collector_id = u.id WHERE a.id = $1 AND u.active
+             UNION
+             SELECT u.email, u.locale FROM users u
+             WHERE u.role = 'owner' AND u.active AND NOT EXISTS (
+                 SELECT 1 FROM accounts a JOIN users c ON c.id = a.collector_id WHERE a.id = $1 AND c.active)",
+        )
+        .bind(account_id)
+        .fetch_all(&mut *conn)
+        .await
+    })?;
+    Ok(rows.into_iter().map(|(e, l)| (e, l.as_deref().and_then(Locale::parse).unwrap_or_default())).collect())
+}
+
+/// The active owners: they decide disputes.
+pub async fn owners(tx: &mut Tx) -> AppResult<Vec<(String, Locale)>> {
+    let rows: Vec<(String, Option<String>)> = with_tx!(tx, |conn| {
+        sqlx::query_as("SELECT email, locale FROM users WHERE role = 'owner' AND active ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+    })?;
+    Ok(rows.into_iter().map(|(e, l)| (e, l.as_deref().and_then(Locale::parse).unwrap_or_default())).collect())
+}
+
 /// The merchant's name for e-mails, "Relance" until one is set.
 pub async fn company_name(db: &Db) -> AppResult<String> {
     let name: Option<String> = with_db!(db, |pool| {

@@ -138,6 +138,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal/promise") view=crate::promises::pages::PromisePage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/promises") view=crate::promises::pages::MyPromisesPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/promises") view=crate::promises::pages::BackPromisesPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/dispute") view=crate::disputes::pages::NewDisputePage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/disputes") view=crate::disputes::pages::MyDisputesPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/disputes/:id") view=crate::disputes::pages::DisputePage ssr=SsrMode::Async/>
+                <Route path=path!("/back/disputes") view=crate::disputes::pages::BackDisputesPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/disputes/:id") view=crate::disputes::pages::DisputePage ssr=SsrMode::Async/>
                 <Route path=path!("/pay/:token") view=crate::payments::pages::LinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/sandbox/authenticate/:id") view=crate::payments::pages::SandboxAuthPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/payments") view=crate::payments::back::BackPaymentsPage ssr=SsrMode::Async/>

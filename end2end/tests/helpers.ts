@@ -1,7 +1,7 @@
 // Shared helpers for the Relance browser tests. Every test opens its own
 // browser context and signs in itself; nothing is shared between tests.
 
-import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type ConsoleMessage, type Locator, type Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 
 export const BASE_URL = process.env.RELANCE_E2E_URL ?? 'http://127.0.0.1:3000';
@@ -185,4 +185,32 @@ export async function payBoxInvoices(page: Page): Promise<{ id: string; number: 
     invoices.push({ id, number: testId.replace(/^select-/, '') });
   }
   return invoices;
+}
+
+/** Minor units of a formatted amount ("1 234,56 €", "€1,234.56"): every amount has two decimals. */
+export function minorUnits(text: string | null): number {
+  const digits = (text ?? '').replace(/[^\d]/g, '');
+  expect(digits, `an amount in "${text}"`).not.toBe('');
+  return Number(digits);
+}
+
+/** Minor units as typed in a French amount field: 12345 -> "123,45". */
+export function frenchAmountInput(minor: number): string {
+  return `${Math.floor(minor / 100)},${String(minor % 100).padStart(2, '0')}`;
+}
+
+/**
+ * Collects the page's script errors and console errors (a failed hydration,
+ * a wasm panic, a resource that failed to load) from now on; `allow` lets a
+ * test accept the ones it causes on purpose. Check the array at the end.
+ */
+export function watchProblems(page: Page, allow: (msg: ConsoleMessage) => boolean = () => false): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !allow(msg)) {
+      problems.push(`console error: ${msg.text()} (${msg.location().url})`);
+    }
+  });
+  return problems;
 }

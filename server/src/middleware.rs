@@ -86,6 +86,13 @@ pub async fn request_context(
             HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("Cross-site request refused.");
         return Ok(req.into_response(res).map_into_right_body());
     }
+    // The multipart decoder of server functions panics on a body without a
+    // multipart boundary: refuse those here, with a plain 400.
+    if app::disputes::MULTIPART_ENDPOINTS.contains(&req.path()) && !has_multipart_boundary(&req) {
+        let res =
+            HttpResponse::BadRequest().content_type("text/plain; charset=utf-8").body("Expected multipart/form-data.");
+        return Ok(req.into_response(res).map_into_right_body());
+    }
     // Static files need no caller.
     let needs_caller = !req.path().starts_with("/pkg/") && req.path() != "/healthz";
     let principal = if needs_caller {
@@ -121,6 +128,14 @@ pub async fn request_context(
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(value));
     }
     Ok(res.map_into_left_body())
+}
+
+/// A `multipart/form-data` content type that names its boundary.
+fn has_multipart_boundary(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data") && ct.contains("boundary="))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! needs, and the payment receipt.
 
 use app::components::kind_msg;
+use app::disputes::ssr::CreditNoteDoc;
 use app::domain::Locale;
 use app::i18n::Msg;
 use app::invoices::{InvoiceDetail, InvoiceLine, LedgerLine};
@@ -99,6 +100,68 @@ pub fn receipt_pdf(merchant: &MerchantInfo, detail: &PaymentDetail, locale: Loca
     }
     draw_footers(&mut doc.pages, merchant);
     write_pdf(&doc.pages, &heading)
+}
+
+/// Renders a credit note: its number and date, the invoice it credits,
+/// why, and the amount deducted from the client's balance.
+pub fn credit_note_pdf(merchant: &MerchantInfo, c: &CreditNoteDoc, locale: Locale) -> Vec<u8> {
+    let heading = format!("{} {}", Msg::CreditNote.text(locale), c.number);
+    let mut doc = Layout::new(heading.clone());
+    draw_letterhead(&mut doc, merchant, &heading, &[(Msg::IssueDate, c.issued_on)], &c.account_name, locale);
+    let mut y = doc.y;
+    let page = doc.page();
+    if !c.account_address.is_empty() {
+        for line in c.account_address.lines().take(4) {
+            page.text(CLIENT_X, y + 4.0, MUTED, line, RIGHT - CLIENT_X);
+            y -= 11.0;
+        }
+        y -= 6.0;
+    }
+    let facts = [
+        (Msg::Invoice, format!("{} ({})", c.invoice_number, c.invoice_total.format(locale))),
+        (Msg::DisputeReason, c.reason.msg().text(locale).to_string()),
+    ];
+    for (label, value) in facts {
+        page.text(MARGIN, y, MUTED, label.text(locale), 150.0);
+        page.text(MARGIN + 150.0, y, BODY_BOLD, &value, RIGHT - MARGIN - 150.0);
+        y -= ROW_H;
+    }
+    if !c.note.is_empty() {
+        page.text(MARGIN, y, MUTED, Msg::DecisionNote.text(locale), 150.0);
+        for chunk in wrap(&c.note, 85).into_iter().take(8) {
+            page.text(MARGIN + 150.0, y, BODY, &chunk, RIGHT - MARGIN - 150.0);
+            y -= ROW_H;
+        }
+    }
+    y -= 14.0;
+    const AMOUNT_W: f32 = 120.0;
+    page.rule(MARGIN, RIGHT, y + 11.0, 0.8, 0.0);
+    page.text(MARGIN, y, BODY_BOLD, Msg::CreditNoteTotal.text(locale), RIGHT - MARGIN - AMOUNT_W);
+    page.text_right(RIGHT, y, BODY_BOLD, &c.amount.format(locale), AMOUNT_W);
+    y -= ROW_H + 10.0;
+    page.text(MARGIN, y, MUTED, Msg::CreditNoteExplained.text(locale), RIGHT - MARGIN);
+    doc.y = y - ROW_H;
+    draw_footers(&mut doc.pages, merchant);
+    write_pdf(&doc.pages, &heading)
+}
+
+/// Splits text into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in text.lines() {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
 }
 
 // ---------------------------------------------------------------------------
@@ -744,6 +807,7 @@ mod tests {
                 due_date: date(3, 5),
                 total: eur(subtotal + tax),
                 balance: eur(subtotal + tax - paid),
+                disputed: eur(0),
                 state: InvoiceState::PartiallyPaid,
             },
             lines,

@@ -1,6 +1,6 @@
 //! Plain HTTP routes beside the Leptos pages. Each checks its caller itself.
 
-use crate::pdf::{invoice_pdf, receipt_pdf, MerchantInfo};
+use crate::pdf::{credit_note_pdf, invoice_pdf, receipt_pdf, MerchantInfo};
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use app::auth::safe_next;
@@ -17,6 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout))
         .route("/invoices/{id}/pdf", web::get().to(invoice_pdf_route))
         .route("/payments/{id}/receipt.pdf", web::get().to(receipt_pdf_route))
+        .route("/credit-notes/{id}/pdf", web::get().to(credit_note_pdf_route))
+        .route("/disputes/attachments/{id}", web::get().to(attachment_route))
         .route("/webhooks/stripe", web::post().to(stripe_webhook));
 }
 
@@ -169,6 +171,51 @@ async fn receipt_pdf_route(
     let merchant = merchant_info(&state).await?;
     let bytes = receipt_pdf(&merchant, &detail, locale);
     Ok(pdf_attachment(&detail.summary.reference, bytes))
+}
+
+/// A credit note's PDF: its client, or staff whose scope holds the account.
+async fn credit_note_pdf_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (p, id, locale) = match document_caller(&req, &path)? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
+    };
+    let doc = app::disputes::ssr::credit_note(&state, p.scope(), id).await?;
+    let merchant = merchant_info(&state).await?;
+    let bytes = credit_note_pdf(&merchant, &doc, locale);
+    Ok(pdf_attachment(&doc.number, bytes))
+}
+
+/// A dispute attachment, to the dispute's client or staff in scope (a
+/// client never gets the files of staff-only messages). Always a download
+/// with the type its content was recognised as, never rendered inline.
+async fn attachment_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (p, id, _) = match document_caller(&req, &path)? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
+    };
+    let (file_name, content_type, bytes) = app::disputes::ssr::attachment(&state, &p, id).await?;
+    let ascii: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", app::components::urlencode(&file_name)),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
 }
 
 /// Stripe's webhook endpoint: the signature is checked before anything is

@@ -37,6 +37,8 @@ pub struct AccountRow {
     pub collector_name: Option<String>,
     pub balance: Money,
     pub overdue: Money,
+    /// Under disputes in progress: out of the overdue figure.
+    pub disputed: Money,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,6 +83,7 @@ pub struct AccountDetail {
     pub credit_limit: Money,
     pub balance: Money,
     pub overdue: Money,
+    pub disputed: Money,
     pub contacts: Vec<ContactRow>,
     pub ledger: Vec<LedgerLine>,
     /// Owners may reassign the account and manage its contacts.
@@ -132,6 +135,90 @@ pub async fn get_account(id: i64) -> Result<AccountDetail, AppError> {
     let (state, principal) = crate::auth::ssr_context().await?;
     principal.require_staff().map_err(crate::error::respond)?;
     ssr::account_detail(&state, &principal, id).await.map_err(crate::error::respond)
+}
+
+/// One event of an account's timeline (its audit entries).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub action: String,
+    pub details: String,
+}
+
+/// Staff: what happened on an account, newest first.
+#[server(endpoint = "back/timeline")]
+pub async fn get_timeline(account_id: i64) -> Result<Vec<TimelineEvent>, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(crate::error::respond)?;
+    ssr::timeline(&state, principal.scope(), account_id, 200).await.map_err(crate::error::respond)
+}
+
+/// What an audit action means, for the timeline.
+pub fn action_msg(action: &str) -> Option<Msg> {
+    Some(match action {
+        "payment.created" => Msg::TlPaymentCreated,
+        "payment.succeeded" => Msg::TlPaymentSucceeded,
+        "payment.failed" | "payment.canceled" => Msg::TlPaymentFailed,
+        "payment.disputed" => Msg::ChargeDisputed,
+        "refund.created" | "refund.succeeded" => Msg::TlRefund,
+        "paylink.created" => Msg::TlPayLink,
+        "payment_method.added" | "payment_method.default" | "payment_method.removed" => Msg::TlPaymentMethod,
+        "promise.created" => Msg::TlPromiseCreated,
+        "promise.cancelled" => Msg::TlPromiseCancelled,
+        "promise.approved" => Msg::TlPromiseApproved,
+        "promise.rejected" => Msg::TlPromiseRejected,
+        "promise.kept" => Msg::TlPromiseKept,
+        "promise.broken" => Msg::TlPromiseBroken,
+        "dispute.opened" => Msg::TlDisputeOpened,
+        "dispute.message" => Msg::TlDisputeMessage,
+        "dispute.info_requested" => Msg::TlDisputeInfo,
+        "dispute.proposed" => Msg::TlDisputeProposed,
+        "dispute.under_review" => Msg::EventUnderReview,
+        "dispute.approved" => Msg::TlDisputeApproved,
+        "dispute.partially_approved" => Msg::TlDisputePartly,
+        "dispute.rejected" => Msg::TlDisputeRejected,
+        "dispute.withdrawn" => Msg::EventWithdrawn,
+        "dispute.closed" => Msg::EventClosed,
+        "account.assign_collector" => Msg::TlAssigned,
+        "user.invite" => Msg::TlInvited,
+        _ => return None,
+    })
+}
+
+#[component]
+pub fn AccountTimeline(account_id: i64) -> impl IntoView {
+    let events = Resource::new(move || account_id, get_timeline);
+    view! {
+        <section data-testid="account-timeline">
+            <h2>{t(Msg::Timeline)}</h2>
+            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{t(Msg::NoEvents)}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ol class="timeline">
+                                {list.into_iter().map(|e| {
+                                    let label = match action_msg(&e.action) {
+                                        Some(m) => view! { <span>{t(m)}</span> }.into_any(),
+                                        None => view! { <code>{e.action.clone()}</code> }.into_any(),
+                                    };
+                                    view! {
+                                        <li data-testid="timeline-event" data-action=e.action.clone()>
+                                            <Day date=e.at.date_naive()/> " — " {label}
+                                            {(!e.details.is_empty()).then(|| view! { " " <span class="muted small">{e.details.clone()}</span> })}
+                                            {(!e.actor.is_empty()).then(|| view! { " · " <span class="muted small">{e.actor.clone()}</span> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
 }
 
 /// Owner only: give an account to a collector (or to nobody).
@@ -314,6 +401,7 @@ fn AccountsBody() -> impl IntoView {
                                             <th scope="col">{t(Msg::Collector)}</th>
                                             <th scope="col" class="num">{t(Msg::Balance)}</th>
                                             <th scope="col" class="num">{t(Msg::Overdue)}</th>
+                                            <th scope="col" class="num">{t(Msg::Disputed)}</th>
                                         </tr></thead>
                                         <tbody>
                                             {p.items.into_iter().map(|a| view! {
@@ -327,6 +415,7 @@ fn AccountsBody() -> impl IntoView {
                                                     }}</td>
                                                     <td class="num"><Amount money=a.balance/></td>
                                                     <td class="num" class:warn=a.overdue.is_positive()><Amount money=a.overdue/></td>
+                                                    <td class="num" data-testid="account-disputed">{a.disputed.is_positive().then(|| view! { <Amount money=a.disputed/> })}</td>
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
@@ -374,6 +463,9 @@ fn AccountBody() -> impl IntoView {
                             <section class="cards">
                                 <div class="card"><h2>{t(Msg::Balance)}</h2><p class="big"><Amount money=a.balance/></p></div>
                                 <div class="card" class:warn=a.overdue.is_positive()><h2>{t(Msg::Overdue)}</h2><p class="big"><Amount money=a.overdue/></p></div>
+                                {a.disputed.is_positive().then(|| view! {
+                                    <div class="card" data-testid="account-disputed-card"><h2>{t(Msg::Disputed)}</h2><p class="big"><Amount money=a.disputed/></p></div>
+                                })}
                                 <div class="card"><h2>{t(Msg::CreditLimit)}</h2><p class="big"><Amount money=a.credit_limit/></p></div>
                             </section>
                             <dl class="facts">
@@ -408,6 +500,8 @@ fn AccountBody() -> impl IntoView {
                             })}
                             <crate::payments::back::AccountPayments account_id=a.id/>
                             <crate::promises::pages::AccountPromises account_id=a.id/>
+                            <crate::disputes::pages::DisputesOf account_id=a.id staff=true/>
+                            <AccountTimeline account_id=a.id/>
                             <section>
                                 <h2>{t(Msg::Contacts)}</h2>
                                 {if a.contacts.is_empty() {

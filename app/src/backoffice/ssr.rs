@@ -13,16 +13,26 @@ use crate::{with_db, with_tx};
 
 pub const ACCOUNTS_PAGE_SIZE: i64 = 30;
 
-/// Per-account balance and overdue amount. $1..$3 scope, $4 today.
+/// Per-account balance, overdue and disputed amounts. $1..$3 scope, $4
+/// today. Overdue leaves out promised invoices and disputed amounts.
 const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
         SELECT e.invoice_id, SUM(e.amount_minor) AS balance
         FROM ledger_entries e WHERE e.invoice_id IS NOT NULL GROUP BY e.invoice_id
     ),
-    overdue AS (
-        SELECT i.account_id, SUM(b.balance) AS amount
+    inv_disputed AS (
+        SELECT i.id, i.account_id, i.due_date, b.balance,
+               CASE WHEN DISPUTED > b.balance THEN b.balance ELSE DISPUTED END AS disputed,
+               CASE WHEN PROMISED THEN 1 ELSE 0 END AS promised
         FROM invoices i JOIN inv_bal b ON b.invoice_id = i.id
-        WHERE i.status = 'issued' AND i.due_date < $4 AND b.balance > 0 AND NOT PROMISED
-        GROUP BY i.account_id
+        WHERE i.status = 'issued' AND b.balance > 0
+    ),
+    overdue AS (
+        SELECT account_id, SUM(balance - disputed) AS amount
+        FROM inv_disputed WHERE due_date < $4 AND promised = 0
+        GROUP BY account_id
+    ),
+    disputed AS (
+        SELECT account_id, SUM(disputed) AS amount FROM inv_disputed GROUP BY account_id
     ),
     acc_bal AS (
         SELECT account_id, SUM(amount_minor) AS balance FROM ledger_entries GROUP BY account_id
@@ -31,11 +41,13 @@ const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
         SELECT a.id, a.code, a.legal_name, a.segment, a.currency, a.collector_id, u.name AS collector_name,
                a.billing_email, a.search_text,
                CAST(COALESCE(acc_bal.balance, 0) AS BIGINT) AS balance_minor,
-               CAST(COALESCE(overdue.amount, 0) AS BIGINT) AS overdue_minor
+               CAST(COALESCE(overdue.amount, 0) AS BIGINT) AS overdue_minor,
+               CAST(COALESCE(disputed.amount, 0) AS BIGINT) AS disputed_minor
         FROM accounts a
         LEFT JOIN users u ON u.id = a.collector_id
         LEFT JOIN acc_bal ON acc_bal.account_id = a.id
         LEFT JOIN overdue ON overdue.account_id = a.id
+        LEFT JOIN disputed ON disputed.account_id = a.id
         WHERE SCOPE
     )";
 
@@ -55,6 +67,7 @@ struct AccountRowDb {
     collector_name: Option<String>,
     balance_minor: i64,
     overdue_minor: i64,
+    disputed_minor: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -72,7 +85,10 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
     let scope = principal.scope();
     let (all, collector, account) = scope.binds();
     let today = state.clock.today();
-    let cte = ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL).replace("PROMISED", crate::promises::ssr::PROMISED_SQL);
+    let cte = ACCOUNT_BALANCES
+        .replace("SCOPE", SCOPE_SQL)
+        .replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
+        .replace("DISPUTED", crate::disputes::ssr::DISPUTED_SQL);
     let pattern = crate::domain::like_pattern(f.search.as_deref());
     let segment = f.segment.map(|s| s.as_str()).unwrap_or("");
     let collector_filter = f.collector_id.unwrap_or(-1);
@@ -117,6 +133,7 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
                 collector_name: r.collector_name,
                 balance: Money::new(r.balance_minor, c),
                 overdue: Money::new(r.overdue_minor, c),
+                disputed: Money::new(r.disputed_minor, c),
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -170,6 +187,7 @@ struct DetailRow {
     currency: String,
     balance_minor: i64,
     overdue_minor: i64,
+    disputed_minor: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -188,9 +206,12 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
     let sql = format!(
         "{} SELECT r.id, r.code, r.legal_name, r.billing_email, a.billing_phone, a.address, a.language, r.segment,
                 r.collector_id, r.collector_name, a.payment_terms_days, a.credit_limit_minor, r.currency,
-                r.balance_minor, r.overdue_minor
+                r.balance_minor, r.overdue_minor, r.disputed_minor
          FROM rows r JOIN accounts a ON a.id = r.id WHERE r.id = $5",
-        ACCOUNT_BALANCES.replace("SCOPE", SCOPE_SQL).replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
+        ACCOUNT_BALANCES
+            .replace("SCOPE", SCOPE_SQL)
+            .replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
+            .replace("DISPUTED", crate::disputes::ssr::DISPUTED_SQL)
     );
     let row: Option<DetailRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql)
@@ -231,6 +252,7 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
         credit_limit: Money::new(row.credit_limit_minor, currency),
         balance: Money::new(row.balance_minor, currency),
         overdue: Money::new(row.overdue_minor, currency),
+        disputed: Money::new(row.disputed_minor, currency),
         contacts: contacts
             .into_iter()
             .map(|c| ContactRow {
@@ -502,4 +524,28 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
         .await?;
     tx.commit().await?;
     Ok(Msg::UserUpdated)
+}
+
+/// An account's audit entries, newest first, if the account is in scope.
+pub async fn timeline(state: &AppState, scope: Scope, account_id: i64, limit: i64) -> AppResult<Vec<TimelineEvent>> {
+    let (all, collector, account) = scope.binds();
+    let sql = format!("SELECT a.id FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4");
+    let found: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar(&sql).bind(all).bind(collector).bind(account).bind(account_id).fetch_optional(pool).await
+    })?;
+    found.ok_or(AppError::NotFound)?;
+    let rows: Vec<(chrono::DateTime<chrono::Utc>, Option<String>, String, String)> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT l.occurred_at, u.name, l.action, l.details FROM audit_log l LEFT JOIN users u ON u.id = l.actor_user_id
+             WHERE l.account_id = $1 ORDER BY l.occurred_at DESC, l.id DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor, action, details)| TimelineEvent { at, actor: actor.unwrap_or_default(), action, details })
+        .collect())
 }

@@ -66,6 +66,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/back/invoices">{t(Msg::Invoices)}</A>
                         <A href="/back/payments">{t(Msg::Payments)}</A>
                         <A href="/back/promises">{t(Msg::Promises)}</A>
+                        <A href="/back/disputes">{t(Msg::Disputes)}</A>
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>
                             <A href="/back/outbox">{t(Msg::Outbox)}</A>
@@ -79,6 +80,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/portal/payments">{t(Msg::Payments)}</A>
                         <A href="/portal/methods">{t(Msg::PaymentMethods)}</A>
                         <A href="/portal/promises">{t(Msg::Promises)}</A>
+                        <A href="/portal/disputes">{t(Msg::Disputes)}</A>
                     }.into_any()
                 }}
             </nav>
@@ -136,6 +138,7 @@ pub fn state_msg(state: InvoiceState) -> Msg {
         InvoiceState::PartiallyPaid => Msg::StatePartiallyPaid,
         InvoiceState::Overdue => Msg::StateOverdue,
         InvoiceState::Promised => Msg::StatePromised,
+        InvoiceState::Disputed => Msg::StateDisputed,
         InvoiceState::Void => Msg::StateVoid,
     }
 }
@@ -160,6 +163,7 @@ pub fn StateBadge(state: InvoiceState) -> impl IntoView {
         InvoiceState::PartiallyPaid => "badge partial",
         InvoiceState::Overdue => "badge overdue",
         InvoiceState::Promised => "badge open",
+        InvoiceState::Disputed => "badge partial",
         InvoiceState::Void => "badge void",
     };
     view! { <span class=class>{t(state_msg(state))}</span> }

@@ -1,30 +1,352 @@
-//! Disputes (issue 4, part 2) — work in progress, not yet registered in
-//! `lib.rs`. Plan, following the promises module:
+//! Disputes: a client contests an invoice (the whole of it, some lines or
+//! an amount) with a reason, a message and files; a thread between the
+//! client and staff follows; collectors comment, ask for information and
+//! propose a resolution; only an owner approves (in full or in part, which
+//! issues a credit note) or rejects. States: open → under review →
+//! approved / partially approved / rejected → closed.
 //!
-//! - `migrations/*/20261122000005_disputes.sql`: `disputes` (reason, scope
-//!   invoice|lines|amount, amount, status open → under_review → approved |
-//!   partially_approved | rejected → closed; one in progress per invoice by a
-//!   partial unique index), `dispute_lines`, `dispute_messages` (thread;
-//!   kinds message, info_request, proposal, decision, status),
-//!   `dispute_attachments` (content-sniffed, stored under
-//!   `data_dir/attachments/{sha256}`), `credit_notes` (numbered, one per
-//!   dispute by a partial unique index: two owners approving at once issue
-//!   one).
-//! - Collection: `DISPUTED_SQL` beside `promises::ssr::PROMISED_SQL`; the
-//!   disputed amount of an open dispute leaves the overdue figures and is
-//!   shown apart as *disputed*.
-//! - Server functions: client `disputes/open` (multipart: attachments),
-//!   `disputes/post` (message + attachments), list/detail for both sides;
-//!   staff `disputes/comment`, `disputes/ask_info`, `disputes/propose`
-//!   (collector of the account or owner), `disputes/decide` (owner only:
-//!   approve in full or in part → credit note ledger entry in the same
-//!   transaction; reject with a reason → amount back to collection).
-//!   Each step: outbox e-mail to the other side, audit entry with the
-//!   account (the timeline).
-//! - Routes: `GET /disputes/attachments/{id}` (scope-checked download),
+//! - While a dispute is open or under review its amount is out of
+//!   collection and of the overdue figures, and shown apart as *disputed*
+//!   (`ssr::DISPUTED_SQL`, beside `promises::ssr::PROMISED_SQL`).
+//! - Attachments are judged by their content (`attachments::check`) and kept
+//!   in the database (`dispute_files`, by SHA-256), outside any web root;
+//!   they are served only by `GET /disputes/attachments/{id}`, which checks
+//!   the caller's scope. Credit notes have their PDF at
 //!   `GET /credit-notes/{id}/pdf`.
-//! - Queues: `/back/disputes` by state and age, scoped to the collector.
+//! - Every step is one transaction with its audit entry (the account's
+//!   timeline) and an e-mail to the other side through the outbox.
+//! - The two forms that carry files are multipart server functions
+//!   (`disputes/open`, `disputes/post`); they work without wasm too.
+
+use crate::domain::Money;
+use crate::error::AppError;
+use crate::i18n::Msg;
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::{MultipartData, MultipartFormData};
 
 pub mod attachments;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+
+/// Server functions whose body is `multipart/form-data`; anything else sent
+/// to them is refused before it reaches the decoder (see the server's
+/// middleware).
+pub const MULTIPART_ENDPOINTS: [&str; 2] = ["/api/disputes/open", "/api/disputes/post"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeStatus {
+    Open,
+    UnderReview,
+    Approved,
+    PartiallyApproved,
+    Rejected,
+    Closed,
+}
+
+impl DisputeStatus {
+    pub const ALL: [DisputeStatus; 6] = [
+        DisputeStatus::Open,
+        DisputeStatus::UnderReview,
+        DisputeStatus::Approved,
+        DisputeStatus::PartiallyApproved,
+        DisputeStatus::Rejected,
+        DisputeStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeStatus::Open => "open",
+            DisputeStatus::UnderReview => "under_review",
+            DisputeStatus::Approved => "approved",
+            DisputeStatus::PartiallyApproved => "partially_approved",
+            DisputeStatus::Rejected => "rejected",
+            DisputeStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn msg(self) -> Msg {
+        match self {
+            DisputeStatus::Open => Msg::DisputeOpen,
+            DisputeStatus::UnderReview => Msg::DisputeUnderReview,
+            DisputeStatus::Approved => Msg::DisputeApproved,
+            DisputeStatus::PartiallyApproved => Msg::DisputePartiallyApproved,
+            DisputeStatus::Rejected => Msg::DisputeRejected,
+            DisputeStatus::Closed => Msg::DisputeClosed,
+        }
+    }
+
+    /// Awaiting the owner's decision; its amount is out of collection.
+    pub fn in_progress(self) -> bool {
+        matches!(self, DisputeStatus::Open | DisputeStatus::UnderReview)
+    }
+
+    pub fn decided(self) -> bool {
+        matches!(self, DisputeStatus::Approved | DisputeStatus::PartiallyApproved | DisputeStatus::Rejected)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeReason {
+    NotReceived,
+    Damaged,
+    WrongAmount,
+    AlreadyPaid,
+    NotOrdered,
+    Other,
+}
+
+impl DisputeReason {
+    pub const ALL: [DisputeReason; 6] = [
+        DisputeReason::NotReceived,
+        DisputeReason::Damaged,
+        DisputeReason::WrongAmount,
+        DisputeReason::AlreadyPaid,
+        DisputeReason::NotOrdered,
+        DisputeReason::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeReason::NotReceived => "not_received",
+            DisputeReason::Damaged => "damaged",
+            DisputeReason::WrongAmount => "wrong_amount",
+            DisputeReason::AlreadyPaid => "already_paid",
+            DisputeReason::NotOrdered => "not_ordered",
+            DisputeReason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn msg(self) -> Msg {
+        match self {
+            DisputeReason::NotReceived => Msg::ReasonNotReceived,
+            DisputeReason::Damaged => Msg::ReasonDamaged,
+            DisputeReason::WrongAmount => Msg::ReasonWrongAmount,
+            DisputeReason::AlreadyPaid => Msg::ReasonAlreadyPaid,
+            DisputeReason::NotOrdered => Msg::ReasonNotOrdered,
+            DisputeReason::Other => Msg::ReasonOther,
+        }
+    }
+}
+
+/// A message of the thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Message,
+    /// Staff ask the client for something (a photo, a delivery note…).
+    InfoRequest,
+    /// A collector's proposed resolution, for the owner; staff only.
+    Proposal,
+    Decision,
+    /// A change of state (under review, closed).
+    Status,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Message => "message",
+            MessageKind::InfoRequest => "info_request",
+            MessageKind::Proposal => "proposal",
+            MessageKind::Decision => "decision",
+            MessageKind::Status => "status",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            MessageKind::Message,
+            MessageKind::InfoRequest,
+            MessageKind::Proposal,
+            MessageKind::Decision,
+            MessageKind::Status,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub id: i64,
+    pub file_name: String,
+    pub size_bytes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadMessage {
+    pub id: i64,
+    pub kind: MessageKind,
+    pub author_name: String,
+    pub author_is_staff: bool,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub attachments: Vec<AttachmentRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisputeSummary {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub invoice_id: i64,
+    pub invoice_number: String,
+    pub reason: DisputeReason,
+    pub amount: Money,
+    pub status: DisputeStatus,
+    pub approved: Money,
+    pub proposed: Option<Money>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Whole days since it was opened.
+    pub age_days: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreditNoteRef {
+    pub id: i64,
+    pub number: String,
+    pub amount: Money,
+    pub issued_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisputedLine {
+    pub line_no: i64,
+    pub description: String,
+    pub gross: Money,
+}
+
+/// One dispute as its reader may see it, with what the reader may do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisputeDetail {
+    pub summary: DisputeSummary,
+    /// `invoice`, `lines` or `amount`.
+    pub scope: String,
+    pub lines: Vec<DisputedLine>,
+    pub decision_note: String,
+    pub credit_note: Option<CreditNoteRef>,
+    pub messages: Vec<ThreadMessage>,
+    pub can_post: bool,
+    /// Ask for information and propose a resolution (owner or collector).
+    pub can_review: bool,
+    pub can_decide: bool,
+    pub can_close: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisputeQuery {
+    /// `in_progress` (default), `open`, `under_review`, `decided`, `closed`, `all`.
+    pub queue: Option<String>,
+    pub account_id: Option<i64>,
+    pub invoice_id: Option<i64>,
+    pub page: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisputeListing {
+    pub items: Vec<DisputeSummary>,
+    /// Disputes per queue, for the tabs.
+    pub counts: Vec<(String, i64)>,
+}
+
+pub const DISPUTES_PAGE_SIZE: i64 = 50;
+pub const QUEUES: [&str; 6] = ["in_progress", "open", "under_review", "decided", "closed", "all"];
+
+/// Client: opens a dispute. Fields: `invoice_id`, `reason`, `scope`
+/// (`invoice`, `lines` with one `line` per chosen line, or `amount` with
+/// `amount`), `message`, and up to five `attachments`.
+#[server(endpoint = "disputes/open", input = MultipartFormData)]
+pub async fn open_dispute(data: MultipartData) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let account_id = principal.require_client().map_err(respond)?;
+    let form = ssr::read_form(data).await.map_err(respond)?;
+    let new = ssr::NewDispute::from_form(account_id, principal.user_id, &form).map_err(respond)?;
+    let id = ssr::open(&state, &new, &form.files).await.map_err(respond)?;
+    let target = format!("/portal/disputes/{id}");
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+/// Either side: adds to the thread. Fields: `id`, `body`, `kind`
+/// (`message`; staff also `info_request` or `proposal` with `amount`),
+/// and up to five `attachments`.
+#[server(endpoint = "disputes/post", input = MultipartFormData)]
+pub async fn post_dispute_message(data: MultipartData) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    let form = ssr::read_form(data).await.map_err(respond)?;
+    let id = ssr::post(&state, &principal, &form).await.map_err(respond)?;
+    let target = ssr::page_of(&principal, id);
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+/// Owner only: approves (in full, or `amount` of it) or rejects with a reason.
+#[server(endpoint = "disputes/decide")]
+pub async fn decide_dispute(
+    id: i64,
+    decision: String,
+    #[server(default)] amount: String,
+    #[server(default)] note: String,
+) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(respond)?;
+    // Out of scope looks missing, before saying who may decide.
+    ssr::summary(&state, principal.scope(), id).await.map_err(respond)?;
+    principal.require_owner().map_err(respond)?;
+    let approved = ssr::parse_decision(&state, id, &decision, &amount).await.map_err(respond)?;
+    ssr::decide(&state, id, approved, &note, principal.user_id).await.map_err(respond)?;
+    let target = format!("/back/disputes/{id}");
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+/// Closes a dispute: the client at any time (withdrawing it while it is in
+/// progress), staff of the account once it is decided.
+#[server(endpoint = "disputes/close")]
+pub async fn close_dispute(id: i64) -> Result<String, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    ssr::close(&state, &principal, id).await.map_err(respond)?;
+    let target = ssr::page_of(&principal, id);
+    if crate::error::wants_html() {
+        leptos_actix::redirect(&target);
+    }
+    Ok(target)
+}
+
+/// The caller's disputes: a client its own, staff those in scope.
+#[server(endpoint = "disputes/list", input = server_fn::codec::Json)]
+pub async fn list_disputes(query: DisputeQuery) -> Result<DisputeListing, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    ssr::list(&state, principal.scope(), principal.role.is_staff(), &query).await.map_err(crate::error::respond)
+}
+
+/// One dispute with its thread (staff-only proposals hidden from clients).
+#[server(endpoint = "disputes/get")]
+pub async fn get_dispute(id: i64) -> Result<DisputeDetail, AppError> {
+    let (state, principal) = crate::auth::ssr_context().await?;
+    ssr::detail(&state, &principal, id).await.map_err(crate::error::respond)
+}

@@ -121,6 +121,9 @@ pub enum InvoiceState {
     Overdue,
     /// Still owed, covered by an active promise to pay: collection paused.
     Promised,
+    /// What is still owed is all under a dispute in progress: out of
+    /// collection until the owner decides.
+    Disputed,
     Void,
 }
 
@@ -146,6 +149,21 @@ impl InvoiceState {
         match self {
             InvoiceState::Open | InvoiceState::PartiallyPaid | InvoiceState::Overdue if promised => {
                 InvoiceState::Promised
+            }
+            other => other,
+        }
+    }
+
+    /// The state once disputes in progress are taken into account: an
+    /// invoice whose whole remaining balance is disputed is *disputed*.
+    /// A partly disputed invoice keeps its state; its figures leave the
+    /// disputed part out.
+    pub fn disputed(self, disputed_minor: i64, balance_minor: i64) -> Self {
+        match self {
+            InvoiceState::Open | InvoiceState::PartiallyPaid | InvoiceState::Overdue | InvoiceState::Promised
+                if balance_minor > 0 && disputed_minor >= balance_minor =>
+            {
+                InvoiceState::Disputed
             }
             other => other,
         }
@@ -176,6 +194,10 @@ mod tests {
         assert_eq!(InvoiceState::derive(false, 100, 100, d(22), d(22)), InvoiceState::Open);
         assert_eq!(InvoiceState::derive(false, 100, 40, d(23), d(22)), InvoiceState::PartiallyPaid);
         assert_eq!(InvoiceState::derive(true, 100, 100, d(1), d(22)), InvoiceState::Void);
+        let overdue = InvoiceState::derive(false, 100, 100, d(21), d(22));
+        assert_eq!(overdue.disputed(100, 100), InvoiceState::Disputed);
+        assert_eq!(overdue.disputed(40, 100), InvoiceState::Overdue, "partly disputed keeps its state");
+        assert_eq!(InvoiceState::Paid.disputed(100, 0), InvoiceState::Paid);
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub struct InvoiceSummary {
     pub due_date: NaiveDate,
     pub total: Money,
     pub balance: Money,
+    /// Under disputes in progress (at most the balance): out of the overdue
+    /// figures, shown apart.
+    pub disputed: Money,
     pub state: InvoiceState,
 }
 
@@ -161,6 +164,7 @@ pub struct AccountOverview {
     pub legal_name: String,
     pub balance: Money,
     pub overdue: Money,
+    pub disputed: Money,
     pub credit: Money,
     pub next_due: Option<NaiveDate>,
     pub open_invoices: Vec<InvoiceSummary>,

@@ -24,6 +24,8 @@ struct SummaryRow {
     balance_minor: i64,
     /// In an active promise to pay (0 or 1 on both backends).
     promised: i32,
+    /// Under disputes in progress, at most the balance.
+    disputed_minor: i64,
 }
 
 impl SummaryRow {
@@ -37,7 +39,8 @@ impl SummaryRow {
                 self.due_date,
                 today,
             )
-            .promised(self.promised != 0),
+            .promised(self.promised != 0)
+            .disputed(self.disputed_minor, self.balance_minor),
             id: self.id,
             account_id: self.account_id,
             account_name: self.account_name,
@@ -46,6 +49,7 @@ impl SummaryRow {
             due_date: self.due_date,
             total: Money::new(self.total_minor, currency),
             balance: Money::new(self.balance_minor, currency),
+            disputed: Money::new(self.disputed_minor, currency),
         })
     }
 }
@@ -56,24 +60,34 @@ pub fn parse_currency(code: &str) -> AppResult<Currency> {
 
 /// Scoped invoices with their remaining balance. Parameters $1..$3 are the
 /// scope, $4 the optional account, $5 today.
-const INVOICES_CTE: &str = "WITH inv AS (
+const INVOICES_CTE: &str = "WITH inv_raw AS (
     SELECT i.id, i.account_id, a.legal_name AS account_name, a.search_text, i.number, i.issue_date, i.due_date,
            i.currency, i.total_minor, i.status,
            CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor,
-           CASE WHEN PROMISED THEN 1 ELSE 0 END AS promised
+           CASE WHEN PROMISED THEN 1 ELSE 0 END AS promised,
+           CAST(DISPUTED AS BIGINT) AS disputed_raw
     FROM invoices i JOIN accounts a ON a.id = i.account_id
     WHERE SCOPE AND ($4 = 0 OR i.account_id = $4)
+),
+inv AS (
+    SELECT inv_raw.*,
+           CASE WHEN disputed_raw > balance_minor THEN (CASE WHEN balance_minor > 0 THEN balance_minor ELSE 0 END)
+                ELSE disputed_raw END AS disputed_minor
+    FROM inv_raw
 )";
 
 fn invoices_cte() -> String {
-    INVOICES_CTE.replace("SCOPE", SCOPE_SQL).replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
+    INVOICES_CTE
+        .replace("SCOPE", SCOPE_SQL)
+        .replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
+        .replace("DISPUTED", crate::disputes::ssr::DISPUTED_SQL)
 }
 
 /// $6 = filter, $7 = search pattern ('' for none).
 const FILTER_SQL: &str = "status = 'issued'
     AND ($6 = 'all'
       OR ($6 = 'open' AND balance_minor > 0)
-      OR ($6 = 'overdue' AND balance_minor > 0 AND due_date < $5 AND promised = 0)
+      OR ($6 = 'overdue' AND balance_minor - disputed_minor > 0 AND due_date < $5 AND promised = 0)
       OR ($6 = 'paid' AND balance_minor <= 0))
     AND ($7 = '' OR LOWER(number) LIKE $7 ESCAPE '\\' OR search_text LIKE $7 ESCAPE '\\')";
 
@@ -269,14 +283,18 @@ pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppRes
     };
     let open = list_all(state, scope, &open_query).await?;
     let today = state.clock.today();
-    // Promised invoices are out of the overdue figure while the promise runs.
-    let overdue: i64 = open.iter().filter(|i| i.state == InvoiceState::Overdue).map(|i| i.balance.minor).sum();
+    // Promised invoices are out of the overdue figure while the promise
+    // runs; disputed amounts while the dispute is in progress (shown apart).
+    let overdue: i64 =
+        open.iter().filter(|i| i.state == InvoiceState::Overdue).map(|i| i.balance.minor - i.disputed.minor).sum();
+    let disputed: i64 = open.iter().map(|i| i.disputed.minor).sum();
     let next_due = open.iter().map(|i| i.due_date).filter(|d| *d >= today).min();
     Ok(AccountOverview {
         account_id,
         legal_name: row.legal_name,
         balance: Money::new(row.balance_minor, currency),
         overdue: Money::new(overdue, currency),
+        disputed: Money::new(disputed, currency),
         credit: Money::new((-row.unapplied_minor).max(0), currency),
         next_due,
         open_invoices: open,

@@ -51,6 +51,13 @@ fn OverviewBody() -> impl IntoView {
                                         None => view! { <span>{t(Msg::NothingDue)}</span> }.into_any(),
                                     }}</p>
                                 </div>
+                                {o.disputed.is_positive().then(|| view! {
+                                    <div class="card" data-testid="disputed-total">
+                                        <h2>{t(Msg::Disputed)}</h2>
+                                        <p class="big"><Amount money=o.disputed/></p>
+                                        <p><a href="/portal/disputes">{t(Msg::Disputes)}</a></p>
+                                    </div>
+                                })}
                                 {has_credit.then(|| view! {
                                     <div class="card">
                                         <h2>{t(Msg::CreditAvailable)}</h2>
@@ -257,6 +264,7 @@ fn InvoiceBody() -> impl IntoView {
                                 {(!staff && s.balance.is_positive()).then(|| view! {
                                     <a class="button primary" href=format!("/portal/pay?invoices={}", s.id) data-testid="pay-invoice">{t(Msg::PayThisInvoice)}</a>
                                     <a class="button" href=format!("/portal/promise?inv={}", s.id) data-testid="promise-invoice">{t(Msg::PromiseThese)}</a>
+                                    <a class="button" href=format!("/portal/dispute?inv={}", s.id) data-testid="dispute-invoice">{t(Msg::DisputeThis)}</a>
                                 })}
                             </div>
                             {(can_link && s.balance.is_positive()).then(|| view! { <crate::payments::back::PayLinkButton invoice_id=s.id/> })}
@@ -265,7 +273,11 @@ fn InvoiceBody() -> impl IntoView {
                                 <div><dt>{t(Msg::IssueDate)}</dt><dd><Day date=s.issue_date/></dd></div>
                                 <div><dt>{t(Msg::DueDate)}</dt><dd><Day date=s.due_date/></dd></div>
                                 <div><dt>{t(Msg::AmountDue)}</dt><dd data-testid="amount-due"><Amount money=s.balance/></dd></div>
+                                {s.disputed.is_positive().then(|| view! {
+                                    <div><dt>{t(Msg::Disputed)}</dt><dd data-testid="invoice-disputed"><Amount money=s.disputed/></dd></div>
+                                })}
                             </dl>
+                            <crate::disputes::pages::DisputesOf invoice_id=s.id staff=staff/>
                             <table class="data lines">
                                 <thead><tr>
                                     <th scope="col">{t(Msg::Description)}</th>

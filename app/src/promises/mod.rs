@@ -167,14 +167,21 @@ pub async fn list_promises(query: PromiseQuery) -> Result<PromiseListing, AppErr
     ssr::list(&state, principal.scope(), &query).await.map_err(crate::error::respond)
 }
 
-/// Client: withdraws its own pending or active promise.
+/// Withdraws a pending or active promise: the client its own, the owner
+/// or the account's collector one of their accounts' (recorded by mistake,
+/// or withdrawn by the client on the phone).
 #[server(endpoint = "promises/cancel")]
 pub async fn cancel_promise(id: i64) -> Result<String, AppError> {
     use crate::error::respond;
     let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
+    let (account_id, target) = if principal.role.is_staff() {
+        let account_id = ssr::account_of(&state, principal.scope(), id).await.map_err(respond)?;
+        ssr::require_collecting_staff(&state, &principal, account_id).await.map_err(respond)?;
+        (account_id, format!("/back/accounts/{account_id}"))
+    } else {
+        (principal.require_client().map_err(respond)?, "/portal/promises".to_string())
+    };
     ssr::cancel(&state, account_id, id, principal.user_id).await.map_err(respond)?;
-    let target = "/portal/promises".to_string();
     if crate::error::wants_html() {
         leptos_actix::redirect(&target);
     }

@@ -247,8 +247,10 @@ pub fn AccountPromises(account_id: i64) -> impl IntoView {
     follow!(record);
     let decide = ServerAction::<DecidePromise>::new();
     follow!(decide);
+    let cancel = ServerAction::<CancelPromise>::new();
+    follow!(cancel);
     let data = Resource::new(
-        move || decide.version().get(),
+        move || (decide.version().get(), cancel.version().get()),
         move |_| list_promises(PromiseQuery { account_id: Some(account_id), page: 1, ..Default::default() }),
     );
     let open = Resource::new(
@@ -269,12 +271,16 @@ pub fn AccountPromises(account_id: i64) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(p) => view! { <PromiseTable items=p.items staff=false cancel=None decide=can_record.then_some(decide)/> }.into_any(),
+                        Ok(p) => view! { <PromiseTable items=p.items staff=false cancel=can_record.then_some(cancel) decide=can_record.then_some(decide)/> }.into_any(),
                     }
                 })}
             </Suspense>
             {can_record.then(|| view! { <Suspense fallback=|| ()>{move || Suspend::new(async move {
-                let open: Vec<(i64, String)> = open.await.map(|p| p.items.into_iter().map(|i| (i.id, i.number)).collect()).unwrap_or_default();
+                // Invoices already under a promise cannot take another one.
+                let open: Vec<(i64, String)> = open
+                    .await
+                    .map(|p| p.items.into_iter().filter(|i| i.state != crate::domain::InvoiceState::Promised).map(|i| (i.id, i.number)).collect())
+                    .unwrap_or_default();
                 (!open.is_empty()).then(|| view! {
                 <details>
                     <summary>{t(Msg::RecordPromise)}</summary>

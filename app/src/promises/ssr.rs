@@ -579,24 +579,12 @@ fn message(
 
 /// The account's collector, or the owners when it has none.
 async fn notify_staff(tx: &mut Tx, state: &AppState, n: &Notice, kind: NoticeKind) -> AppResult<()> {
-    let recipients: Vec<(String, Option<String>)> = with_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT u.email, u.locale FROM users u JOIN accounts a ON a.collector_id = u.id WHERE a.id = $1 AND u.active
-             UNION
-             SELECT u.email, u.locale FROM users u
-             WHERE u.role = 'owner' AND u.active AND NOT EXISTS (
-                 SELECT 1 FROM accounts a JOIN users c ON c.id = a.collector_id WHERE a.id = $1 AND c.active)",
-        )
-        .bind(n.account_id)
-        .fetch_all(&mut *conn)
-        .await
-    })?;
+    let recipients = crate::mail::collector_or_owners(tx, n.account_id).await?;
     let acc = account(state, n.account_id).await?;
     let company = crate::mail::company_name(&state.db).await?;
     let link = format!("{}/back/accounts/{}", state.auth.public_url, n.account_id);
     let now = state.clock.now();
     for (email, locale) in recipients {
-        let locale = locale.as_deref().and_then(Locale::parse).unwrap_or_default();
         let (subject, body) = message(locale, kind, &company, &acc.legal_name, n, "", &link);
         crate::mail::enqueue_tx(tx, now, &email, &subject, &body, Some(n.account_id)).await?;
     }

@@ -3,6 +3,7 @@
 //! A server function registered without a row here fails the test.
 
 use crate::helpers::{spawn_app, Fixture, Session, TestApp, BACKENDS};
+use app::with_db;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -47,6 +48,9 @@ use Outcome::*;
 enum Req {
     Form(&'static str, Vec<(&'static str, String)>),
     Json(&'static str, serde_json::Value),
+    /// A `multipart/form-data` server function: text fields, then files as
+    /// (field, file name, content).
+    Multipart(&'static str, Vec<(&'static str, String)>, Vec<(&'static str, &'static str, Vec<u8>)>),
     Get(String),
 }
 
@@ -202,12 +206,6 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Scoped, Scoped, Sees, Sees],
         },
         Row {
-            path: "/api/promises/cancel",
-            // Only the promising client cancels, and only its own account's promises.
-            request: |fx| Req::Form("/api/promises/cancel", vec![("id", fx.promise2.to_string())]),
-            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
-        },
-        Row {
             path: "/api/promises/decide",
             // The account's collector or the owner; the owner approves it.
             request: |fx| {
@@ -234,6 +232,14 @@ fn rows() -> Vec<Row> {
                 )
             },
             expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(409)],
+        },
+        Row {
+            path: "/api/promises/cancel",
+            // The promising client (its own account's only), or the owner or
+            // the account's collector; the owner withdraws the promise the
+            // decide row approved (after the record row, which it frees).
+            request: |fx| Req::Form("/api/promises/cancel", vec![("id", fx.promise2.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(404), Denied(403), Scoped],
         },
         Row {
             path: "/api/auth/change_password",
@@ -289,6 +295,106 @@ fn rows() -> Vec<Row> {
             path: "GET /invoices/{id}/pdf",
             request: |fx| Req::Get(format!("/invoices/{}/pdf", fx.inv2_open)),
             expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
+        },
+        // Disputes: account 2 has one in progress (`fx.dispute2`, the whole of
+        // T-0004), with a message, an attachment whose content names T-0004,
+        // a credit note and an audit entry naming T-0004 (its timeline). The
+        // owner's writes below are refused before anything is written, so
+        // the scopes and the state stay as they are for the rows after them.
+        Row {
+            path: "/api/disputes/list",
+            // `all` queues, so that the default queue of each role does not matter.
+            request: |fx| {
+                Req::Json(
+                    "/api/disputes/list",
+                    json!({ "query": { "queue": "all", "account_id": fx.account2, "invoice_id": null, "page": 1 } }),
+                )
+            },
+            expect: [Denied(401), Scoped, Scoped, Sees, Sees],
+        },
+        Row {
+            path: "/api/disputes/get",
+            // Out of scope looks missing.
+            request: |fx| Req::Form("/api/disputes/get", vec![("id", fx.dispute2.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "GET /disputes/attachments/{id}",
+            request: |fx| Req::Get(format!("/disputes/attachments/{}", fx.attachment2)),
+            expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "GET /credit-notes/{id}/pdf",
+            request: |fx| Req::Get(format!("/credit-notes/{}/pdf", fx.credit_note2)),
+            expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/back/timeline",
+            // Staff only (a client is refused before any lookup); out of scope looks missing.
+            request: |fx| Req::Form("/api/back/timeline", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/disputes/open",
+            // Clients only (staff: 403). Client 1's form is valid and its PDF accepted,
+            // but the invoice is another account's: 404, and the transaction is dropped.
+            request: |fx| {
+                Req::Multipart(
+                    "/api/disputes/open",
+                    vec![
+                        ("invoice_id", fx.inv2_open.to_string()),
+                        ("reason", "damaged".into()),
+                        ("scope", "invoice".into()),
+                        ("amount", "".into()),
+                        ("message", "matrix".into()),
+                    ],
+                    vec![("attachments", "matrix.pdf", b"%PDF-1.4\n% matrix\n%%EOF\n".to_vec())],
+                )
+            },
+            expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/disputes/post",
+            // The dispute is looked up in scope first (client 1, collector 1: 404); then
+            // only the owner or the account's collector writes (accountant: 403); the
+            // owner's message is empty, with no file: refused (422) before any write.
+            request: |fx| {
+                Req::Multipart(
+                    "/api/disputes/post",
+                    vec![
+                        ("id", fx.dispute2.to_string()),
+                        ("kind", "message".into()),
+                        ("body", "".into()),
+                        ("amount", "".into()),
+                    ],
+                    vec![],
+                )
+            },
+            expect: [Denied(401), Denied(404), Denied(404), Denied(403), Denied(422)],
+        },
+        Row {
+            path: "/api/disputes/decide",
+            // Staff first (client 1: 403), then scope (collector 1: 404), then owners only
+            // (accountant: 403); the owner's rejection gives no reason: 422, nothing written.
+            request: |fx| {
+                Req::Form(
+                    "/api/disputes/decide",
+                    vec![
+                        ("id", fx.dispute2.to_string()),
+                        ("decision", "reject".into()),
+                        ("amount", "".into()),
+                        ("note", "".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(422)],
+        },
+        Row {
+            path: "/api/disputes/close",
+            // Scope first (client 1, collector 1: 404); the accountant does not close
+            // (403); staff close decided disputes only, and this one is open (409).
+            request: |fx| Req::Form("/api/disputes/close", vec![("id", fx.dispute2.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(404), Denied(403), Denied(409)],
         },
         Row {
             path: "/api/back/account_choices",
@@ -391,6 +497,11 @@ async fn send(s: &Session, req: Req) -> (StatusCode, Vec<u8>) {
             s.post_form(path, &pairs).await
         }
         Req::Json(path, body) => s.post_json(path, body).await,
+        Req::Multipart(path, fields, files) => {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let files: Vec<(&str, &str, &[u8])> = files.iter().map(|(f, n, c)| (*f, *n, c.as_slice())).collect();
+            s.post_multipart(path, &fields, &files).await
+        }
         Req::Get(path) => s.get(&path).await,
     };
     let status = res.status();
@@ -432,6 +543,10 @@ async fn every_role_against_a_foreign_object() {
         )
         .await;
         app.fx.promise2 = promise2;
+        let (dispute2, attachment2, credit_note2) = insert_foreign_dispute(&app).await;
+        app.fx.dispute2 = dispute2;
+        app.fx.attachment2 = attachment2;
+        app.fx.credit_note2 = credit_note2;
         let mut sessions = Vec::new();
         for who in EVERYONE {
             sessions.push((who, session(&app, who).await));
@@ -480,24 +595,132 @@ async fn every_role_against_a_foreign_object() {
             app.count(&format!("SELECT COUNT(*) FROM payment_methods WHERE account_id = {}", app.fx.account2)).await,
             0
         );
-        // No promise was made or cancelled; the owner's approval went through once.
+        // No promise was made; the owner's approval, then withdrawal, went through once each.
         assert_eq!(app.count("SELECT COUNT(*) FROM promises").await, 1);
         assert_eq!(app.count(&format!("SELECT COUNT(*) FROM promise_invoices WHERE promise_id = {promise2}")).await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'promise.cancelled'").await, 1);
         assert_eq!(
             app.count(&format!(
-                "SELECT COUNT(*) FROM promises WHERE id = {promise2} AND status = 'active' AND decided_by = {}",
+                "SELECT COUNT(*) FROM promises WHERE id = {promise2} AND status = 'cancelled' AND decided_by = {}",
                 app.fx.owner
             ))
             .await,
             1
         );
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'promise.approved'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'promise.created'").await, 0);
+        // No dispute was opened, written to, decided or closed: account 2's is
+        // as inserted, and no e-mail about a dispute went out.
+        assert_eq!(app.count("SELECT COUNT(*) FROM disputes").await, 1);
         assert_eq!(
-            app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('promise.created', 'promise.cancelled')").await,
+            app.count(&format!(
+                "SELECT COUNT(*) FROM disputes WHERE id = {dispute2} AND status = 'open' AND decided_by IS NULL
+                 AND proposed_minor IS NULL AND approved_minor = 0"
+            ))
+            .await,
+            1
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM dispute_messages").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM dispute_attachments").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM dispute_files").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM credit_notes").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'credit_note'").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'dispute.%'").await, 1);
+        assert_eq!(
+            app.count(
+                "SELECT COUNT(*) FROM outbox WHERE LOWER(subject) LIKE '%litige%' OR LOWER(subject) LIKE '%dispute%'"
+            )
+            .await,
             0
         );
         app.finish().await;
     }
+}
+
+/// Account 2's dispute objects, written straight into the database (the
+/// matrix needs them before any call is made): a dispute in progress on the
+/// whole of T-0004 with its first message, an attachment of that message
+/// whose content names T-0004, a credit note on T-0004 (no ledger entry: only
+/// its access is tested here), and the audit entry of the opening, naming
+/// T-0004, for the account's timeline. Returns the dispute, attachment and
+/// credit note ids.
+async fn insert_foreign_dispute(app: &TestApp) -> (i64, i64, i64) {
+    let fx = &app.fx;
+    let amount = crate::money::balance(app, fx.inv2_open).await;
+    let now = crate::helpers::now();
+    let content = b"%PDF-1.4\n% Bon de livraison T-0004\n%%EOF\n".to_vec();
+    let size = i64::try_from(content.len()).unwrap();
+    with_db!(&app.db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let dispute: i64 = sqlx::query_scalar(
+            "INSERT INTO disputes (account_id, invoice_id, reason, scope, amount_minor, currency, status, created_by,
+                 created_at, updated_at)
+             VALUES ($1, $2, 'damaged', 'invoice', $3, 'EUR', 'open', $4, $5, $5) RETURNING id",
+        )
+        .bind(fx.account2)
+        .bind(fx.inv2_open)
+        .bind(amount)
+        .bind(fx.client2)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let message: i64 = sqlx::query_scalar(
+            "INSERT INTO dispute_messages (dispute_id, author_id, kind, body, created_at)
+             VALUES ($1, $2, 'message', 'Colis abîmé à la livraison.', $3) RETURNING id",
+        )
+        .bind(dispute)
+        .bind(fx.client2)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        // The key of the content: any unique text does here.
+        let sha256 = "matrix-attachment-of-account-2";
+        sqlx::query("INSERT INTO dispute_files (sha256, size_bytes, content, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(sha256)
+            .bind(size)
+            .bind(&content)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let attachment: i64 = sqlx::query_scalar(
+            "INSERT INTO dispute_attachments (dispute_id, message_id, file_name, content_type, size_bytes, sha256,
+                 created_at)
+             VALUES ($1, $2, 'bon-de-livraison.pdf', 'application/pdf', $3, $4, $5) RETURNING id",
+        )
+        .bind(dispute)
+        .bind(message)
+        .bind(size)
+        .bind(sha256)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let credit_note: i64 = sqlx::query_scalar(
+            "INSERT INTO credit_notes (number, account_id, invoice_id, dispute_id, amount_minor, currency, issued_on,
+                 created_by, created_at)
+             VALUES ('AV-MATRIX', $1, $2, NULL, 1000, 'EUR', $3, $4, $5) RETURNING id",
+        )
+        .bind(fx.account2)
+        .bind(fx.inv2_open)
+        .bind(crate::helpers::today())
+        .bind(fx.owner)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, account_id, details, occurred_at)
+             VALUES ($1, 'dispute.opened', 'dispute', $2, $3, 'T-0004 damaged', $4)",
+        )
+        .bind(fx.client2)
+        .bind(dispute)
+        .bind(fx.account2)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>((dispute, attachment, credit_note))
+    }
+    .await)
+    .expect("insert the foreign dispute")
 }
 
 #[tokio::test]
