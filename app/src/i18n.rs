@@ -259,7 +259,6 @@ messages! {
     Credited => "Avoir :", "Credited:";
     CreditNote => "Avoir", "Credit note";
     DecisionNote => "Décision", "Decision";
-    Decision => "Décision", "Decision";
     Thread => "Échanges", "Conversation";
     Reply => "Répondre", "Reply";
     AddMessage => "Ajouter un message", "Add a message";

@@ -370,7 +370,7 @@ fn thread_item(m: ThreadMessage) -> impl IntoView {
     let label = match m.kind {
         MessageKind::InfoRequest => Some(Msg::KindInfoRequest),
         MessageKind::Proposal => Some(Msg::KindProposal),
-        MessageKind::Decision => Some(Msg::Decision),
+        MessageKind::Decision => Some(Msg::DecisionNote),
         _ => None,
     };
     let body = m.body.clone();

@@ -198,9 +198,9 @@ pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResu
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     lock_account(&mut tx, d.account_id).await?;
-    let row: Option<(String, i64)> = with_tx!(&mut tx, |conn| {
+    let row: Option<(String, String, i64)> = with_tx!(&mut tx, |conn| {
         sqlx::query_as(
-            "SELECT i.currency,
+            "SELECT i.number, i.currency,
                 CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT)
              FROM invoices i WHERE i.id = $1 AND i.account_id = $2 AND i.status = 'issued'",
         )
@@ -209,7 +209,7 @@ pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResu
         .fetch_optional(&mut *conn)
         .await
     })?;
-    let (code, balance) = row.ok_or(AppError::NotFound)?;
+    let (number, code, balance) = row.ok_or(AppError::NotFound)?;
     let currency = parse_currency(&code)?;
     if balance <= 0 {
         return Err(AppError::Conflict(Msg::PromiseInvoiceSettled));
@@ -271,7 +271,7 @@ pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResu
             .details(&details),
     )
     .await?;
-    let n = notice(&mut tx, state, id).await?;
+    let n = Facts { id, account_id: d.account_id, invoice: number, amount: Money::new(amount, currency) };
     notify_staff(&mut tx, state, &n, Notice::Opened, &message).await?;
     tx.commit().await?;
     Ok(id)
@@ -735,7 +735,7 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
             .details(&details),
     )
     .await?;
-    let n = notice(&mut tx, state, id).await?;
+    let n = Facts::of(&row)?;
     match (staff, kind) {
         (false, _) => notify_staff(&mut tx, state, &n, Notice::ClientWrote, &body).await?,
         (true, MessageKind::Proposal) => notify_owners(&mut tx, state, &n, proposed.unwrap_or(0), &body).await?,
@@ -888,7 +888,7 @@ pub async fn decide(
             .details(&details),
     )
     .await?;
-    let n = notice(&mut tx, state, id).await?;
+    let n = Facts::of(&row)?;
     let kind = match status {
         DisputeStatus::Rejected => Notice::Rejected,
         _ => Notice::Approved(Money::new(approved_minor, currency), number.clone().unwrap_or_default()),
@@ -936,7 +936,7 @@ pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResul
             .account(Some(row.account_id)),
     )
     .await?;
-    let n = notice(&mut tx, state, id).await?;
+    let n = Facts::of(&row)?;
     let kind = if withdrawn { Notice::Withdrawn } else { Notice::Closed };
     if staff {
         notify_client(&mut tx, state, &n, kind, "").await?;
@@ -1045,16 +1045,15 @@ struct Facts {
     amount: Money,
 }
 
-async fn notice(tx: &mut Tx, _state: &AppState, id: i64) -> AppResult<Facts> {
-    let (account_id, invoice, amount, currency): (i64, String, i64, String) = with_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT d.account_id, i.number, d.amount_minor, d.currency FROM disputes d JOIN invoices i ON i.id = d.invoice_id WHERE d.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-    })?;
-    Ok(Facts { id, account_id, invoice, amount: Money::new(amount, parse_currency(&currency)?) })
+impl Facts {
+    fn of(row: &SummaryRow) -> AppResult<Facts> {
+        Ok(Facts {
+            id: row.id,
+            account_id: row.account_id,
+            invoice: row.invoice_number.clone(),
+            amount: Money::new(row.amount_minor, parse_currency(&row.currency)?),
+        })
+    }
 }
 
 fn quote(text: &str) -> String {

@@ -8,12 +8,12 @@
 //! (1 200,00 €, not due) and T-0002 (300,00 € left, overdue).
 
 use crate::helpers::{spawn_app, Session, TestApp, BACKENDS};
-use crate::money::{balance, text};
+use crate::money::{balance, overdue_numbers, text};
 use app::disputes::attachments::{MAX_BYTES, MAX_PER_MESSAGE};
 use app::disputes::ssr::{decide, open, DisputeScope, NewDispute};
 use app::error::AppError;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const CLIENT1: &str = "client1@test.example";
 const CLIENT2: &str = "client2@test.example";
@@ -246,24 +246,6 @@ async fn invoice_state(s: &Session, invoice: i64) -> (String, i64) {
     let body: Value = s.post_form("/api/invoices/detail", &[("id", &invoice.to_string())]).await.json().await.unwrap();
     let state = body["summary"]["state"].as_str().unwrap_or_else(|| panic!("invoices/detail: {body}")).to_string();
     (state, body["summary"]["disputed"]["minor"].as_i64().unwrap_or_else(|| panic!("invoices/detail: {body}")))
-}
-
-async fn overdue_numbers(s: &Session) -> Vec<String> {
-    let body: Value = s
-        .post_json(
-            "/api/invoices/list",
-            json!({ "query": { "filter": "overdue", "sort": "due_asc", "page": 1, "account_id": null, "search": null } }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    body["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("invoices/list: {body}"))
-        .iter()
-        .map(|i| i["number"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn header(res: &reqwest::Response, name: &str) -> String {
@@ -537,7 +519,7 @@ async fn no_decision_on_a_closed_dispute() {
         assert_eq!(app.count(&format!("SELECT amount_minor FROM disputes WHERE id = {id}")).await, 30_000);
         assert_eq!(overview(&client).await, (0, 30_000), "{backend:?}");
         assert_eq!(invoice_state(&client, fx.inv1_overdue).await, ("disputed".to_string(), 30_000));
-        assert!(overdue_numbers(&client).await.is_empty(), "{backend:?}");
+        assert!(overdue_numbers(&client, None).await.is_empty(), "{backend:?}");
 
         // The client withdraws it: closed, and the amount is due again.
         assert_eq!(target(close_dispute(&client, id).await).await, format!("/portal/disputes/{id}"));
@@ -548,7 +530,7 @@ async fn no_decision_on_a_closed_dispute() {
         assert_eq!(mails_to(&app, COLLECTOR1, fx.account1).await, 2, "{backend:?}: opened, then withdrawn");
         assert_eq!(overview(&client).await, (30_000, 0), "{backend:?}");
         assert_eq!(invoice_state(&client, fx.inv1_overdue).await, ("overdue".to_string(), 0));
-        assert_eq!(overdue_numbers(&client).await, ["T-0002"]);
+        assert_eq!(overdue_numbers(&client, None).await, ["T-0002"]);
 
         // Nothing more happens to it.
         assert_eq!(decide_dispute(&owner, id, "approve", "", "").await.status(), StatusCode::CONFLICT, "{backend:?}");

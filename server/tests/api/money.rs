@@ -5,7 +5,7 @@
 use crate::helpers::{Session, TestApp};
 use app::with_db;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub(crate) async fn balance(app: &TestApp, invoice: i64) -> i64 {
     app.count(&format!(
@@ -53,4 +53,23 @@ pub(crate) async fn detail(s: &Session, id: i64) -> Value {
     let body: Value = res.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "payments/detail {id}: {body}");
     body
+}
+
+/// The numbers of the caller's overdue invoices (of one account, or all in scope).
+pub async fn overdue_numbers(s: &Session, account: Option<i64>) -> Vec<String> {
+    let body: Value = s
+        .post_json(
+            "/api/invoices/list",
+            json!({ "query": { "filter": "overdue", "sort": "due_asc", "page": 1, "account_id": account, "search": null } }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("invoices/list: {body}"))
+        .iter()
+        .map(|i| i["number"].as_str().unwrap().to_string())
+        .collect()
 }

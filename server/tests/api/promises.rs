@@ -5,7 +5,7 @@
 //! due) and T-0002 (300,00 € left, overdue); account 2 owes T-0004.
 
 use crate::helpers::{now, spawn_app, today, Session, TestApp, BACKENDS};
-use crate::money::{add_card, balance, text};
+use crate::money::{add_card, balance, overdue_numbers, text};
 use app::promises::ssr::settle_due;
 use app::with_db;
 use chrono::{Duration, NaiveDate};
@@ -193,24 +193,6 @@ async fn field_errors(res: reqwest::Response) -> Vec<String> {
         .unwrap_or_else(|| panic!("not a validation error: {body}"))
         .iter()
         .map(|f| f[0].as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
-async fn overdue_numbers(s: &Session, account: Option<i64>) -> Vec<String> {
-    let body: Value = s
-        .post_json(
-            "/api/invoices/list",
-            json!({ "query": { "filter": "overdue", "sort": "due_asc", "page": 1, "account_id": account, "search": null } }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    body["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("invoices/list: {body}"))
-        .iter()
-        .map(|i| i["number"].as_str().unwrap().to_string())
         .collect()
 }
 
