@@ -135,4 +135,72 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await,
         }
     }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "sqlite",
+            Tx::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Where a read helper runs: on the pool (one connection, taken for the
+/// helper's queries) or inside the caller's transaction. Helpers that read
+/// take a `Conn`, so there is no `x`/`x_tx` pair, no write transaction is
+/// opened just to read, and nothing reads from the pool while the caller
+/// holds a transaction (which, under load, waits on itself).
+pub enum Conn<'a> {
+    Pool(&'a Db),
+    Tx(&'a mut Tx),
+}
+
+impl Conn<'_> {
+    /// The same connection for one more call, keeping this one usable.
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Pool(db) => Conn::Pool(db),
+            Conn::Tx(tx) => Conn::Tx(tx),
+        }
+    }
+}
+
+impl<'a> From<&'a Db> for Conn<'a> {
+    fn from(db: &'a Db) -> Self {
+        Conn::Pool(db)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Conn<'a> {
+    fn from(tx: &'a mut Tx) -> Self {
+        Conn::Tx(tx)
+    }
+}
+
+/// Runs the same block on a `Conn`'s connection (`&mut` of the backend's
+/// connection type), once per backend. A pool connection is taken for the
+/// block and returned after it.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Pool($crate::db::Db::Sqlite(pool)) => {
+                let mut pooled = pool.acquire().await?;
+                let $c = &mut *pooled;
+                $body
+            }
+            $crate::db::Conn::Pool($crate::db::Db::Postgres(pool)) => {
+                let mut pooled = pool.acquire().await?;
+                let $c = &mut *pooled;
+                $body
+            }
+            $crate::db::Conn::Tx($crate::db::Tx::Sqlite(t)) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Conn::Tx($crate::db::Tx::Postgres(t)) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
 }

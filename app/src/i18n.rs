@@ -198,6 +198,7 @@ messages! {
     // Payments
     LinkExpired => "Ce lien de paiement a expiré. Demandez-en un nouveau.", "This payment link has expired. Please ask for a new one.";
     KindRefund => "Remboursement", "Refund";
+    KindRefundReversal => "Remboursement annulé", "Refund reversed";
     KindCreditApplied => "Avoir imputé", "Credit applied";
     Payments => "Paiements", "Payments";
     PaymentMethods => "Moyens de paiement", "Payment methods";
@@ -357,6 +358,7 @@ messages! {
     AmountPaid => "Montant payé", "Amount paid";
     PaidOn => "Payé le", "Paid on";
     PaymentCanceled => "Paiement annulé.", "Payment cancelled.";
+    PaymentExpired => "Ce paiement a expiré : la confirmation n'a pas été faite dans les 30 minutes. Rien n'a été débité.", "This payment expired: it was not confirmed within 30 minutes. Nothing was charged.";
     PaymentNotCancelable => "Ce paiement ne peut plus être annulé.", "This payment can no longer be cancelled.";
     CancelPayment => "Annuler ce paiement", "Cancel this payment";
     SeeMyPayments => "Voir mes paiements", "See my payments";

@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod backoffice;
+#[cfg(feature = "ssr")]
+pub mod collection;
 pub mod components;
 pub mod disputes;
 pub mod domain;
@@ -17,6 +19,8 @@ pub mod shell;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]

@@ -2,11 +2,10 @@
 //! flow as the change that caused them; the server's sender delivers them
 //! over SMTP with retries, or leaves them for the owner to read.
 
-use crate::db::Db;
 use crate::db::Tx;
 use crate::domain::Locale;
 use crate::error::AppResult;
-use crate::{with_db, with_tx};
+use crate::with_tx;
 use chrono::{DateTime, Utc};
 
 /// Queues a message inside the caller's transaction: it leaves if and only
@@ -65,9 +64,9 @@ pub async fn owners(tx: &mut Tx) -> AppResult<Vec<(String, Locale)>> {
 }
 
 /// The merchant's name for e-mails, "Relance" until one is set.
-pub async fn company_name(db: &Db) -> AppResult<String> {
-    let name: Option<String> = with_db!(db, |pool| {
-        sqlx::query_scalar("SELECT company_name FROM merchant WHERE id = 1").fetch_optional(pool).await
+pub async fn company_name(conn: crate::db::Conn<'_>) -> AppResult<String> {
+    let name: Option<String> = crate::with_conn!(conn, |c| {
+        sqlx::query_scalar("SELECT company_name FROM merchant WHERE id = 1").fetch_optional(&mut *c).await
     })?;
     Ok(name.filter(|n| !n.is_empty()).unwrap_or_else(|| "Relance".to_string()))
 }

@@ -22,6 +22,10 @@ enum Command {
     Migrate,
     /// Load the demo merchant, accounts, invoices and users (skipped if data exists).
     SeedDemo,
+    /// Recompute every stored balance from the ledger entries and check each
+    /// payment, refund and credit note was posted as recorded; exits 1,
+    /// naming the rows, on any difference.
+    VerifyLedger,
     /// Create a staff user or a contact of a client account.
     CreateUser {
         /// Login e-mail address
@@ -76,6 +80,25 @@ async fn main() -> anyhow::Result<()> {
             db.migrate().await?;
             server::users::seed_if_empty(&db, clock).await?;
             println!("demo data ready; password for every demo login: {}", server::seed::DEMO_PASSWORD);
+        }
+        Command::VerifyLedger => {
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            let report = app::ledger::verify::run(&db, clock.today()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            for problem in &report.problems {
+                println!("{problem}");
+            }
+            println!(
+                "{} accounts, {} invoices, {} ledger entries checked: {} difference(s); {} account(s) with figures to roll",
+                report.accounts,
+                report.invoices,
+                report.entries,
+                report.problems.len(),
+                report.stale_accounts
+            );
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
         }
         Command::CreateUser { email, name, role, account, locale, password_env } => {
             let email = EmailAddress::parse(&email).context("invalid e-mail address")?;

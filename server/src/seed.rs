@@ -1057,6 +1057,7 @@ fn kind_rank(kind: EntryKind) -> u8 {
         EntryKind::WriteOff => 4,
         EntryKind::CreditApplied => 5,
         EntryKind::Refund => 6,
+        EntryKind::RefundReversal => 7,
     }
 }
 
@@ -1260,7 +1261,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyh
             }
 
             tx.commit().await?;
-            Ok(Some(SeedReport {
+            Ok::<_, sqlx::Error>(Some(SeedReport {
                 accounts: plan.accounts.len(),
                 invoices: plan.invoices.len(),
                 ledger_entries: plan.entries.len(),
@@ -1268,6 +1269,10 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyh
             }))
         }
     })?;
+    if report.is_some() {
+        // The entries were written directly: the stored balances follow.
+        app::ledger::balances::rebuild(db, now.date_naive()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     Ok(report)
 }
 

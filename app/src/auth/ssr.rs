@@ -542,7 +542,7 @@ pub async fn start_reset_for(state: &AppState, user_id: i64, actor: Option<i64>)
     } else {
         // Never accepted an invitation: send a fresh one instead.
         let token = issue_token_tx(&mut tx, now, user_id, "invite", Duration::days(INVITE_TTL_DAYS)).await?;
-        let company = crate::mail::company_name(&state.db).await?;
+        let company = crate::mail::company_name(crate::db::Conn::Tx(&mut tx)).await?;
         let (s, b) = crate::mail::invite_message(locale, &user.name, &company, &format!("{base}/invite/{token}"));
         (s, b, "auth.invite_link")
     };

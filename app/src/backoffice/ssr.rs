@@ -13,49 +13,22 @@ use crate::{with_db, with_tx};
 
 pub const ACCOUNTS_PAGE_SIZE: i64 = 30;
 
-/// Per-account balance, overdue and disputed amounts. $1..$3 scope, $4
-/// today. Overdue leaves out promised invoices and disputed amounts.
-const ACCOUNT_BALANCES: &str = "WITH inv_bal AS (
-        SELECT e.invoice_id, SUM(e.amount_minor) AS balance
-        FROM ledger_entries e WHERE e.invoice_id IS NOT NULL GROUP BY e.invoice_id
-    ),
-    inv_disputed AS (
-        SELECT i.id, i.account_id, i.due_date, b.balance,
-               CASE WHEN DISPUTED > b.balance THEN b.balance ELSE DISPUTED END AS disputed,
-               CASE WHEN PROMISED THEN 1 ELSE 0 END AS promised
-        FROM invoices i JOIN inv_bal b ON b.invoice_id = i.id
-        WHERE i.status = 'issued' AND b.balance > 0
-    ),
-    overdue AS (
-        SELECT account_id, SUM(balance - disputed) AS amount
-        FROM inv_disputed WHERE due_date < $4 AND promised = 0
-        GROUP BY account_id
-    ),
-    disputed AS (
-        SELECT account_id, SUM(disputed) AS amount FROM inv_disputed GROUP BY account_id
-    ),
-    acc_bal AS (
-        SELECT account_id, SUM(amount_minor) AS balance FROM ledger_entries GROUP BY account_id
-    ),
-    rows AS (
+/// Accounts in scope ($1..$3) with their stored balance, overdue and
+/// disputed figures (kept by `crate::ledger`; overdue leaves out promised
+/// invoices and disputed amounts).
+const ACCOUNT_ROWS: &str = "WITH rows AS (
         SELECT a.id, a.code, a.legal_name, a.segment, a.currency, a.collector_id, u.name AS collector_name,
-               a.billing_email, a.search_text,
-               CAST(COALESCE(acc_bal.balance, 0) AS BIGINT) AS balance_minor,
-               CAST(COALESCE(overdue.amount, 0) AS BIGINT) AS overdue_minor,
-               CAST(COALESCE(disputed.amount, 0) AS BIGINT) AS disputed_minor
+               a.billing_email, a.search_text, a.balance_minor, a.overdue_minor, a.disputed_minor
         FROM accounts a
         LEFT JOIN users u ON u.id = a.collector_id
-        LEFT JOIN acc_bal ON acc_bal.account_id = a.id
-        LEFT JOIN overdue ON overdue.account_id = a.id
-        LEFT JOIN disputed ON disputed.account_id = a.id
         WHERE SCOPE
     )";
 
-/// $5 search pattern, $6 segment ('' any), $7 collector (-1 any, 0 none), $8 overdue only.
-const ACCOUNT_FILTER: &str = "($5 = '' OR search_text LIKE $5 ESCAPE '\\')
-    AND ($6 = '' OR segment = $6)
-    AND ($7 = -1 OR ($7 = 0 AND collector_id IS NULL) OR collector_id = $7)
-    AND ($8 = FALSE OR overdue_minor > 0)";
+/// $4 search pattern, $5 segment ('' any), $6 collector (-1 any, 0 none), $7 overdue only.
+const ACCOUNT_FILTER: &str = "($4 = '' OR search_text LIKE $4 ESCAPE '\\')
+    AND ($5 = '' OR segment = $5)
+    AND ($6 = -1 OR ($6 = 0 AND collector_id IS NULL) OR collector_id = $6)
+    AND ($7 = FALSE OR overdue_minor > 0)";
 
 #[derive(sqlx::FromRow)]
 struct AccountRowDb {
@@ -84,17 +57,16 @@ fn parse_segment(s: &str) -> AppResult<Segment> {
 pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountFilter) -> AppResult<AccountsPage> {
     let scope = principal.scope();
     let (all, collector, account) = scope.binds();
-    let today = state.clock.today();
-    let cte = ACCOUNT_BALANCES
-        .replace("SCOPE", SCOPE_SQL)
-        .replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
-        .replace("DISPUTED", crate::disputes::ssr::DISPUTED_SQL);
+    // Figures made stale by the days passing are recomputed first (usually
+    // nothing to do: one index probe).
+    crate::ledger::balances::roll(&state.db, state.clock.today()).await?;
+    let cte = ACCOUNT_ROWS.replace("SCOPE", SCOPE_SQL);
     let pattern = crate::domain::like_pattern(f.search.as_deref());
     let segment = f.segment.map(|s| s.as_str()).unwrap_or("");
     let collector_filter = f.collector_id.unwrap_or(-1);
     let page = f.page.clamp(1, crate::invoices::MAX_PAGE);
     let count_sql = format!("{cte} SELECT COUNT(*) FROM rows WHERE {ACCOUNT_FILTER}");
-    let list_sql = format!("{cte} SELECT * FROM rows WHERE {ACCOUNT_FILTER} ORDER BY overdue_minor DESC, legal_name ASC LIMIT $9 OFFSET $10");
+    let list_sql = format!("{cte} SELECT * FROM rows WHERE {ACCOUNT_FILTER} ORDER BY overdue_minor DESC, legal_name ASC, id ASC LIMIT $8 OFFSET $9");
     let totals_sql = format!(
         "{cte} SELECT currency, CAST(SUM(balance_minor) AS BIGINT) AS balance_minor, CAST(SUM(overdue_minor) AS BIGINT) AS overdue_minor
          FROM rows WHERE {ACCOUNT_FILTER} GROUP BY currency ORDER BY currency"
@@ -104,7 +76,6 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
             $q.bind(all)
                 .bind(collector)
                 .bind(account)
-                .bind(today)
                 .bind(&pattern)
                 .bind(segment)
                 .bind(collector_filter)
@@ -185,9 +156,6 @@ struct DetailRow {
     payment_terms_days: i32,
     credit_limit_minor: i64,
     currency: String,
-    balance_minor: i64,
-    overdue_minor: i64,
-    disputed_minor: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -205,26 +173,19 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
     let (all, collector, account) = scope.binds();
     let sql = format!(
         "{} SELECT r.id, r.code, r.legal_name, r.billing_email, a.billing_phone, a.address, a.language, r.segment,
-                r.collector_id, r.collector_name, a.payment_terms_days, a.credit_limit_minor, r.currency,
-                r.balance_minor, r.overdue_minor, r.disputed_minor
-         FROM rows r JOIN accounts a ON a.id = r.id WHERE r.id = $5",
-        ACCOUNT_BALANCES
-            .replace("SCOPE", SCOPE_SQL)
-            .replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
-            .replace("DISPUTED", crate::disputes::ssr::DISPUTED_SQL)
+                r.collector_id, r.collector_name, a.payment_terms_days, a.credit_limit_minor, r.currency
+         FROM rows r JOIN accounts a ON a.id = r.id WHERE r.id = $4",
+        ACCOUNT_ROWS.replace("SCOPE", SCOPE_SQL)
     );
     let row: Option<DetailRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as(&sql)
-            .bind(all)
-            .bind(collector)
-            .bind(account)
-            .bind(state.clock.today())
-            .bind(id)
-            .fetch_optional(pool)
-            .await
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(id).fetch_optional(pool).await
     })?;
     // Missing and out of scope look the same.
     let row = row.ok_or(AppError::NotFound)?;
+    // Exact as of today even before the job rolls the stored figures.
+    let figures = crate::ledger::balances::figures((&state.db).into(), id, state.clock.today())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let contacts: Vec<ContactDb> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT id, name, email, phone, (password_hash IS NOT NULL) AS has_password, active
@@ -250,9 +211,9 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
         collector: row.collector_id.zip(row.collector_name).map(|(id, name)| StaffRef { id, name }),
         payment_terms_days: row.payment_terms_days,
         credit_limit: Money::new(row.credit_limit_minor, currency),
-        balance: Money::new(row.balance_minor, currency),
-        overdue: Money::new(row.overdue_minor, currency),
-        disputed: Money::new(row.disputed_minor, currency),
+        balance: Money::new(figures.balance, currency),
+        overdue: Money::new(figures.overdue, currency),
+        disputed: Money::new(figures.disputed, currency),
         contacts: contacts
             .into_iter()
             .map(|c| ContactRow {
@@ -406,7 +367,7 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
             return Err(AppError::field("account_id", Msg::InvalidInput));
         }
     }
-    let company = crate::mail::company_name(&state.db).await?;
+    let company = crate::mail::company_name((&state.db).into()).await?;
     // The user, the link, its e-mail and the audit entry: all or nothing.
     let mut tx = state.db.begin().await?;
     let inserted: Result<i64, sqlx::Error> = with_tx!(&mut tx, |conn| {

@@ -151,6 +151,7 @@ pub fn kind_msg(kind: EntryKind) -> Msg {
         EntryKind::Fee => Msg::KindFee,
         EntryKind::WriteOff => Msg::KindWriteOff,
         EntryKind::Refund => Msg::KindRefund,
+        EntryKind::RefundReversal => Msg::KindRefundReversal,
         EntryKind::CreditApplied => Msg::KindCreditApplied,
     }
 }

@@ -6,19 +6,15 @@
 use super::attachments::{self, Refusal};
 use super::*;
 use crate::auth::ssr::{audit_tx, Audit, Principal, Scope, SCOPE_SQL};
+use crate::collection::account;
+use crate::db::Conn;
 use crate::db::Tx;
-use crate::domain::{Currency, EntryKind, Locale, Role};
+use crate::domain::{Currency, Locale, Role};
 use crate::error::AppResult;
 use crate::invoices::ssr::parse_currency;
-use crate::payments::ssr::{account, lock_account};
+use crate::ledger::{self, balances, Locked, Posting};
 use crate::state::AppState;
 use crate::{with_db, with_tx};
-
-/// The amount of an invoice (alias `i`) under a dispute in progress: out of
-/// collection and of the overdue figures, shown apart as *disputed*. The
-/// reminder engine leaves it out of what it asks for.
-pub const DISPUTED_SQL: &str = "COALESCE((SELECT SUM(d.amount_minor) FROM disputes d
-    WHERE d.invoice_id = i.id AND d.status IN ('open', 'under_review')), 0)";
 
 /// Longest message kept, in characters.
 const MAX_MESSAGE: usize = 5000;
@@ -197,11 +193,10 @@ pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResu
     let files = check_files(files)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    lock_account(&mut tx, d.account_id).await?;
+    let lock = ledger::lock(&mut tx, d.account_id).await?;
     let row: Option<(String, String, i64)> = with_tx!(&mut tx, |conn| {
         sqlx::query_as(
-            "SELECT i.number, i.currency,
-                CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT)
+            "SELECT i.number, i.currency, i.balance_minor
              FROM invoices i WHERE i.id = $1 AND i.account_id = $2 AND i.status = 'issued'",
         )
         .bind(d.invoice_id)
@@ -273,6 +268,7 @@ pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResu
     .await?;
     let n = Facts { id, account_id: d.account_id, invoice: number, amount: Money::new(amount, currency) };
     notify_staff(&mut tx, state, &n, Notice::Opened, &message).await?;
+    balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -682,7 +678,7 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
     }
     let files = check_files(&form.files)?;
     let now = state.clock.now();
-    let (mut tx, status) = begin_unclosed(state, row.account_id, id).await?;
+    let (mut tx, _lock, status) = begin_unclosed(state, row.account_id, id).await?;
     if kind != MessageKind::Message && !status.in_progress() {
         return Err(AppError::Conflict(Msg::DisputeDecided));
     }
@@ -748,15 +744,15 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
 
 /// Begins a write on a dispute: locks its account, then reads its status as
 /// of the lock (what the caller's checks rely on); a closed one is refused.
-async fn begin_unclosed(state: &AppState, account_id: i64, id: i64) -> AppResult<(Tx, DisputeStatus)> {
+async fn begin_unclosed(state: &AppState, account_id: i64, id: i64) -> AppResult<(Tx, Locked, DisputeStatus)> {
     let mut tx = state.db.begin().await?;
-    lock_account(&mut tx, account_id).await?;
+    let lock = ledger::lock(&mut tx, account_id).await?;
     let status: String = with_tx!(&mut tx, |conn| {
         sqlx::query_scalar("SELECT status FROM disputes WHERE id = $1").bind(id).fetch_one(&mut *conn).await
     })?;
     match DisputeStatus::parse(&status) {
         Some(DisputeStatus::Closed) | None => Err(AppError::Conflict(Msg::DisputeIsClosed)),
-        Some(status) => Ok((tx, status)),
+        Some(status) => Ok((tx, lock, status)),
     }
 }
 
@@ -810,7 +806,7 @@ pub async fn decide(
     };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    lock_account(&mut tx, account_id).await?;
+    let lock = ledger::lock(&mut tx, account_id).await?;
     let moved = with_tx!(&mut tx, |conn| {
         sqlx::query(
             "UPDATE disputes SET status = $2, approved_minor = $3, decision_note = $4, decided_by = $5, decided_at = $6, updated_at = $6
@@ -858,20 +854,11 @@ pub async fn decide(
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        crate::payments::ssr::insert_entry(
-            &mut tx,
-            account_id,
-            Some(invoice_id),
-            EntryKind::CreditNote,
-            -approved_minor,
-            currency,
-            today,
-            &n,
-            None,
-            Some(actor),
-            now,
-        )
-        .await?;
+        // At most what the invoice still owes goes on it; the rest (the
+        // client paid the disputed amount meanwhile) becomes credit.
+        let posting =
+            Posting::CreditNote { credit_note_id: credit_id, invoice_id, amount: approved_minor, reference: &n };
+        ledger::post(&mut tx, &lock, posting, &ledger::Ctx::new(state, Some(actor))).await?;
         number = Some(n);
     }
     let body = if note.is_empty() { status.as_str().to_string() } else { note.clone() };
@@ -894,6 +881,9 @@ pub async fn decide(
         _ => Notice::Approved(Money::new(approved_minor, currency), number.clone().unwrap_or_default()),
     };
     notify_client(&mut tx, state, &n, kind, &note).await?;
+    // Decided: no longer disputed (an approval's posting refreshed them
+    // already; a rejection returns the amount to collection).
+    balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
     Ok(number)
 }
@@ -908,7 +898,7 @@ pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResul
         crate::promises::ssr::require_collecting_staff(state, principal, row.account_id).await?;
     }
     let now = state.clock.now();
-    let (mut tx, status) = begin_unclosed(state, row.account_id, id).await?;
+    let (mut tx, lock, status) = begin_unclosed(state, row.account_id, id).await?;
     if staff && !status.decided() {
         return Err(AppError::Conflict(Msg::DisputeNotDecided));
     }
@@ -943,6 +933,8 @@ pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResul
     } else {
         notify_staff(&mut tx, state, &n, kind, "").await?;
     }
+    // A withdrawn dispute's amount returns to collection.
+    balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1153,7 +1145,7 @@ async fn notify_staff(tx: &mut Tx, state: &AppState, f: &Facts, kind: Notice, te
 /// A collector's proposal: the owners decide.
 async fn notify_owners(tx: &mut Tx, state: &AppState, f: &Facts, proposed: i64, text: &str) -> AppResult<()> {
     let recipients = crate::mail::owners(tx).await?;
-    let acc = account(state, f.account_id).await?;
+    let acc = account(Conn::Tx(tx), f.account_id).await?;
     let link = format!("{}/back/disputes/{}", state.auth.public_url, f.id);
     let proposed = Money::new(proposed, f.amount.currency);
     for (email, locale) in recipients {
@@ -1176,7 +1168,7 @@ async fn notify_owners(tx: &mut Tx, state: &AppState, f: &Facts, proposed: i64, 
 
 /// The account's billing address, in its language.
 async fn notify_client(tx: &mut Tx, state: &AppState, f: &Facts, kind: Notice, text: &str) -> AppResult<()> {
-    let acc = account(state, f.account_id).await?;
+    let acc = account(Conn::Tx(tx), f.account_id).await?;
     if acc.billing_email.is_empty() {
         return Ok(());
     }
@@ -1193,8 +1185,8 @@ async fn send(
     recipients: Vec<(String, Locale)>,
     path: &str,
 ) -> AppResult<()> {
-    let acc = account(state, f.account_id).await?;
-    let company = crate::mail::company_name(&state.db).await?;
+    let acc = account(Conn::Tx(tx), f.account_id).await?;
+    let company = crate::mail::company_name(crate::db::Conn::Tx(tx)).await?;
     let link = format!("{}{path}", state.auth.public_url);
     for (email, locale) in recipients {
         let (subject, body) = message(locale, kind, &company, &acc.legal_name, f, text, &link);

@@ -1,5 +1,6 @@
-//! Invoice arithmetic and balance derivation. Balances are never stored:
-//! they are sums over immutable ledger entries, computed here or in SQL.
+//! Invoice arithmetic and balance derivation: the pure rules. Entries are
+//! immutable; the balances derived from them are stored by the ledger's
+//! writer (`crate::ledger`) and verified against them.
 
 use super::money::{round_minor, sum, Currency, Money, MoneyError};
 use chrono::NaiveDate;
@@ -16,6 +17,8 @@ pub enum EntryKind {
     WriteOff,
     /// Money given back to the client: the debt grows again.
     Refund,
+    /// A refund that failed after it was posted: the debt goes back down.
+    RefundReversal,
     /// Unapplied credit moved onto an invoice: a pair of entries of opposite
     /// signs (credit side without invoice, invoice side negative).
     CreditApplied,
@@ -30,6 +33,7 @@ impl EntryKind {
             EntryKind::Fee => "fee",
             EntryKind::WriteOff => "write_off",
             EntryKind::Refund => "refund",
+            EntryKind::RefundReversal => "refund_reversal",
             EntryKind::CreditApplied => "credit_applied",
         }
     }
@@ -42,6 +46,7 @@ impl EntryKind {
             EntryKind::Fee,
             EntryKind::WriteOff,
             EntryKind::Refund,
+            EntryKind::RefundReversal,
             EntryKind::CreditApplied,
         ]
         .into_iter()

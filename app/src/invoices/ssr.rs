@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::auth::ssr::{Scope, SCOPE_SQL};
-use crate::domain::{ledger, Currency};
+use crate::domain::ledger;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::with_db;
@@ -54,16 +54,14 @@ impl SummaryRow {
     }
 }
 
-pub fn parse_currency(code: &str) -> AppResult<Currency> {
-    Currency::parse(code).map_err(|_| AppError::internal(anyhow::anyhow!("unknown currency {code:?} in database")))
-}
+pub use crate::ledger::parse_currency;
 
 /// Scoped invoices with their remaining balance. Parameters $1..$3 are the
 /// scope, $4 the optional account, $5 today.
 const INVOICES_CTE: &str = "WITH inv_raw AS (
     SELECT i.id, i.account_id, a.legal_name AS account_name, a.search_text, i.number, i.issue_date, i.due_date,
            i.currency, i.total_minor, i.status,
-           CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor,
+           i.balance_minor,
            CASE WHEN PROMISED THEN 1 ELSE 0 END AS promised,
            CAST(DISPUTED AS BIGINT) AS disputed_raw
     FROM invoices i JOIN accounts a ON a.id = i.account_id
@@ -79,8 +77,8 @@ inv AS (
 fn invoices_cte() -> String {
     INVOICES_CTE
         .replace("SCOPE", SCOPE_SQL)
-        .replace("PROMISED", crate::promises::ssr::PROMISED_SQL)
-        .replace("DISPUTED", crate::disputes::ssr::DISPUTED_SQL)
+        .replace("PROMISED", crate::collection::PROMISED_SQL)
+        .replace("DISPUTED", crate::collection::DISPUTED_SQL)
 }
 
 /// $6 = filter, $7 = search pattern ('' for none).
@@ -253,27 +251,17 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
     Ok(InvoiceDetail { summary, lines, subtotal, tax, applied, history })
 }
 
-#[derive(sqlx::FromRow)]
-struct OverviewRow {
-    legal_name: String,
-    currency: String,
-    balance_minor: i64,
-    unapplied_minor: i64,
-}
-
 pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppResult<AccountOverview> {
     let (all, collector, account) = scope.binds();
-    let sql = format!(
-        "SELECT a.legal_name, a.currency,
-            CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS BIGINT) AS balance_minor,
-            CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id AND e.invoice_id IS NULL), 0) AS BIGINT) AS unapplied_minor
-         FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4"
-    );
-    let row: Option<OverviewRow> = with_db!(&state.db, |pool| {
+    let sql = format!("SELECT a.legal_name, a.currency FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4");
+    let row: Option<(String, String)> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(account_id).fetch_optional(pool).await
     })?;
-    let row = row.ok_or(AppError::NotFound)?;
-    let currency = parse_currency(&row.currency)?;
+    let (legal_name, currency) = row.ok_or(AppError::NotFound)?;
+    let currency = parse_currency(&currency)?;
+    let today = state.clock.today();
+    let figures =
+        crate::ledger::balances::figures((&state.db).into(), account_id, today).await?.ok_or(AppError::NotFound)?;
     let open_query = InvoiceQuery {
         filter: InvoiceFilter::Open,
         sort: InvoiceSort::DueAsc,
@@ -282,20 +270,16 @@ pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppRes
         search: None,
     };
     let open = list_all(state, scope, &open_query).await?;
-    let today = state.clock.today();
+    let next_due = open.iter().map(|i| i.due_date).filter(|d| *d >= today).min();
     // Promised invoices are out of the overdue figure while the promise
     // runs; disputed amounts while the dispute is in progress (shown apart).
-    let overdue: i64 =
-        open.iter().filter(|i| i.state == InvoiceState::Overdue).map(|i| i.balance.minor - i.disputed.minor).sum();
-    let disputed: i64 = open.iter().map(|i| i.disputed.minor).sum();
-    let next_due = open.iter().map(|i| i.due_date).filter(|d| *d >= today).min();
     Ok(AccountOverview {
         account_id,
-        legal_name: row.legal_name,
-        balance: Money::new(row.balance_minor, currency),
-        overdue: Money::new(overdue, currency),
-        disputed: Money::new(disputed, currency),
-        credit: Money::new((-row.unapplied_minor).max(0), currency),
+        legal_name,
+        balance: Money::new(figures.balance, currency),
+        overdue: Money::new(figures.overdue, currency),
+        disputed: Money::new(figures.disputed, currency),
+        credit: Money::new((-figures.unapplied).max(0), currency),
         next_due,
         open_invoices: open,
     })

@@ -5,6 +5,7 @@
 //! payment statuses only move forward, so a late `processing` after
 //! `succeeded` is recorded and ignored.
 
+use super::gateway::RefundStatus;
 use super::ssr;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -280,39 +281,22 @@ async fn refunded(tx: &mut crate::db::Tx, state: &AppState, payment_id: i64, cha
                         .await
                 })?;
                 if belongs.is_some() {
-                    changed |= ssr::complete_refund_tx(tx, state, refund_id, r["id"].as_str()).await?;
+                    changed |= ssr::settle_tx(tx, state, refund_id, &RefundStatus::Succeeded, r["id"].as_str()).await?;
                 }
             }
         }
     }
     let total = charge["amount_refunded"].as_i64().unwrap_or(0);
-    let (known, currency): (i64, String) = with_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT),
-                    p.currency FROM payments p WHERE p.id = $1",
+    let known: i64 = with_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(r.amount_minor), 0) AS BIGINT) FROM refunds r WHERE r.payment_id = $1 AND r.status = 'succeeded'",
         )
         .bind(payment_id)
         .fetch_one(&mut *conn)
         .await
     })?;
     if total > known {
-        let now = state.clock.now();
-        let extra = total - known;
-        with_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO refunds (payment_id, amount_minor, currency, status, reason, created_at)
-                 VALUES ($1, $2, $3, 'succeeded', 'gateway', $4)",
-            )
-            .bind(payment_id)
-            .bind(extra)
-            .bind(&currency)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        ssr::post_refund_tx(tx, state, payment_id, extra, &currency).await?;
-        changed = true;
+        changed |= ssr::record_gateway_refund_tx(tx, state, payment_id, total - known, None).await?;
     }
     Ok(changed)
 }

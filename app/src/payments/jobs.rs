@@ -15,42 +15,78 @@ pub const STALE_PENDING_MINUTES: i64 = 2;
 /// A payment in flight is asked about at most this often (its events
 /// normally arrive first; a SEPA debit is `processing` for days).
 pub const RECHECK_MINUTES: i64 = 10;
-/// A payment left waiting for the payer's authentication this long is
-/// abandoned: no longer asked about (a late event still applies).
-pub const ABANDONED_ACTION_HOURS: i64 = 24;
+
+/// Autopay retries a declined charge after these many days (counted from
+/// the previous attempt), then gives up until the client acts.
+pub const AUTOPAY_RETRY_DAYS: [i64; 3] = [1, 3, 7];
 
 #[derive(sqlx::FromRow)]
 struct DueRow {
     invoice_id: i64,
     account_id: i64,
     method_id: i64,
+    /// Autopay attempts on this invoice so far, and those not failed.
+    attempts: i64,
+    live: i64,
+    last_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Autopay: charges each enrolled account's invoices that are due, once.
-/// The payment's idempotency key is `autopay:{invoice}`, unique per account,
-/// so a second run (or a second instance) finds the first one's payment
-/// instead of making another.
+impl DueRow {
+    /// Whether another attempt is due now: none yet, or the last one failed
+    /// and its retry delay has passed.
+    fn due(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        if self.live > 0 {
+            return false;
+        }
+        match usize::try_from(self.attempts).ok().and_then(|n| n.checked_sub(1)) {
+            None => true,
+            Some(i) => match (AUTOPAY_RETRY_DAYS.get(i), self.last_at) {
+                (Some(days), Some(last)) => last + Duration::days(*days) <= now,
+                _ => false,
+            },
+        }
+    }
+
+    /// The first attempt keeps the historical key; retries are numbered.
+    fn key(&self) -> String {
+        match self.attempts {
+            0 => format!("autopay:{}", self.invoice_id),
+            n => format!("autopay:{}:{}", self.invoice_id, n + 1),
+        }
+    }
+}
+
+/// Autopay: charges each enrolled account's invoices that are due, once per
+/// attempt, never a disputed amount; a declined charge is retried on the
+/// `AUTOPAY_RETRY_DAYS` schedule. Each attempt's idempotency key is unique
+/// per account, so a second run (or a second instance) finds the first
+/// one's payment instead of making another. Driven by the enrolled methods
+/// and the stored balances of their accounts' open invoices: no ledger scan.
 pub async fn run_autopay(state: &AppState) -> AppResult<usize> {
     let today = state.clock.today();
-    let due: Vec<DueRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as(
-            "SELECT i.id AS invoice_id, i.account_id, m.id AS method_id
-             FROM invoices i JOIN payment_methods m ON m.account_id = i.account_id AND m.autopay AND m.removed_at IS NULL
-             WHERE i.status = 'issued' AND i.due_date <= $1 AND i.due_date >= m.autopay_since
-               AND m.gateway = $2
-               AND NOT EXISTS (SELECT 1 FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id
-                               WHERE pa.invoice_id = i.id AND p.source = 'autopay')
-               AND CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) > 0
-             ORDER BY i.due_date, i.id",
-        )
-        .bind(today)
-        .bind(state.gateway.name())
-        .fetch_all(pool)
-        .await
+    let now = state.clock.now();
+    let attempts = "FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id
+                    WHERE pa.invoice_id = i.id AND p.source = 'autopay'";
+    let disputed = crate::collection::DISPUTED_SQL;
+    let sql = format!(
+        "SELECT i.id AS invoice_id, i.account_id, m.id AS method_id,
+                (SELECT COUNT(*) {attempts}) AS attempts,
+                (SELECT COUNT(*) {attempts} AND p.status <> 'failed') AS live,
+                (SELECT MAX(p.updated_at) {attempts}) AS last_at
+         FROM payment_methods m
+         JOIN invoices i ON i.account_id = m.account_id AND i.status = 'issued' AND i.balance_minor > 0
+         WHERE m.autopay AND m.removed_at IS NULL AND m.gateway = $2
+           AND i.due_date <= $1 AND i.due_date >= m.autopay_since
+           AND i.balance_minor > {disputed}
+         ORDER BY i.due_date, i.id"
+    );
+    let rows: Vec<DueRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql).bind(today).bind(state.gateway.name()).fetch_all(pool).await
     })?;
+    let due: Vec<DueRow> = rows.into_iter().filter(|r| r.due(now)).collect();
     let mut charged = 0;
     for d in due {
-        let key = format!("autopay:{}", d.invoice_id);
+        let key = d.key();
         let new = ssr::NewPayment {
             account_id: d.account_id,
             selection: Selection::Invoices(vec![d.invoice_id]),
@@ -78,36 +114,41 @@ pub async fn run_autopay(state: &AppState) -> AppResult<usize> {
     Ok(charged)
 }
 
-/// Recovers payments left behind by a crash or an outage: pending ones are
-/// charged again with their idempotency key (the gateway answers with the
-/// first charge), long-running ones are asked for their status.
+/// Recovers payments left behind by a crash or an outage, and ends those
+/// left waiting: pending ones are charged again with their idempotency key
+/// (the gateway answers with the first charge); one waiting for the payer
+/// longer than `ACTION_HOLD_MINUTES` is cancelled at the gateway (so that
+/// finishing its old 3-D Secure step later cannot charge the payer a second
+/// time) and fails, freeing its invoices; others in flight are asked for
+/// their status at most every `RECHECK_MINUTES`.
 pub async fn reconcile(state: &AppState) -> AppResult<usize> {
     let now = state.clock.now();
     let stale = now - Duration::minutes(STALE_PENDING_MINUTES);
     let recheck = now - Duration::minutes(RECHECK_MINUTES);
-    let abandoned = now - Duration::hours(ABANDONED_ACTION_HOURS);
-    let rows: Vec<(i64, String, Option<String>)> = with_db!(&state.db, |pool| {
+    let expired = now - Duration::minutes(ssr::ACTION_HOLD_MINUTES);
+    let rows: Vec<(i64, String, Option<String>, chrono::DateTime<chrono::Utc>)> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT id, status, gateway_ref FROM payments WHERE gateway = $1 AND updated_at < $2
+            "SELECT id, status, gateway_ref, updated_at FROM payments WHERE gateway = $1 AND updated_at < $2
                AND (status = 'pending'
-                    OR (status IN ('processing', 'requires_action') AND (checked_at IS NULL OR checked_at < $3)
-                        AND (status = 'processing' OR updated_at > $4)))
+                    OR (status = 'requires_action' AND updated_at < $4)
+                    OR (status IN ('processing', 'requires_action') AND (checked_at IS NULL OR checked_at < $3)))
              ORDER BY COALESCE(checked_at, updated_at), id LIMIT 100",
         )
         .bind(state.gateway.name())
         .bind(stale)
         .bind(recheck)
-        .bind(abandoned)
+        .bind(expired)
         .fetch_all(pool)
         .await
     })?;
     let mut fixed = 0;
-    for (id, status, gateway_ref) in rows {
+    for (id, status, gateway_ref, updated_at) in rows {
         let result = match (status.as_str(), gateway_ref) {
             ("pending", _) => {
                 let url = format!("{}/portal/payments/{id}", state.auth.public_url);
                 ssr::charge(state, id, None, &url).await.map(|s| s != PaymentStatus::Pending)
             }
+            ("requires_action", Some(r)) if updated_at < expired => ssr::expire(state, id, &r).await,
             (_, Some(_)) => ssr::refresh(state, id).await.map(|(changed, _)| changed),
             _ => continue,
         };
@@ -134,6 +175,10 @@ pub async fn run_once(state: &AppState) {
     }
     if let Err(e) = ssr::apply_all_credit(state).await {
         tracing::error!(error = ?e, "applying account credit");
+    }
+    // Days pass: figures of accounts whose invoices fell due are recomputed.
+    if let Err(e) = crate::ledger::balances::roll(&state.db, state.clock.today()).await {
+        tracing::error!(error = ?e, "rolling account figures");
     }
     // After payments and credit: a promise paid by them is kept, not broken.
     if let Err(e) = crate::promises::ssr::settle_due(state).await {

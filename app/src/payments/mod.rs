@@ -95,6 +95,7 @@ pub fn method_label(kind: &str, brand: &str, last4: &str) -> String {
 pub fn decline_msg(code: &str) -> Msg {
     match code {
         "canceled" => Msg::PaymentCanceled,
+        "action_expired" => Msg::PaymentExpired,
         "insufficient_funds" => Msg::DeclineInsufficientFunds,
         "expired_card" => Msg::DeclineExpiredCard,
         "incorrect_cvc" | "invalid_cvc" => Msg::DeclineIncorrectCvc,
@@ -284,7 +285,7 @@ async fn client_account(
     principal: &crate::auth::ssr::Principal,
 ) -> Result<(i64, crate::domain::Currency), AppError> {
     let account_id = principal.require_client()?;
-    let acc = ssr::account(state, account_id).await?;
+    let acc = ssr::account((&state.db).into(), account_id).await?;
     Ok((account_id, crate::invoices::ssr::parse_currency(&acc.currency)?))
 }
 

@@ -117,7 +117,7 @@ pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppRes
     let row: Option<InvoiceRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT i.number, a.legal_name AS account_name, i.due_date, i.currency, i.total_minor,
-                CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS balance_minor
+                i.balance_minor
              FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE i.id = $1 AND i.account_id = $2 AND i.status = 'issued'",
         )
         .bind(invoice_id)
@@ -128,7 +128,7 @@ pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppRes
     let row = row.ok_or(AppError::Refused(Msg::LinkInvalid))?;
     let currency = crate::invoices::ssr::parse_currency(&row.currency)?;
     let page = PayLinkPage {
-        company: crate::mail::company_name(&state.db).await?,
+        company: crate::mail::company_name((&state.db).into()).await?,
         invoice_number: row.number,
         account_name: row.account_name,
         due_date: row.due_date,

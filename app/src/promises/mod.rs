@@ -2,7 +2,7 @@
 //! promises a date and an amount for one or several open invoices. While a
 //! promise is active its invoices are *promised*: out of the overdue
 //! figures and queues, and skipped by whatever sends reminders
-//! (`ssr::PROMISED_SQL`). The settling job then marks it kept (the amount
+//! (`crate::collection::PROMISED_SQL`). The settling job then marks it kept (the amount
 //! was paid) or broken (not, or only partly, by its date), which returns the
 //! invoices to collection and alerts the collector.
 

@@ -3,20 +3,16 @@
 
 use super::*;
 use crate::auth::ssr::{audit_tx, Audit, Principal, Scope, SCOPE_SQL};
+use crate::collection::account;
+use crate::db::Conn;
 use crate::db::Tx;
 use crate::domain::{Locale, Role};
 use crate::error::AppResult;
 use crate::invoices::ssr::parse_currency;
-use crate::payments::ssr::{account, lock_account};
+use crate::ledger::{self, balances};
 use crate::state::AppState;
-use crate::{with_db, with_tx};
+use crate::{with_conn, with_db, with_tx};
 use chrono::Duration;
-
-/// An invoice (alias `i`) is *promised* — its collection paused — while it
-/// belongs to an active promise. Overdue figures and queues leave it out;
-/// the reminder engine must skip it.
-pub const PROMISED_SQL: &str = "EXISTS (SELECT 1 FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id
-    WHERE pi.invoice_id = i.id AND pr.status = 'active')";
 
 /// The owner's policy (merchant settings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,19 +68,22 @@ impl NewPromise {
 
 /// The open invoices of `account_id` among `ids`; another account's (or a
 /// missing) invoice is a 404, a settled one a conflict.
-async fn lines_tx(tx: &mut Tx, account_id: i64, ids: &[i64]) -> AppResult<(Vec<PromiseLine>, crate::domain::Currency)> {
+async fn lines_in(
+    mut conn: Conn<'_>,
+    account_id: i64,
+    ids: &[i64],
+) -> AppResult<(Vec<PromiseLine>, crate::domain::Currency)> {
     let mut lines = Vec::new();
     let mut currency = None;
     for id in ids {
-        let row: Option<(String, NaiveDate, String, i64)> = with_tx!(tx, |conn| {
+        let row: Option<(String, NaiveDate, String, i64)> = with_conn!(conn.reborrow(), |c| {
             sqlx::query_as(
-                "SELECT i.number, i.due_date, i.currency,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT)
+                "SELECT i.number, i.due_date, i.currency, i.balance_minor
                  FROM invoices i WHERE i.id = $1 AND i.account_id = $2 AND i.status = 'issued'",
             )
             .bind(id)
             .bind(account_id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut *c)
             .await
         })?;
         let (number, due_date, code, balance) = row.ok_or(AppError::NotFound)?;
@@ -99,11 +98,10 @@ async fn lines_tx(tx: &mut Tx, account_id: i64, ids: &[i64]) -> AppResult<(Vec<P
     Ok((lines, currency.ok_or_else(|| AppError::field("invoices", Msg::SelectInvoices))?))
 }
 
+/// What a promise on these invoices would cover. Reads only.
 pub async fn quote(state: &AppState, account_id: i64, ids: &[i64]) -> AppResult<PromiseQuote> {
     let policy = policy(state).await?;
-    let mut tx = state.db.begin().await?;
-    let (invoices, currency) = lines_tx(&mut tx, account_id, ids).await?;
-    drop(tx);
+    let (invoices, currency) = lines_in((&state.db).into(), account_id, ids).await?;
     let today = state.clock.today();
     let total = invoices.iter().map(|l| l.balance.minor).sum();
     Ok(PromiseQuote {
@@ -125,8 +123,8 @@ pub async fn create(state: &AppState, p: &NewPromise) -> AppResult<(i64, Promise
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    lock_account(&mut tx, p.account_id).await?;
-    let (lines, currency) = lines_tx(&mut tx, p.account_id, &p.invoice_ids).await?;
+    let lock = ledger::lock(&mut tx, p.account_id).await?;
+    let (lines, currency) = lines_in(Conn::Tx(&mut tx), p.account_id, &p.invoice_ids).await?;
     let total: i64 = lines.iter().map(|l| l.balance.minor).sum();
     let amount = if p.amount.is_empty() {
         total
@@ -158,8 +156,9 @@ pub async fn create(state: &AppState, p: &NewPromise) -> AppResult<(i64, Promise
     let id: i64 = with_tx!(&mut tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO promises (account_id, promised_date, amount_minor, currency, balance_at_promise_minor, status, source,
-                 note, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                 note, created_by, created_at, updated_at, ledger_mark)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10,
+                 COALESCE((SELECT MAX(e.id) FROM ledger_entries e WHERE e.account_id = $1), 0)) RETURNING id",
         )
         .bind(p.account_id)
         .bind(p.date)
@@ -196,6 +195,7 @@ pub async fn create(state: &AppState, p: &NewPromise) -> AppResult<(i64, Promise
             .details(&details),
     )
     .await?;
+    balances::refresh(&mut tx, &lock, today).await?;
     let notice = Notice { account_id: p.account_id, date: p.date, amount: amount_money, numbers };
     match (status, p.source) {
         (PromiseStatus::PendingApproval, _) => notify_staff(&mut tx, state, &notice, NoticeKind::NeedsApproval).await?,
@@ -210,6 +210,7 @@ pub async fn create(state: &AppState, p: &NewPromise) -> AppResult<(i64, Promise
 pub async fn cancel(state: &AppState, account_id: i64, id: i64, actor: i64) -> AppResult<()> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    let lock = ledger::lock(&mut tx, account_id).await?;
     let n = with_tx!(&mut tx, |conn| {
         sqlx::query(
             "UPDATE promises SET status = 'cancelled', updated_at = $3
@@ -238,6 +239,7 @@ pub async fn cancel(state: &AppState, account_id: i64, id: i64, actor: i64) -> A
         Audit::new(Some(actor), "promise.cancelled", ("promise", Some(id))).account(Some(account_id)),
     )
     .await?;
+    balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -278,7 +280,11 @@ pub async fn decide(state: &AppState, id: i64, approve: bool, reason: &str, acto
     }
     let now = state.clock.now();
     let to = if approve { PromiseStatus::Active } else { PromiseStatus::Rejected };
+    let account_id: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT account_id FROM promises WHERE id = $1").bind(id).fetch_optional(pool).await
+    })?;
     let mut tx = state.db.begin().await?;
+    let lock = ledger::lock(&mut tx, account_id.ok_or(AppError::NotFound)?).await?;
     let row: Option<NoticeRow> = with_tx!(&mut tx, |conn| {
         sqlx::query_as(
             "UPDATE promises SET status = $2, decided_by = $3, decision_note = $4, updated_at = $5
@@ -304,6 +310,7 @@ pub async fn decide(state: &AppState, id: i64, approve: bool, reason: &str, acto
     let notice = row.notice(&mut tx).await?;
     let kind = if approve { NoticeKind::Approved } else { NoticeKind::Rejected };
     notify_client(&mut tx, state, &notice, kind, &reason).await?;
+    balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -316,21 +323,49 @@ struct DueRow {
     amount_minor: i64,
     currency: String,
     balance_at_promise_minor: i64,
-    balance_now: i64,
+    /// What its invoices still owe (stored balances).
+    owed_now: i64,
 }
 
-/// The settling job, one pass: an active promise whose invoices went down by
-/// the promised amount is kept (even before its date); one whose date has
-/// passed without that is broken, its invoices return to collection and
-/// the collector is alerted. Each change is a compare-and-set on the status,
-/// so two passes at once (or on two instances) settle a promise once.
+/// Money received on a promise's invoices since it was made: payments and
+/// credit applied, less refunds (a credit note or a write-off is not money).
+const RECEIVED_SQL: &str = "SELECT CAST(COALESCE(-SUM(e.amount_minor), 0) AS BIGINT) FROM ledger_entries e
+    JOIN promise_invoices pi ON pi.invoice_id = e.invoice_id
+    WHERE pi.promise_id = $1 AND e.id > $2
+      AND e.kind IN ('payment', 'credit_applied', 'refund', 'refund_reversal')";
+
+/// How a promise ends, from the money received since it was made and what
+/// its invoices still owe. `None`: it still runs.
+pub fn outcome(amount: i64, received: i64, owed_now: i64, date: NaiveDate, today: NaiveDate) -> Option<PromiseStatus> {
+    if received >= amount || (owed_now <= 0 && received > 0) {
+        // Paid as promised, or paid all that was left after a credit note.
+        Some(PromiseStatus::Kept)
+    } else if owed_now <= 0 {
+        // Nothing left to pay, and nothing paid: a credit note settled it.
+        Some(PromiseStatus::Cancelled)
+    } else if date < today {
+        Some(PromiseStatus::Broken)
+    } else {
+        None
+    }
+}
+
+/// The settling job, one pass: a promise whose invoices received the
+/// promised amount in money is kept (even before its date); one whose date
+/// has passed without it is broken, its invoices return to collection and
+/// the collector is alerted; one whose invoices were settled by credit
+/// alone ends cancelled. Candidates come from stored balances (their
+/// invoices owe less than when promised, or the date has passed); the
+/// ledger is read only for those, under the account's lock, and each change
+/// is a compare-and-set on the status, so two passes at once (or on two
+/// instances) settle a promise once.
 pub async fn settle_due(state: &AppState) -> AppResult<(usize, usize)> {
     let today = state.clock.today();
     let rows: Vec<DueRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT p.id, p.account_id, p.promised_date, p.amount_minor, p.currency, p.balance_at_promise_minor,
-                CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e JOIN promise_invoices pi ON pi.invoice_id = e.invoice_id
-                               WHERE pi.promise_id = p.id), 0) AS BIGINT) AS balance_now
+                CAST(COALESCE((SELECT SUM(i.balance_minor) FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
+                               WHERE pi.promise_id = p.id), 0) AS BIGINT) AS owed_now
              FROM promises p WHERE p.status = 'active' ORDER BY p.promised_date, p.id",
         )
         .fetch_all(pool)
@@ -338,16 +373,19 @@ pub async fn settle_due(state: &AppState) -> AppResult<(usize, usize)> {
     })?;
     let (mut kept, mut broken) = (0, 0);
     for r in rows {
-        let paid = r.balance_at_promise_minor - r.balance_now;
-        let to = if paid >= r.amount_minor {
-            PromiseStatus::Kept
-        } else if r.promised_date < today {
-            PromiseStatus::Broken
-        } else {
+        if r.owed_now >= r.balance_at_promise_minor && r.promised_date >= today {
             continue;
-        };
+        }
         let now = state.clock.now();
         let mut tx = state.db.begin().await?;
+        let lock = ledger::lock(&mut tx, r.account_id).await?;
+        let mark: i64 = with_tx!(&mut tx, |conn| {
+            sqlx::query_scalar("SELECT ledger_mark FROM promises WHERE id = $1").bind(r.id).fetch_one(&mut *conn).await
+        })?;
+        let received: i64 = with_tx!(&mut tx, |conn| {
+            sqlx::query_scalar(RECEIVED_SQL).bind(r.id).bind(mark).fetch_one(&mut *conn).await
+        })?;
+        let Some(to) = outcome(r.amount_minor, received, r.owed_now, r.promised_date, today) else { continue };
         let n = with_tx!(&mut tx, |conn| {
             sqlx::query(
                 "UPDATE promises SET status = $2, settled_at = $3, updated_at = $3 WHERE id = $1 AND status = 'active'",
@@ -363,28 +401,35 @@ pub async fn settle_due(state: &AppState) -> AppResult<(usize, usize)> {
             continue;
         }
         let currency = parse_currency(&r.currency)?;
-        let details = format!("{} / {}", Money::new(paid.max(0), currency).format(Locale::En), r.amount_minor);
-        let action = if to == PromiseStatus::Kept { "promise.kept" } else { "promise.broken" };
+        let details = format!("{} / {}", Money::new(received.max(0), currency).format(Locale::En), r.amount_minor);
+        let action = match to {
+            PromiseStatus::Kept => "promise.kept",
+            PromiseStatus::Broken => "promise.broken",
+            _ => "promise.cancelled",
+        };
         audit_tx(
             &mut tx,
             now,
             Audit::new(None, action, ("promise", Some(r.id))).account(Some(r.account_id)).details(&details),
         )
         .await?;
-        if to == PromiseStatus::Broken {
-            let row = NoticeRow {
-                id: r.id,
-                account_id: r.account_id,
-                promised_date: r.promised_date,
-                amount_minor: r.amount_minor,
-                currency: r.currency.clone(),
-            };
-            let notice = row.notice(&mut tx).await?;
-            notify_staff(&mut tx, state, &notice, NoticeKind::Broken).await?;
-            broken += 1;
-        } else {
-            kept += 1;
+        match to {
+            PromiseStatus::Broken => {
+                let row = NoticeRow {
+                    id: r.id,
+                    account_id: r.account_id,
+                    promised_date: r.promised_date,
+                    amount_minor: r.amount_minor,
+                    currency: r.currency.clone(),
+                };
+                let notice = row.notice(&mut tx).await?;
+                notify_staff(&mut tx, state, &notice, NoticeKind::Broken).await?;
+                broken += 1;
+            }
+            PromiseStatus::Kept => kept += 1,
+            _ => {}
         }
+        balances::refresh(&mut tx, &lock, today).await?;
         tx.commit().await?;
     }
     Ok((kept, broken))
@@ -580,8 +625,8 @@ fn message(
 /// The account's collector, or the owners when it has none.
 async fn notify_staff(tx: &mut Tx, state: &AppState, n: &Notice, kind: NoticeKind) -> AppResult<()> {
     let recipients = crate::mail::collector_or_owners(tx, n.account_id).await?;
-    let acc = account(state, n.account_id).await?;
-    let company = crate::mail::company_name(&state.db).await?;
+    let acc = account(Conn::Tx(tx), n.account_id).await?;
+    let company = crate::mail::company_name(crate::db::Conn::Tx(tx)).await?;
     let link = format!("{}/back/accounts/{}", state.auth.public_url, n.account_id);
     let now = state.clock.now();
     for (email, locale) in recipients {
@@ -593,12 +638,12 @@ async fn notify_staff(tx: &mut Tx, state: &AppState, n: &Notice, kind: NoticeKin
 
 /// The account's billing address, in its language.
 async fn notify_client(tx: &mut Tx, state: &AppState, n: &Notice, kind: NoticeKind, reason: &str) -> AppResult<()> {
-    let acc = account(state, n.account_id).await?;
+    let acc = account(Conn::Tx(tx), n.account_id).await?;
     if acc.billing_email.is_empty() {
         return Ok(());
     }
     let locale = Locale::parse(&acc.language).unwrap_or_default();
-    let company = crate::mail::company_name(&state.db).await?;
+    let company = crate::mail::company_name(crate::db::Conn::Tx(tx)).await?;
     let link = format!("{}/portal/promises", state.auth.public_url);
     let (subject, body) = message(locale, kind, &company, &acc.legal_name, n, reason, &link);
     crate::mail::enqueue_tx(tx, state.clock.now(), &acc.billing_email, &subject, &body, Some(n.account_id)).await?;

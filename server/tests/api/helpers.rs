@@ -166,12 +166,17 @@ async fn spawn_app_configured(
     let state = application.state.clone();
     tokio::spawn(application.run_until_stopped());
     let fx = if demo { Fixture::default() } else { insert_fixture(&db).await.expect("fixture") };
+    // The fixture writes entries directly: the stored balances follow.
+    app::ledger::balances::rebuild(&db, today()).await.expect("rebuild balances");
     Some(TestApp { address, db, state, fx, pg_database, _dir: dir })
 }
 
 impl TestApp {
-    /// Drops the PostgreSQL database of this test.
+    /// Checks the ledger (every stored balance against the entries, every
+    /// payment, refund and credit note posted as recorded), then drops the
+    /// PostgreSQL database of this test.
     pub async fn finish(self) {
+        self.verify_ledger().await;
         // The server keeps running in the background of the test process; a
         // connection it still holds must not hang the suite.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.db.close()).await;
@@ -180,6 +185,13 @@ impl TestApp {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
             }
         }
+    }
+
+    /// `relance verify-ledger` on this test's database: panics naming each
+    /// difference.
+    pub async fn verify_ledger(&self) {
+        let report = app::ledger::verify::run(&self.db, today()).await.expect("verify-ledger ran");
+        assert!(report.is_clean(), "verify-ledger found differences:\n{}", report.problems.join("\n"));
     }
 
     /// The server's own state, for driving background jobs directly.

@@ -7,6 +7,7 @@ mod authz_matrix;
 mod cli;
 mod disputes;
 mod helpers;
+mod ledger;
 mod mail;
 mod mock_stripe;
 mod money;

@@ -73,3 +73,98 @@ pub async fn overdue_numbers(s: &Session, account: Option<i64>) -> Vec<String> {
         .map(|i| i["number"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Money received for an account through the payment path the gateways
+/// use: a payment row allocated to `parts` (invoice, amount), reported
+/// succeeded. Returns the payment's id.
+pub(crate) async fn receive(app: &TestApp, account: i64, parts: &[(i64, i64)], total: i64) -> i64 {
+    let now = crate::helpers::now();
+    let key = format!("test-{}", app::auth::ssr::random_token());
+    let id: i64 = with_db!(&app.db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO payments (account_id, idempotency_key, gateway, amount_minor, currency, status, source, created_at, updated_at)
+             VALUES ($1, $2, 'sandbox', $3, 'EUR', 'pending', 'portal', $4, $4) RETURNING id",
+        )
+        .bind(account)
+        .bind(&key)
+        .bind(total)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    allocate(app, id, parts).await;
+    let moved = app::payments::ssr::transition(&app.state(), id, "succeeded", Some(&format!("pi_test_{id}")), "", "")
+        .await
+        .unwrap();
+    assert!(moved, "payment {id} reported succeeded");
+    id
+}
+
+/// Allocations of a payment row (what it is meant to settle).
+pub(crate) async fn allocate(app: &TestApp, payment: i64, parts: &[(i64, i64)]) {
+    for (invoice, amount) in parts {
+        with_db!(&app.db, |pool| {
+            sqlx::query("INSERT INTO payment_allocations (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)")
+                .bind(payment)
+                .bind(invoice)
+                .bind(amount)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .unwrap();
+    }
+}
+
+/// An invoice issued to an account (one line, 20 % VAT), due `due_in` days
+/// from today, posted through the ledger's writer. Returns its id.
+pub(crate) async fn issue_invoice(app: &TestApp, account: i64, number: &str, due_in: i64, total: i64) -> i64 {
+    let today = crate::helpers::today();
+    let now = crate::helpers::now();
+    let id: i64 = with_db!(&app.db, |pool| async {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO invoices (account_id, number, issue_date, due_date, currency, subtotal_minor, tax_minor, total_minor, status, created_at)
+             VALUES ($1, $2, $3, $4, 'EUR', $5, $6, $7, 'issued', $8) RETURNING id",
+        )
+        .bind(account)
+        .bind(number)
+        .bind(today + chrono::Duration::days(due_in.min(0) - 30))
+        .bind(today + chrono::Duration::days(due_in))
+        .bind(total * 100 / 120)
+        .bind(total - total * 100 / 120)
+        .bind(total)
+        .bind(now)
+        .fetch_one(pool)
+        .await?;
+        sqlx::query(
+            "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_price_minor, tax_rate_bp, net_minor, tax_minor)
+             VALUES ($1, 1, 'Prestation (test)', 1000, $2, 2000, $2, $3)",
+        )
+        .bind(id)
+        .bind(total * 100 / 120)
+        .bind(total - total * 100 / 120)
+        .execute(pool)
+        .await?;
+        Ok::<_, sqlx::Error>(id)
+    }
+    .await)
+    .unwrap();
+    let state = app.state();
+    let mut tx = state.db.begin().await.unwrap();
+    let lock = app::ledger::lock(&mut tx, account).await.unwrap();
+    let ctx = app::ledger::Ctx::new(&state, None);
+    app::ledger::post(&mut tx, &lock, app::ledger::Posting::Invoice { invoice_id: id }, &ctx).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// The stored balance of an invoice (what pages show).
+pub(crate) async fn stored_balance(app: &TestApp, invoice: i64) -> i64 {
+    app.count(&format!("SELECT balance_minor FROM invoices WHERE id = {invoice}")).await
+}
+
+/// The account's unapplied balance (negative: credit).
+pub(crate) async fn unapplied(app: &TestApp, account: i64) -> i64 {
+    app.count(&format!("SELECT unapplied_minor FROM accounts WHERE id = {account}")).await
+}

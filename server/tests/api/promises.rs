@@ -125,23 +125,9 @@ async fn set_date(app: &TestApp, id: i64, date: NaiveDate) {
     assert_eq!(n, 1, "promise {id}");
 }
 
-/// A bank transfer posted by hand onto one invoice.
+/// Money received onto one invoice (a payment reported succeeded).
 async fn post_payment(app: &TestApp, account: i64, invoice: i64, minor: i64) {
-    with_db!(&app.db, |pool| {
-        sqlx::query(
-            "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_at)
-             VALUES ($1, $2, 'payment', $3, 'EUR', $4, 'VIR-PROMISE', $5)",
-        )
-        .bind(account)
-        .bind(invoice)
-        .bind(-minor)
-        .bind(today())
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-    })
-    .unwrap();
+    crate::money::receive(app, account, &[(invoice, minor)], minor).await;
 }
 
 /// A promise written straight into the database (the authorization matrix

@@ -1,0 +1,52 @@
+//! Collection holds: when an invoice's amount is out of collection, and
+//! why. One definition each, beneath the features (promises, disputes,
+//! payments) that create them and the ledger figures and pages that read
+//! them; the reminder engine skips the same amounts.
+//!
+//! Each predicate is an SQL fragment over an invoice aliased `i`.
+
+/// An invoice is *promised* — its collection paused — while it belongs to
+/// an active promise to pay.
+pub const PROMISED_SQL: &str = "EXISTS (SELECT 1 FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id
+    WHERE pi.invoice_id = i.id AND pr.status = 'active')";
+
+/// The amount of an invoice under disputes in progress (not capped at its
+/// balance: callers cap it). Out of collection and of the overdue figures,
+/// shown apart as *disputed*.
+pub const DISPUTED_SQL: &str = "COALESCE((SELECT SUM(d.amount_minor) FROM disputes d
+    WHERE d.invoice_id = i.id AND d.status IN ('open', 'under_review')), 0)";
+
+/// A payment waiting for the payer's authentication (3-D Secure, or the
+/// browser's confirmation) longer than this is cancelled at the gateway by
+/// the payments job, which frees its invoices. Until then it holds them:
+/// releasing them earlier would let the payer pay twice.
+pub const ACTION_HOLD_MINUTES: i64 = 30;
+
+/// The amount of an invoice that payments in flight (pending, waiting for
+/// the payer, processing) will settle: not payable again, and not a target
+/// for credit.
+pub const IN_FLIGHT_SQL: &str = "COALESCE((SELECT SUM(pa.amount_minor) FROM payment_allocations pa
+    JOIN payments p ON p.id = pa.payment_id
+    WHERE pa.invoice_id = i.id AND p.status IN ('pending', 'requires_action', 'processing')), 0)";
+
+/// Whom a notice about an account goes to, and in what language and
+/// currency.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: i64,
+    pub legal_name: String,
+    pub billing_email: String,
+    pub currency: String,
+    pub language: String,
+}
+
+/// An account by id, on the pool or in the caller's transaction.
+pub async fn account(conn: crate::db::Conn<'_>, account_id: i64) -> crate::error::AppResult<AccountRow> {
+    let row: Option<AccountRow> = crate::with_conn!(conn, |c| {
+        sqlx::query_as("SELECT id, legal_name, billing_email, currency, language FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *c)
+            .await
+    })?;
+    row.ok_or(crate::error::AppError::NotFound)
+}

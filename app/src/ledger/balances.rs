@@ -1,0 +1,224 @@
+//! Stored balances: what the writer keeps so that pages and jobs never sum
+//! the ledger per row.
+//!
+//! - `invoices.balance_minor`: the sum of the invoice's entries.
+//! - `accounts.balance_minor` / `unapplied_minor`: the sum of the account's
+//!   entries, and of those without an invoice (negative: credit).
+//! - `accounts.overdue_minor`, `disputed_minor`, `open_minor`: collection
+//!   figures of the open invoices (holds from `crate::collection`) as of
+//!   `figures_on`, valid through `figures_until` (the next due date: the
+//!   day after it an invoice turns overdue). `refresh` recomputes them after
+//!   every posting and hold change; `roll` recomputes the stale ones as days
+//!   pass (the payments job, and the lists that sort by them).
+//!
+//! One account uses one currency (enforced by the schema), so each figure
+//! is in the account's currency and totals group by it.
+
+use super::Locked;
+use crate::collection::{DISPUTED_SQL, IN_FLIGHT_SQL, PROMISED_SQL};
+use crate::db::{Conn, Db, Tx};
+use crate::error::AppResult;
+use crate::{with_conn, with_db, with_tx};
+use chrono::NaiveDate;
+use std::sync::OnceLock;
+
+/// Open invoices: issued, with something still owed.
+const OPEN: &str = "i.account_id = accounts.id AND i.status = 'issued' AND i.balance_minor > 0";
+
+/// The collection figures of an account row aliased `accounts`, as of the
+/// date expression `on` (a bind like `$1`, or a column).
+pub fn figure_exprs(on: &str) -> [String; 4] {
+    let capped = format!("CASE WHEN {DISPUTED_SQL} > i.balance_minor THEN i.balance_minor ELSE {DISPUTED_SQL} END");
+    [
+        format!(
+            "(SELECT CAST(COALESCE(SUM(i.balance_minor - {capped}), 0) AS BIGINT) FROM invoices i
+              WHERE {OPEN} AND i.due_date < {on} AND NOT {PROMISED_SQL})"
+        ),
+        format!("(SELECT CAST(COALESCE(SUM({capped}), 0) AS BIGINT) FROM invoices i WHERE {OPEN})"),
+        format!("(SELECT CAST(COALESCE(SUM(i.balance_minor), 0) AS BIGINT) FROM invoices i WHERE {OPEN})"),
+        format!("COALESCE((SELECT MIN(i.due_date) FROM invoices i WHERE {OPEN} AND i.due_date >= {on}), '9999-12-31')"),
+    ]
+}
+
+/// `UPDATE accounts SET <figures as of $1> WHERE <cond>`.
+fn refresh_sql(cond: &str) -> String {
+    let [overdue, disputed, open, until] = figure_exprs("$1");
+    format!(
+        "UPDATE accounts SET overdue_minor = {overdue}, disputed_minor = {disputed}, open_minor = {open},
+             figures_on = $1, figures_until = {until}
+         WHERE {cond}"
+    )
+}
+
+fn refresh_one_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| refresh_sql("id = $2"))
+}
+
+/// Recomputes an account's collection figures as of `on`, under its lock:
+/// after every posting and every change of a hold (promise, dispute).
+pub async fn refresh(tx: &mut Tx, lock: &Locked, on: NaiveDate) -> AppResult<()> {
+    let sql = refresh_one_sql();
+    with_tx!(tx, |conn| {
+        sqlx::query(sql).bind(on).bind(lock.account_id()).execute(&mut *conn).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Recomputes the figures that time has made stale (an invoice fell due
+/// since they were computed), a batch of accounts per transaction, each
+/// batch locked first in id order. Returns how many accounts moved. Cheap
+/// when nothing is stale: one probe of an index.
+pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
+    const BATCH: i64 = 500;
+    let update = {
+        static SQL: OnceLock<String> = OnceLock::new();
+        SQL.get_or_init(|| refresh_sql("figures_until < $1 AND id <= $2"))
+    };
+    let mut moved = 0;
+    loop {
+        let stale: Option<i64> = with_db!(db, |pool| {
+            sqlx::query_scalar("SELECT id FROM accounts WHERE figures_until < $1 LIMIT 1")
+                .bind(today)
+                .fetch_optional(pool)
+                .await
+        })?;
+        if stale.is_none() {
+            return Ok(moved);
+        }
+        let mut tx = db.begin().await?;
+        // Lock the batch (PostgreSQL: in id order, as writers lock one
+        // account at a time, no deadlock), then recompute it in one
+        // statement that sees every posting committed before the locks.
+        let ids: Vec<i64> = match &mut tx {
+            Tx::Sqlite(t) => {
+                sqlx::query_scalar("SELECT id FROM accounts WHERE figures_until < $1 ORDER BY id LIMIT $2")
+                    .bind(today)
+                    .bind(BATCH)
+                    .fetch_all(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                sqlx::query_scalar("SELECT id FROM accounts WHERE figures_until < $1 ORDER BY id LIMIT $2 FOR UPDATE")
+                    .bind(today)
+                    .bind(BATCH)
+                    .fetch_all(&mut **t)
+                    .await?
+            }
+        };
+        let Some(last) = ids.last().copied() else { return Ok(moved) };
+        let n = with_tx!(&mut tx, |conn| {
+            sqlx::query(update).bind(today).bind(last).execute(&mut *conn).await.map(|r| r.rows_affected())
+        })?;
+        tx.commit().await?;
+        moved += usize::try_from(n).unwrap_or(0);
+    }
+}
+
+/// Recomputes every stored balance from the entries, in one transaction:
+/// after a bulk load (demo or scale seeding, test fixtures) that wrote
+/// entries directly.
+pub async fn rebuild(db: &Db, today: NaiveDate) -> AppResult<()> {
+    let figures = refresh_sql("1 = 1");
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, |conn| {
+        sqlx::query(
+            "UPDATE invoices SET balance_minor = COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
+                 WHERE e.invoice_id = invoices.id), 0)",
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE accounts SET
+                 balance_minor = COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = accounts.id), 0),
+                 unapplied_minor = COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
+                     WHERE e.account_id = accounts.id AND e.invoice_id IS NULL), 0)",
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(&figures).bind(today).execute(&mut *conn).await?;
+        Ok::<_, sqlx::Error>(())
+    })?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The account's unapplied balance (negative: credit the client can use).
+pub async fn unapplied(tx: &mut Tx, lock: &Locked) -> AppResult<i64> {
+    let v: i64 = with_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT unapplied_minor FROM accounts WHERE id = $1")
+            .bind(lock.account_id())
+            .fetch_one(&mut *conn)
+            .await
+    })?;
+    Ok(v)
+}
+
+/// An open invoice of an account, with what holds keep out of collection.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OpenInvoice {
+    pub id: i64,
+    pub number: String,
+    pub due_date: NaiveDate,
+    /// What it still owes.
+    pub balance: i64,
+    /// What payments in flight will settle.
+    pub in_flight: i64,
+    /// What disputes in progress cover (not capped).
+    pub disputed: i64,
+}
+
+impl OpenInvoice {
+    /// What can still be paid: the balance less payments in flight.
+    pub fn payable(&self) -> i64 {
+        (self.balance - self.in_flight).max(0)
+    }
+
+    /// What can be charged without the payer choosing it (autopay) or
+    /// covered by credit: the payable part, less disputed amounts.
+    pub fn creditable(&self) -> i64 {
+        (self.payable() - self.disputed.max(0)).max(0)
+    }
+}
+
+/// The account's open invoices, oldest due first.
+pub async fn open_invoices(conn: Conn<'_>, account_id: i64) -> AppResult<Vec<OpenInvoice>> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "SELECT i.id, i.number, i.due_date, i.balance_minor AS balance,
+                    CAST({IN_FLIGHT_SQL} AS BIGINT) AS in_flight, CAST({DISPUTED_SQL} AS BIGINT) AS disputed
+             FROM invoices i WHERE i.account_id = $1 AND i.status = 'issued' AND i.balance_minor > 0
+             ORDER BY i.due_date, i.number"
+        )
+    });
+    let rows: Vec<OpenInvoice> = with_conn!(conn, |c| sqlx::query_as(sql).bind(account_id).fetch_all(&mut *c).await)?;
+    Ok(rows)
+}
+
+/// An account's stored figures, with its overdue and disputed amounts
+/// computed as of `today` from its invoices' stored balances (exact even
+/// when the stored ones are stale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Figures {
+    pub balance: i64,
+    pub unapplied: i64,
+    pub overdue: i64,
+    pub disputed: i64,
+    pub open: i64,
+}
+
+pub async fn figures(conn: Conn<'_>, account_id: i64, today: NaiveDate) -> AppResult<Option<Figures>> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let [overdue, disputed, open, _] = figure_exprs("$1");
+        format!(
+            "SELECT accounts.balance_minor AS balance, accounts.unapplied_minor AS unapplied, {overdue} AS overdue,
+                    {disputed} AS disputed, {open} AS open
+             FROM accounts WHERE accounts.id = $2"
+        )
+    });
+    let row: Option<Figures> =
+        with_conn!(conn, |c| sqlx::query_as(sql).bind(today).bind(account_id).fetch_optional(&mut *c).await)?;
+    Ok(row)
+}

@@ -1,0 +1,183 @@
+//! `relance verify-ledger`: recomputes every stored figure from the ledger
+//! entries and checks that every source was posted exactly as recorded.
+//! Read-only; each difference names its row. The test suite runs it after
+//! every test.
+
+use super::balances::figure_exprs;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::with_db;
+use chrono::NaiveDate;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Differences: each one is a defect.
+    pub problems: Vec<String>,
+    /// Accounts whose collection figures are out of date (an invoice fell
+    /// due since): recomputed by the next pass of the job, not a defect.
+    pub stale_accounts: i64,
+    pub invoices: i64,
+    pub accounts: i64,
+    pub entries: i64,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Diff {
+    label: String,
+    stored: i64,
+    computed: i64,
+}
+
+/// Each check is a query returning the rows whose stored value differs from
+/// the one recomputed (label, stored, computed).
+fn checks() -> Vec<(&'static str, String)> {
+    let [overdue, disputed, open, _] = figure_exprs("accounts.figures_on");
+    vec![
+        (
+            "invoice balance",
+            "SELECT 'invoice ' || CAST(i.id AS TEXT) || ' (' || i.number || ')' AS label, i.balance_minor AS stored,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS computed
+             FROM invoices i
+             WHERE i.balance_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0)"
+                .to_string(),
+        ),
+        (
+            "invoice below zero (a surplus not turned into credit)",
+            "SELECT 'invoice ' || CAST(i.id AS TEXT) || ' (' || i.number || ')' AS label, i.balance_minor AS stored,
+                    CAST(0 AS BIGINT) AS computed
+             FROM invoices i WHERE i.balance_minor < 0"
+                .to_string(),
+        ),
+        (
+            "account balance",
+            "SELECT 'account ' || CAST(a.id AS TEXT) || ' (' || a.code || ')' AS label, a.balance_minor AS stored,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS BIGINT) AS computed
+             FROM accounts a
+             WHERE a.balance_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0)"
+                .to_string(),
+        ),
+        (
+            "account unapplied credit",
+            "SELECT 'account ' || CAST(a.id AS TEXT) || ' (' || a.code || ')' AS label, a.unapplied_minor AS stored,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
+                        WHERE e.account_id = a.id AND e.invoice_id IS NULL), 0) AS BIGINT) AS computed
+             FROM accounts a
+             WHERE a.unapplied_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
+                        WHERE e.account_id = a.id AND e.invoice_id IS NULL), 0)"
+                .to_string(),
+        ),
+        (
+            "account overdue",
+            format!(
+                "SELECT 'account ' || CAST(accounts.id AS TEXT) || ' (' || accounts.code || ')' AS label,
+                        accounts.overdue_minor AS stored, {overdue} AS computed
+                 FROM accounts WHERE accounts.overdue_minor <> {overdue}"
+            ),
+        ),
+        (
+            "account disputed",
+            format!(
+                "SELECT 'account ' || CAST(accounts.id AS TEXT) || ' (' || accounts.code || ')' AS label,
+                        accounts.disputed_minor AS stored, {disputed} AS computed
+                 FROM accounts WHERE accounts.disputed_minor <> {disputed}"
+            ),
+        ),
+        (
+            "account open",
+            format!(
+                "SELECT 'account ' || CAST(accounts.id AS TEXT) || ' (' || accounts.code || ')' AS label,
+                        accounts.open_minor AS stored, {open} AS computed
+                 FROM accounts WHERE accounts.open_minor <> {open}"
+            ),
+        ),
+        (
+            "succeeded payment posted (entries should equal minus the amount)",
+            "SELECT 'payment ' || CAST(p.id AS TEXT) AS label, -p.amount_minor AS stored,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment'), 0) AS BIGINT) AS computed
+             FROM payments p WHERE p.status = 'succeeded'
+               AND -p.amount_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment'), 0)"
+                .to_string(),
+        ),
+        (
+            "payment posted without succeeding",
+            "SELECT 'payment ' || CAST(p.id AS TEXT) || ' (' || p.status || ')' AS label, CAST(0 AS BIGINT) AS stored,
+                    CAST((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment') AS BIGINT) AS computed
+             FROM payments p WHERE p.status <> 'succeeded'
+               AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment')"
+                .to_string(),
+        ),
+        (
+            "refund posted (succeeded: its amount; otherwise nothing, or reversed)",
+            "SELECT 'refund ' || CAST(r.id AS TEXT) || ' (' || r.status || ')' AS label,
+                    CASE WHEN r.status = 'succeeded' THEN r.amount_minor ELSE 0 END AS stored,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.refund_id = r.id), 0) AS BIGINT) AS computed
+             FROM refunds r
+             WHERE EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.source_key = 'refund:' || CAST(r.id AS TEXT))
+               AND CASE WHEN r.status = 'succeeded' THEN r.amount_minor ELSE 0 END
+                   <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.refund_id = r.id), 0)"
+                .to_string(),
+        ),
+        (
+            "succeeded refund never posted",
+            "SELECT 'refund ' || CAST(r.id AS TEXT) AS label, r.amount_minor AS stored, CAST(0 AS BIGINT) AS computed
+             FROM refunds r WHERE r.status = 'succeeded'
+               AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.refund_id = r.id)
+               AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.payment_id = r.payment_id AND e.kind = 'refund' AND e.refund_id IS NULL)"
+                .to_string(),
+        ),
+        (
+            "credit note posted (entries should equal minus its amount)",
+            "SELECT 'credit note ' || c.number AS label, -c.amount_minor AS stored,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.credit_note_id = c.id), 0) AS BIGINT) AS computed
+             FROM credit_notes c
+             WHERE EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.source_key = 'credit_note:' || CAST(c.id AS TEXT))
+               AND -c.amount_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.credit_note_id = c.id), 0)"
+                .to_string(),
+        ),
+        (
+            "credit application not balanced",
+            "SELECT 'posting ' || CAST(lp.id AS TEXT) AS label, CAST(0 AS BIGINT) AS stored,
+                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.posting_id = lp.id), 0) AS BIGINT) AS computed
+             FROM ledger_postings lp WHERE lp.kind = 'credit_application'
+               AND COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.posting_id = lp.id), 0) <> 0"
+                .to_string(),
+        ),
+        (
+            "entry of another account's posting",
+            "SELECT 'entry ' || CAST(e.id AS TEXT) AS label, e.account_id AS stored, lp.account_id AS computed
+             FROM ledger_entries e JOIN ledger_postings lp ON lp.id = e.posting_id WHERE lp.account_id <> e.account_id"
+                .to_string(),
+        ),
+    ]
+}
+
+/// Runs every check. `today` only decides which figures count as stale.
+pub async fn run(db: &Db, today: NaiveDate) -> AppResult<Report> {
+    let mut report = Report::default();
+    for (what, sql) in checks() {
+        let rows: Vec<Diff> = with_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+        for d in rows {
+            report.problems.push(format!("{what}: {}: stored {}, from the entries {}", d.label, d.stored, d.computed));
+        }
+    }
+    let (stale, invoices, accounts, entries): (i64, i64, i64, i64) = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM accounts WHERE figures_until < $1), (SELECT COUNT(*) FROM invoices),
+                    (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM ledger_entries)",
+        )
+        .bind(today)
+        .fetch_one(pool)
+        .await
+    })?;
+    report.stale_accounts = stale;
+    report.invoices = invoices;
+    report.accounts = accounts;
+    report.entries = entries;
+    Ok(report)
+}
