@@ -53,5 +53,7 @@ fi
 
 # For specs that start a server of their own (stripe-mode.spec.ts: a second
 # server in Stripe mode against a local stand-in for Stripe's API).
+# `relance link` runs against the server's database (no SMTP in the tests).
 export RELANCE_E2E_BIN="$BIN" RELANCE_E2E_SITE_ROOT="$SITE_ROOT"
+export RELANCE_E2E_DATABASE_URL="sqlite://$TMP/$FRESH_SERVER_NAME.db"
 RELANCE_E2E_URL="$URL" ./node_modules/.bin/playwright test "$@"

@@ -28,20 +28,31 @@ macro_rules! with_db {
 
 impl Db {
     /// Connects by URL scheme (`sqlite:` or `postgres:`), creating a missing
-    /// SQLite file.
+    /// SQLite file, with the default pool size.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(url, None).await
+    }
+
+    /// Connects with at most `pool_size` connections (default: 8 for
+    /// SQLite, 16 for PostgreSQL). No code path takes a second connection
+    /// while it holds a transaction, so any size ≥ 1 makes progress.
+    pub async fn connect_with(url: &str, pool_size: Option<u32>) -> anyhow::Result<Db> {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(pool_size.unwrap_or(8))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(pool_size.unwrap_or(16))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;

@@ -157,6 +157,7 @@ messages! {
     RoleClient => "Contact client", "Client contact";
     Invite => "Inviter", "Invite";
     InvitationSent => "Invitation envoyée (valable 7 jours).", "Invitation sent (valid for 7 days).";
+    InvitationNoMail => "Invitation enregistrée. Aucun serveur de messagerie n'est configuré : sur le serveur, « relance link --email <adresse> » donne le lien à transmettre à la personne.", "Invitation recorded. No mail server is configured: on the server, `relance link --email <address>` gives the link to pass on to the person.";
     InvitationPending => "Invitation en attente", "Invitation pending";
     Active => "Actif", "Active";
     AssignCollector => "Attribuer", "Assign";
@@ -192,11 +193,22 @@ messages! {
     ResendInvitation => "Renvoyer l'invitation", "Resend invitation";
     SendPasswordReset => "Envoyer un lien de réinitialisation", "Send a password reset link";
     UserUpdated => "Utilisateur mis à jour.", "User updated.";
-    LinkSent => "Lien envoyé (voir la boîte d'envoi).", "Link sent (see the outbox).";
+    LinkSent => "Lien envoyé par e-mail.", "Link sent by e-mail.";
+    LinkNoMail => "Aucun serveur de messagerie n'est configuré : sur le serveur, « relance link --email <adresse> » donne un lien à transmettre à la personne.", "No mail server is configured: on the server, `relance link --email <address>` gives a link to pass on to the person.";
     CannotChangeSelf => "Vous ne pouvez pas désactiver votre propre compte.", "You cannot deactivate your own account.";
     Save => "Enregistrer", "Save";
     // Payments
     LinkExpired => "Ce lien de paiement a expiré. Demandez-en un nouveau.", "This payment link has expired. Please ask for a new one.";
+    LinkRevoked => "Ce lien de paiement a été désactivé. Demandez-en un nouveau.", "This payment link has been turned off. Please ask for a new one.";
+    PayLinks => "Liens de paiement", "Pay links";
+    PayLinkLive => "Actif", "Active";
+    PayLinkRevoked => "Désactivé", "Turned off";
+    PayLinkExpired => "Expiré", "Expired";
+    RevokePayLink => "Désactiver", "Turn off";
+    PayLinkOnce => "Copiez ce lien maintenant : il ne sera plus affiché.", "Copy this link now: it will not be shown again.";
+    ExpiresOn => "Expire le", "Expires";
+    CreatedBy => "Créé par", "Created by";
+    TlPayLinkRevoked => "Lien de paiement désactivé", "Pay link turned off";
     KindRefund => "Remboursement", "Refund";
     KindRefundReversal => "Remboursement annulé", "Refund reversed";
     KindCreditApplied => "Avoir imputé", "Credit applied";
@@ -384,6 +396,7 @@ messages! {
     PayStatusSucceeded => "Réussi", "Succeeded";
     PayStatusFailed => "Échoué", "Failed";
     TestModeTitle => "Mode test.", "Test mode.";
+    TestModeBar => "Mode test : les paiements sont simulés, aucun argent réel ne circule.", "Test mode: payments are simulated, no real money moves.";
     TestModeText => "Aucun argent réel n'est débité. Cartes de test : 4242 4242 4242 4242 (acceptée), 4000 0000 0000 0002 (refusée), 4000 0027 6000 3184 (3-D Secure) ; IBAN de test : FR14 2004 1010 0505 0001 3M02 606.", "No real money moves. Test cards: 4242 4242 4242 4242 (succeeds), 4000 0000 0000 0002 (declined), 4000 0027 6000 3184 (3-D Secure); test IBAN: FR14 2004 1010 0505 0001 3M02 606.";
     CardNumber => "Numéro de carte", "Card number";
     CardExpiry => "Expiration (MM/AA)", "Expiry (MM/YY)";

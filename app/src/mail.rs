@@ -35,6 +35,25 @@ pub async fn enqueue_tx(
     Ok(())
 }
 
+/// Queues a message carrying a single-use link (invitation, password
+/// reset). The link lives in the outbox only while an SMTP server is there
+/// to deliver it (the sender redacts it once sent, or given up); without
+/// one the message is kept with its link redacted, since nobody but its
+/// recipient may ever read it — the server's administrator hands out a
+/// fresh link with `relance link --email …`.
+pub async fn enqueue_link_tx(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    delivery: bool,
+    to: &str,
+    subject: &str,
+    body: &str,
+    account_id: Option<i64>,
+) -> AppResult<()> {
+    let stored = if delivery { body.to_string() } else { redact_links(body) };
+    enqueue_tx(tx, now, to, subject, &stored, account_id).await
+}
+
 /// Staff to tell about an account: its collector, or the owners when it has
 /// none (or an inactive one). E-mail address and language.
 pub async fn collector_or_owners(tx: &mut Tx, account_id: i64) -> AppResult<Vec<(String, Locale)>> {
@@ -72,7 +91,8 @@ pub async fn company_name(conn: crate::db::Conn<'_>) -> AppResult<String> {
 }
 
 /// Replaces the tokens of single-use links by `[sent]`: once a message has
-/// left, nobody reading the outbox (or a backup) can use its link.
+/// left (or cannot), nobody reading the outbox (or a backup) can use its
+/// link. The outbox page shows every message through it.
 pub fn redact_links(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub struct PageCtx {
     pub locale: Locale,
     pub viewer: Option<Viewer>,
+    /// Payments run in the offline sandbox: every page says so.
+    #[serde(default)]
+    pub test_mode: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,6 +10,9 @@ pub struct AppState {
     pub auth: Arc<AuthConfig>,
     /// The payment gateway: the offline sandbox, or Stripe.
     pub gateway: Arc<dyn crate::payments::gateway::Gateway>,
+    /// An SMTP server delivers the outbox. Without one, messages stay in it
+    /// for the owner to read, and so never carry a live single-use link.
+    pub mail_delivery: bool,
 }
 
 /// Settings the auth layer needs. The secret never appears in `Debug`.
@@ -21,10 +24,11 @@ pub struct AuthConfig {
     /// The origin the portal is served from, e.g. `https://pay.example.com`;
     /// used for CSRF checks and for links in e-mails.
     pub public_url: String,
-    /// Behind a reverse proxy: take the client address from
-    /// `X-Forwarded-For` / `Forwarded` (otherwise every client would share
-    /// the proxy's address, and its throttle).
-    pub trust_proxy_headers: bool,
+    /// Reverse proxies in front of the server: the client address is the
+    /// one the outermost trusted proxy appended to `X-Forwarded-For`
+    /// (otherwise every client would share the proxy's address, and its
+    /// throttle). Values further left are the client's own claim.
+    pub trusted_proxies: usize,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -34,7 +38,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("session_ttl", &self.session_ttl)
             .field("cookie_secure", &self.cookie_secure)
             .field("public_url", &self.public_url)
-            .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }

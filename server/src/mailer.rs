@@ -120,12 +120,19 @@ pub async fn deliver_due(
                 let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
                 let next = state.clock.now() + Duration::minutes(1_i64 << attempts.min(10));
                 let error_text: String = e.to_string().chars().take(500).collect();
+                // Given up: its link will never be delivered; do not keep it.
+                let body =
+                    if status == "failed" { app::mail::redact_links(&msg.body_text) } else { msg.body_text.clone() };
                 with_db!(&state.db, |pool| {
-                    sqlx::query("UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $5")
+                    sqlx::query(
+                        "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4, body_text = $5
+                         WHERE id = $6",
+                    )
                         .bind(status)
                         .bind(attempts)
                         .bind(next)
                         .bind(&error_text)
+                        .bind(&body)
                         .bind(msg.id)
                         .execute(pool)
                         .await

@@ -26,6 +26,13 @@ enum Command {
     /// payment, refund and credit note was posted as recorded; exits 1,
     /// naming the rows, on any difference.
     VerifyLedger,
+    /// Print a fresh invitation (or, once the user has a password, reset)
+    /// link for a user: how links reach people when no mail server is set.
+    Link {
+        /// The user's login e-mail
+        #[arg(long)]
+        email: String,
+    },
     /// Create a staff user or a contact of a client account.
     CreateUser {
         /// Login e-mail address
@@ -99,6 +106,15 @@ async fn main() -> anyhow::Result<()> {
             if !report.is_clean() {
                 std::process::exit(1);
             }
+        }
+        Command::Link { email } => {
+            let email = EmailAddress::parse(&email).context("invalid e-mail address")?;
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            let path = app::auth::ssr::admin_link(&db, clock.now(), &email)
+                .await
+                .map_err(|e| anyhow::anyhow!("no active user with that e-mail address ({e:?})"))?;
+            println!("{}{path}", settings.public_url.trim_end_matches('/'));
         }
         Command::CreateUser { email, name, role, account, locale, password_env } => {
             let email = EmailAddress::parse(&email).context("invalid e-mail address")?;

@@ -57,7 +57,7 @@ fn pick_locale(req: &ServiceRequest, principal: Option<&Principal>) -> Locale {
 
 /// Single-use link tokens never reach the logs.
 fn loggable_path(path: &str) -> String {
-    for prefix in ["/invite/", "/reset/"] {
+    for prefix in ["/invite/", "/reset/", "/pay/"] {
         if path.starts_with(prefix) {
             return format!("{prefix}[redacted]");
         }
@@ -111,7 +111,8 @@ pub async fn request_context(
         account_id: p.account_id,
     });
     req.extensions_mut().insert(CachedPrincipal(principal));
-    req.extensions_mut().insert(PageCtx { locale, viewer });
+    let test_mode = state.gateway.as_sandbox().is_some();
+    req.extensions_mut().insert(PageCtx { locale, viewer, test_mode });
     // One id per request, on every log line of the request and in the answer.
     let request_id = app::auth::ssr::random_token()[..16].to_string();
     let span =
@@ -163,5 +164,13 @@ mod tests {
         assert!(same_origin(&referer, public));
         let null = TestRequest::post().insert_header(("Origin", "null")).to_srv_request();
         assert!(!same_origin(&null, public));
+    }
+
+    #[test]
+    fn link_tokens_never_reach_the_logs() {
+        assert_eq!(loggable_path("/pay/eyJhbGciOiJIUzI1NiJ9.x.y"), "/pay/[redacted]");
+        assert_eq!(loggable_path("/reset/0a1b2c3d"), "/reset/[redacted]");
+        assert_eq!(loggable_path("/invite/0a1b2c3d"), "/invite/[redacted]");
+        assert_eq!(loggable_path("/portal/payments/12"), "/portal/payments/12");
     }
 }

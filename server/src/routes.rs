@@ -11,15 +11,29 @@ use app::state::AppState;
 use app::{with_db, PageCtx};
 use serde::Deserialize;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/lang", web::post().to(switch_language))
-        .route("/logout", web::post().to(logout))
-        .route("/invoices/{id}/pdf", web::get().to(invoice_pdf_route))
-        .route("/payments/{id}/receipt.pdf", web::get().to(receipt_pdf_route))
-        .route("/credit-notes/{id}/pdf", web::get().to(credit_note_pdf_route))
-        .route("/disputes/attachments/{id}", web::get().to(attachment_route))
-        .route("/webhooks/stripe", web::post().to(stripe_webhook));
+/// Declares the routes once: `configure` registers them and `ROUTES` lists
+/// them, so the authorization matrix (tests/api/authz_matrix.rs) fails for a
+/// route that has no row.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:ident),* $(,)?) => {
+        /// Every plain route: (method, path pattern).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)*
+        }
+    };
+}
+
+routes! {
+    get "/healthz" => healthz,
+    post "/lang" => switch_language,
+    post "/logout" => logout,
+    get "/invoices/{id}/pdf" => invoice_pdf_route,
+    get "/payments/{id}/receipt.pdf" => receipt_pdf_route,
+    get "/credit-notes/{id}/pdf" => credit_note_pdf_route,
+    get "/disputes/attachments/{id}" => attachment_route,
+    post "/webhooks/stripe" => stripe_webhook,
 }
 
 fn principal(req: &HttpRequest) -> Option<Principal> {

@@ -46,6 +46,9 @@ pub struct StripeSettings {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
+    /// Database connections per instance (`RELANCE_DB_POOL_SIZE`; default 8
+    /// on SQLite, 16 on PostgreSQL).
+    pub db_pool_size: Option<u32>,
     pub data_dir: PathBuf,
     /// Address to bind, e.g. `127.0.0.1:3000` (`LEPTOS_SITE_ADDR`).
     pub bind: String,
@@ -55,12 +58,20 @@ pub struct Settings {
     pub jwt_secret: Option<Secret>,
     pub session_ttl_hours: i64,
     pub cookie_secure: bool,
-    pub trust_proxy_headers: bool,
+    /// Reverse proxies in front of the server (`RELANCE_TRUSTED_PROXIES`,
+    /// default 0): the client's address is the one the outermost of them
+    /// added to `X-Forwarded-For`. `RELANCE_TRUST_PROXY_HEADERS=true` means 1.
+    pub trusted_proxies: usize,
     pub seed_demo: Option<bool>,
     pub smtp: Option<SmtpSettings>,
     pub mail_poll_seconds: u64,
     pub json_logs: bool,
     pub stripe: Option<StripeSettings>,
+    /// The offline payment sandbox chosen on purpose (`RELANCE_PAYMENTS_SANDBOX`).
+    /// Without Stripe keys it is used only when asked for, or for a local
+    /// demo (a loopback public URL): test money must never reach real
+    /// invoices by default.
+    pub payments_sandbox: Option<bool>,
     /// Seconds between passes of the payments job (sandbox events,
     /// reconciliation, autopay, credit); 0 disables it (tests drive it).
     pub payments_poll_seconds: u64,
@@ -100,6 +111,14 @@ impl Settings {
             }),
         };
         Ok(Settings {
+            db_pool_size: env("RELANCE_DB_POOL_SIZE")
+                .map(|v| {
+                    v.parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .context("RELANCE_DB_POOL_SIZE: a number of connections, 1 or more")
+                })
+                .transpose()?,
             database_url: env("DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("relance.db").display())),
             public_url: env("RELANCE_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),
@@ -114,7 +133,10 @@ impl Settings {
                 .unwrap_or(12),
             cookie_secure: env_bool("RELANCE_COOKIE_SECURE")?
                 .unwrap_or_else(|| env("RELANCE_PUBLIC_URL").is_some_and(|u| u.starts_with("https://"))),
-            trust_proxy_headers: env_bool("RELANCE_TRUST_PROXY_HEADERS")?.unwrap_or(false),
+            trusted_proxies: match env("RELANCE_TRUSTED_PROXIES") {
+                Some(n) => n.parse().context("RELANCE_TRUSTED_PROXIES: a number of proxies (0, 1, 2…)")?,
+                None => usize::from(env_bool("RELANCE_TRUST_PROXY_HEADERS")?.unwrap_or(false)),
+            },
             seed_demo: env_bool("RELANCE_SEED_DEMO")?,
             smtp,
             mail_poll_seconds: env("RELANCE_MAIL_POLL_SECONDS")
@@ -136,12 +158,28 @@ impl Settings {
                     api_base: env("RELANCE_STRIPE_API_BASE"),
                 }),
             },
+            payments_sandbox: env_bool("RELANCE_PAYMENTS_SANDBOX")?,
             payments_poll_seconds: env("RELANCE_PAYMENTS_POLL_SECONDS")
                 .map(|v| v.parse())
                 .transpose()
                 .context("RELANCE_PAYMENTS_POLL_SECONDS")?
                 .unwrap_or(5),
         })
+    }
+
+    /// Whether payments may run in the offline sandbox: asked for, or a
+    /// local demo. Otherwise starting without Stripe keys is refused.
+    pub fn sandbox_allowed(&self) -> anyhow::Result<()> {
+        match self.payments_sandbox {
+            Some(true) => Ok(()),
+            None if self.is_local() => Ok(()),
+            _ => anyhow::bail!(
+                "no payment gateway: set RELANCE_STRIPE_SECRET_KEY, RELANCE_STRIPE_PUBLISHABLE_KEY and \
+                 RELANCE_STRIPE_WEBHOOK_SECRET to take real payments, or RELANCE_PAYMENTS_SANDBOX=true to run the \
+                 offline test mode on purpose (simulated payments would mark real invoices paid; every page then \
+                 says \"test mode\")"
+            ),
+        }
     }
 
     /// Served for this machine only (the public URL is a loopback address).

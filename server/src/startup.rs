@@ -20,8 +20,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
-        let db = Db::connect(&settings.database_url).await?;
+        if settings.stripe.is_none() {
+            settings.sandbox_allowed()?;
+        }
+        let db = Db::connect_with(&settings.database_url, settings.db_pool_size).await?;
         db.migrate().await?;
+        // Figures made stale while the server was down (days passed, or the
+        // ledger migration) are recomputed before anything is served.
+        app::ledger::balances::roll(&db, clock.today()).await.map_err(|e| anyhow::anyhow!("rolling figures: {e:?}"))?;
         // Demo data only where it cannot be mistaken for a real installation:
         // asked for explicitly, or an SQLite database served on this machine.
         let seed = settings.seed_demo.unwrap_or(matches!(db, Db::Sqlite(_)) && settings.is_local());
@@ -49,6 +55,7 @@ impl Application {
             }
         };
         let state = AppState {
+            mail_delivery: settings.smtp.is_some(),
             gateway,
             db,
             clock,
@@ -57,7 +64,7 @@ impl Application {
                 session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
                 cookie_secure: settings.cookie_secure,
                 public_url: settings.public_url.clone(),
-                trust_proxy_headers: settings.trust_proxy_headers,
+                trusted_proxies: settings.trusted_proxies,
             }),
         };
         crate::maintenance::spawn(state.clone());

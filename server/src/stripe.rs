@@ -12,7 +12,7 @@ use std::fmt;
 use ::stripe::{ApiErrors, ApiErrorsType, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use app::payments::gateway::{
     ChargeOutcome, ChargeRequest, ChargeStatus, CustomerRequest, Gateway, GatewayError, GatewayFuture, GatewayMode,
-    MethodDetails, MethodKind, RefundOutcome, RefundRequest, RefundStatus, SetupStart, SetupStatus,
+    MethodDetails, MethodKind, RefundInfo, RefundOutcome, RefundRequest, RefundStatus, SetupStart, SetupStatus,
 };
 use rand::Rng;
 use stripe_core::customer::CreateCustomer;
@@ -20,10 +20,10 @@ use stripe_core::payment_intent::{
     CancelPaymentIntent, CancelPaymentIntentCancellationReason, CreatePaymentIntent,
     CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentOffSession, RetrievePaymentIntent,
 };
-use stripe_core::refund::CreateRefund;
+use stripe_core::refund::{CreateRefund, ListRefund, RetrieveRefund};
 use stripe_core::setup_intent::{CreateSetupIntent, CreateSetupIntentUsage, RetrieveSetupIntent};
 use stripe_core::{
-    PaymentIntent, PaymentIntentAllowedPaymentMethodTypes, PaymentIntentSetupFutureUsage, PaymentIntentStatus,
+    PaymentIntent, PaymentIntentAllowedPaymentMethodTypes, PaymentIntentSetupFutureUsage, PaymentIntentStatus, Refund,
     SetupIntentAllowedPaymentMethodTypes, SetupIntentStatus,
 };
 use stripe_payment::payment_method::{DetachPaymentMethod, RetrievePaymentMethod};
@@ -220,12 +220,16 @@ fn declined_outcome(err: &ApiErrors) -> ChargeOutcome {
 }
 
 fn refund_status(status: Option<&str>, failure_reason: Option<&str>) -> RefundStatus {
-    match status {
-        Some("succeeded") => RefundStatus::Succeeded,
-        Some("failed") => RefundStatus::Failed { code: failure_reason.unwrap_or("failed").to_string() },
-        Some("canceled") => RefundStatus::Failed { code: "canceled".into() },
-        // `pending`, `requires_action`, or not reported yet.
-        _ => RefundStatus::Pending,
+    RefundStatus::from_stripe(status, failure_reason)
+}
+
+fn refund_info(refund: &Refund) -> RefundInfo {
+    RefundInfo {
+        gateway_ref: refund.id.as_str().to_string(),
+        amount_minor: refund.amount,
+        status: refund_status(refund.status.as_deref(), refund.failure_reason.as_deref()),
+        refund_id: refund.metadata.as_ref().and_then(|m| m.get("relance_refund_id")).and_then(|s| s.parse().ok()),
+        payment_ref: refund.payment_intent.as_ref().map(|p| p.id().as_str().to_string()),
     }
 }
 
@@ -406,6 +410,29 @@ impl Gateway for StripeGateway {
                 gateway_ref: refund.id.as_str().to_string(),
                 status: refund_status(refund.status.as_deref(), refund.failure_reason.as_deref()),
             })
+        })
+    }
+
+    fn retrieve_refund<'a>(&'a self, refund_ref: &'a str) -> GatewayFuture<'a, RefundInfo> {
+        Box::pin(async move {
+            let refund = RetrieveRefund::new(refund_ref).send(&self.client).await.map_err(map_error)?;
+            Ok(refund_info(&refund))
+        })
+    }
+
+    fn list_refunds<'a>(&'a self, payment_ref: &'a str) -> GatewayFuture<'a, Vec<RefundInfo>> {
+        Box::pin(async move {
+            // A payment refunded more than a hundred times is not a real case.
+            let list = ListRefund::new()
+                .payment_intent(payment_ref)
+                .limit(100i64)
+                .send(&self.client)
+                .await
+                .map_err(map_error)?;
+            if list.has_more {
+                tracing::warn!(payment_intent = %payment_ref, "more than 100 refunds: only the latest 100 are read");
+            }
+            Ok(list.data.iter().map(refund_info).collect())
         })
     }
 }

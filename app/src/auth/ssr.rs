@@ -269,14 +269,33 @@ pub async fn require_principal() -> AppResult<Principal> {
 #[derive(Clone)]
 pub struct CachedPrincipal(pub Option<Principal>);
 
-/// The client's address: the peer, or what a trusted proxy says it is.
+/// The client's address: the peer, or, behind `trusted_proxies` reverse
+/// proxies, the address the outermost of them appended to
+/// `X-Forwarded-For` (each proxy appends the address it received from).
 pub fn client_ip(cfg: &AuthConfig, req: &actix_web::HttpRequest) -> String {
-    if cfg.trust_proxy_headers {
-        if let Some(ip) = req.connection_info().realip_remote_addr() {
-            return ip.to_string();
-        }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    match forwarded_client(&forwarded, cfg.trusted_proxies) {
+        Some(ip) => ip.to_string(),
+        None => req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+/// Which `X-Forwarded-For` entry is the client's, behind `hops` trusted
+/// proxies: the `hops`-th from the right. Entries further left were sent by
+/// the client and prove nothing; too few entries means the request did not
+/// come through the proxies (the peer's address is used).
+pub fn forwarded_client<'a>(forwarded: &[&'a str], hops: usize) -> Option<&'a str> {
+    if hops == 0 {
+        return None;
+    }
+    forwarded.len().checked_sub(hops).map(|i| forwarded[i])
 }
 
 // ---- throttling -----------------------------------------------------------
@@ -512,6 +531,47 @@ pub async fn issue_token_tx(
     Ok(token)
 }
 
+/// A fresh single-use link for the server's administrator to hand over
+/// when no mail server is configured (`relance link --email …`): an
+/// invitation while the user has no password, else a password reset. The
+/// user's earlier links are voided. Returns the path with its token.
+pub async fn admin_link(
+    db: &crate::db::Db,
+    now: DateTime<Utc>,
+    email: &crate::domain::EmailAddress,
+) -> AppResult<String> {
+    let mut tx = db.begin().await?;
+    let user: Option<(i64, bool, Option<i64>)> = with_tx!(&mut tx, |conn| {
+        sqlx::query_as("SELECT id, password_hash IS NOT NULL, account_id FROM users WHERE email = $1 AND active")
+            .bind(email.as_ref())
+            .fetch_optional(&mut *conn)
+            .await
+    })?;
+    let (user_id, has_password, account_id) = user.ok_or(AppError::NotFound)?;
+    with_tx!(&mut tx, |conn| {
+        sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    let (purpose, ttl, path) = if has_password {
+        ("reset", Duration::minutes(RESET_TTL_MINUTES), "reset")
+    } else {
+        ("invite", Duration::days(INVITE_TTL_DAYS), "invite")
+    };
+    let token = issue_token_tx(&mut tx, now, user_id, purpose, ttl).await?;
+    audit_tx(
+        &mut tx,
+        now,
+        Audit::new(None, "auth.admin_link", ("user", Some(user_id))).account(account_id).details(purpose),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(format!("/{path}/{token}"))
+}
+
 /// The link, its e-mail and the audit entry are written together.
 pub async fn start_reset_for(state: &AppState, user_id: i64, actor: Option<i64>) -> AppResult<()> {
     #[derive(sqlx::FromRow)]
@@ -546,7 +606,8 @@ pub async fn start_reset_for(state: &AppState, user_id: i64, actor: Option<i64>)
         let (s, b) = crate::mail::invite_message(locale, &user.name, &company, &format!("{base}/invite/{token}"));
         (s, b, "auth.invite_link")
     };
-    crate::mail::enqueue_tx(&mut tx, now, &user.email, &subject, &body, user.account_id).await?;
+    crate::mail::enqueue_link_tx(&mut tx, now, state.mail_delivery, &user.email, &subject, &body, user.account_id)
+        .await?;
     audit_tx(&mut tx, now, Audit::new(actor, action, ("user", Some(user_id))).account(user.account_id)).await?;
     Ok(tx.commit().await?)
 }
@@ -638,4 +699,22 @@ pub async fn change_password(state: &AppState, principal: &Principal, current: S
     let user = ("user", Some(principal.user_id));
     audit_tx(&mut tx, now, Audit::new(Some(principal.user_id), "auth.password_changed", user)).await?;
     Ok(tx.commit().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+
+    #[test]
+    fn the_client_address_is_the_one_the_outermost_trusted_proxy_added() {
+        // One proxy: it appended the peer it saw; what the client sent before is a claim.
+        assert_eq!(forwarded_client(&["6.6.6.6", "203.0.113.9"], 1), Some("203.0.113.9"));
+        assert_eq!(forwarded_client(&["203.0.113.9"], 1), Some("203.0.113.9"));
+        // Two proxies: the outer one's entry is second from the right.
+        assert_eq!(forwarded_client(&["6.6.6.6", "203.0.113.9", "10.0.0.2"], 2), Some("203.0.113.9"));
+        // Not through the proxies, or no proxy trusted: the peer decides.
+        assert_eq!(forwarded_client(&["203.0.113.9"], 2), None);
+        assert_eq!(forwarded_client(&[], 1), None);
+        assert_eq!(forwarded_client(&["6.6.6.6"], 0), None);
+    }
 }

@@ -163,6 +163,7 @@ pub fn action_msg(action: &str) -> Option<Msg> {
         "payment.disputed" => Msg::ChargeDisputed,
         "refund.created" | "refund.succeeded" => Msg::TlRefund,
         "paylink.created" => Msg::TlPayLink,
+        "paylink.revoked" => Msg::TlPayLinkRevoked,
         "payment_method.added" | "payment_method.default" | "payment_method.removed" => Msg::TlPaymentMethod,
         "promise.created" => Msg::TlPromiseCreated,
         "promise.cancelled" => Msg::TlPromiseCancelled,
@@ -250,7 +251,7 @@ pub async fn invite_user(
     role: String,
     account_id: Option<String>,
     locale: String,
-) -> Result<(), AppError> {
+) -> Result<Msg, AppError> {
     let (state, principal) = crate::auth::ssr_context().await?;
     principal.require_owner().map_err(crate::error::respond)?;
     let input =
@@ -641,7 +642,7 @@ fn TeamBody() -> impl IntoView {
         <section>
             <h2>{t(Msg::Invite)}</h2>
             {move || match invite.value().get() {
-                Some(Ok(())) => Some(view! { <p class="alert ok" role="status">{t(Msg::InvitationSent)}</p> }.into_any()),
+                Some(Ok(msg)) => Some(view! { <p class="alert ok" role="status">{t(msg)}</p> }.into_any()),
                 Some(Err(e)) => Some(view! { <ErrorMessage error=e/> }.into_any()),
                 None => None,
             }}

@@ -357,7 +357,9 @@ impl InviteInput {
     }
 }
 
-pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput) -> AppResult<()> {
+/// Invites a user. Returns what the owner is told: sent, or (without a mail
+/// server) how the person gets the link.
+pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput) -> AppResult<Msg> {
     let now = state.clock.now();
     if let Some(account_id) = input.account_id {
         let exists: Option<i64> = with_db!(&state.db, |pool| {
@@ -394,11 +396,21 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
     let token = issue_token_tx(&mut tx, now, user_id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
     let link = format!("{}/invite/{token}", state.auth.public_url.trim_end_matches('/'));
     let (subject, body) = crate::mail::invite_message(input.locale, &input.name, &company, &link);
-    crate::mail::enqueue_tx(&mut tx, now, input.email.as_ref(), &subject, &body, input.account_id).await?;
+    crate::mail::enqueue_link_tx(
+        &mut tx,
+        now,
+        state.mail_delivery,
+        input.email.as_ref(),
+        &subject,
+        &body,
+        input.account_id,
+    )
+    .await?;
     let details = serde_json::json!({ "role": input.role.as_str(), "email": input.email.as_ref() }).to_string();
     let entry = Audit::new(Some(principal.user_id), "user.invite", ("user", Some(user_id)));
     audit_tx(&mut tx, now, entry.account(input.account_id).details(&details)).await?;
-    Ok(tx.commit().await?)
+    tx.commit().await?;
+    Ok(if state.mail_delivery { Msg::InvitationSent } else { Msg::InvitationNoMail })
 }
 
 #[derive(sqlx::FromRow)]
@@ -430,7 +442,9 @@ pub async fn list_outbox(state: &AppState, page: i64) -> AppResult<Vec<OutboxMes
             id: r.id,
             to_address: r.to_address,
             subject: r.subject,
-            body_text: r.body_text,
+            // Never a live link, whoever reads the outbox: a reset link for
+            // a co-owner would let the reader become them.
+            body_text: crate::mail::redact_links(&r.body_text),
             status: r.status,
             attempts: r.attempts,
             last_error: r.last_error,
@@ -460,7 +474,7 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
     let account_id = account_id.ok_or(AppError::NotFound)?;
     if op == UserOp::SendLink {
         start_reset_for(state, user_id, Some(principal.user_id)).await?;
-        return Ok(Msg::LinkSent);
+        return Ok(if state.mail_delivery { Msg::LinkSent } else { Msg::LinkNoMail });
     }
     let active = op == UserOp::Reactivate;
     if !active && user_id == principal.user_id {

@@ -55,8 +55,10 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
     let is_staff = viewer.role.is_staff();
     let is_owner = viewer.role == Role::Owner;
     let role_label = role_msg(viewer.role);
+    let test_mode = PageCtx::current().test_mode;
     view! {
         <a class="skip" href="#main">{t(Msg::SkipToContent)}</a>
+        {test_mode.then(|| view! { <TestModeBar/> })}
         <header class="topbar">
             <a class="brand" href=if is_staff { "/back/accounts" } else { "/portal" }>"Relance"</a>
             <nav aria-label="main">
@@ -96,6 +98,13 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
         </header>
         <main id="main">{children()}</main>
     }
+}
+
+/// Shown on every page while payments run in the offline sandbox: nobody
+/// should mistake simulated payments for real ones.
+#[component]
+pub fn TestModeBar() -> impl IntoView {
+    view! { <div class="test-mode-bar" role="note" data-testid="test-mode-bar">{t(Msg::TestModeBar)}</div> }
 }
 
 /// A plain form so it works before (and without) the wasm bundle.

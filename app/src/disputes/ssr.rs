@@ -284,12 +284,17 @@ async fn lines_gross(tx: &mut Tx, invoice_id: i64, lines: &[i64]) -> AppResult<i
             .fetch_all(&mut *conn)
             .await
     })?;
-    let mut gross = 0;
+    let mut gross: i64 = 0;
     for line in lines {
-        let Some((net, tax)) = usize::try_from(*line - 1).ok().and_then(|i| all.get(i)) else {
+        // Line numbers come from the form: any i64, checked before use.
+        let index = line.checked_sub(1).and_then(|i| usize::try_from(i).ok());
+        let Some((net, tax)) = index.and_then(|i| all.get(i)) else {
             return Err(AppError::field("lines", Msg::InvalidInput));
         };
-        gross += net + tax;
+        gross = net
+            .checked_add(*tax)
+            .and_then(|g| gross.checked_add(g))
+            .ok_or_else(|| AppError::field("lines", Msg::InvalidInput))?;
     }
     if gross <= 0 {
         return Err(AppError::field("lines", Msg::InvalidInput));

@@ -149,18 +149,61 @@ pub fn AccountPayments(account_id: i64) -> impl IntoView {
     }
 }
 
-/// On the staff invoice page: a pay-by-link URL to send to the client.
+/// On the staff invoice page: a pay-by-link URL to send to the client
+/// (shown once), and the invoice's links, each of which can be turned off.
 #[component]
 pub fn PayLinkButton(invoice_id: i64) -> impl IntoView {
     let action = ServerAction::<CreatePayLink>::new();
+    let revoke = ServerAction::<RevokePayLink>::new();
+    let links = Resource::new(move || (action.version().get(), revoke.version().get()), move |_| pay_links(invoice_id));
     view! {
         <ActionForm action=action attr:class="controls" attr:data-testid="pay-link-form">
             <input type="hidden" name="invoice_id" value=invoice_id.to_string()/>
             <button type="submit">{t(Msg::CreatePayLink)}</button>
             {move || action.value().get().map(|r| match r {
-                Ok(url) => view! { <input readonly size="60" value=url data-testid="pay-link"/> }.into_any(),
+                Ok(url) => view! {
+                    <input readonly size="60" value=url data-testid="pay-link"/>
+                    <span class="hint">{t(Msg::PayLinkOnce)}</span>
+                }.into_any(),
                 Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
             })}
         </ActionForm>
+        <Suspense fallback=|| ()>
+            {move || links.get().map(|r| match r {
+                Ok(list) if list.is_empty() => ().into_any(),
+                Ok(list) => view! {
+                    <table class="data" data-testid="pay-links">
+                        <caption>{t(Msg::PayLinks)}</caption>
+                        <thead><tr>
+                            <th scope="col">{t(Msg::CreatedBy)}</th>
+                            <th scope="col">{t(Msg::Date)}</th>
+                            <th scope="col">{t(Msg::ExpiresOn)}</th>
+                            <th scope="col">{t(Msg::Status)}</th>
+                            <th scope="col"></th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|l| {
+                                let state = if l.live { Msg::PayLinkLive } else if l.revoked { Msg::PayLinkRevoked } else { Msg::PayLinkExpired };
+                                view! {
+                                    <tr>
+                                        <td>{l.created_by.clone()}</td>
+                                        <td><Day date=l.created_at.date_naive()/></td>
+                                        <td><Day date=l.expires_at.date_naive()/></td>
+                                        <td>{t(state)}</td>
+                                        <td>{l.live.then(|| view! {
+                                            <ActionForm action=revoke attr:class="inline">
+                                                <input type="hidden" name="link_id" value=l.id.to_string()/>
+                                                <button type="submit" class="link">{t(Msg::RevokePayLink)}</button>
+                                            </ActionForm>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+            })}
+        </Suspense>
     }
 }

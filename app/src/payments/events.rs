@@ -5,7 +5,7 @@
 //! payment statuses only move forward, so a late `processing` after
 //! `succeeded` is recorded and ignored.
 
-use super::gateway::RefundStatus;
+use super::gateway::RefundInfo;
 use super::ssr;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -58,7 +58,8 @@ pub fn verify_signature(secret: &[u8], payload: &[u8], header: &str, now_unix: i
     if signatures.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now_unix - timestamp).abs() > TOLERANCE_SECONDS {
+    // Wide arithmetic: the timestamp is the sender's, any i64 at all.
+    if (i128::from(now_unix) - i128::from(timestamp)).unsigned_abs() > TOLERANCE_SECONDS.unsigned_abs().into() {
         return Err(SignatureError::Stale);
     }
     let expected = mac(secret, timestamp, payload);
@@ -120,6 +121,13 @@ pub async fn process_event(state: &AppState, event: &Value) -> AppResult<EventOu
         None
     };
 
+    // Refunds: the Refund an event carries, or, for `charge.refunded`
+    // (whose charge no longer lists its refunds), the gateway's list.
+    let refunds: Vec<RefundInfo> = match (event_type, object["payment_intent"].as_str()) {
+        ("charge.refunded", Some(pi)) => state.gateway.list_refunds(pi).await.map_err(ssr::gateway_error)?,
+        _ => RefundInfo::from_json(object).into_iter().collect(),
+    };
+
     let payment_id = find_payment(state, object, event_type).await?;
     let mut tx = state.db.begin().await?;
     let inserted = with_tx!(&mut tx, |conn| {
@@ -160,7 +168,10 @@ pub async fn process_event(state: &AppState, event: &Value) -> AppResult<EventOu
         ("payment_intent.canceled", Some(p)) => {
             ssr::transition_tx(&mut tx, state, p, "failed", Some(&object_ref), "canceled", "").await?
         }
-        ("charge.refunded", Some(p)) => refunded(&mut tx, state, p, object).await?,
+        (
+            "charge.refunded" | "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated",
+            Some(p),
+        ) => apply_refunds(&mut tx, state, p, &refunds).await?,
         ("charge.dispute.created", Some(p)) => {
             let n = with_tx!(&mut tx, |conn| {
                 sqlx::query("UPDATE payments SET disputed = TRUE, updated_at = $2 WHERE id = $1 AND NOT disputed")
@@ -232,7 +243,7 @@ async fn find_payment(state: &AppState, object: &Value, event_type: &str) -> App
     let gw = state.gateway.name();
     let (by_meta, gateway_ref) = if event_type.starts_with("payment_intent.") {
         (metadata_id(object, "relance_payment_id"), object["id"].as_str())
-    } else if event_type.starts_with("charge.") {
+    } else if event_type.starts_with("charge.") || event_type.starts_with("refund.") {
         (None, object["payment_intent"].as_str())
     } else {
         (None, None)
@@ -263,40 +274,31 @@ async fn find_payment(state: &AppState, object: &Value, event_type: &str) -> App
     Ok(found)
 }
 
-/// `charge.refunded`: our refunds listed in the event complete; money the
-/// gateway refunded beyond them (from its dashboard) is recorded too.
-async fn refunded(tx: &mut crate::db::Tx, state: &AppState, payment_id: i64, charge: &Value) -> AppResult<bool> {
+/// Where the gateway's refunds of a payment stand, applied once each: ours
+/// (by the metadata we set, or their gateway id) settle; one made at the
+/// gateway directly (its dashboard) is recorded as a refund of its own.
+async fn apply_refunds(
+    tx: &mut crate::db::Tx,
+    state: &AppState,
+    payment_id: i64,
+    refunds: &[RefundInfo],
+) -> AppResult<bool> {
     let mut changed = false;
-    if let Some(list) = charge["refunds"]["data"].as_array() {
-        for r in list {
-            if r["status"].as_str() != Some("succeeded") {
-                continue;
-            }
-            if let Some(refund_id) = metadata_id(r, "relance_refund_id") {
-                let belongs: Option<i64> = with_tx!(tx, |conn| {
-                    sqlx::query_scalar("SELECT id FROM refunds WHERE id = $1 AND payment_id = $2")
-                        .bind(refund_id)
-                        .bind(payment_id)
-                        .fetch_optional(&mut *conn)
-                        .await
-                })?;
-                if belongs.is_some() {
-                    changed |= ssr::settle_tx(tx, state, refund_id, &RefundStatus::Succeeded, r["id"].as_str()).await?;
-                }
-            }
-        }
-    }
-    let total = charge["amount_refunded"].as_i64().unwrap_or(0);
-    let known: i64 = with_tx!(tx, |conn| {
-        sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(r.amount_minor), 0) AS BIGINT) FROM refunds r WHERE r.payment_id = $1 AND r.status = 'succeeded'",
-        )
-        .bind(payment_id)
-        .fetch_one(&mut *conn)
-        .await
-    })?;
-    if total > known {
-        changed |= ssr::record_gateway_refund_tx(tx, state, payment_id, total - known, None).await?;
+    for r in refunds {
+        let ours: Option<i64> = with_tx!(tx, |conn| {
+            sqlx::query_scalar(
+                "SELECT id FROM refunds WHERE payment_id = $1 AND (id = $2 OR gateway_ref = $3) ORDER BY id LIMIT 1",
+            )
+            .bind(payment_id)
+            .bind(r.refund_id.unwrap_or(0))
+            .bind(&r.gateway_ref)
+            .fetch_optional(&mut *conn)
+            .await
+        })?;
+        changed |= match ours {
+            Some(id) => ssr::settle_tx(tx, state, id, &r.status, Some(&r.gateway_ref)).await?,
+            None => ssr::record_gateway_refund_tx(tx, state, payment_id, r).await?,
+        };
     }
     Ok(changed)
 }
@@ -334,6 +336,11 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         assert_eq!(verify_signature(secret, payload, "v1=00", 1_700_000_000), Err(SignatureError::Malformed));
+        // A crafted timestamp is stale, not a crash.
+        let crafted = format!("t={},v1={}", i64::MIN, "00".repeat(32));
+        assert_eq!(verify_signature(secret, payload, &crafted, 1_700_000_000), Err(SignatureError::Stale));
+        let crafted = format!("t={},v1={}", i64::MAX, "00".repeat(32));
+        assert_eq!(verify_signature(secret, payload, &crafted, i64::MIN), Err(SignatureError::Stale));
         // Several signatures (secret rotation): any may match.
         let two = format!("{header},v1={}", "ab".repeat(32));
         assert_eq!(verify_signature(secret, payload, &two, 1_700_000_000), Ok(()));

@@ -140,6 +140,49 @@ pub struct RefundOutcome {
     pub status: RefundStatus,
 }
 
+/// A refund as the gateway holds it: ours (metadata `relance_refund_id`),
+/// or one made at the gateway directly (its dashboard).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundInfo {
+    pub gateway_ref: String,
+    pub amount_minor: i64,
+    pub status: RefundStatus,
+    /// Our `refunds.id`, when we made it.
+    pub refund_id: Option<i64>,
+    /// The payment (`pi_…`) it gives money back from.
+    pub payment_ref: Option<String>,
+}
+
+impl RefundInfo {
+    /// Reads a Refund object as Stripe (and the sandbox) send it in events
+    /// and API answers.
+    pub fn from_json(object: &serde_json::Value) -> Option<RefundInfo> {
+        if object["object"].as_str() != Some("refund") {
+            return None;
+        }
+        Some(RefundInfo {
+            gateway_ref: object["id"].as_str().filter(|s| !s.is_empty())?.to_string(),
+            amount_minor: object["amount"].as_i64()?,
+            status: RefundStatus::from_stripe(object["status"].as_str(), object["failure_reason"].as_str()),
+            refund_id: object["metadata"]["relance_refund_id"].as_str().and_then(|s| s.parse().ok()),
+            payment_ref: object["payment_intent"].as_str().map(str::to_string),
+        })
+    }
+}
+
+impl RefundStatus {
+    /// Stripe's refund statuses: `pending` and `requires_action` wait;
+    /// `failed` and `canceled` end it (even after `succeeded`).
+    pub fn from_stripe(status: Option<&str>, failure_reason: Option<&str>) -> RefundStatus {
+        match status {
+            Some("succeeded") => RefundStatus::Succeeded,
+            Some("failed") => RefundStatus::Failed { code: failure_reason.unwrap_or("failed").to_string() },
+            Some("canceled") => RefundStatus::Failed { code: "canceled".into() },
+            _ => RefundStatus::Pending,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     /// The gateway refused the request itself (bad card number, invalid
@@ -190,6 +233,11 @@ pub trait Gateway: Send + Sync + 'static {
     /// that has moved on is `Refused { "payment_intent_unexpected_state" }`.
     fn cancel_charge<'a>(&'a self, gateway_ref: &'a str) -> GatewayFuture<'a, ChargeOutcome>;
     fn refund<'a>(&'a self, req: &'a RefundRequest) -> GatewayFuture<'a, RefundOutcome>;
+    /// Where one refund stands (reconciliation of pending ones).
+    fn retrieve_refund<'a>(&'a self, refund_ref: &'a str) -> GatewayFuture<'a, RefundInfo>;
+    /// Every refund of a payment: `charge.refunded` events no longer list
+    /// them, so the handler asks.
+    fn list_refunds<'a>(&'a self, payment_ref: &'a str) -> GatewayFuture<'a, Vec<RefundInfo>>;
 
     /// The sandbox, for its test-mode-only entry points (typed card numbers,
     /// the simulated 3-D Secure page).

@@ -170,6 +170,9 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = reconcile(state).await {
         tracing::error!(error = ?e, "payment reconciliation");
     }
+    if let Err(e) = ssr::reconcile_refunds(state).await {
+        tracing::error!(error = ?e, "refund reconciliation");
+    }
     if let Err(e) = run_autopay(state).await {
         tracing::error!(error = ?e, "autopay");
     }

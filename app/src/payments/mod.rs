@@ -571,6 +571,39 @@ pub async fn create_pay_link(invoice_id: i64) -> Result<String, AppError> {
     Ok(url)
 }
 
+/// A pay link as staff see it: never its token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayLinkView {
+    pub id: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Neither revoked nor expired.
+    pub live: bool,
+    pub revoked: bool,
+}
+
+/// Staff in scope: the pay links of an invoice.
+#[server(endpoint = "payments/pay_links")]
+pub async fn pay_links(invoice_id: i64) -> Result<Vec<PayLinkView>, AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(respond)?;
+    paylink::links(&state, principal.scope(), invoice_id).await.map_err(respond)
+}
+
+/// Owner or the account's collector: turns a pay link off.
+#[server(endpoint = "payments/revoke_pay_link")]
+pub async fn revoke_pay_link(link_id: i64) -> Result<(), AppError> {
+    use crate::error::respond;
+    let (state, principal) = crate::auth::ssr_context().await?;
+    principal.require_staff().map_err(respond)?;
+    if principal.role == crate::domain::Role::Accountant {
+        return Err(respond(AppError::Forbidden));
+    }
+    paylink::revoke(&state, principal.scope(), principal.user_id, link_id).await.map_err(respond)
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PayLinkPage {
     pub company: String,

@@ -625,12 +625,13 @@ pub fn SandboxAuthPage() -> impl IntoView {
 
 // ---------------------------------------------------------------- server helpers
 
-/// Parses `MM/YY` (or `MM/YYYY`).
+/// Parses `MM/YY` (or `MM/YYYY`): a month 1–12 and a plausible year, so
+/// no later arithmetic on them can overflow.
 pub fn parse_expiry(s: &str) -> Option<(i32, i32)> {
     let (m, y) = s.trim().split_once('/')?;
     let m: i32 = m.trim().parse().ok()?;
     let y: i32 = y.trim().parse().ok()?;
-    Some((m, y))
+    ((1..=12).contains(&m) && ((0..100).contains(&y) || (2000..=2100).contains(&y))).then_some((m, y))
 }
 
 /// A card typed into the sandbox form, tokenized (the sandbox plays

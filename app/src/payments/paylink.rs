@@ -1,13 +1,16 @@
 //! Pay-by-link: a signed, expiring token for one invoice (HS256 with the
 //! server's key, audience `relance-pay`, so it is worth nothing as a session
 //! and a session token is worth nothing here). The page it opens shows that
-//! invoice and pays it; nothing else of the account is reachable.
+//! invoice and pays it; nothing else of the account is reachable. Each
+//! token names its `pay_links` row (claim `jti`): staff see the links of an
+//! invoice and revoke them, and a token whose row is revoked opens nothing.
+//! Tokens never reach the logs (`/pay/…` paths are redacted).
 
 use super::*;
 use crate::auth::ssr::{Scope, SCOPE_SQL};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::with_db;
+use crate::{with_db, with_tx};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
 pub const AUDIENCE: &str = "relance-pay";
@@ -16,6 +19,8 @@ pub const VALID_DAYS: i64 = 30;
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     aud: String,
+    /// The `pay_links` row.
+    jti: String,
     /// Invoice id.
     inv: i64,
     /// Account id (checked against the invoice).
@@ -24,9 +29,17 @@ struct Claims {
     iat: i64,
 }
 
-pub fn sign(secret: &[u8], invoice_id: i64, account_id: i64, now: DateTime<Utc>, days: i64) -> AppResult<String> {
+pub fn sign(
+    secret: &[u8],
+    link_id: i64,
+    invoice_id: i64,
+    account_id: i64,
+    now: DateTime<Utc>,
+    days: i64,
+) -> AppResult<String> {
     let claims = Claims {
         aud: AUDIENCE.into(),
+        jti: link_id.to_string(),
         inv: invoice_id,
         acc: account_id,
         iat: now.timestamp(),
@@ -35,8 +48,9 @@ pub fn sign(secret: &[u8], invoice_id: i64, account_id: i64, now: DateTime<Utc>,
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret)).map_err(AppError::internal)
 }
 
-/// The invoice and account a token opens, if it is genuine and unexpired.
-pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> AppResult<(i64, i64)> {
+/// The link, invoice and account a token names, if it is genuine and
+/// unexpired (its row is checked by `verify_live`).
+pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> AppResult<(i64, i64, i64)> {
     let mut v = Validation::new(Algorithm::HS256);
     v.set_audience(&[AUDIENCE]);
     v.set_required_spec_claims(&["exp", "aud"]);
@@ -48,7 +62,28 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> AppResult<(i64,
     if data.claims.exp <= now.timestamp() {
         return Err(AppError::Refused(Msg::LinkExpired));
     }
-    Ok((data.claims.inv, data.claims.acc))
+    let link = data.claims.jti.parse().map_err(|_| AppError::Refused(Msg::LinkInvalid))?;
+    Ok((link, data.claims.inv, data.claims.acc))
+}
+
+/// The invoice and account a token opens: genuine, unexpired, and its link
+/// neither revoked nor unknown.
+pub async fn verify_live(state: &AppState, token: &str) -> AppResult<(i64, i64)> {
+    let now = state.clock.now();
+    let (link, invoice_id, account_id) = verify(&state.auth.jwt_secret, token, now)?;
+    let row: Option<Option<DateTime<Utc>>> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT revoked_at FROM pay_links WHERE id = $1 AND invoice_id = $2 AND account_id = $3")
+            .bind(link)
+            .bind(invoice_id)
+            .bind(account_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    match row {
+        Some(None) => Ok((invoice_id, account_id)),
+        Some(Some(_)) => Err(AppError::Refused(Msg::LinkRevoked)),
+        None => Err(AppError::Refused(Msg::LinkInvalid)),
+    }
 }
 
 pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64) -> AppResult<String> {
@@ -61,11 +96,91 @@ pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64)
     })?;
     let account_id = account_id.ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let token = sign(&state.auth.jwt_secret, invoice_id, account_id, now, VALID_DAYS)?;
+    let mut tx = state.db.begin().await?;
+    let link: i64 = with_tx!(&mut tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO pay_links (invoice_id, account_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id",
+        )
+        .bind(invoice_id)
+        .bind(account_id)
+        .bind(actor)
+        .bind(now)
+        .bind(now + chrono::Duration::days(VALID_DAYS))
+        .fetch_one(&mut *conn)
+        .await
+    })?;
+    let token = sign(&state.auth.jwt_secret, link, invoice_id, account_id, now, VALID_DAYS)?;
     let entry = crate::auth::ssr::Audit::new(Some(actor), "paylink.created", ("invoice", Some(invoice_id)))
         .account(Some(account_id));
-    crate::auth::ssr::audit(state, entry).await?;
+    crate::auth::ssr::audit_tx(&mut tx, now, entry).await?;
+    tx.commit().await?;
     Ok(format!("{}/pay/{token}", state.auth.public_url))
+}
+
+/// The links of an invoice in scope, newest first (never their tokens).
+pub async fn links(state: &AppState, scope: Scope, invoice_id: i64) -> AppResult<Vec<PayLinkView>> {
+    let (all, collector, acc) = scope.binds();
+    let sql = format!(
+        "SELECT l.id, u.name AS created_by, l.created_at, l.expires_at, l.revoked_at
+         FROM pay_links l JOIN accounts a ON a.id = l.account_id LEFT JOIN users u ON u.id = l.created_by
+         WHERE {SCOPE_SQL} AND l.invoice_id = $4 ORDER BY l.id DESC"
+    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        created_by: Option<String>,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        revoked_at: Option<DateTime<Utc>>,
+    }
+    let rows: Vec<Row> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(invoice_id).fetch_all(pool).await
+    })?;
+    let now = state.clock.now();
+    Ok(rows
+        .into_iter()
+        .map(|r| PayLinkView {
+            id: r.id,
+            created_by: r.created_by.unwrap_or_default(),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            live: r.revoked_at.is_none() && r.expires_at > now,
+            revoked: r.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Revokes a link of an invoice in the caller's scope: it opens nothing
+/// from now on.
+pub async fn revoke(state: &AppState, scope: Scope, actor: i64, link_id: i64) -> AppResult<()> {
+    let (all, collector, acc) = scope.binds();
+    let sql = format!(
+        "SELECT l.invoice_id, l.account_id FROM pay_links l JOIN accounts a ON a.id = l.account_id
+         WHERE {SCOPE_SQL} AND l.id = $4"
+    );
+    let found: Option<(i64, i64)> = with_db!(&state.db, |pool| {
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(link_id).fetch_optional(pool).await
+    })?;
+    let (invoice_id, account_id) = found.ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let n = with_tx!(&mut tx, |conn| {
+        sqlx::query("UPDATE pay_links SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(link_id)
+            .bind(now)
+            .bind(actor)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    if n == 1 {
+        let entry = crate::auth::ssr::Audit::new(Some(actor), "paylink.revoked", ("invoice", Some(invoice_id)))
+            .account(Some(account_id));
+        crate::auth::ssr::audit_tx(&mut tx, now, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
@@ -81,7 +196,7 @@ struct InvoiceRow {
 /// The page, and the client secret when its payment waits for the browser
 /// (Stripe's Payment Element).
 pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppResult<(PayLinkPage, Option<String>)> {
-    let (invoice_id, account_id) = verify(&state.auth.jwt_secret, token, state.clock.now())?;
+    let (invoice_id, account_id) = verify_live(state, token).await?;
     // Only a payment made from a link for this very invoice is shown; one
     // still in flight is brought up to date first (the payer is back from
     // the bank's page), so the balance below includes it.
@@ -152,7 +267,7 @@ pub async fn pay(
     cvc: &str,
 ) -> AppResult<String> {
     let now = state.clock.now();
-    let (invoice_id, account_id) = verify(&state.auth.jwt_secret, token, now)?;
+    let (invoice_id, account_id) = verify_live(state, token).await?;
     // Card testing through an open page: throttle by address.
     let ip = leptos::prelude::use_context::<leptos_actix::Request>()
         .map(|r| crate::auth::ssr::client_ip(&state.auth, &r))
@@ -191,8 +306,8 @@ mod tests {
     fn links_are_signed_single_purpose_and_expire() {
         let now = Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap();
         let key = b"0123456789abcdef0123456789abcdef";
-        let token = sign(key, 7, 3, now, 30).unwrap();
-        assert_eq!(verify(key, &token, now).unwrap(), (7, 3));
+        let token = sign(key, 11, 7, 3, now, 30).unwrap();
+        assert_eq!(verify(key, &token, now).unwrap(), (11, 7, 3));
         assert_eq!(verify(key, &token, now + chrono::Duration::days(31)), Err(AppError::Refused(Msg::LinkExpired)));
         assert_eq!(verify(b"another key another key another k", &token, now), Err(AppError::Refused(Msg::LinkInvalid)));
         let mut tampered = token.clone();

@@ -174,6 +174,22 @@ impl Sandbox {
         self.clock.now()
     }
 
+    /// A stored refund as the gateway reports it at `now`: a SEPA refund
+    /// reads as pending until the bank settles it.
+    fn refund_view(refund: &Value, now: DateTime<Utc>) -> RefundInfo {
+        let mut refund = refund.clone();
+        if refund["settles_at"].as_i64().is_some_and(|t| t <= now.timestamp()) && refund["status"] == "pending" {
+            refund["status"] = json!("succeeded");
+        }
+        RefundInfo::from_json(&refund).unwrap_or(RefundInfo {
+            gateway_ref: refund["id"].as_str().unwrap_or_default().to_string(),
+            amount_minor: 0,
+            status: RefundStatus::Pending,
+            refund_id: None,
+            payment_ref: None,
+        })
+    }
+
     async fn get(&self, id: &str) -> Result<Option<Value>, GatewayError> {
         let row: Option<ObjectRow> = with_db!(&self.db, |pool| {
             sqlx::query_as("SELECT id, data FROM sandbox_objects WHERE id = $1").bind(id).fetch_optional(pool).await
@@ -325,9 +341,12 @@ impl Sandbox {
             return Ok(Err(CardInputError::Number));
         }
         let today = self.clock.today();
-        let year = if exp_year < 100 { 2000 + exp_year } else { exp_year };
-        let current = chrono::Datelike::year(&today) * 12 + chrono::Datelike::month(&today) as i32;
-        if !(1..=12).contains(&exp_month) || year * 12 + exp_month < current || year > 2100 {
+        let year = if (0..100).contains(&exp_year) { 2000 + exp_year } else { exp_year };
+        let current = i64::from(chrono::Datelike::year(&today)) * 12 + i64::from(chrono::Datelike::month(&today));
+        if !(1..=12).contains(&exp_month)
+            || !(2000..=2100).contains(&year)
+            || i64::from(year) * 12 + i64::from(exp_month) < current
+        {
             return Ok(Err(CardInputError::Expiry));
         }
         let (brand, behaviour) = match card_behaviour(&number) {
@@ -711,10 +730,15 @@ impl Gateway for Sandbox {
         })
     }
 
+    /// As Stripe does today: a card refund succeeds at once, a SEPA refund
+    /// is pending until the bank settles it; `refund.created` and
+    /// `refund.updated` carry the Refund, and `charge.refunded` the Charge
+    /// without its refunds (they are listed through `list_refunds`).
     fn refund<'a>(&'a self, req: &'a RefundRequest) -> GatewayFuture<'a, RefundOutcome> {
         Box::pin(async move {
-            if let Some((id, _)) = self.find_by_key("refund", &req.idempotency_key).await? {
-                return Ok(RefundOutcome { gateway_ref: id, status: RefundStatus::Succeeded });
+            let now = self.now();
+            if let Some((id, refund)) = self.find_by_key("refund", &req.idempotency_key).await? {
+                return Ok(RefundOutcome { gateway_ref: id, status: Self::refund_view(&refund, now).status });
             }
             let mut pi =
                 self.get(&req.payment_ref).await?.ok_or(GatewayError::Refused { code: "resource_missing".into() })?;
@@ -726,24 +750,71 @@ impl Gateway for Sandbox {
             if req.amount_minor <= 0 || refunded + req.amount_minor > charged {
                 return Err(GatewayError::Refused { code: "amount_too_large".into() });
             }
+            let sepa = match pi["payment_method"].as_str() {
+                Some(pm) => self.get(pm).await?.is_some_and(|m| m["type"] == "sepa_debit"),
+                None => false,
+            };
             let id = random_id("re");
-            let refund = json!({
-                "id": id, "object": "refund", "amount": req.amount_minor, "status": "succeeded",
-                "payment_intent": req.payment_ref, "metadata": { "relance_refund_id": req.refund_id.to_string() },
+            let mut refund = json!({
+                "id": id, "object": "refund", "amount": req.amount_minor, "currency": pi["currency"],
+                "status": if sepa { "pending" } else { "succeeded" }, "failure_reason": null,
+                "payment_intent": req.payment_ref, "charge": req.payment_ref.replace("pi_", "ch_"),
+                "metadata": { "relance_refund_id": req.refund_id.to_string() }, "created": now.timestamp(),
             });
-            let (winner, _) = self.insert("refund", Some(&req.idempotency_key), &id, &refund).await?;
+            let settles_at = now + Duration::seconds(SEPA_SETTLE_SECONDS);
+            if sepa {
+                refund["settles_at"] = json!(settles_at.timestamp());
+            }
+            let (winner, stored) = self.insert("refund", Some(&req.idempotency_key), &id, &refund).await?;
             if winner != id {
-                return Ok(RefundOutcome { gateway_ref: winner, status: RefundStatus::Succeeded });
+                return Ok(RefundOutcome { gateway_ref: winner, status: Self::refund_view(&stored, now).status });
             }
             pi["amount_refunded"] = json!(refunded + req.amount_minor);
             self.put(&req.payment_ref, &pi).await?;
             let charge = json!({
                 "id": req.payment_ref.replace("pi_", "ch_"), "object": "charge", "payment_intent": req.payment_ref,
                 "amount": charged, "amount_refunded": refunded + req.amount_minor, "currency": pi["currency"],
-                "refunded": refunded + req.amount_minor == charged, "refunds": { "object": "list", "data": [refund] },
+                "refunded": refunded + req.amount_minor == charged,
             });
-            self.emit("charge.refunded", charge, self.now()).await?;
-            Ok(RefundOutcome { gateway_ref: id, status: RefundStatus::Succeeded })
+            self.emit("refund.created", refund.clone(), now).await?;
+            self.emit("charge.refunded", charge, now).await?;
+            if sepa {
+                let mut settled = refund.clone();
+                settled["status"] = json!("succeeded");
+                self.emit("refund.updated", settled, settles_at).await?;
+            }
+            Ok(RefundOutcome { gateway_ref: id, status: Self::refund_view(&refund, now).status })
+        })
+    }
+
+    fn retrieve_refund<'a>(&'a self, refund_ref: &'a str) -> GatewayFuture<'a, RefundInfo> {
+        Box::pin(async move {
+            let refund = self
+                .get(refund_ref)
+                .await?
+                .filter(|o| o["object"] == "refund")
+                .ok_or(GatewayError::Refused { code: "resource_missing".into() })?;
+            Ok(Self::refund_view(&refund, self.now()))
+        })
+    }
+
+    fn list_refunds<'a>(&'a self, payment_ref: &'a str) -> GatewayFuture<'a, Vec<RefundInfo>> {
+        Box::pin(async move {
+            let rows: Vec<String> = with_db!(&self.db, |pool| {
+                sqlx::query_scalar(
+                    "SELECT data FROM sandbox_objects WHERE kind = 'refund' AND data LIKE $1 ORDER BY created_at DESC",
+                )
+                .bind(format!("%\"payment_intent\":\"{payment_ref}\"%"))
+                .fetch_all(pool)
+                .await
+            })
+            .map_err(|e| GatewayError::Other(e.into()))?;
+            let now = self.now();
+            rows.iter()
+                .map(|r| serde_json::from_str::<Value>(r).map_err(|e| GatewayError::Other(e.into())))
+                .filter(|r| r.as_ref().map_or(true, |o| o["payment_intent"] == payment_ref))
+                .map(|r| r.map(|o| Self::refund_view(&o, now)))
+                .collect()
         })
     }
 

@@ -77,7 +77,8 @@ async fn deactivating_a_user_signs_them_out_and_blocks_login() {
 
 #[tokio::test]
 async fn owner_sends_a_reset_link_that_works() {
-    each_backend!(|app| {
+    for backend in crate::helpers::BACKENDS {
+        let Some(app) = crate::helpers::spawn_app_with_mail_server(backend).await else { continue };
         let owner = app.login("owner@test.example").await;
         let id = app.fx.collector2.to_string();
         let res = owner.post_form("/api/back/user_action", &[("user_id", &id), ("action", "send_link")]).await;
@@ -98,5 +99,6 @@ async fn owner_sends_a_reset_link_that_works() {
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         app.login_with("c2@test.example", "brand new pass").await;
-    });
+        app.finish().await;
+    }
 }

@@ -132,7 +132,8 @@ async fn cross_site_posts_are_refused_before_anything_runs() {
 
 #[tokio::test]
 async fn invitation_link_sets_a_password_once() {
-    each_backend!(|app| {
+    for backend in crate::helpers::BACKENDS {
+        let Some(app) = crate::helpers::spawn_app_with_mail_server(backend).await else { continue };
         let owner = app.login("owner@test.example").await;
         let account = app.fx.account1.to_string();
         let res = owner
@@ -199,7 +200,8 @@ async fn invitation_link_sets_a_password_once() {
         let nina = app.login_with("nina@test.example", "nina password 1").await;
         let res = nina.post_form("/api/portal/overview", &[]).await;
         assert!(res.text().await.unwrap().contains("Alpha Boulangerie SARL"));
-    });
+        app.finish().await;
+    }
 }
 
 #[tokio::test]
@@ -342,4 +344,37 @@ async fn login_never_redirects_off_site() {
             assert_eq!(target, expected);
         }
     });
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_throttle_counts_the_address_the_proxy_saw_not_the_clients_claim() {
+    for backend in crate::helpers::BACKENDS {
+        let Some(app) = crate::helpers::spawn_app_tweaked(backend, false, |s| s.trusted_proxies = 1).await else {
+            continue;
+        };
+        let s = app.anonymous();
+        let attempt = |i: usize, forwarded: String| {
+            let s = &s;
+            async move {
+                s.client
+                    .post(s.url("/api/auth/login"))
+                    .header("Accept", "application/json")
+                    .header("X-Forwarded-For", forwarded)
+                    .form(&[("email", format!("nobody{i}@test.example")), ("password", "wrong password".into())])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        // Each request claims another address first; the proxy appended the real one.
+        for i in 0..20 {
+            assert_eq!(attempt(i, format!("192.0.2.{i}, 198.51.100.7")).await, StatusCode::BAD_REQUEST, "{backend:?}");
+        }
+        assert_eq!(attempt(20, "192.0.2.99, 198.51.100.7".into()).await, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
+        // Another client behind the same proxy is not affected.
+        assert_eq!(attempt(21, "198.51.100.8".into()).await, StatusCode::BAD_REQUEST, "{backend:?}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM auth_attempts WHERE scope LIKE '%192.0.2.%'").await, 0);
+        app.finish().await;
+    }
 }

@@ -10,6 +10,16 @@ use serde_json::json;
 /// Marks of the foreign account (account 2): none may appear in an answer to
 /// a caller outside its scope.
 const FOREIGN: [&str; 2] = ["Bravo Shipping Ltd", "T-0004"];
+/// Marks of account 3, which has no collector: foreign to every collector.
+const UNASSIGNED: [&str; 2] = ["Charlie Unassigned SA", "U-0001"];
+
+/// Plain routes anyone may call, and why (every other route has a row).
+const PUBLIC_ROUTES: &[(&str, &str)] = &[
+    ("GET /healthz", "says only whether the database answers"),
+    ("POST /lang", "sets the caller's own language"),
+    ("POST /logout", "ends the caller's own session"),
+    ("POST /webhooks/stripe", "Stripe's signature is the credential (tests in stripe_mode.rs)"),
+];
 
 /// Server functions anyone may call, and why.
 const PUBLIC: &[(&str, &str)] = &[
@@ -124,16 +134,17 @@ fn rows() -> Vec<Row> {
         },
         Row {
             path: "/api/payments/finish_setup",
-            // A SetupIntent that is not the client's own customer's: 404.
-            request: |_| Req::Form("/api/payments/finish_setup", vec![("setup_intent", "seti_unknown".into())]),
+            // Account 2's real SetupIntent: not the client's own customer's, 404.
+            request: |fx| Req::Form("/api/payments/finish_setup", vec![("setup_intent", fx.setup2.clone())]),
             expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
         },
         Row {
             path: "/api/payments/method_action",
-            request: |_| {
+            // Account 2's real saved card.
+            request: |fx| {
                 Req::Form(
                     "/api/payments/method_action",
-                    vec![("method_id", "999999".into()), ("action", "remove".into())],
+                    vec![("method_id", fx.method2.to_string()), ("action", "remove".into())],
                 )
             },
             expect: [Denied(401), Denied(404), Denied(403), Denied(403), Denied(403)],
@@ -158,6 +169,24 @@ fn rows() -> Vec<Row> {
             path: "/api/payments/pay_link",
             request: |fx| Req::Form("/api/payments/pay_link", vec![("invoice_id", fx.inv2_open.to_string())]),
             expect: [Denied(401), Denied(403), Denied(404), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/payments/pay_links",
+            // Scoped in SQL: another collector gets an empty list.
+            request: |fx| Req::Form("/api/payments/pay_links", vec![("invoice_id", fx.inv2_open.to_string())]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
+            path: "/api/payments/revoke_pay_link",
+            // Account 2's link (made in the matrix's setup), before the owner's
+            // reassignment below; the owner's own revocation goes through.
+            request: |fx| Req::Form("/api/payments/revoke_pay_link", vec![("link_id", fx.link2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Scoped],
+        },
+        Row {
+            path: "GET /payments/{id}/receipt.pdf",
+            request: |fx| Req::Get(format!("/payments/{}/receipt.pdf", fx.paid2)),
+            expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
         },
         Row {
             path: "/api/payments/cancel",
@@ -475,6 +504,33 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// Account 3 has no collector: every collector is refused as for another
+/// collector's account, and out of scope looks missing.
+fn unassigned_rows() -> Vec<Row> {
+    vec![
+        Row {
+            path: "/api/back/account",
+            request: |fx| Req::Form("/api/back/account", vec![("id", fx.account3.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/invoices/detail",
+            request: |fx| Req::Form("/api/invoices/detail", vec![("id", fx.inv3.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "GET /invoices/{id}/pdf",
+            request: |fx| Req::Get(format!("/invoices/{}/pdf", fx.inv3)),
+            expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/payments/pay_link",
+            request: |fx| Req::Form("/api/payments/pay_link", vec![("invoice_id", fx.inv3.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Scoped],
+        },
+    ]
+}
+
 /// A date the promise policy accepts (today + 7 days).
 fn in_a_week() -> String {
     (crate::helpers::today() + chrono::Duration::days(7)).to_string()
@@ -527,6 +583,80 @@ async fn every_server_function_has_a_row() {
     assert!(missing.is_empty(), "server functions without an authorization row: {missing:?}");
     let stale: Vec<_> = covered.difference(&registered).collect();
     assert!(stale.is_empty(), "matrix rows for functions that no longer exist: {stale:?}");
+
+    // Every plain actix route too (`server::routes::ROUTES` is what the
+    // server registers).
+    let routes: std::collections::BTreeSet<String> =
+        server::routes::ROUTES.iter().map(|(method, path)| format!("{} {path}", method.to_uppercase())).collect();
+    let covered: std::collections::BTreeSet<String> = rows()
+        .iter()
+        .chain(unassigned_rows().iter())
+        .map(|r| r.path.to_string())
+        .chain(PUBLIC_ROUTES.iter().map(|(p, _)| p.to_string()))
+        .filter(|p| !p.starts_with("/api/"))
+        .collect();
+    let missing: Vec<_> = routes.difference(&covered).collect();
+    assert!(missing.is_empty(), "routes without an authorization row: {missing:?}");
+    let stale: Vec<_> = covered.difference(&routes).collect();
+    assert!(stale.is_empty(), "matrix rows for routes that no longer exist: {stale:?}");
+}
+
+/// Calls each row as every role and checks the outcome; `marks` are what
+/// the object's account shows (none may leak to a caller outside it).
+async fn check(
+    backend: crate::helpers::Backend,
+    fx: &Fixture,
+    sessions: &[(Who, Session)],
+    rows: Vec<Row>,
+    marks: &[&str],
+) {
+    for row in rows {
+        for (i, (who, s)) in sessions.iter().enumerate() {
+            let expect = row.expect[i];
+            let (status, body) = send(s, (row.request)(fx)).await;
+            let ctx = format!("{backend:?} {} as {who:?}: got {status}", row.path);
+            match expect {
+                Denied(code) => {
+                    assert_eq!(status.as_u16(), code, "{ctx}");
+                    for mark in marks {
+                        assert!(!contains(&body, mark), "{ctx}: refusal leaks {mark}");
+                    }
+                }
+                Scoped => {
+                    assert_eq!(status, StatusCode::OK, "{ctx}: {}", String::from_utf8_lossy(&body));
+                    if !matches!(who, Who::Owner) {
+                        for mark in marks {
+                            assert!(!contains(&body, mark), "{ctx}: leaks {mark}");
+                        }
+                    }
+                }
+                Sees => {
+                    assert_eq!(status, StatusCode::OK, "{ctx}");
+                    assert!(marks.iter().any(|m| contains(&body, m)), "{ctx}: expected the foreign object");
+                }
+            }
+        }
+    }
+}
+
+/// Account 2's payment objects and account 3's invoice, made through the
+/// app's own paths: a succeeded payment, a saved card, a SetupIntent of its
+/// gateway customer, a pay link, and U-0001.
+async fn insert_foreign_payments(app: &mut TestApp) {
+    let state = app.state();
+    let fx = app.fx.clone();
+    app.fx.paid2 = crate::money::receive(app, fx.account2, &[(fx.inv2_open, 100)], 100).await;
+    let sandbox = state.gateway.as_sandbox().expect("sandbox");
+    let card = sandbox.tokenize_card("4242424242424242", 12, 2030, "123").await.unwrap().unwrap();
+    let customer = app::payments::ssr::customer_ref(&state, fx.account2).await.unwrap();
+    let (setup, status, _) = sandbox.setup_with(&customer, &card.gateway_ref, fx.account2).await.unwrap();
+    let app::payments::gateway::SetupStatus::Succeeded(details) = status else { panic!("saved: {status:?}") };
+    app.fx.method2 = app::payments::ssr::save_method(&state, fx.account2, &details, Some(fx.client2)).await.unwrap();
+    app.fx.setup2 = setup;
+    let url = app::payments::paylink::create(&state, app::auth::ssr::Scope::All, fx.owner, fx.inv2_open).await.unwrap();
+    assert!(url.contains("/pay/"));
+    app.fx.link2 = app.count("SELECT MAX(id) FROM pay_links").await;
+    app.fx.inv3 = crate::money::issue_invoice(app, fx.account3, "U-0001", 10, 45_000).await;
 }
 
 #[tokio::test]
@@ -547,37 +677,15 @@ async fn every_role_against_a_foreign_object() {
         app.fx.dispute2 = dispute2;
         app.fx.attachment2 = attachment2;
         app.fx.credit_note2 = credit_note2;
+        insert_foreign_payments(&mut app).await;
+        // The objects above were written straight in: the stored figures follow.
+        app::ledger::balances::rebuild(&app.db, crate::helpers::today()).await.unwrap();
         let mut sessions = Vec::new();
         for who in EVERYONE {
             sessions.push((who, session(&app, who).await));
         }
-        for row in rows() {
-            for (i, (who, s)) in sessions.iter().enumerate() {
-                let expect = row.expect[i];
-                let (status, body) = send(s, (row.request)(&app.fx)).await;
-                let ctx = format!("{backend:?} {} as {who:?}: got {status}", row.path);
-                match expect {
-                    Denied(code) => {
-                        assert_eq!(status.as_u16(), code, "{ctx}");
-                        for mark in FOREIGN {
-                            assert!(!contains(&body, mark), "{ctx}: refusal leaks {mark}");
-                        }
-                    }
-                    Scoped => {
-                        assert_eq!(status, StatusCode::OK, "{ctx}: {}", String::from_utf8_lossy(&body));
-                        if !matches!(who, Who::Owner) {
-                            for mark in FOREIGN {
-                                assert!(!contains(&body, mark), "{ctx}: leaks {mark}");
-                            }
-                        }
-                    }
-                    Sees => {
-                        assert_eq!(status, StatusCode::OK, "{ctx}");
-                        assert!(FOREIGN.iter().any(|m| contains(&body, m)), "{ctx}: expected the foreign object");
-                    }
-                }
-            }
-        }
+        check(backend, &app.fx, &sessions, unassigned_rows(), &UNASSIGNED).await;
+        check(backend, &app.fx, &sessions, rows(), &FOREIGN).await;
         // Refused writes changed nothing; the owner's went through once.
         assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'intruder@test.example'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.invite'").await, 1);
@@ -585,16 +693,23 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.reset_link'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);
-        // No payment, refund or method was made on the foreign account.
+        // No payment, refund or method was made on the foreign account (its
+        // declined and its succeeded payment, its one card, still there).
         assert_eq!(
             app.count(&format!("SELECT COUNT(*) FROM payments WHERE account_id = {}", app.fx.account2)).await,
-            1
+            2
         );
         assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 0);
         assert_eq!(
-            app.count(&format!("SELECT COUNT(*) FROM payment_methods WHERE account_id = {}", app.fx.account2)).await,
-            0
+            app.count(&format!(
+                "SELECT COUNT(*) FROM payment_methods WHERE account_id = {} AND removed_at IS NULL",
+                app.fx.account2
+            ))
+            .await,
+            1
         );
+        // The owner turned the pay link off; nobody else could.
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'paylink.revoked'").await, 1);
         // No promise was made; the owner's approval, then withdrawal, went through once each.
         assert_eq!(app.count("SELECT COUNT(*) FROM promises").await, 1);
         assert_eq!(app.count(&format!("SELECT COUNT(*) FROM promise_invoices WHERE promise_id = {promise2}")).await, 1);

@@ -59,6 +59,15 @@ pub struct Fixture {
     pub dispute2: i64,
     pub attachment2: i64,
     pub credit_note2: i64,
+    /// account2: a succeeded payment, a saved card and a SetupIntent of its
+    /// own gateway customer. Set by the authorization matrix.
+    pub paid2: i64,
+    pub method2: i64,
+    pub setup2: String,
+    pub link2: i64,
+    /// account3 (no collector): an open invoice, U-0001. Set by the
+    /// authorization matrix.
+    pub inv3: i64,
 }
 
 pub struct TestApp {
@@ -131,6 +140,30 @@ async fn spawn_app_configured(
     demo: bool,
     stripe: Option<server::settings::StripeSettings>,
 ) -> Option<TestApp> {
+    spawn_app_tweaked(backend, demo, move |s| s.stripe = stripe).await
+}
+
+/// The fixture app with an SMTP server configured that is never reached
+/// during the test (its sender waits an hour): messages wait in the outbox
+/// with their links, as they do until delivered.
+pub async fn spawn_app_with_mail_server(backend: Backend) -> Option<TestApp> {
+    spawn_app_tweaked(backend, false, |s| {
+        s.smtp = Some(server::settings::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: 9,
+            username: None,
+            password: None,
+            from: "Relance <no-reply@test.example>".into(),
+            security: "none".into(),
+        });
+        s.mail_poll_seconds = 3600;
+    })
+    .await
+}
+
+/// The fixture app with its settings changed first (a proxy in front, a
+/// small pool…).
+pub async fn spawn_app_tweaked(backend: Backend, demo: bool, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     if std::env::var("RELANCE_TEST_LOG").is_ok() {
         server::startup::init_tracing(false);
     }
@@ -142,24 +175,8 @@ async fn spawn_app_configured(
             (url, Some(name))
         }
     };
-    let settings = Settings {
-        database_url,
-        data_dir: dir.path().to_path_buf(),
-        bind: "127.0.0.1:0".into(),
-        site_root: dir.path().join("site").display().to_string(),
-        public_url: "http://127.0.0.1".into(),
-        jwt_secret: Some(server::settings::Secret::new("test-secret-test-secret-test-secret-0123".into())),
-        session_ttl_hours: 12,
-        cookie_secure: false,
-        trust_proxy_headers: false,
-        seed_demo: Some(demo),
-        smtp: None,
-        mail_poll_seconds: 1,
-        json_logs: false,
-        stripe,
-        // Tests drive the payments job themselves (`app::payments::jobs`).
-        payments_poll_seconds: 0,
-    };
+    let mut settings = test_settings(dir.path(), database_url, demo);
+    tweak(&mut settings);
     let application = Application::build(settings, Clock::Fixed(now())).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", application.port());
     let db = application.state.db.clone();
@@ -169,6 +186,30 @@ async fn spawn_app_configured(
     // The fixture writes entries directly: the stored balances follow.
     app::ledger::balances::rebuild(&db, today()).await.expect("rebuild balances");
     Some(TestApp { address, db, state, fx, pg_database, _dir: dir })
+}
+
+/// The settings every test app starts from (a fresh data directory).
+pub fn test_settings(dir: &std::path::Path, database_url: String, demo: bool) -> Settings {
+    Settings {
+        db_pool_size: None,
+        database_url,
+        data_dir: dir.to_path_buf(),
+        bind: "127.0.0.1:0".into(),
+        site_root: dir.join("site").display().to_string(),
+        public_url: "http://127.0.0.1".into(),
+        jwt_secret: Some(server::settings::Secret::new("test-secret-test-secret-test-secret-0123".into())),
+        session_ttl_hours: 12,
+        cookie_secure: false,
+        trusted_proxies: 0,
+        seed_demo: Some(demo),
+        smtp: None,
+        mail_poll_seconds: 1,
+        json_logs: false,
+        stripe: None,
+        payments_sandbox: None,
+        // Tests drive the payments job themselves (`app::payments::jobs`).
+        payments_poll_seconds: 0,
+    }
 }
 
 impl TestApp {

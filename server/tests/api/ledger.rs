@@ -180,6 +180,47 @@ async fn a_payment_waiting_past_the_hold_is_cancelled_at_the_gateway_before_its_
     }
 }
 
+#[tokio::test]
+async fn two_connections_are_enough_for_concurrent_money_writes() {
+    // Nothing takes a second connection while it holds a transaction: with
+    // a pool of two, six payments reported at once, the credit job and the
+    // promise job all finish (they used to wait on themselves).
+    for backend in BACKENDS {
+        let Some(app) = crate::helpers::spawn_app_tweaked(backend, false, |s| s.db_pool_size = Some(2)).await else {
+            continue;
+        };
+        let state = app.state();
+        let fx = app.fx.clone();
+        let mut events = Vec::new();
+        for (k, (account, inv)) in
+            [(fx.account1, fx.inv1_open), (fx.account1, fx.inv1_overdue), (fx.account2, fx.inv2_open)]
+                .into_iter()
+                .cycle()
+                .take(6)
+                .enumerate()
+        {
+            let tag = format!("pool{k}");
+            let id = pending_payment(&app, account, &tag, &[(inv, 1_000)], "processing").await;
+            events.push(succeeded_event(&tag, id));
+        }
+        let work = async {
+            let posts = futures::future::join_all(events.iter().map(|e| events::process_event(&state, e)));
+            let (posted, credit, promises) =
+                tokio::join!(posts, ssr::apply_all_credit(&state), app::promises::ssr::settle_due(&state));
+            for p in posted {
+                assert_eq!(p.expect("posted"), events::EventOutcome::Applied);
+            }
+            credit.unwrap();
+            promises.unwrap();
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(20), work)
+            .await
+            .unwrap_or_else(|_| panic!("{backend:?}: money writes starved the pool"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM payments WHERE status = 'succeeded'").await, 6);
+        app.finish().await;
+    }
+}
+
 fn dispute(account_id: i64, invoice_id: i64, actor: i64, scope: DisputeScope) -> NewDispute {
     NewDispute {
         account_id,

@@ -6,6 +6,7 @@ mod auth;
 mod authz_matrix;
 mod cli;
 mod disputes;
+mod hardening;
 mod helpers;
 mod ledger;
 mod mail;

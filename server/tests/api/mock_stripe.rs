@@ -323,6 +323,10 @@ struct State {
     payment_methods: HashMap<String, Value>,
     setup_intents: HashMap<String, Value>,
     payment_intents: HashMap<String, Value>,
+    /// Refunds in creation order (Stripe lists the newest first).
+    refunds: Vec<Value>,
+    /// New refunds start pending (the bank has not returned the money yet).
+    pending_refunds: bool,
     created: HashMap<&'static str, usize>,
     seq: u64,
     /// The next request fails with this status (and raw body, else a
@@ -463,6 +467,11 @@ impl State {
                 None => missing("intent", id),
             },
             ("POST", ["v1", "refunds"]) => self.create_refund(rec),
+            ("GET", ["v1", "refunds"]) => self.list_refunds(rec),
+            ("GET", ["v1", "refunds", id]) => match self.refunds.iter().find(|r| r["id"] == *id) {
+                Some(re) => (200, re.clone()),
+                None => missing("refund", id),
+            },
             _ => (
                 404,
                 error_json("invalid_request_error", None, None, &format!("Unrecognized request URL ({}).", rec.path)),
@@ -620,8 +629,27 @@ impl State {
         let sepa = pi["payment_method_types"] == json!(["sepa_debit"]);
         let id = self.next_id("re");
         self.count("refund");
-        let status = if sepa { "pending" } else { "succeeded" };
-        (200, refund_json(&id, amount, pi["currency"].as_str().unwrap(), &pi_id, status, rec.metadata()))
+        let status = if sepa || self.pending_refunds { "pending" } else { "succeeded" };
+        let mut re = refund_json(&id, amount, pi["currency"].as_str().unwrap(), &pi_id, status, rec.metadata());
+        re["failure_reason"] = Value::Null;
+        self.refunds.push(re.clone());
+        (200, re)
+    }
+
+    fn list_refunds(&mut self, rec: &Recorded) -> (u16, Value) {
+        let q = |k: &str| rec.query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let limit = q("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(10);
+        let pi = q("payment_intent");
+        let matching: Vec<Value> = self
+            .refunds
+            .iter()
+            .rev()
+            .filter(|r| pi.as_deref().is_none_or(|pi| r["payment_intent"] == pi))
+            .cloned()
+            .collect();
+        let has_more = matching.len() > limit;
+        let data: Vec<Value> = matching.into_iter().take(limit).collect();
+        (200, json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/refunds" }))
     }
 }
 
@@ -736,6 +764,37 @@ impl MockStripe {
     pub(crate) fn payment_intent(&self, id: &str) -> Value {
         let st = self.state.lock().unwrap();
         st.payment_intents.get(id).cloned().unwrap_or_else(|| panic!("mock: no PaymentIntent {id}"))
+    }
+
+    /// Whether new refunds start pending.
+    pub(crate) fn pending_refunds(&self, pending: bool) {
+        self.state.lock().unwrap().pending_refunds = pending;
+    }
+
+    /// Moves a refund on, as the bank would (a SEPA refund settling, or a
+    /// refund failing even after it succeeded).
+    pub(crate) fn set_refund_status(&self, id: &str, status: &str, failure_reason: Option<&str>) {
+        let mut st = self.state.lock().unwrap();
+        let re = st.refunds.iter_mut().find(|r| r["id"] == id).unwrap_or_else(|| panic!("mock: no refund {id}"));
+        re["status"] = json!(status);
+        re["failure_reason"] = opt(failure_reason);
+    }
+
+    /// A refund made from Stripe's dashboard (no metadata of ours).
+    pub(crate) fn dashboard_refund(&self, payment_intent: &str, amount: i64) -> Value {
+        let mut st = self.state.lock().unwrap();
+        let id = st.next_id("re");
+        let currency = st.payment_intents[payment_intent]["currency"].as_str().unwrap().to_string();
+        let mut re = refund_json(&id, amount, &currency, payment_intent, "succeeded", json!({}));
+        re["failure_reason"] = Value::Null;
+        st.refunds.push(re.clone());
+        re
+    }
+
+    /// The refund as Stripe holds it (for a webhook event's `data.object`).
+    pub(crate) fn refund(&self, id: &str) -> Value {
+        let st = self.state.lock().unwrap();
+        st.refunds.iter().find(|r| r["id"] == id).cloned().unwrap_or_else(|| panic!("mock: no refund {id}"))
     }
 
     /// The customer a SetupIntent was created for.

@@ -256,7 +256,10 @@ async fn the_webhook_endpoint_accepts_only_stripes_signature() {
         let stale = events::signature_header(WEBHOOK_SECRET.as_bytes(), event.as_bytes(), ts - 600);
         let tampered = event.replace("cus_3MockUnknown", "cus_3MockTampered");
         let genuine = sign(&event);
+        // A crafted timestamp used to overflow the age check (a panic).
+        let crafted = format!("t={},v1={}", i64::MIN, "00".repeat(32));
         for (what, body, sig) in [
+            ("crafted timestamp", event.as_str(), Some(crafted.as_str())),
             ("forged", event.as_str(), Some(forged.as_str())),
             ("stale", event.as_str(), Some(stale.as_str())),
             ("unsigned", event.as_str(), None),
@@ -370,6 +373,210 @@ async fn a_pay_link_hands_its_payment_to_the_payment_element() {
         assert!(view["confirm"].is_null(), "{view}");
         assert_eq!(view["amount_due"]["minor"], 0, "{view}");
         assert_eq!(posted(&app, pid).await, 1);
+        app.finish().await;
+    }
+}
+
+// ---------------------------------------------------------------- refunds
+
+/// Pays T-0002 (300,00 €) with a new card confirmed in the browser; returns
+/// the payment and its PaymentIntent.
+async fn paid_by_card(app: &TestApp, mock: &MockStripe, s: &Session) -> (i64, String) {
+    let inv = app.fx.inv1_overdue.to_string();
+    let res = s
+        .post_form(
+            "/api/payments/pay",
+            &[
+                ("invoices", inv.as_str()),
+                ("amount", ""),
+                ("expected_total", "30000"),
+                ("idempotency_key", "key-refunds"),
+                ("method", "new"),
+            ],
+        )
+        .await;
+    let target: String = res.json().await.unwrap();
+    let pid: i64 = target.strip_prefix("/portal/payments/").and_then(|id| id.parse().ok()).unwrap();
+    let d = detail(s, pid).await;
+    let intent = intent_of(d["confirm"]["client_secret"].as_str().unwrap());
+    mock.confirm_payment_intent(&intent, VISA);
+    assert_eq!(detail(s, pid).await["summary"]["status"], "succeeded");
+    (pid, intent)
+}
+
+fn event(id: &str, kind: &str, object: Value) -> String {
+    json!({
+        "id": id, "object": "event", "type": kind, "created": now().timestamp(), "livemode": false,
+        "api_version": "2026-09-30.endive", "data": { "object": object }
+    })
+    .to_string()
+}
+
+async fn deliver(app: &TestApp, payload: &str) -> String {
+    let res = post_webhook(app, payload, Some(&sign(payload))).await;
+    let status = res.status();
+    let body = res.text().await.unwrap_or_default();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn refund_entries(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM ledger_entries WHERE kind IN ('refund', 'refund_reversal')").await
+}
+
+#[tokio::test]
+async fn refunds_are_followed_as_stripe_reports_them_and_posted_once() {
+    for backend in BACKENDS {
+        let mock = MockStripe::start().await;
+        let Some(app) = spawn_app_stripe(backend, &mock.base).await else { continue };
+        let inv = app.fx.inv1_overdue;
+        let s = app.login("client1@test.example").await;
+        let (pid, intent) = paid_by_card(&app, &mock, &s).await;
+        let owner = app.login("owner@test.example").await;
+
+        // The owner refunds 100,00 €: Stripe says succeeded; posted once.
+        let res = owner
+            .post_form(
+                "/api/payments/refund",
+                &[("payment_id", &pid.to_string()), ("amount", "100"), ("reason", "geste")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
+        let refund_ref = text(&app, "SELECT gateway_ref FROM refunds").await;
+        assert_eq!(balance(&app, inv).await, 10_000);
+        let entries = refund_entries(&app).await;
+
+        // `charge.refunded` no longer lists the refunds: the app asks Stripe,
+        // finds its own refund, and records nothing twice.
+        let mut charge = json!({ "id": format!("ch_{intent}"), "object": "charge", "payment_intent": intent,
+                                 "amount": 30000, "amount_refunded": 10000, "refunded": false });
+        deliver(&app, &event("evt_ref_1", "charge.refunded", charge.clone())).await;
+        assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 1, "{backend:?}: not counted twice");
+        assert_eq!(refund_entries(&app).await, entries);
+        assert_eq!(balance(&app, inv).await, 10_000);
+        assert!(mock.requests().iter().any(|r| r.method == "GET" && r.path == "/v1/refunds"), "listed at Stripe");
+
+        // A refund made in Stripe's dashboard: recorded and posted once.
+        let dash = mock.dashboard_refund(&intent, 5_000);
+        deliver(&app, &event("evt_ref_2", "refund.created", dash.clone())).await;
+        deliver(&app, &event("evt_ref_3", "refund.updated", dash.clone())).await;
+        charge["amount_refunded"] = json!(15_000);
+        deliver(&app, &event("evt_ref_4", "charge.refunded", charge)).await;
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM refunds WHERE reason = 'gateway' AND status = 'succeeded'").await,
+            1
+        );
+        assert_eq!(balance(&app, inv).await, 15_000, "{backend:?}");
+
+        // The bank returns our first refund after all: reversed, once.
+        mock.set_refund_status(&refund_ref, "failed", Some("expired_or_canceled_card"));
+        let failed = event("evt_ref_5", "refund.failed", mock.refund(&refund_ref));
+        deliver(&app, &failed).await;
+        assert!(deliver(&app, &failed).await.contains("Duplicate"));
+        deliver(&app, &event("evt_ref_6", "refund.updated", mock.refund(&refund_ref))).await;
+        assert_eq!(
+            text(&app, &format!("SELECT status FROM refunds WHERE gateway_ref = '{refund_ref}'")).await,
+            "failed"
+        );
+        assert_eq!(balance(&app, inv).await, 5_000, "{backend:?}: the 100,00 € are the merchant's again");
+        let d = detail(&owner, pid).await;
+        assert_eq!(d["summary"]["refunded"]["minor"], 5_000, "{d}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_pending_refund_is_reconciled_and_a_lost_one_sent_again() {
+    for backend in BACKENDS {
+        let mock = MockStripe::start().await;
+        let Some(app) = spawn_app_stripe(backend, &mock.base).await else { continue };
+        let state = app.state();
+        let inv = app.fx.inv1_overdue;
+        let s = app.login("client1@test.example").await;
+        let (pid, _) = paid_by_card(&app, &mock, &s).await;
+        let owner = app.login("owner@test.example").await;
+
+        // Stripe is down when the owner refunds: the refund waits, unposted.
+        mock.fail_next(500, None);
+        let res = owner.post_form("/api/payments/refund", &[("payment_id", &pid.to_string()), ("amount", "50")]).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{backend:?}");
+        let id = app.count("SELECT id FROM refunds").await;
+        assert_eq!(text(&app, "SELECT status FROM refunds").await, "pending");
+        assert_eq!(balance(&app, inv).await, 0);
+        // A few minutes later the job sends it again, with the same key.
+        let earlier = now() - chrono::Duration::minutes(5);
+        app::with_db!(&app.db, |pool| {
+            sqlx::query("UPDATE refunds SET created_at = $1")
+                .bind(earlier)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .unwrap();
+        app::payments::ssr::reconcile_refunds(&state).await.unwrap();
+        let posts = mock.posts("/v1/refunds");
+        assert_eq!(posts.last().unwrap().header("idempotency-key"), Some(format!("relance-refund-{id}").as_str()));
+        assert_eq!(text(&app, "SELECT status FROM refunds").await, "succeeded", "{backend:?}");
+        assert_eq!(balance(&app, inv).await, 5_000);
+
+        // A refund Stripe reports as pending (the bank has not returned the
+        // money yet) is asked about until it settles, then posted.
+        mock.pending_refunds(true);
+        let res = owner.post_form("/api/payments/refund", &[("payment_id", &pid.to_string()), ("amount", "20")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let second = text(&app, "SELECT gateway_ref FROM refunds ORDER BY id DESC LIMIT 1").await;
+        assert_eq!(text(&app, "SELECT status FROM refunds ORDER BY id DESC LIMIT 1").await, "pending");
+        assert_eq!(balance(&app, inv).await, 5_000, "not posted while pending");
+        app::payments::ssr::reconcile_refunds(&state).await.unwrap();
+        assert_eq!(balance(&app, inv).await, 5_000, "still pending at Stripe");
+        mock.set_refund_status(&second, "succeeded", None);
+        // Ten minutes later (the job asks at most that often).
+        app::with_db!(&app.db, |pool| {
+            sqlx::query("UPDATE refunds SET checked_at = $1 WHERE gateway_ref = $2")
+                .bind(now() - chrono::Duration::minutes(11))
+                .bind(&second)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .unwrap();
+        app::payments::ssr::reconcile_refunds(&state).await.unwrap();
+        app::payments::ssr::reconcile_refunds(&state).await.unwrap();
+        assert_eq!(text(&app, "SELECT status FROM refunds ORDER BY id DESC LIMIT 1").await, "succeeded", "{backend:?}");
+        assert_eq!(balance(&app, inv).await, 7_000);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_card_saved_after_moving_from_the_sandbox_to_stripe_becomes_the_default() {
+    for backend in BACKENDS {
+        let mock = MockStripe::start().await;
+        let Some(app) = spawn_app_stripe(backend, &mock.base).await else { continue };
+        // The account's default card from the sandbox days.
+        app::with_db!(&app.db, |pool| {
+            sqlx::query(
+                "INSERT INTO payment_methods (account_id, gateway, gateway_ref, kind, brand, last4, exp_month, exp_year,
+                     is_default, created_at)
+                 VALUES ($1, 'sandbox', 'pm_sbx_old', 'card', 'visa', '4242', 12, 2030, TRUE, $2)",
+            )
+            .bind(app.fx.account1)
+            .bind(now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .unwrap();
+        let c1 = app.login("client1@test.example").await;
+        let seti = start_setup(&c1).await;
+        mock.add_card("pm_card_after_move", "mastercard", "4444");
+        mock.confirm_setup_intent(&seti, "pm_card_after_move");
+        assert_eq!(finish_setup(&c1, &seti).await, StatusCode::OK, "{backend:?}: used to be a 500");
+        let page: Value = c1.post_form("/api/payments/methods", &[]).await.json().await.unwrap();
+        let list = page["methods"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "only Stripe's methods are offered: {page}");
+        assert_eq!(list[0]["last4"], "4444");
+        assert_eq!(list[0]["is_default"], true, "{page}");
         app.finish().await;
     }
 }

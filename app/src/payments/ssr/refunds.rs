@@ -190,31 +190,104 @@ async fn was_posted(tx: &mut Tx, refund_id: i64) -> AppResult<bool> {
     Ok(n > 0)
 }
 
-/// Money the gateway refunded beyond our own refunds (from its dashboard):
-/// recorded as a refund of its own and posted.
+/// A refund made at the gateway directly (from its dashboard): recorded as
+/// a refund of its own, by its gateway id (unique: its events apply once),
+/// then settled as the gateway reports it.
 pub async fn record_gateway_refund_tx(
     tx: &mut Tx,
     state: &AppState,
     payment_id: i64,
-    amount: i64,
-    gateway_ref: Option<&str>,
+    refund: &RefundInfo,
 ) -> AppResult<bool> {
     let now = state.clock.now();
     let id: Option<i64> = with_tx!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO refunds (payment_id, amount_minor, currency, gateway_ref, status, reason, created_at, updated_at)
-             SELECT id, $2, currency, $3, 'pending', 'gateway', $4, $4 FROM payments WHERE id = $1
+             SELECT id, $2, currency, $3, 'pending', 'gateway', $4, $4 FROM payments WHERE id = $1 AND status = 'succeeded'
              ON CONFLICT (gateway_ref) DO NOTHING RETURNING id",
         )
         .bind(payment_id)
-        .bind(amount)
-        .bind(gateway_ref)
+        .bind(refund.amount_minor)
+        .bind(&refund.gateway_ref)
         .bind(now)
         .fetch_optional(&mut *conn)
         .await
     })?;
     match id {
-        Some(id) => settle_tx(tx, state, id, &RefundStatus::Succeeded, None).await,
+        Some(id) => {
+            settle_tx(tx, state, id, &refund.status, None).await?;
+            Ok(true)
+        }
         None => Ok(false),
     }
+}
+
+/// Pending refunds: asked about at most every `RECHECK_MINUTES` (a SEPA
+/// refund takes days); one whose creation never reached the gateway (a
+/// crash, an outage) is sent again with its idempotency key. Run by the
+/// payments job.
+pub async fn reconcile_refunds(state: &AppState) -> AppResult<usize> {
+    use chrono::Duration;
+    let now = state.clock.now();
+    let recheck = now - Duration::minutes(super::super::jobs::RECHECK_MINUTES);
+    let stale = now - Duration::minutes(super::super::jobs::STALE_PENDING_MINUTES);
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        gateway_ref: Option<String>,
+        amount_minor: i64,
+        payment_ref: Option<String>,
+    }
+    let rows: Vec<Row> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT r.id, r.gateway_ref, r.amount_minor, p.gateway_ref AS payment_ref
+             FROM refunds r JOIN payments p ON p.id = r.payment_id
+             WHERE r.status = 'pending' AND p.gateway = $1
+               AND ((r.gateway_ref IS NOT NULL AND (r.checked_at IS NULL OR r.checked_at < $2))
+                    OR (r.gateway_ref IS NULL AND r.created_at < $3))
+             ORDER BY r.id LIMIT 100",
+        )
+        .bind(state.gateway.name())
+        .bind(recheck)
+        .bind(stale)
+        .fetch_all(pool)
+        .await
+    })?;
+    let mut moved = 0;
+    for r in rows {
+        with_db!(&state.db, |pool| {
+            sqlx::query("UPDATE refunds SET checked_at = $2 WHERE id = $1")
+                .bind(r.id)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|x| x.rows_affected())
+        })?;
+        let answer = match (&r.gateway_ref, &r.payment_ref) {
+            (Some(gref), _) => state.gateway.retrieve_refund(gref).await.map(|i| (i.status, i.gateway_ref)),
+            (None, Some(pref)) => {
+                let req = RefundRequest {
+                    payment_ref: pref.clone(),
+                    amount_minor: r.amount_minor,
+                    idempotency_key: format!("relance-refund-{}", r.id),
+                    refund_id: r.id,
+                };
+                state.gateway.refund(&req).await.map(|o| (o.status, o.gateway_ref))
+            }
+            (None, None) => continue,
+        };
+        match answer {
+            Ok((status, gref)) => {
+                if settle(state, r.id, &status, Some(&gref)).await? {
+                    moved += 1;
+                }
+            }
+            Err(GatewayError::Refused { code }) if r.gateway_ref.is_none() => {
+                settle(state, r.id, &RefundStatus::Failed { code }, None).await?;
+                moved += 1;
+            }
+            Err(e) => tracing::warn!(refund_id = r.id, error = %e, "refund not reconciled; next pass retries"),
+        }
+    }
+    Ok(moved)
 }
