@@ -155,6 +155,48 @@ impl Tx {
     }
 }
 
+/// A value to bind to a query whose text is built from the request (which
+/// filters apply): `Args::push` returns its placeholder, `bind_args!` binds
+/// them all in order, so the text only holds the conditions that apply and
+/// the planner sees plain, indexable predicates.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Bool(bool),
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    Date(chrono::NaiveDate),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Args(pub Vec<Arg>);
+
+impl Args {
+    /// Adds a value; returns its placeholder (`$n`).
+    pub fn push(&mut self, arg: Arg) -> String {
+        self.0.push(arg);
+        format!("${}", self.0.len())
+    }
+}
+
+/// Binds every `Args` value to a query, in order.
+#[macro_export]
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in &$args.0 {
+            query = match arg {
+                $crate::db::Arg::Bool(v) => query.bind(*v),
+                $crate::db::Arg::Int(v) => query.bind(*v),
+                $crate::db::Arg::OptInt(v) => query.bind(*v),
+                $crate::db::Arg::Text(v) => query.bind(v.clone()),
+                $crate::db::Arg::Date(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+
 /// Where a read helper runs: on the pool (one connection, taken for the
 /// helper's queries) or inside the caller's transaction. Helpers that read
 /// take a `Conn`, so there is no `x`/`x_tx` pair, no write transaction is

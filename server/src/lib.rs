@@ -7,6 +7,7 @@ pub mod middleware;
 pub mod pdf;
 pub mod routes;
 pub mod seed;
+pub mod seed_scale;
 pub mod settings;
 pub mod startup;
 pub mod stripe;

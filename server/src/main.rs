@@ -22,6 +22,23 @@ enum Command {
     Migrate,
     /// Load the demo merchant, accounts, invoices and users (skipped if data exists).
     SeedDemo,
+    /// Fill an empty database with a real-sized book for benchmarks (50,000
+    /// accounts, 1,000,000 invoices by default); every scale user's password
+    /// is `relance-scale`.
+    SeedScale {
+        #[arg(long, default_value_t = 50_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        invoices: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Run the payments job's pass N times and print how long each took
+    /// (p50 / p99), for benchmarks.
+    TimeJobs {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Recompute every stored balance from the ledger entries and check each
     /// payment, refund and credit note was posted as recorded; exits 1,
     /// naming the rows, on any difference.
@@ -87,6 +104,44 @@ async fn main() -> anyhow::Result<()> {
             db.migrate().await?;
             server::users::seed_if_empty(&db, clock).await?;
             println!("demo data ready; password for every demo login: {}", server::seed::DEMO_PASSWORD);
+        }
+        Command::SeedScale { accounts, invoices, seed } => {
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            let hash = tokio::task::spawn_blocking(|| {
+                app::auth::ssr::hash_password_blocking(server::seed_scale::SCALE_PASSWORD)
+            })
+            .await??;
+            let started = std::time::Instant::now();
+            let spec = server::seed_scale::ScaleSpec { accounts, invoices, seed };
+            let report = server::seed_scale::seed_scale(&db, clock.now(), spec, &hash).await?;
+            println!(
+                "seeded {} accounts, {} invoices, {} ledger entries, {} online payments, {} promises, {} disputes, {} users in {:.1}s",
+                report.accounts,
+                report.invoices,
+                report.entries,
+                report.payments,
+                report.promises,
+                report.disputes,
+                report.users,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::TimeJobs { runs } => {
+            let mut settings = settings.clone();
+            settings.bind = "127.0.0.1:0".into();
+            settings.payments_poll_seconds = 0;
+            settings.smtp = None;
+            let app = Application::build(settings, clock).await?;
+            let mut times: Vec<f64> = Vec::with_capacity(runs);
+            for _ in 0..runs.max(1) {
+                let started = std::time::Instant::now();
+                app::payments::jobs::run_once(&app.state).await;
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+            println!("payments job pass: p50 {:.1} ms, p99 {:.1} ms ({} runs)", at(0.5), at(0.99), times.len());
         }
         Command::VerifyLedger => {
             let db = Db::connect(&settings.database_url).await?;

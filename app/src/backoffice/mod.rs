@@ -44,9 +44,10 @@ pub struct AccountRow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountsPage {
     pub items: Vec<AccountRow>,
-    pub total_count: i64,
     pub page: i64,
+    /// Pages counted so far (a few ahead of this one), and whether there are more.
     pub page_count: i64,
+    pub more: bool,
     /// Outstanding and overdue over the whole (filtered) scope, per currency.
     pub totals: Vec<(Money, Money)>,
     pub collectors: Vec<StaffRef>,
@@ -421,7 +422,7 @@ fn AccountsBody() -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
-                                    <Pager page=p.page page_count=p.page_count base=base/>
+                                    <Pager page=p.page page_count=p.page_count more=p.more base=base/>
                                 }.into_any()
                             }}
                         }.into_any()
@@ -538,7 +539,7 @@ fn AccountBody() -> impl IntoView {
                     match invoices.await {
                         Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
                         Ok(p) => {
-                            let more = p.page_count > 1;
+                            let more = p.page_count > 1 || p.more;
                             let all_href = move || format!("/back/invoices?filter=all&account={}", id());
                             view! {
                                 <InvoiceTable items=p.items base="/back/invoices" show_account=false/>

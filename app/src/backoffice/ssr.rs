@@ -3,13 +3,13 @@
 use super::*;
 use crate::auth::ssr::{
     audit, audit_tx, end_sessions_and_links, issue_token_tx, start_reset_for, Audit, Principal, Scope, INVITE_TTL_DAYS,
-    SCOPE_SQL,
 };
+use crate::db::{Arg, Args};
 use crate::domain::{Currency, EmailAddress};
 use crate::error::AppResult;
 use crate::invoices::ssr::{account_ledger, parse_currency};
 use crate::state::AppState;
-use crate::{with_db, with_tx};
+use crate::{bind_args, with_db, with_tx};
 
 pub const ACCOUNTS_PAGE_SIZE: i64 = 30;
 
@@ -24,11 +24,32 @@ const ACCOUNT_ROWS: &str = "WITH rows AS (
         WHERE SCOPE
     )";
 
-/// $4 search pattern, $5 segment ('' any), $6 collector (-1 any, 0 none), $7 overdue only.
-const ACCOUNT_FILTER: &str = "($4 = '' OR search_text LIKE $4 ESCAPE '\\')
-    AND ($5 = '' OR segment = $5)
-    AND ($6 = -1 OR ($6 = 0 AND collector_id IS NULL) OR collector_id = $6)
-    AND ($7 = FALSE OR overdue_minor > 0)";
+/// The `FROM … WHERE …` of the accounts list: the scope ($1..$3), then
+/// only the filters asked for, each a plain predicate.
+fn accounts_from_where(scope: Scope, f: &AccountFilter) -> (String, Args) {
+    let mut args = Args::default();
+    let (all, collector, account) = scope.binds();
+    args.push(Arg::Bool(all));
+    args.push(Arg::OptInt(collector));
+    args.push(Arg::OptInt(account));
+    let mut conditions = vec![scope.sql().to_string()];
+    let pattern = crate::domain::like_pattern(f.search.as_deref());
+    if !pattern.is_empty() {
+        conditions.push(format!("a.search_text LIKE {} ESCAPE '\\'", args.push(Arg::Text(pattern))));
+    }
+    if let Some(segment) = f.segment {
+        conditions.push(format!("a.segment = {}", args.push(Arg::Text(segment.as_str().into()))));
+    }
+    match f.collector_id {
+        None => {}
+        Some(0) => conditions.push("a.collector_id IS NULL".into()),
+        Some(id) => conditions.push(format!("a.collector_id = {}", args.push(Arg::Int(id)))),
+    }
+    if f.overdue_only {
+        conditions.push("a.overdue_minor > 0".into());
+    }
+    (format!("FROM accounts a LEFT JOIN users u ON u.id = a.collector_id WHERE {}", conditions.join(" AND ")), args)
+}
 
 #[derive(sqlx::FromRow)]
 struct AccountRowDb {
@@ -56,40 +77,28 @@ fn parse_segment(s: &str) -> AppResult<Segment> {
 
 pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountFilter) -> AppResult<AccountsPage> {
     let scope = principal.scope();
-    let (all, collector, account) = scope.binds();
     // Figures made stale by the days passing are recomputed first (usually
     // nothing to do: one index probe).
     crate::ledger::balances::roll(&state.db, state.clock.today()).await?;
-    let cte = ACCOUNT_ROWS.replace("SCOPE", SCOPE_SQL);
-    let pattern = crate::domain::like_pattern(f.search.as_deref());
-    let segment = f.segment.map(|s| s.as_str()).unwrap_or("");
-    let collector_filter = f.collector_id.unwrap_or(-1);
+    let (from, args) = accounts_from_where(scope, f);
     let page = f.page.clamp(1, crate::invoices::MAX_PAGE);
-    let count_sql = format!("{cte} SELECT COUNT(*) FROM rows WHERE {ACCOUNT_FILTER}");
-    let list_sql = format!("{cte} SELECT * FROM rows WHERE {ACCOUNT_FILTER} ORDER BY overdue_minor DESC, legal_name ASC, id ASC LIMIT $8 OFFSET $9");
-    let totals_sql = format!(
-        "{cte} SELECT currency, CAST(SUM(balance_minor) AS BIGINT) AS balance_minor, CAST(SUM(overdue_minor) AS BIGINT) AS overdue_minor
-         FROM rows WHERE {ACCOUNT_FILTER} GROUP BY currency ORDER BY currency"
+    let (count_sql, cap) = crate::invoices::ssr::capped_count_sql(&from, page, ACCOUNTS_PAGE_SIZE);
+    // Most overdue first: the order of the (overdue, name) indexes.
+    let list_sql = format!(
+        "SELECT a.id, a.code, a.legal_name, a.segment, a.currency, u.name AS collector_name, a.balance_minor,
+                a.overdue_minor, a.disputed_minor
+         {from} ORDER BY a.overdue_minor DESC, a.legal_name ASC, a.id ASC LIMIT {ACCOUNTS_PAGE_SIZE} OFFSET {}",
+        (page - 1) * ACCOUNTS_PAGE_SIZE
     );
-    macro_rules! bind_all {
-        ($q:expr) => {
-            $q.bind(all)
-                .bind(collector)
-                .bind(account)
-                .bind(&pattern)
-                .bind(segment)
-                .bind(collector_filter)
-                .bind(f.overdue_only)
-        };
-    }
+    let totals_sql = format!(
+        "SELECT a.currency, CAST(SUM(a.balance_minor) AS BIGINT) AS balance_minor,
+                CAST(SUM(a.overdue_minor) AS BIGINT) AS overdue_minor
+         {from} GROUP BY a.currency ORDER BY a.currency"
+    );
     let (count, rows, totals): (i64, Vec<AccountRowDb>, Vec<TotalsRow>) = with_db!(&state.db, |pool| {
-        let count: i64 = bind_all!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?;
-        let rows = bind_all!(sqlx::query_as(&list_sql))
-            .bind(ACCOUNTS_PAGE_SIZE)
-            .bind((page - 1) * ACCOUNTS_PAGE_SIZE)
-            .fetch_all(pool)
-            .await?;
-        let totals = bind_all!(sqlx::query_as(&totals_sql)).fetch_all(pool).await?;
+        let count: i64 = bind_args!(sqlx::query_scalar(&count_sql), args).fetch_one(pool).await?;
+        let rows = bind_args!(sqlx::query_as(&list_sql), args).fetch_all(pool).await?;
+        let totals = bind_args!(sqlx::query_as(&totals_sql), args).fetch_all(pool).await?;
         Ok::<_, sqlx::Error>((count, rows, totals))
     })?;
     let items = rows
@@ -117,14 +126,9 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
         .collect::<AppResult<Vec<_>>>()?;
     // Collectors only see their own portfolio: no point filtering by collector.
     let collectors = if matches!(scope, Scope::All) { collectors(state).await? } else { Vec::new() };
-    Ok(AccountsPage {
-        items,
-        total_count: count,
-        page,
-        page_count: ((count + ACCOUNTS_PAGE_SIZE - 1) / ACCOUNTS_PAGE_SIZE).max(1),
-        totals,
-        collectors,
-    })
+    let counted =
+        crate::invoices::ssr::Counted { rows: count.min(cap), page_size: ACCOUNTS_PAGE_SIZE, more: count > cap };
+    Ok(AccountsPage { items, page, page_count: counted.pages(), more: counted.more, totals, collectors })
 }
 
 async fn collectors(state: &AppState) -> AppResult<Vec<StaffRef>> {
@@ -171,11 +175,12 @@ struct ContactDb {
 pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) -> AppResult<AccountDetail> {
     let scope = principal.scope();
     let (all, collector, account) = scope.binds();
+    let scope_sql = scope.sql();
     let sql = format!(
         "{} SELECT r.id, r.code, r.legal_name, r.billing_email, a.billing_phone, a.address, a.language, r.segment,
                 r.collector_id, r.collector_name, a.payment_terms_days, a.credit_limit_minor, r.currency
          FROM rows r JOIN accounts a ON a.id = r.id WHERE r.id = $4",
-        ACCOUNT_ROWS.replace("SCOPE", SCOPE_SQL)
+        ACCOUNT_ROWS.replace("SCOPE", scope_sql)
     );
     let row: Option<DetailRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(id).fetch_optional(pool).await
@@ -504,7 +509,8 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
 /// An account's audit entries, newest first, if the account is in scope.
 pub async fn timeline(state: &AppState, scope: Scope, account_id: i64, limit: i64) -> AppResult<Vec<TimelineEvent>> {
     let (all, collector, account) = scope.binds();
-    let sql = format!("SELECT a.id FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4");
+    let scope_sql = scope.sql();
+    let sql = format!("SELECT a.id FROM accounts a WHERE {scope_sql} AND a.id = $4");
     let found: Option<i64> = with_db!(&state.db, |pool| {
         sqlx::query_scalar(&sql).bind(all).bind(collector).bind(account).bind(account_id).fetch_optional(pool).await
     })?;

@@ -225,14 +225,23 @@ pub fn NotFoundPage() -> impl IntoView {
 
 /// Previous / next links that keep the other query parameters.
 #[component]
-pub fn Pager(page: i64, page_count: i64, base: String) -> impl IntoView {
+pub fn Pager(
+    page: i64,
+    page_count: i64,
+    /// More pages than counted (lists count a few pages ahead, not a
+    /// million rows): shown as "40+".
+    #[prop(optional)]
+    more: bool,
+    base: String,
+) -> impl IntoView {
     let sep = if base.contains('?') { "&" } else { "?" };
     let prev = (page > 1).then(|| format!("{base}{sep}page={}", page - 1));
-    let next = (page < page_count).then(|| format!("{base}{sep}page={}", page + 1));
+    let next = (page < page_count || more).then(|| format!("{base}{sep}page={}", page + 1));
+    let plus = if more { "+" } else { "" };
     view! {
         <nav class="pager" aria-label="pagination">
             {prev.map(|href| view! { <a href=href rel="prev">{t(Msg::Previous)}</a> })}
-            <span>{t(Msg::Page)} " " {page} " / " {page_count}</span>
+            <span>{t(Msg::Page)} " " {page} " / " {page_count} {plus}</span>
             {next.map(|href| view! { <a href=href rel="next">{t(Msg::Next)}</a> })}
         </nav>
     }

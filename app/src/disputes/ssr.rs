@@ -5,7 +5,7 @@
 
 use super::attachments::{self, Refusal};
 use super::*;
-use crate::auth::ssr::{audit_tx, Audit, Principal, Scope, SCOPE_SQL};
+use crate::auth::ssr::{audit_tx, Audit, Principal, Scope};
 use crate::collection::account;
 use crate::db::Conn;
 use crate::db::Tx;
@@ -419,7 +419,8 @@ impl SummaryRow {
 
 async fn summary_row(state: &AppState, scope: Scope, id: i64) -> AppResult<SummaryRow> {
     let (all, collector, acc) = scope.binds();
-    let sql = format!("{SUMMARY_SELECT} WHERE {SCOPE_SQL} AND d.id = $4");
+    let scope_sql = scope.sql();
+    let sql = format!("{SUMMARY_SELECT} WHERE {scope_sql} AND d.id = $4");
     let row: Option<SummaryRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await
     })?;
@@ -448,6 +449,7 @@ pub async fn list(state: &AppState, scope: Scope, staff: bool, q: &DisputeQuery)
     let queue = q.queue.as_deref().unwrap_or(if staff { "in_progress" } else { "all" });
     let filter = queue_sql(queue)?;
     let (all, collector, acc) = scope.binds();
+    let scope_sql = scope.sql();
     let page = q.page.clamp(1, crate::invoices::MAX_PAGE);
     // Waiting ones oldest first (their age is the point); the rest newest first.
     let order = if matches!(queue, "" | "in_progress" | "open" | "under_review") {
@@ -456,12 +458,12 @@ pub async fn list(state: &AppState, scope: Scope, staff: bool, q: &DisputeQuery)
         "d.updated_at DESC, d.id DESC"
     };
     let sql = format!(
-        "{SUMMARY_SELECT} WHERE {SCOPE_SQL} AND ($4 = 0 OR d.account_id = $4) AND ($5 = 0 OR d.invoice_id = $5) AND {filter}
+        "{SUMMARY_SELECT} WHERE {scope_sql} AND ($4 = 0 OR d.account_id = $4) AND ($5 = 0 OR d.invoice_id = $5) AND {filter}
          ORDER BY {order} LIMIT $6 OFFSET $7"
     );
     let count_sql = "SELECT d.status, COUNT(*) FROM disputes d JOIN accounts a ON a.id = d.account_id
          WHERE SCOPE AND ($4 = 0 OR d.account_id = $4) AND ($5 = 0 OR d.invoice_id = $5) GROUP BY d.status"
-        .replace("SCOPE", SCOPE_SQL);
+        .replace("SCOPE", scope_sql);
     let account_filter = q.account_id.unwrap_or(0);
     let invoice_filter = q.invoice_id.unwrap_or(0);
     let (rows, by_status): (Vec<SummaryRow>, Vec<(String, i64)>) = with_db!(&state.db, |pool| {
@@ -950,6 +952,7 @@ pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResul
 /// a client, its message).
 pub async fn attachment(state: &AppState, principal: &Principal, id: i64) -> AppResult<(String, String, Vec<u8>)> {
     let (all, collector, acc) = principal.scope().binds();
+    let scope_sql = principal.scope().sql();
     let visible = if principal.role.is_staff() { "1 = 1" } else { CLIENT_VISIBLE };
     let sql = format!(
         "SELECT t.file_name, t.content_type, f.content
@@ -958,7 +961,7 @@ pub async fn attachment(state: &AppState, principal: &Principal, id: i64) -> App
          JOIN dispute_messages m ON m.id = t.message_id
          JOIN disputes d ON d.id = t.dispute_id
          JOIN accounts a ON a.id = d.account_id
-         WHERE {SCOPE_SQL} AND t.id = $4 AND {visible}"
+         WHERE {scope_sql} AND t.id = $4 AND {visible}"
     );
     let row: Option<(String, String, Vec<u8>)> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await
@@ -996,12 +999,13 @@ struct CreditRow {
 
 pub async fn credit_note(state: &AppState, scope: Scope, id: i64) -> AppResult<CreditNoteDoc> {
     let (all, collector, acc) = scope.binds();
+    let scope_sql = scope.sql();
     let sql = format!(
         "SELECT c.number, c.issued_on, c.amount_minor, c.currency, a.legal_name, a.address, i.number AS invoice_number,
                 i.total_minor AS invoice_total, d.reason, d.decision_note
          FROM credit_notes c JOIN accounts a ON a.id = c.account_id JOIN invoices i ON i.id = c.invoice_id
          LEFT JOIN disputes d ON d.id = c.dispute_id
-         WHERE {SCOPE_SQL} AND c.id = $4"
+         WHERE {scope_sql} AND c.id = $4"
     );
     let row: Option<CreditRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await

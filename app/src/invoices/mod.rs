@@ -114,9 +114,11 @@ pub struct InvoiceSummary {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InvoicePage {
     pub items: Vec<InvoiceSummary>,
-    pub total_count: i64,
     pub page: i64,
+    /// Pages counted so far (at most `ssr::PAGES_AHEAD` after this one).
     pub page_count: i64,
+    /// More pages than counted.
+    pub more: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,11 +3,12 @@
 //! else's data.
 
 use super::*;
-use crate::auth::ssr::{Scope, SCOPE_SQL};
+use crate::auth::ssr::Scope;
+use crate::db::{Arg, Args};
 use crate::domain::ledger;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::with_db;
+use crate::{bind_args, with_db};
 use chrono::Duration;
 
 #[derive(sqlx::FromRow)]
@@ -56,52 +57,71 @@ impl SummaryRow {
 
 pub use crate::ledger::parse_currency;
 
-/// Scoped invoices with their remaining balance. Parameters $1..$3 are the
-/// scope, $4 the optional account, $5 today.
-const INVOICES_CTE: &str = "WITH inv_raw AS (
-    SELECT i.id, i.account_id, a.legal_name AS account_name, a.search_text, i.number, i.issue_date, i.due_date,
-           i.currency, i.total_minor, i.status,
-           i.balance_minor,
-           CASE WHEN PROMISED THEN 1 ELSE 0 END AS promised,
-           CAST(DISPUTED AS BIGINT) AS disputed_raw
-    FROM invoices i JOIN accounts a ON a.id = i.account_id
-    WHERE SCOPE AND ($4 = 0 OR i.account_id = $4)
-),
-inv AS (
-    SELECT inv_raw.*,
-           CASE WHEN disputed_raw > balance_minor THEN (CASE WHEN balance_minor > 0 THEN balance_minor ELSE 0 END)
-                ELSE disputed_raw END AS disputed_minor
-    FROM inv_raw
-)";
-
-fn invoices_cte() -> String {
-    INVOICES_CTE
-        .replace("SCOPE", SCOPE_SQL)
-        .replace("PROMISED", crate::collection::PROMISED_SQL)
-        .replace("DISPUTED", crate::collection::DISPUTED_SQL)
+/// An invoice row as lists show it: its stored balance, whether a promise
+/// holds it and how much of it disputes cover (at most its balance).
+fn columns() -> String {
+    use crate::collection::{DISPUTED_SQL, PROMISED_SQL};
+    format!(
+        "i.id, i.account_id, a.legal_name AS account_name, i.number, i.issue_date, i.due_date, i.currency,
+         i.total_minor, i.status, i.balance_minor,
+         CASE WHEN {PROMISED_SQL} THEN 1 ELSE 0 END AS promised,
+         CAST(CASE WHEN {DISPUTED_SQL} > i.balance_minor
+                   THEN (CASE WHEN i.balance_minor > 0 THEN i.balance_minor ELSE 0 END)
+                   ELSE {DISPUTED_SQL} END AS BIGINT) AS disputed_minor"
+    )
 }
-
-/// $6 = filter, $7 = search pattern ('' for none).
-const FILTER_SQL: &str = "status = 'issued'
-    AND ($6 = 'all'
-      OR ($6 = 'open' AND balance_minor > 0)
-      OR ($6 = 'overdue' AND balance_minor - disputed_minor > 0 AND due_date < $5 AND promised = 0)
-      OR ($6 = 'paid' AND balance_minor <= 0))
-    AND ($7 = '' OR LOWER(number) LIKE $7 ESCAPE '\\' OR search_text LIKE $7 ESCAPE '\\')";
 
 fn order_sql(sort: InvoiceSort) -> &'static str {
     match sort {
-        InvoiceSort::DueAsc => "due_date ASC, number ASC",
-        InvoiceSort::DueDesc => "due_date DESC, number DESC",
-        InvoiceSort::AmountDesc => "total_minor DESC, number ASC",
-        InvoiceSort::Number => "number DESC",
+        InvoiceSort::DueAsc => "i.due_date ASC, i.number ASC",
+        InvoiceSort::DueDesc => "i.due_date DESC, i.number DESC",
+        InvoiceSort::AmountDesc => "i.total_minor DESC, i.number ASC",
+        InvoiceSort::Number => "i.number DESC",
     }
 }
 
+/// The `FROM … WHERE …` of a query, with only the conditions it needs (so
+/// each is a plain predicate an index serves), and its arguments: the
+/// scope ($1..$3), then the account, today (overdue) and the search.
+fn from_where(scope: Scope, q: &InvoiceQuery, today: NaiveDate) -> (String, Args) {
+    use crate::collection::{DISPUTED_SQL, PROMISED_SQL};
+    let mut args = Args::default();
+    let (all, collector, account) = scope.binds();
+    args.push(Arg::Bool(all));
+    args.push(Arg::OptInt(collector));
+    args.push(Arg::OptInt(account));
+    let mut conditions = vec![scope.sql().to_string(), "i.status = 'issued'".to_string()];
+    if let Some(account_id) = q.account_id {
+        conditions.push(format!("i.account_id = {}", args.push(Arg::Int(account_id))));
+    }
+    match q.filter {
+        InvoiceFilter::All => {}
+        InvoiceFilter::Open => conditions.push("i.balance_minor > 0".into()),
+        // Owed, due before today, not promised, not all disputed.
+        InvoiceFilter::Overdue => {
+            let today = args.push(Arg::Date(today));
+            conditions.push(format!(
+                "i.balance_minor > 0 AND i.due_date < {today} AND NOT {PROMISED_SQL} AND i.balance_minor > {DISPUTED_SQL}"
+            ))
+        }
+        InvoiceFilter::Paid => conditions.push("i.balance_minor <= 0".into()),
+    }
+    let pattern = crate::domain::like_pattern(q.search.as_deref());
+    if !pattern.is_empty() {
+        let p = args.push(Arg::Text(pattern));
+        conditions.push(format!("(LOWER(i.number) LIKE {p} ESCAPE '\\' OR a.search_text LIKE {p} ESCAPE '\\')"));
+    }
+    (format!("FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE {}", conditions.join(" AND ")), args)
+}
+
+/// Pages counted ahead of the current one: enough for the pager, without
+/// counting a million rows on every request.
+pub const PAGES_AHEAD: i64 = 10;
+
 pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<InvoicePage> {
     let page = q.page.clamp(1, MAX_PAGE);
-    let (items, total_count) = fetch(state, scope, q, Some(page)).await?;
-    Ok(InvoicePage { items, total_count, page, page_count: ((total_count + PAGE_SIZE - 1) / PAGE_SIZE).max(1) })
+    let (items, counted) = fetch(state, scope, q, Some(page)).await?;
+    Ok(InvoicePage { items, page, page_count: counted.pages(), more: counted.more })
 }
 
 /// Every invoice matching `q`, in one query (one account's open invoices).
@@ -109,55 +129,68 @@ pub async fn list_all(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppRe
     Ok(fetch(state, scope, q, None).await?.0)
 }
 
-/// The matching invoices: one page and the total count, or all of them.
+/// How many rows match, counted up to a cap.
+#[derive(Clone, Copy, Debug)]
+pub struct Counted {
+    pub rows: i64,
+    pub page_size: i64,
+    /// More rows than the cap.
+    pub more: bool,
+}
+
+impl Counted {
+    pub fn pages(self) -> i64 {
+        ((self.rows + self.page_size - 1) / self.page_size).max(1)
+    }
+}
+
+/// The count of `SELECT 1 {from_where}`, capped at `PAGES_AHEAD` pages
+/// after `page`.
+pub fn capped_count_sql(from_where: &str, page: i64, page_size: i64) -> (String, i64) {
+    let cap = (page + PAGES_AHEAD) * page_size;
+    (format!("SELECT COUNT(*) FROM (SELECT 1 {from_where} LIMIT {}) x", cap + 1), cap)
+}
+
+/// The matching invoices: one page and its (capped) count, or all of them.
 async fn fetch(
     state: &AppState,
     scope: Scope,
     q: &InvoiceQuery,
     page: Option<i64>,
-) -> AppResult<(Vec<InvoiceSummary>, i64)> {
+) -> AppResult<(Vec<InvoiceSummary>, Counted)> {
     let today = state.clock.today();
-    let (all, collector, account) = scope.binds();
-    let cte = invoices_cte();
-    let pattern = crate::domain::like_pattern(q.search.as_deref());
-    let account_filter = q.account_id.unwrap_or(0);
-    let count_sql = format!("{cte} SELECT COUNT(*) FROM inv WHERE {FILTER_SQL}");
-    let list_sql =
-        format!("{cte} SELECT * FROM inv WHERE {FILTER_SQL} ORDER BY {} LIMIT $8 OFFSET $9", order_sql(q.sort));
-    let (limit, offset) = match page {
-        Some(page) => (PAGE_SIZE, (page - 1) * PAGE_SIZE),
-        None => (i64::MAX, 0),
+    let (from, args) = from_where(scope, q, today);
+    let limit = match page {
+        Some(page) => format!("LIMIT {PAGE_SIZE} OFFSET {}", (page - 1) * PAGE_SIZE),
+        None => String::new(),
     };
-    // The same seven parameters for the count and the rows.
-    macro_rules! bind_filter {
-        ($q:expr) => {
-            $q.bind(all)
-                .bind(collector)
-                .bind(account)
-                .bind(account_filter)
-                .bind(today)
-                .bind(q.filter.as_str())
-                .bind(&pattern)
+    let list_sql = format!("SELECT {} {from} ORDER BY {} {limit}", columns(), order_sql(q.sort));
+    let (count_sql, cap) = capped_count_sql(&from, page.unwrap_or(1), PAGE_SIZE);
+    let (rows, counted): (Vec<SummaryRow>, Option<i64>) = with_db!(&state.db, |pool| {
+        let rows: Vec<SummaryRow> = bind_args!(sqlx::query_as(&list_sql), args).fetch_all(pool).await?;
+        let counted = match page {
+            Some(_) => Some(bind_args!(sqlx::query_scalar(&count_sql), args).fetch_one(pool).await?),
+            None => None,
         };
-    }
-    let (total_count, rows): (i64, Vec<SummaryRow>) = with_db!(&state.db, |pool| {
-        let rows: Vec<SummaryRow> =
-            bind_filter!(sqlx::query_as(&list_sql)).bind(limit).bind(offset).fetch_all(pool).await?;
-        let total: i64 = match page {
-            Some(_) => bind_filter!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?,
-            None => i64::try_from(rows.len()).unwrap_or(i64::MAX),
-        };
-        Ok::<_, sqlx::Error>((total, rows))
+        Ok::<_, sqlx::Error>((rows, counted))
     })?;
+    let counted = match counted {
+        Some(n) => Counted { rows: n.min(cap), page_size: PAGE_SIZE, more: n > cap },
+        None => Counted { rows: i64::try_from(rows.len()).unwrap_or(i64::MAX), page_size: PAGE_SIZE, more: false },
+    };
     let items = rows.into_iter().map(|r| r.into_summary(today)).collect::<AppResult<Vec<_>>>()?;
-    Ok((items, total_count))
+    Ok((items, counted))
 }
 
 async fn summary(state: &AppState, scope: Scope, id: i64) -> AppResult<InvoiceSummary> {
     let (all, collector, account) = scope.binds();
-    let sql = format!("{} SELECT * FROM inv WHERE id = $5", invoices_cte());
+    let sql = format!(
+        "SELECT {} FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE {} AND i.id = $4",
+        columns(),
+        scope.sql()
+    );
     let row: Option<SummaryRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(0_i64).bind(id).fetch_optional(pool).await
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(id).fetch_optional(pool).await
     })?;
     // Out of scope and missing look the same: no existence leak.
     row.ok_or(AppError::NotFound)?.into_summary(state.clock.today())
@@ -253,7 +286,7 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
 
 pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppResult<AccountOverview> {
     let (all, collector, account) = scope.binds();
-    let sql = format!("SELECT a.legal_name, a.currency FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4");
+    let sql = format!("SELECT a.legal_name, a.currency FROM accounts a WHERE {} AND a.id = $4", scope.sql());
     let row: Option<(String, String)> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(account_id).fetch_optional(pool).await
     })?;
@@ -291,7 +324,8 @@ pub async fn account_ledger(state: &AppState, scope: Scope, account_id: i64, lim
     let sql = format!(
         "SELECT e.id, e.kind, e.amount_minor, e.currency, e.occurred_on, e.reference, e.memo, i.number AS invoice_number
          FROM ledger_entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN invoices i ON i.id = e.invoice_id
-         WHERE {SCOPE_SQL} AND e.account_id = $4 ORDER BY e.occurred_on DESC, e.id DESC LIMIT $5"
+         WHERE {} AND e.account_id = $4 ORDER BY e.occurred_on DESC, e.id DESC LIMIT $5",
+        scope.sql()
     );
     let rows: Vec<EntryRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(account).bind(account_id).bind(limit).fetch_all(pool).await

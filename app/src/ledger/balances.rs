@@ -115,6 +115,16 @@ pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
     }
 }
 
+/// Recomputes every account's collection figures as of `today`, from the
+/// stored invoice balances (after a bulk load that wrote them).
+pub async fn refresh_all(db: &Db, today: NaiveDate) -> AppResult<()> {
+    let figures = refresh_sql("1 = 1");
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, |conn| sqlx::query(&figures).bind(today).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Recomputes every stored balance from the entries, in one transaction:
 /// after a bulk load (demo or scale seeding, test fixtures) that wrote
 /// entries directly.

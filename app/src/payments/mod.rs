@@ -249,7 +249,9 @@ pub struct PaymentQuery {
 pub struct PaymentPage {
     pub items: Vec<PaymentSummary>,
     pub page: i64,
+    /// Pages counted so far (a few ahead of this one), and whether there are more.
     pub page_count: i64,
+    pub more: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

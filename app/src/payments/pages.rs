@@ -355,7 +355,7 @@ pub fn PaymentsTable(account_id: Option<i64>, base: &'static str, staff: bool) -
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <crate::components::Pager page=p.page page_count=p.page_count base=href/>
+                            <crate::components::Pager page=p.page page_count=p.page_count more=p.more base=href/>
                         }.into_any()
                     }
                 }

@@ -7,7 +7,7 @@
 //! Tokens never reach the logs (`/pay/…` paths are redacted).
 
 use super::*;
-use crate::auth::ssr::{Scope, SCOPE_SQL};
+use crate::auth::ssr::Scope;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::{with_db, with_tx};
@@ -88,8 +88,9 @@ pub async fn verify_live(state: &AppState, token: &str) -> AppResult<(i64, i64)>
 
 pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64) -> AppResult<String> {
     let (all, collector, acc) = scope.binds();
+    let scope_sql = scope.sql();
     let sql = format!(
-        "SELECT i.account_id FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE {SCOPE_SQL} AND i.id = $4 AND i.status = 'issued'"
+        "SELECT i.account_id FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE {scope_sql} AND i.id = $4 AND i.status = 'issued'"
     );
     let account_id: Option<i64> = with_db!(&state.db, |pool| {
         sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(invoice_id).fetch_optional(pool).await
@@ -121,10 +122,11 @@ pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64)
 /// The links of an invoice in scope, newest first (never their tokens).
 pub async fn links(state: &AppState, scope: Scope, invoice_id: i64) -> AppResult<Vec<PayLinkView>> {
     let (all, collector, acc) = scope.binds();
+    let scope_sql = scope.sql();
     let sql = format!(
         "SELECT l.id, u.name AS created_by, l.created_at, l.expires_at, l.revoked_at
          FROM pay_links l JOIN accounts a ON a.id = l.account_id LEFT JOIN users u ON u.id = l.created_by
-         WHERE {SCOPE_SQL} AND l.invoice_id = $4 ORDER BY l.id DESC"
+         WHERE {scope_sql} AND l.invoice_id = $4 ORDER BY l.id DESC"
     );
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -155,9 +157,10 @@ pub async fn links(state: &AppState, scope: Scope, invoice_id: i64) -> AppResult
 /// from now on.
 pub async fn revoke(state: &AppState, scope: Scope, actor: i64, link_id: i64) -> AppResult<()> {
     let (all, collector, acc) = scope.binds();
+    let scope_sql = scope.sql();
     let sql = format!(
         "SELECT l.invoice_id, l.account_id FROM pay_links l JOIN accounts a ON a.id = l.account_id
-         WHERE {SCOPE_SQL} AND l.id = $4"
+         WHERE {scope_sql} AND l.id = $4"
     );
     let found: Option<(i64, i64)> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(link_id).fetch_optional(pool).await

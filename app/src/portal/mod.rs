@@ -217,7 +217,7 @@ pub fn InvoicesBody(path: &'static str, title: Msg, staff: bool) -> impl IntoVie
                         let detail_base = if staff { "/back/invoices" } else { "/portal/invoices" };
                         view! {
                             <InvoiceTable items=p.items base=detail_base show_account=staff/>
-                            <Pager page=p.page page_count=p.page_count base=base/>
+                            <Pager page=p.page page_count=p.page_count more=p.more base=base/>
                         }.into_any()
                     }
                 }

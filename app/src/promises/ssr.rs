@@ -2,7 +2,7 @@
 //! cancel, staff decisions, the settling job. Every read is scoped in SQL.
 
 use super::*;
-use crate::auth::ssr::{audit_tx, Audit, Principal, Scope, SCOPE_SQL};
+use crate::auth::ssr::{audit_tx, Audit, Principal, Scope};
 use crate::collection::account;
 use crate::db::Conn;
 use crate::db::Tx;
@@ -247,8 +247,9 @@ pub async fn cancel(state: &AppState, account_id: i64, id: i64, actor: i64) -> A
 /// The account of a promise in scope (404 outside it).
 pub async fn account_of(state: &AppState, scope: Scope, id: i64) -> AppResult<i64> {
     let (all, collector, acc) = scope.binds();
+    let scope_sql = scope.sql();
     let sql = format!(
-        "SELECT p.account_id FROM promises p JOIN accounts a ON a.id = p.account_id WHERE {SCOPE_SQL} AND p.id = $4"
+        "SELECT p.account_id FROM promises p JOIN accounts a ON a.id = p.account_id WHERE {scope_sql} AND p.id = $4"
     );
     let found: Option<i64> = with_db!(&state.db, |pool| {
         sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await
@@ -265,7 +266,8 @@ pub async fn require_collecting_staff(state: &AppState, principal: &Principal, a
         Role::Accountant | Role::Client => return Err(AppError::Forbidden),
     }
     let (all, collector, acc) = principal.scope().binds();
-    let sql = format!("SELECT a.id FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4");
+    let scope_sql = principal.scope().sql();
+    let sql = format!("SELECT a.id FROM accounts a WHERE {scope_sql} AND a.id = $4");
     let found: Option<i64> = with_db!(&state.db, |pool| {
         sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(account_id).fetch_optional(pool).await
     })?;
@@ -452,13 +454,14 @@ struct ListRow {
 
 pub async fn list(state: &AppState, scope: Scope, q: &PromiseQuery) -> AppResult<PromiseListing> {
     let (all, collector, acc) = scope.binds();
+    let scope_sql = scope.sql();
     let today = state.clock.today();
     let page = q.page.clamp(1, crate::invoices::MAX_PAGE);
     let sql = format!(
         "SELECT p.id, p.account_id, a.legal_name AS account_name, p.promised_date, p.amount_minor, p.currency, p.status,
                 p.source, p.note, p.decision_note, p.created_at
          FROM promises p JOIN accounts a ON a.id = p.account_id
-         WHERE {SCOPE_SQL} AND ($4 = '' OR p.status = $4) AND ($5 = 0 OR p.account_id = $5)
+         WHERE {scope_sql} AND ($4 = '' OR p.status = $4) AND ($5 = 0 OR p.account_id = $5)
            AND ($6 = ''
              OR ($6 = 'due_today' AND p.status = 'active' AND p.promised_date = $7)
              OR ($6 = 'broken' AND p.status = 'broken')

@@ -44,3 +44,33 @@ async fn create_user_makes_working_logins_and_refuses_bad_input() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn verify_ledger_exits_non_zero_and_names_the_rows_that_differ() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let run = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_relance"))
+                .arg("verify-ledger")
+                .env("DATABASE_URL", app.database_url())
+                .env("RELANCE_DATA_DIR", std::env::temp_dir())
+                .env("RUST_LOG", "error")
+                .output()
+                .expect("run relance verify-ledger")
+        };
+        let clean = run();
+        let out = String::from_utf8_lossy(&clean.stdout).to_string();
+        assert!(clean.status.success(), "{backend:?}: {out}{}", String::from_utf8_lossy(&clean.stderr));
+        assert!(out.contains("0 difference(s)"), "{out}");
+
+        let inv = app.fx.inv1_open;
+        let set = |delta: i64| format!("UPDATE invoices SET balance_minor = balance_minor + {delta} WHERE id = {inv}");
+        app::with_db!(&app.db, |pool| sqlx::query(&set(5)).execute(pool).await.map(|r| r.rows_affected())).unwrap();
+        let dirty = run();
+        let out = String::from_utf8_lossy(&dirty.stdout).to_string();
+        assert_eq!(dirty.status.code(), Some(1), "{backend:?}: {out}");
+        assert!(out.contains(&format!("invoice {inv} (T-0001): stored 120005, from the entries 120000")), "{out}");
+        app::with_db!(&app.db, |pool| sqlx::query(&set(-5)).execute(pool).await.map(|r| r.rows_affected())).unwrap();
+        app.finish().await;
+    }
+}

@@ -72,6 +72,7 @@ pub struct Fixture {
 
 pub struct TestApp {
     pub address: String,
+    database_url: String,
     pub db: Db,
     state: app::state::AppState,
     pub fx: Fixture,
@@ -175,7 +176,7 @@ pub async fn spawn_app_tweaked(backend: Backend, demo: bool, tweak: impl FnOnce(
             (url, Some(name))
         }
     };
-    let mut settings = test_settings(dir.path(), database_url, demo);
+    let mut settings = test_settings(dir.path(), database_url.clone(), demo);
     tweak(&mut settings);
     let application = Application::build(settings, Clock::Fixed(now())).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -185,7 +186,7 @@ pub async fn spawn_app_tweaked(backend: Backend, demo: bool, tweak: impl FnOnce(
     let fx = if demo { Fixture::default() } else { insert_fixture(&db).await.expect("fixture") };
     // The fixture writes entries directly: the stored balances follow.
     app::ledger::balances::rebuild(&db, today()).await.expect("rebuild balances");
-    Some(TestApp { address, db, state, fx, pg_database, _dir: dir })
+    Some(TestApp { address, database_url, db, state, fx, pg_database, _dir: dir })
 }
 
 /// The settings every test app starts from (a fresh data directory).
@@ -233,6 +234,11 @@ impl TestApp {
     pub async fn verify_ledger(&self) {
         let report = app::ledger::verify::run(&self.db, today()).await.expect("verify-ledger ran");
         assert!(report.is_clean(), "verify-ledger found differences:\n{}", report.problems.join("\n"));
+    }
+
+    /// The database this app runs on (for the `relance` command).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// The server's own state, for driving background jobs directly.

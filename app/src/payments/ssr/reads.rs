@@ -28,6 +28,10 @@ struct PaymentRow {
     refunded_minor: i64,
 }
 
+const PAYMENT_SELECT_COLUMNS: &str = "SELECT p.id, p.account_id, a.legal_name AS account_name, p.status, p.amount_minor, p.currency,
+    p.method_label, p.failure_code, p.action_url, p.source, p.gateway, p.gateway_ref, p.disputed, p.created_at, p.succeeded_at,
+    CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor";
+
 const PAYMENT_SELECT: &str = "SELECT p.id, p.account_id, a.legal_name AS account_name, p.status, p.amount_minor, p.currency,
     p.method_label, p.failure_code, p.action_url, p.source, p.gateway, p.gateway_ref, p.disputed, p.created_at, p.succeeded_at,
     CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor
@@ -63,45 +67,42 @@ pub async fn list(
     q: &PaymentQuery,
     staff: bool,
 ) -> AppResult<PaymentPage> {
-    use crate::auth::ssr::SCOPE_SQL;
-    let (all, collector, acc) = scope.binds();
+    use crate::db::{Arg, Args};
     let page = q.page.clamp(1, 100_000);
-    let status = q.status.map(|s| s.as_str()).unwrap_or("");
+    let mut args = Args::default();
+    let (all, collector, acc) = scope.binds();
+    args.push(Arg::Bool(all));
+    args.push(Arg::OptInt(collector));
+    args.push(Arg::OptInt(acc));
+    let mut conditions = vec![scope.sql().to_string()];
+    if let Some(account_id) = q.account_id {
+        conditions.push(format!("p.account_id = {}", args.push(Arg::Int(account_id))));
+    }
+    if let Some(status) = q.status {
+        conditions.push(format!("p.status = {}", args.push(Arg::Text(status.as_str().into()))));
+    }
     let pattern = crate::domain::like_pattern(q.search.as_deref());
-    let filter = format!(
-        "WHERE {SCOPE_SQL} AND ($4 = 0 OR p.account_id = $4) AND ($5 = '' OR p.status = $5)
-           AND ($6 = '' OR a.search_text LIKE $6 ESCAPE '\\')"
+    if !pattern.is_empty() {
+        conditions.push(format!("a.search_text LIKE {} ESCAPE '\\'", args.push(Arg::Text(pattern))));
+    }
+    let from = format!("FROM payments p JOIN accounts a ON a.id = p.account_id WHERE {}", conditions.join(" AND "));
+    let sql = format!(
+        "{PAYMENT_SELECT_COLUMNS} {from} ORDER BY p.created_at DESC, p.id DESC LIMIT {PAYMENTS_PAGE_SIZE} OFFSET {}",
+        (page - 1) * PAYMENTS_PAGE_SIZE
     );
-    let sql = format!("{PAYMENT_SELECT} {filter} ORDER BY p.created_at DESC, p.id DESC LIMIT $7 OFFSET $8");
-    let count_sql = format!("SELECT COUNT(*) FROM payments p JOIN accounts a ON a.id = p.account_id {filter}");
-    let account_filter = q.account_id.unwrap_or(0);
+    let (count_sql, cap) = crate::invoices::ssr::capped_count_sql(&from, page, PAYMENTS_PAGE_SIZE);
     let (rows, total): (Vec<PaymentRow>, i64) = with_db!(&state.db, |pool| {
-        let rows = sqlx::query_as(&sql)
-            .bind(all)
-            .bind(collector)
-            .bind(acc)
-            .bind(account_filter)
-            .bind(status)
-            .bind(&pattern)
-            .bind(PAYMENTS_PAGE_SIZE)
-            .bind((page - 1) * PAYMENTS_PAGE_SIZE)
-            .fetch_all(pool)
-            .await?;
-        let total: i64 = sqlx::query_scalar(&count_sql)
-            .bind(all)
-            .bind(collector)
-            .bind(acc)
-            .bind(account_filter)
-            .bind(status)
-            .bind(&pattern)
-            .fetch_one(pool)
-            .await?;
+        let rows = crate::bind_args!(sqlx::query_as(&sql), args).fetch_all(pool).await?;
+        let total: i64 = crate::bind_args!(sqlx::query_scalar(&count_sql), args).fetch_one(pool).await?;
         Ok::<_, sqlx::Error>((rows, total))
     })?;
+    let counted =
+        crate::invoices::ssr::Counted { rows: total.min(cap), page_size: PAYMENTS_PAGE_SIZE, more: total > cap };
     Ok(PaymentPage {
         items: rows.into_iter().map(|r| r.summary(staff)).collect::<AppResult<_>>()?,
         page,
-        page_count: ((total + PAYMENTS_PAGE_SIZE - 1) / PAYMENTS_PAGE_SIZE).max(1),
+        page_count: counted.pages(),
+        more: counted.more,
     })
 }
 
@@ -111,9 +112,9 @@ pub async fn detail(
     id: i64,
     staff: bool,
 ) -> AppResult<PaymentDetail> {
-    use crate::auth::ssr::SCOPE_SQL;
     let (all, collector, acc) = scope.binds();
-    let sql = format!("{PAYMENT_SELECT} WHERE {SCOPE_SQL} AND p.id = $4");
+    let scope_sql = scope.sql();
+    let sql = format!("{PAYMENT_SELECT} WHERE {scope_sql} AND p.id = $4");
     let row: Option<PaymentRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await
     })?;
@@ -220,9 +221,9 @@ pub async fn methods_on_file(
     scope: crate::auth::ssr::Scope,
     account_id: i64,
 ) -> AppResult<Vec<MethodView>> {
-    use crate::auth::ssr::SCOPE_SQL;
     let (all, collector, acc) = scope.binds();
-    let sql = format!("SELECT a.id FROM accounts a WHERE {SCOPE_SQL} AND a.id = $4");
+    let scope_sql = scope.sql();
+    let sql = format!("SELECT a.id FROM accounts a WHERE {scope_sql} AND a.id = $4");
     let visible: Option<i64> = with_db!(&state.db, |pool| {
         sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(account_id).fetch_optional(pool).await
     })?;
