@@ -50,7 +50,11 @@ impl Db {
                 .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = PgConnectOptions::from_str(url)?;
+            // Every SQL text is built for its case (filters, scope, sort are
+            // in the text; only values are parameters), so the generic plan
+            // of a prepared statement is the right one: no re-planning of
+            // the same query on each of a connection's first executions.
+            let opts = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_generic_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(pool_size.unwrap_or(16))
                 .acquire_timeout(Duration::from_secs(10))

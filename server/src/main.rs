@@ -133,15 +133,32 @@ async fn main() -> anyhow::Result<()> {
             settings.payments_poll_seconds = 0;
             settings.smtp = None;
             let app = Application::build(settings, clock).await?;
-            let mut times: Vec<f64> = Vec::with_capacity(runs);
+            let mut total: Vec<f64> = Vec::with_capacity(runs);
+            let mut steps: Vec<(&'static str, Vec<f64>)> = Vec::new();
             for _ in 0..runs.max(1) {
                 let started = std::time::Instant::now();
-                app::payments::jobs::run_once(&app.state).await;
-                times.push(started.elapsed().as_secs_f64() * 1000.0);
+                let timed = app::payments::jobs::run_once_timed(&app.state).await;
+                total.push(started.elapsed().as_secs_f64() * 1000.0);
+                for (name, took) in timed {
+                    match steps.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, v)) => v.push(took.as_secs_f64() * 1000.0),
+                        None => steps.push((name, vec![took.as_secs_f64() * 1000.0])),
+                    }
+                }
             }
-            times.sort_by(f64::total_cmp);
-            let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-            println!("payments job pass: p50 {:.1} ms, p99 {:.1} ms ({} runs)", at(0.5), at(0.99), times.len());
+            let pct = |v: &mut Vec<f64>, q: f64| {
+                v.sort_by(f64::total_cmp);
+                v[((v.len() - 1) as f64 * q).round() as usize]
+            };
+            for (name, v) in &mut steps {
+                println!("  {name}: p50 {:.1} ms, p99 {:.1} ms", pct(v, 0.5), pct(v, 0.99));
+            }
+            println!(
+                "payments job pass: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+                pct(&mut total, 0.5),
+                pct(&mut total, 0.99),
+                total.len()
+            );
         }
         Command::VerifyLedger => {
             let db = Db::connect(&settings.database_url).await?;

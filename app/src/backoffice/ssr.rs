@@ -48,7 +48,25 @@ fn accounts_from_where(scope: Scope, f: &AccountFilter) -> (String, Args) {
     if f.overdue_only {
         conditions.push("a.overdue_minor > 0".into());
     }
-    (format!("FROM accounts a LEFT JOIN users u ON u.id = a.collector_id WHERE {}", conditions.join(" AND ")), args)
+    (format!("FROM accounts a WHERE {}", conditions.join(" AND ")), args)
+}
+
+/// The totals of a list filtered by collector only (or not at all), read
+/// from `balance_totals` (kept by triggers on `accounts`) instead of
+/// summing every account: `Some(None)` for the whole portfolio,
+/// `Some(Some(key))` for one collector's (0: unassigned), `None` when other
+/// filters apply and the accounts must be summed.
+fn totals_key(scope: Scope, f: &AccountFilter) -> Option<Option<i64>> {
+    if f.search.as_deref().is_some_and(|s| !s.trim().is_empty()) || f.segment.is_some() || f.overdue_only {
+        return None;
+    }
+    match (scope, f.collector_id) {
+        (Scope::All, None) => Some(None),
+        (Scope::All, Some(key)) => Some(Some(key)),
+        (Scope::Collector(c), None) => Some(Some(c)),
+        (Scope::Collector(c), Some(key)) if key == c => Some(Some(c)),
+        _ => None,
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -85,20 +103,39 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
     let (count_sql, cap) = crate::invoices::ssr::capped_count_sql(&from, page, ACCOUNTS_PAGE_SIZE);
     // Most overdue first: the order of the (overdue, name) indexes.
     let list_sql = format!(
-        "SELECT a.id, a.code, a.legal_name, a.segment, a.currency, u.name AS collector_name, a.balance_minor,
+        "SELECT a.id, a.code, a.legal_name, a.segment, a.currency,
+                (SELECT u.name FROM users u WHERE u.id = a.collector_id) AS collector_name, a.balance_minor,
                 a.overdue_minor, a.disputed_minor
          {from} ORDER BY a.overdue_minor DESC, a.legal_name ASC, a.id ASC LIMIT {ACCOUNTS_PAGE_SIZE} OFFSET {}",
         (page - 1) * ACCOUNTS_PAGE_SIZE
     );
-    let totals_sql = format!(
-        "SELECT a.currency, CAST(SUM(a.balance_minor) AS BIGINT) AS balance_minor,
-                CAST(SUM(a.overdue_minor) AS BIGINT) AS overdue_minor
-         {from} GROUP BY a.currency ORDER BY a.currency"
-    );
+    let (totals_sql, totals_args) = match totals_key(scope, f) {
+        Some(key) => {
+            let mut targs = Args::default();
+            let filter = match key {
+                Some(k) => format!("WHERE collector_key = {}", targs.push(Arg::Int(k))),
+                None => String::new(),
+            };
+            let sql = format!(
+                "SELECT currency, CAST(SUM(balance_minor) AS BIGINT) AS balance_minor,
+                        CAST(SUM(overdue_minor) AS BIGINT) AS overdue_minor
+                 FROM balance_totals {filter} GROUP BY currency HAVING SUM(accounts) > 0 ORDER BY currency"
+            );
+            (sql, targs)
+        }
+        None => (
+            format!(
+                "SELECT a.currency, CAST(SUM(a.balance_minor) AS BIGINT) AS balance_minor,
+                        CAST(SUM(a.overdue_minor) AS BIGINT) AS overdue_minor
+                 {from} GROUP BY a.currency ORDER BY a.currency"
+            ),
+            args.clone(),
+        ),
+    };
     let (count, rows, totals): (i64, Vec<AccountRowDb>, Vec<TotalsRow>) = with_db!(&state.db, |pool| {
         let count: i64 = bind_args!(sqlx::query_scalar(&count_sql), args).fetch_one(pool).await?;
         let rows = bind_args!(sqlx::query_as(&list_sql), args).fetch_all(pool).await?;
-        let totals = bind_args!(sqlx::query_as(&totals_sql), args).fetch_all(pool).await?;
+        let totals = bind_args!(sqlx::query_as(&totals_sql), totals_args).fetch_all(pool).await?;
         Ok::<_, sqlx::Error>((count, rows, totals))
     })?;
     let items = rows

@@ -7,8 +7,10 @@
 
 /// An invoice is *promised* — its collection paused — while it belongs to
 /// an active promise to pay.
-pub const PROMISED_SQL: &str = "EXISTS (SELECT 1 FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id
-    WHERE pi.invoice_id = i.id AND pr.status = 'active')";
+/// (Written from the invoice's side, so both planners look its promises up
+/// by invoice rather than walk every active promise.)
+pub const PROMISED_SQL: &str = "EXISTS (SELECT 1 FROM promise_invoices pi WHERE pi.invoice_id = i.id
+    AND EXISTS (SELECT 1 FROM promises pr WHERE pr.id = pi.promise_id AND pr.status = 'active'))";
 
 /// The amount of an invoice under disputes in progress (not capped at its
 /// balance: callers cap it). Out of collection and of the overdue figures,
@@ -28,6 +30,38 @@ pub const ACTION_HOLD_MINUTES: i64 = 30;
 pub const IN_FLIGHT_SQL: &str = "COALESCE((SELECT SUM(pa.amount_minor) FROM payment_allocations pa
     JOIN payments p ON p.id = pa.payment_id
     WHERE pa.invoice_id = i.id AND p.status IN ('pending', 'requires_action', 'processing')), 0)";
+
+/// When a job's last pass started (`job_runs`), for jobs that look only at
+/// what changed since.
+pub async fn job_last_start(
+    db: &crate::db::Db,
+    job: &str,
+) -> crate::error::AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+    let at = crate::with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT started_at FROM job_runs WHERE job = $1").bind(job).fetch_optional(pool).await
+    })?;
+    Ok(at)
+}
+
+/// Records that a job's pass, started at `at`, completed.
+pub async fn job_started(
+    db: &crate::db::Db,
+    job: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::error::AppResult<()> {
+    crate::with_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO job_runs (job, started_at) VALUES ($1, $2)
+             ON CONFLICT (job) DO UPDATE SET started_at = excluded.started_at",
+        )
+        .bind(job)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
 
 /// Whom a notice about an account goes to, and in what language and
 /// currency.

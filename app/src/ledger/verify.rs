@@ -149,6 +149,29 @@ fn checks() -> Vec<(&'static str, String)> {
                 .to_string(),
         ),
         (
+            "portfolio totals (per collector and currency)",
+            "SELECT 'totals of collector ' || CAST(agg.k AS TEXT) || ' in ' || agg.c AS label,
+                    COALESCE(t.balance_minor, 0) + COALESCE(t.overdue_minor, 0) + COALESCE(t.accounts, 0) AS stored,
+                    agg.b + agg.o + agg.n AS computed
+             FROM (SELECT COALESCE(collector_id, 0) AS k, currency AS c, CAST(SUM(balance_minor) AS BIGINT) AS b,
+                          CAST(SUM(overdue_minor) AS BIGINT) AS o, CAST(COUNT(*) AS BIGINT) AS n
+                   FROM accounts GROUP BY COALESCE(collector_id, 0), currency) agg
+             LEFT JOIN balance_totals t ON t.collector_key = agg.k AND t.currency = agg.c
+             WHERE COALESCE(t.balance_minor, 0) <> agg.b OR COALESCE(t.overdue_minor, 0) <> agg.o
+                OR COALESCE(t.accounts, 0) <> agg.n"
+                .to_string(),
+        ),
+        (
+            "portfolio totals without accounts",
+            "SELECT 'totals of collector ' || CAST(t.collector_key AS TEXT) || ' in ' || t.currency AS label,
+                    t.balance_minor AS stored, CAST(0 AS BIGINT) AS computed
+             FROM balance_totals t
+             WHERE (t.accounts <> 0 OR t.balance_minor <> 0 OR t.overdue_minor <> 0)
+               AND NOT EXISTS (SELECT 1 FROM accounts a WHERE COALESCE(a.collector_id, 0) = t.collector_key
+                                                         AND a.currency = t.currency)"
+                .to_string(),
+        ),
+        (
             "entry of another account's posting",
             "SELECT 'entry ' || CAST(e.id AS TEXT) AS label, e.account_id AS stored, lp.account_id AS computed
              FROM ledger_entries e JOIN ledger_postings lp ON lp.id = e.posting_id WHERE lp.account_id <> e.account_id"

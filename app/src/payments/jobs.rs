@@ -128,10 +128,11 @@ pub async fn reconcile(state: &AppState) -> AppResult<usize> {
     let expired = now - Duration::minutes(ssr::ACTION_HOLD_MINUTES);
     let rows: Vec<(i64, String, Option<String>, chrono::DateTime<chrono::Utc>)> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT id, status, gateway_ref, updated_at FROM payments WHERE gateway = $1 AND updated_at < $2
+            "SELECT id, status, gateway_ref, updated_at FROM payments
+             WHERE status IN ('pending', 'requires_action', 'processing') AND gateway = $1 AND updated_at < $2
                AND (status = 'pending'
                     OR (status = 'requires_action' AND updated_at < $4)
-                    OR (status IN ('processing', 'requires_action') AND (checked_at IS NULL OR checked_at < $3)))
+                    OR checked_at IS NULL OR checked_at < $3)
              ORDER BY COALESCE(checked_at, updated_at), id LIMIT 100",
         )
         .bind(state.gateway.name())
@@ -164,27 +165,29 @@ pub async fn reconcile(state: &AppState) -> AppResult<usize> {
 /// One pass of everything: sandbox events due, reconciliation, autopay,
 /// waiting credit, then promises to pay that are kept or broken.
 pub async fn run_once(state: &AppState) {
-    if let Err(e) = events::deliver_sandbox_events(state).await {
-        tracing::error!(error = ?e, "delivering sandbox events");
+    run_once_timed(state).await;
+}
+
+/// `run_once`, returning how long each step took (`relance time-jobs`).
+pub async fn run_once_timed(state: &AppState) -> Vec<(&'static str, std::time::Duration)> {
+    let mut times = Vec::new();
+    macro_rules! step {
+        ($name:literal, $what:expr) => {{
+            let started = std::time::Instant::now();
+            if let Err(e) = $what.await {
+                tracing::error!(error = ?e, concat!("payments job: ", $name));
+            }
+            times.push(($name, started.elapsed()));
+        }};
     }
-    if let Err(e) = reconcile(state).await {
-        tracing::error!(error = ?e, "payment reconciliation");
-    }
-    if let Err(e) = ssr::reconcile_refunds(state).await {
-        tracing::error!(error = ?e, "refund reconciliation");
-    }
-    if let Err(e) = run_autopay(state).await {
-        tracing::error!(error = ?e, "autopay");
-    }
-    if let Err(e) = ssr::apply_all_credit(state).await {
-        tracing::error!(error = ?e, "applying account credit");
-    }
+    step!("sandbox events", events::deliver_sandbox_events(state));
+    step!("payment reconciliation", reconcile(state));
+    step!("refund reconciliation", ssr::reconcile_refunds(state));
+    step!("autopay", run_autopay(state));
+    step!("credit", ssr::apply_all_credit(state));
     // Days pass: figures of accounts whose invoices fell due are recomputed.
-    if let Err(e) = crate::ledger::balances::roll(&state.db, state.clock.today()).await {
-        tracing::error!(error = ?e, "rolling account figures");
-    }
+    step!("figures", crate::ledger::balances::roll(&state.db, state.clock.today()));
     // After payments and credit: a promise paid by them is kept, not broken.
-    if let Err(e) = crate::promises::ssr::settle_due(state).await {
-        tracing::error!(error = ?e, "settling promises to pay");
-    }
+    step!("promises", crate::promises::ssr::settle_due(state));
+    times
 }

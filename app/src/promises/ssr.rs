@@ -363,13 +363,27 @@ pub fn outcome(amount: i64, received: i64, owed_now: i64, date: NaiveDate, today
 /// instances) settle a promise once.
 pub async fn settle_due(state: &AppState) -> AppResult<(usize, usize)> {
     let today = state.clock.today();
+    let started = state.clock.now();
+    // Only promises that can have moved: their date has passed, or their
+    // account had a posting since shortly before the last pass (a late
+    // commit is not missed). The first pass looks a day back.
+    let since = match crate::collection::job_last_start(&state.db, SETTLE_JOB).await? {
+        Some(at) => at - Duration::minutes(10),
+        None => started - Duration::days(1),
+    };
     let rows: Vec<DueRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT p.id, p.account_id, p.promised_date, p.amount_minor, p.currency, p.balance_at_promise_minor,
                 CAST(COALESCE((SELECT SUM(i.balance_minor) FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
                                WHERE pi.promise_id = p.id), 0) AS BIGINT) AS owed_now
-             FROM promises p WHERE p.status = 'active' ORDER BY p.promised_date, p.id",
+             FROM promises p
+             WHERE p.status = 'active'
+               AND (p.promised_date < $1
+                    OR p.account_id IN (SELECT lp.account_id FROM ledger_postings lp WHERE lp.created_at > $2))
+             ORDER BY p.promised_date, p.id",
         )
+        .bind(today)
+        .bind(since)
         .fetch_all(pool)
         .await
     })?;
@@ -434,8 +448,12 @@ pub async fn settle_due(state: &AppState) -> AppResult<(usize, usize)> {
         balances::refresh(&mut tx, &lock, today).await?;
         tx.commit().await?;
     }
+    crate::collection::job_started(&state.db, SETTLE_JOB, started).await?;
     Ok((kept, broken))
 }
+
+/// The settling job's name in `job_runs`.
+const SETTLE_JOB: &str = "promises.settle";
 
 #[derive(sqlx::FromRow)]
 struct ListRow {

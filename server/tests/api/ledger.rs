@@ -640,3 +640,52 @@ mod random_sequences {
         run(crate::helpers::Backend::Postgres, 8);
     }
 }
+
+/// The accounts list's totals (balance, overdue) per currency, as the page shows them.
+async fn list_totals(s: &crate::helpers::Session, segment: Option<&str>, overdue_only: bool) -> Vec<(i64, i64)> {
+    let page: Value = s
+        .post_json(
+            "/api/back/accounts",
+            json!({ "filter": { "search": null, "segment": segment, "collector_id": null, "overdue_only": overdue_only, "page": 1 } }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["totals"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"))
+        .iter()
+        .map(|t| (t[0]["minor"].as_i64().unwrap(), t[1]["minor"].as_i64().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn portfolio_totals_follow_every_posting_and_reassignment() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let fx = app.fx.clone();
+        let owner = app.login("owner@test.example").await;
+        let c1 = app.login("c1@test.example").await;
+        // Fixture: account 1 owes 1 200 + 300 (300 overdue), account 2 owes 999.
+        assert_eq!(list_totals(&owner, None, false).await, vec![(249_900, 30_000)], "{backend:?}");
+        assert_eq!(list_totals(&c1, None, false).await, vec![(150_000, 30_000)]);
+        // Filtered lists sum their accounts: the same figures.
+        assert_eq!(list_totals(&owner, Some("standard"), false).await, vec![(249_900, 30_000)]);
+        assert_eq!(list_totals(&owner, None, true).await, vec![(150_000, 30_000)]);
+        receive(&app, fx.account1, &[(fx.inv1_overdue, 10_000)], 10_000).await;
+        assert_eq!(list_totals(&owner, None, false).await, vec![(239_900, 20_000)]);
+        assert_eq!(list_totals(&c1, None, false).await, vec![(140_000, 20_000)]);
+        // Account 2 moves to collector 1: its balance follows it.
+        let res = owner
+            .post_form(
+                "/api/back/assign_collector",
+                &[("account_id", &fx.account2.to_string()), ("collector_id", &fx.collector1.to_string())],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(list_totals(&c1, None, false).await, vec![(239_900, 20_000)], "{backend:?}");
+        assert_eq!(list_totals(&owner, None, false).await, vec![(239_900, 20_000)]);
+        app.finish().await;
+    }
+}

@@ -573,9 +573,7 @@ pub async fn transition_tx(
 /// holds): run by the payments job. Reads stored balances, not the ledger.
 pub async fn apply_all_credit(state: &AppState) -> AppResult<usize> {
     let accounts: Vec<i64> = with_db!(&state.db, |pool| {
-        sqlx::query_scalar("SELECT id FROM accounts WHERE unapplied_minor < 0 AND open_minor > 0 ORDER BY id")
-            .fetch_all(pool)
-            .await
+        sqlx::query_scalar("SELECT id FROM accounts WHERE unapplied_minor < 0 AND open_minor > 0").fetch_all(pool).await
     })?;
     let mut applied = 0;
     for id in accounts {
