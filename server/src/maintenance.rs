@@ -35,6 +35,39 @@ pub async fn purge(state: &AppState) -> anyhow::Result<u64> {
     Ok(removed)
 }
 
+/// Without a mail server nothing in the outbox will ever be delivered: a
+/// single-use link still stored there (written before the upgrade that
+/// stopped storing them, or before SMTP was turned off) is redacted.
+pub async fn redact_undeliverable_links(state: &AppState) -> anyhow::Result<u64> {
+    if state.mail_delivery {
+        return Ok(0);
+    }
+    let rows: Vec<(i64, String)> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT id, body_text FROM outbox WHERE status = 'pending'
+               AND (body_text LIKE '%/reset/%' OR body_text LIKE '%/invite/%')",
+        )
+        .fetch_all(pool)
+        .await
+    })?;
+    let mut redacted = 0;
+    for (id, body) in rows {
+        let safe = app::mail::redact_links(&body);
+        if safe != body {
+            with_db!(&state.db, |pool| {
+                sqlx::query("UPDATE outbox SET body_text = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(&safe)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+            redacted += 1;
+        }
+    }
+    Ok(redacted)
+}
+
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -44,6 +77,11 @@ pub fn spawn(state: AppState) {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "auth tables purged"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "purge failed"),
+            }
+            match redact_undeliverable_links(&state).await {
+                Ok(n) if n > 0 => tracing::info!(redacted = n, "links redacted in undeliverable mail"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "redacting undeliverable links failed"),
             }
         }
     });

@@ -233,3 +233,29 @@ async fn a_pay_link_can_be_turned_off_and_then_opens_nothing() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn links_stored_before_the_upgrade_are_redacted_when_no_mail_server_will_send_them() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let body = "Bonjour,\nhttps://x.example/reset/0123456789abcdef0123456789abcdef\n";
+        app::with_db!(&app.db, |pool| {
+            sqlx::query(
+                "INSERT INTO outbox (to_address, subject, body_text, status, attempts, next_attempt_at, created_at)
+                 VALUES ('old@test.example', 'Ancien', $1, 'pending', 0, $2, $2)",
+            )
+            .bind(body)
+            .bind(crate::helpers::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .unwrap();
+        assert_eq!(server::maintenance::redact_undeliverable_links(&app.state()).await.unwrap(), 1);
+        let stored =
+            crate::money::text(&app, "SELECT body_text FROM outbox WHERE to_address = 'old@test.example'").await;
+        assert_eq!(stored, "Bonjour,\nhttps://x.example/reset/[sent]\n", "{backend:?}");
+        assert_eq!(server::maintenance::redact_undeliverable_links(&app.state()).await.unwrap(), 0);
+        app.finish().await;
+    }
+}
