@@ -806,6 +806,17 @@ pub async fn seed_scale(
         }
         rows.clear();
     }
+    // A promise is kept by money received after it was made: its mark is
+    // the last entry of its account when it was made (here, all of them).
+    app::with_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE promises SET ledger_mark = COALESCE((SELECT MAX(e.id) FROM ledger_entries e
+                 WHERE e.account_id = promises.account_id), 0)",
+        )
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
     // Explicit ids were written: PostgreSQL's sequences move past them.
     if let Tx::Postgres(t) = &mut tx {
         for table in ["users", "accounts", "invoices", "payments", "credit_notes", "promises", "disputes"] {

@@ -106,6 +106,20 @@ pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
             }
         };
         let Some(last) = ids.last().copied() else { return Ok(moved) };
+        // PostgreSQL: the update below moves the portfolio totals of the
+        // batch's collectors (a trigger); take those rows first, in key
+        // order, as a reassignment does, so the two cannot deadlock.
+        if let Tx::Postgres(t) = &mut tx {
+            sqlx::query(
+                "SELECT collector_key FROM balance_totals WHERE collector_key IN
+                     (SELECT COALESCE(collector_id, 0) FROM accounts WHERE figures_until < $1 AND id <= $2)
+                 ORDER BY collector_key, currency FOR UPDATE",
+            )
+            .bind(today)
+            .bind(last)
+            .execute(&mut **t)
+            .await?;
+        }
         let n = with_tx!(&mut tx, |conn| {
             sqlx::query(update).bind(today).bind(last).execute(&mut *conn).await.map(|r| r.rows_affected())
         })?;

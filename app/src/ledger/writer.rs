@@ -66,8 +66,11 @@ pub enum Posting<'a> {
     /// rest owed on the account.
     Refund { refund_id: i64, payment_id: i64, amount: i64, reference: &'a str },
     /// A refund that failed after it was posted: the money is the
-    /// merchant's again, and the client's debt goes back down.
-    RefundReversal { refund_id: i64, reference: &'a str },
+    /// merchant's again, and the client's debt goes back down. Each entry
+    /// of the refund is reversed; a refund posted before postings existed
+    /// (its entries name no refund) is reversed by its `legacy_amount`, as
+    /// credit.
+    RefundReversal { refund_id: i64, legacy_amount: Option<i64>, reference: &'a str },
     /// Unapplied credit moved onto open invoices (done after every posting;
     /// the payments job retries accounts whose invoices were held).
     ApplyCredit,
@@ -371,7 +374,7 @@ async fn lines(tx: &mut Tx, lock: &Locked, posting: &Posting<'_>) -> AppResult<(
             }
             reference.to_string()
         }
-        Posting::RefundReversal { refund_id, reference } => {
+        Posting::RefundReversal { refund_id, legacy_amount, reference } => {
             let posted: Vec<(Option<i64>, Option<i64>, i64)> = with_tx!(tx, |conn| {
                 sqlx::query_as(
                     "SELECT invoice_id, MAX(payment_id), CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries
@@ -400,6 +403,17 @@ async fn lines(tx: &mut Tx, lock: &Locked, posting: &Posting<'_>) -> AppResult<(
                     );
                 }
                 to_credit += amount - part;
+            }
+            if out.is_empty() && to_credit == 0 {
+                to_credit = legacy_amount.unwrap_or(0);
+                if to_credit > 0 {
+                    payment = with_tx!(tx, |conn| {
+                        sqlx::query_scalar("SELECT payment_id FROM refunds WHERE id = $1")
+                            .bind(refund_id)
+                            .fetch_optional(&mut *conn)
+                            .await
+                    })?;
+                }
             }
             if to_credit > 0 {
                 out.push(Line::new(None, EntryKind::RefundReversal, -to_credit).payment(payment).refund(refund_id));

@@ -395,13 +395,21 @@ pub async fn settle_due(state: &AppState) -> AppResult<(usize, usize)> {
         let now = state.clock.now();
         let mut tx = state.db.begin().await?;
         let lock = ledger::lock(&mut tx, r.account_id).await?;
-        let mark: i64 = with_tx!(&mut tx, |conn| {
-            sqlx::query_scalar("SELECT ledger_mark FROM promises WHERE id = $1").bind(r.id).fetch_one(&mut *conn).await
+        // Read again under the lock: a posting may have landed since.
+        let (mark, owed_now): (i64, i64) = with_tx!(&mut tx, |conn| {
+            sqlx::query_as(
+                "SELECT p.ledger_mark, CAST(COALESCE((SELECT SUM(i.balance_minor) FROM promise_invoices pi
+                     JOIN invoices i ON i.id = pi.invoice_id WHERE pi.promise_id = p.id), 0) AS BIGINT)
+                 FROM promises p WHERE p.id = $1",
+            )
+            .bind(r.id)
+            .fetch_one(&mut *conn)
+            .await
         })?;
         let received: i64 = with_tx!(&mut tx, |conn| {
             sqlx::query_scalar(RECEIVED_SQL).bind(r.id).bind(mark).fetch_one(&mut *conn).await
         })?;
-        let Some(to) = outcome(r.amount_minor, received, r.owed_now, r.promised_date, today) else { continue };
+        let Some(to) = outcome(r.amount_minor, received, owed_now, r.promised_date, today) else { continue };
         let n = with_tx!(&mut tx, |conn| {
             sqlx::query(
                 "UPDATE promises SET status = $2, settled_at = $3, updated_at = $3 WHERE id = $1 AND status = 'active'",

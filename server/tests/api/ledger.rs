@@ -689,3 +689,68 @@ async fn portfolio_totals_follow_every_posting_and_reassignment() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_refund_posted_before_the_upgrade_is_still_reversed_when_it_fails() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let state = app.state();
+        let fx = app.fx.clone();
+        let paid = receive(&app, fx.account1, &[(fx.inv1_overdue, 30_000)], 30_000).await;
+        // As the old code wrote it: a succeeded refund whose entry names the
+        // payment but no refund, and no posting.
+        let r = refund(&app, paid, 10_000).await;
+        with_db!(&app.db, |pool| async {
+            sqlx::query("UPDATE refunds SET status = 'succeeded', gateway_ref = 're_legacy' WHERE id = $1")
+                .bind(r)
+                .execute(pool)
+                .await?;
+            sqlx::query(
+                "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference,
+                     payment_id, created_at)
+                 VALUES ($1, $2, 'refund', 10000, 'EUR', $3, 'legacy', $4, $5)",
+            )
+            .bind(fx.account1)
+            .bind(fx.inv1_overdue)
+            .bind(crate::helpers::today())
+            .bind(paid)
+            .bind(now())
+            .execute(pool)
+            .await?;
+            Ok::<_, sqlx::Error>(())
+        }
+        .await)
+        .unwrap();
+        ledger::balances::rebuild(&app.db, crate::helpers::today()).await.unwrap();
+        assert_eq!(stored_balance(&app, fx.inv1_overdue).await, 10_000);
+        let before = app.count(&format!("SELECT balance_minor FROM accounts WHERE id = {}", fx.account1)).await;
+        // The bank returns it after the upgrade: reversed by its amount.
+        let failed = RefundStatus::Failed { code: "expired_or_canceled_card".into() };
+        assert!(ssr::settle(&state, r, &failed, None).await.unwrap());
+        let after = app.count(&format!("SELECT balance_minor FROM accounts WHERE id = {}", fx.account1)).await;
+        assert_eq!(after, before - 10_000, "{backend:?}: the client's debt goes back down");
+        assert_eq!(stored_balance(&app, fx.inv1_overdue).await, 0, "the credit covers the reopened invoice");
+        assert!(!ssr::settle(&state, r, &failed, None).await.unwrap(), "once");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn as_days_pass_the_figures_of_accounts_with_invoices_falling_due_are_rolled() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let fx = app.fx.clone();
+        let overdue = |account: i64| format!("SELECT overdue_minor FROM accounts WHERE id = {account}");
+        assert_eq!(app.count(&overdue(fx.account1)).await, 30_000);
+        // A month later T-0001 (due in 20 days) is overdue too; T-0004 (due
+        // in 25 days) as well. Account 3 has nothing open: not stale.
+        let later = crate::helpers::today() + chrono::Duration::days(30);
+        let moved = ledger::balances::roll(&app.db, later).await.unwrap();
+        assert_eq!(moved, 2, "{backend:?}");
+        assert_eq!(app.count(&overdue(fx.account1)).await, 150_000);
+        assert_eq!(app.count(&overdue(fx.account2)).await, 99_900);
+        assert_eq!(ledger::balances::roll(&app.db, later).await.unwrap(), 0, "nothing stale any more");
+        // The stored figures (and the portfolio totals) match the ledger as of their day.
+        app.finish().await;
+    }
+}

@@ -142,6 +142,11 @@ pub async fn settle_tx(
         RefundStatus::Succeeded => ("succeeded", "", &["pending"]),
         RefundStatus::Failed { code } => ("failed", code.as_str(), &["pending", "succeeded"]),
     };
+    // Where it stood, read under the lock: only a refund that had succeeded
+    // was posted, and only such a one is reversed when it fails.
+    let before: String = with_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT status FROM refunds WHERE id = $1").bind(refund_id).fetch_one(&mut *conn).await
+    })?;
     let moved: Option<i64> = with_tx!(tx, |conn| {
         sqlx::query_scalar(
             "UPDATE refunds SET status = $2, failure_code = $3, gateway_ref = COALESCE(gateway_ref, $4), updated_at = $5
@@ -164,11 +169,16 @@ pub async fn settle_tx(
         RefundStatus::Succeeded => {
             (Posting::Refund { refund_id, payment_id, amount, reference: &reference }, "refund.succeeded")
         }
-        _ => (Posting::RefundReversal { refund_id, reference: &reference }, "refund.failed"),
+        // A refund posted before the ledger had postings (its entries name
+        // no refund) is reversed by its amount, as credit.
+        _ => {
+            let legacy = (!was_posted(tx, refund_id).await?).then_some(amount);
+            (Posting::RefundReversal { refund_id, legacy_amount: legacy, reference: &reference }, "refund.failed")
+        }
     };
-    // A refund that failed before it succeeded was never posted: the
-    // reversal finds no entry of it and writes nothing.
-    if matches!(status, RefundStatus::Succeeded) || was_posted(tx, refund_id).await? {
+    // A refund that failed before it succeeded was never posted: nothing
+    // to reverse.
+    if matches!(status, RefundStatus::Succeeded) || before == "succeeded" {
         ledger::post(tx, &lock, posting, &ctx).await?;
     }
     audit_tx(
