@@ -261,3 +261,45 @@ macro_rules! with_conn {
         }
     };
 }
+
+/// Pages counted ahead of the current one: enough for the pager, without
+/// counting a million rows on every request.
+pub const PAGES_AHEAD: i64 = 4;
+
+/// How many rows a paged list's filter matches, counted up to `PAGES_AHEAD`
+/// pages after the current one.
+#[derive(Clone, Debug)]
+pub struct CappedCount {
+    /// `SELECT COUNT(*)` of the filter, one row past the cap at most.
+    pub sql: String,
+    cap: i64,
+    page_size: i64,
+}
+
+impl CappedCount {
+    /// The count of `SELECT 1 {from_where}` seen from `page`.
+    pub fn new(from_where: &str, page: i64, page_size: i64) -> Self {
+        let cap = (page + PAGES_AHEAD) * page_size;
+        CappedCount { sql: format!("SELECT COUNT(*) FROM (SELECT 1 {from_where} LIMIT {}) x", cap + 1), cap, page_size }
+    }
+
+    /// What `sql` returned, as the pager sees it.
+    pub fn counted(&self, rows: i64) -> Counted {
+        Counted { rows: rows.min(self.cap), page_size: self.page_size, more: rows > self.cap }
+    }
+}
+
+/// How many rows match, counted up to a cap.
+#[derive(Clone, Copy, Debug)]
+pub struct Counted {
+    pub rows: i64,
+    pub page_size: i64,
+    /// More rows than the cap.
+    pub more: bool,
+}
+
+impl Counted {
+    pub fn pages(self) -> i64 {
+        ((self.rows + self.page_size - 1) / self.page_size).max(1)
+    }
+}

@@ -500,7 +500,15 @@ pub async fn end_sessions_and_links(
             .bind(user_id)
             .bind(keep.unwrap_or(""))
             .execute(&mut *conn)
-            .await?;
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    void_links_tx(tx, now, user_id).await
+}
+
+/// Voids a user's unused single-use links.
+async fn void_links_tx(tx: &mut Tx, now: DateTime<Utc>, user_id: i64) -> AppResult<()> {
+    with_tx!(tx, |conn| {
         sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(user_id)
@@ -557,14 +565,7 @@ pub async fn admin_link(
             .await
     })?;
     let (user_id, has_password, account_id) = user.ok_or(AppError::NotFound)?;
-    with_tx!(&mut tx, |conn| {
-        sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
+    void_links_tx(&mut tx, now, user_id).await?;
     let (purpose, ttl, path) = if has_password {
         ("reset", Duration::minutes(RESET_TTL_MINUTES), "reset")
     } else {

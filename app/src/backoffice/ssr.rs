@@ -100,7 +100,7 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
     crate::ledger::balances::roll(&state.db, state.clock.today()).await?;
     let (from, args) = accounts_from_where(scope, f);
     let page = f.page.clamp(1, crate::invoices::MAX_PAGE);
-    let (count_sql, cap) = crate::invoices::ssr::capped_count_sql(&from, page, ACCOUNTS_PAGE_SIZE);
+    let capped = crate::db::CappedCount::new(&from, page, ACCOUNTS_PAGE_SIZE);
     // Most overdue first: the order of the (overdue, name) indexes.
     let list_sql = format!(
         "SELECT a.id, a.code, a.legal_name, a.segment, a.currency,
@@ -133,7 +133,7 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
         ),
     };
     let (count, rows, totals): (i64, Vec<AccountRowDb>, Vec<TotalsRow>) = with_db!(&state.db, |pool| {
-        let count: i64 = bind_args!(sqlx::query_scalar(&count_sql), args).fetch_one(pool).await?;
+        let count: i64 = bind_args!(sqlx::query_scalar(&capped.sql), args).fetch_one(pool).await?;
         let rows = bind_args!(sqlx::query_as(&list_sql), args).fetch_all(pool).await?;
         let totals = bind_args!(sqlx::query_as(&totals_sql), totals_args).fetch_all(pool).await?;
         Ok::<_, sqlx::Error>((count, rows, totals))
@@ -163,8 +163,7 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
         .collect::<AppResult<Vec<_>>>()?;
     // Collectors only see their own portfolio: no point filtering by collector.
     let collectors = if matches!(scope, Scope::All) { collectors(state).await? } else { Vec::new() };
-    let counted =
-        crate::invoices::ssr::Counted { rows: count.min(cap), page_size: ACCOUNTS_PAGE_SIZE, more: count > cap };
+    let counted = capped.counted(count);
     Ok(AccountsPage { items, page, page_count: counted.pages(), more: counted.more, totals, collectors })
 }
 

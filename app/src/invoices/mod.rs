@@ -115,7 +115,7 @@ pub struct InvoiceSummary {
 pub struct InvoicePage {
     pub items: Vec<InvoiceSummary>,
     pub page: i64,
-    /// Pages counted so far (at most `ssr::PAGES_AHEAD` after this one).
+    /// Pages counted so far (at most `db::PAGES_AHEAD` after this one).
     pub page_count: i64,
     /// More pages than counted.
     pub more: bool,

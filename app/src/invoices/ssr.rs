@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::auth::ssr::Scope;
-use crate::db::{Arg, Args};
+use crate::db::{Arg, Args, CappedCount, Counted};
 use crate::domain::ledger;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -118,10 +118,6 @@ fn from_where(scope: Scope, q: &InvoiceQuery, today: NaiveDate) -> (String, Args
     (format!("FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE {}", conditions.join(" AND ")), args)
 }
 
-/// Pages counted ahead of the current one: enough for the pager, without
-/// counting a million rows on every request.
-pub const PAGES_AHEAD: i64 = 4;
-
 pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<InvoicePage> {
     let page = q.page.clamp(1, MAX_PAGE);
     let (items, counted) = fetch(state, scope, q, Some(page)).await?;
@@ -131,28 +127,6 @@ pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult
 /// Every invoice matching `q`, in one query (one account's open invoices).
 pub async fn list_all(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<Vec<InvoiceSummary>> {
     Ok(fetch(state, scope, q, None).await?.0)
-}
-
-/// How many rows match, counted up to a cap.
-#[derive(Clone, Copy, Debug)]
-pub struct Counted {
-    pub rows: i64,
-    pub page_size: i64,
-    /// More rows than the cap.
-    pub more: bool,
-}
-
-impl Counted {
-    pub fn pages(self) -> i64 {
-        ((self.rows + self.page_size - 1) / self.page_size).max(1)
-    }
-}
-
-/// The count of `SELECT 1 {from_where}`, capped at `PAGES_AHEAD` pages
-/// after `page`.
-pub fn capped_count_sql(from_where: &str, page: i64, page_size: i64) -> (String, i64) {
-    let cap = (page + PAGES_AHEAD) * page_size;
-    (format!("SELECT COUNT(*) FROM (SELECT 1 {from_where} LIMIT {}) x", cap + 1), cap)
 }
 
 /// The matching invoices: one page and its (capped) count, or all of them.
@@ -169,17 +143,17 @@ async fn fetch(
         None => String::new(),
     };
     let list_sql = format!("SELECT {} {from} ORDER BY {} {limit}", columns(), order_sql(q.sort));
-    let (count_sql, cap) = capped_count_sql(&from, page.unwrap_or(1), PAGE_SIZE);
+    let count = CappedCount::new(&from, page.unwrap_or(1), PAGE_SIZE);
     let (rows, counted): (Vec<SummaryRow>, Option<i64>) = with_db!(&state.db, |pool| {
         let rows: Vec<SummaryRow> = bind_args!(sqlx::query_as(&list_sql), args).fetch_all(pool).await?;
         let counted = match page {
-            Some(_) => Some(bind_args!(sqlx::query_scalar(&count_sql), args).fetch_one(pool).await?),
+            Some(_) => Some(bind_args!(sqlx::query_scalar(&count.sql), args).fetch_one(pool).await?),
             None => None,
         };
         Ok::<_, sqlx::Error>((rows, counted))
     })?;
     let counted = match counted {
-        Some(n) => Counted { rows: n.min(cap), page_size: PAGE_SIZE, more: n > cap },
+        Some(n) => count.counted(n),
         None => Counted { rows: i64::try_from(rows.len()).unwrap_or(i64::MAX), page_size: PAGE_SIZE, more: false },
     };
     let items = rows.into_iter().map(|r| r.into_summary(today)).collect::<AppResult<Vec<_>>>()?;

@@ -22,6 +22,15 @@ use crate::{with_conn, with_db, with_tx};
 use chrono::NaiveDate;
 use std::sync::OnceLock;
 
+/// What the stored balances are, recomputed from the entries: of the row
+/// of `invoices`, or of `accounts`, in scope (`rebuild`, `verify`).
+pub(super) const INVOICE_BALANCE: &str =
+    "COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = invoices.id), 0)";
+pub(super) const ACCOUNT_BALANCE: &str =
+    "COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = accounts.id), 0)";
+pub(super) const ACCOUNT_UNAPPLIED: &str = "COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
+     WHERE e.account_id = accounts.id AND e.invoice_id IS NULL), 0)";
+
 /// Open invoices: issued, with something still owed.
 const OPEN: &str = "i.account_id = accounts.id AND i.status = 'issued' AND i.balance_minor > 0";
 
@@ -128,37 +137,31 @@ pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
     }
 }
 
-/// Recomputes every account's collection figures as of `today`, from the
-/// stored invoice balances (after a bulk load that wrote them).
-pub async fn refresh_all(db: &Db, today: NaiveDate) -> AppResult<()> {
-    let figures = refresh_sql("1 = 1");
-    let mut tx = db.begin().await?;
-    with_tx!(&mut tx, |conn| sqlx::query(&figures).bind(today).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
-    tx.commit().await?;
-    Ok(())
+/// Recomputes every stored balance from the entries, in one transaction:
+/// after a bulk load (demo seeding, test fixtures) that wrote entries
+/// directly.
+pub async fn rebuild(db: &Db, today: NaiveDate) -> AppResult<()> {
+    rebuild_from_entries(db, today, true).await
 }
 
-/// Recomputes every stored balance from the entries, in one transaction:
-/// after a bulk load (demo or scale seeding, test fixtures) that wrote
-/// entries directly.
-pub async fn rebuild(db: &Db, today: NaiveDate) -> AppResult<()> {
+/// `rebuild` for the accounts only: after a bulk load that wrote each
+/// invoice's balance with it (the scale seeder), so a million invoice rows
+/// are not written twice.
+pub async fn rebuild_accounts(db: &Db, today: NaiveDate) -> AppResult<()> {
+    rebuild_from_entries(db, today, false).await
+}
+
+async fn rebuild_from_entries(db: &Db, today: NaiveDate, invoices: bool) -> AppResult<()> {
     let figures = refresh_sql("1 = 1");
+    let invoice_balances = format!("UPDATE invoices SET balance_minor = {INVOICE_BALANCE}");
+    let account_balances =
+        format!("UPDATE accounts SET balance_minor = {ACCOUNT_BALANCE}, unapplied_minor = {ACCOUNT_UNAPPLIED}");
     let mut tx = db.begin().await?;
     with_tx!(&mut tx, |conn| {
-        sqlx::query(
-            "UPDATE invoices SET balance_minor = COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
-                 WHERE e.invoice_id = invoices.id), 0)",
-        )
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "UPDATE accounts SET
-                 balance_minor = COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = accounts.id), 0),
-                 unapplied_minor = COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
-                     WHERE e.account_id = accounts.id AND e.invoice_id IS NULL), 0)",
-        )
-        .execute(&mut *conn)
-        .await?;
+        if invoices {
+            sqlx::query(&invoice_balances).execute(&mut *conn).await?;
+        }
+        sqlx::query(&account_balances).execute(&mut *conn).await?;
         sqlx::query(&figures).bind(today).execute(&mut *conn).await?;
         Ok::<_, sqlx::Error>(())
     })?;

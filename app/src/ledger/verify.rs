@@ -3,7 +3,7 @@
 //! Read-only; each difference names its row. The test suite runs it after
 //! every test.
 
-use super::balances::figure_exprs;
+use super::balances::{figure_exprs, ACCOUNT_BALANCE, ACCOUNT_UNAPPLIED, INVOICE_BALANCE};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::with_db;
@@ -34,75 +34,48 @@ struct Diff {
     computed: i64,
 }
 
+const INVOICE_LABEL: &str = "'invoice ' || CAST(invoices.id AS TEXT) || ' (' || invoices.number || ')'";
+const ACCOUNT_LABEL: &str = "'account ' || CAST(accounts.id AS TEXT) || ' (' || accounts.code || ')'";
+
+/// A check of a stored value against the one recomputed: the rows of `from`
+/// (with `filter`, if any) where the two differ.
+fn differs(label: &str, stored: &str, computed: &str, from: &str, filter: &str) -> String {
+    let filter = if filter.is_empty() { String::new() } else { format!("{filter} AND ") };
+    format!(
+        "SELECT {label} AS label, {stored} AS stored, CAST({computed} AS BIGINT) AS computed
+         FROM {from} WHERE {filter}{stored} <> {computed}"
+    )
+}
+
 /// Each check is a query returning the rows whose stored value differs from
 /// the one recomputed (label, stored, computed).
 fn checks() -> Vec<(&'static str, String)> {
     let [overdue, disputed, open, _] = figure_exprs("accounts.figures_on");
+    let account = |stored: &str, computed: &str| differs(ACCOUNT_LABEL, stored, computed, "accounts", "");
+    let entries = |cond: &str| format!("COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE {cond}), 0)");
     vec![
-        (
-            "invoice balance",
-            "SELECT 'invoice ' || CAST(i.id AS TEXT) || ' (' || i.number || ')' AS label, i.balance_minor AS stored,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0) AS BIGINT) AS computed
-             FROM invoices i
-             WHERE i.balance_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.invoice_id = i.id), 0)"
-                .to_string(),
-        ),
+        ("invoice balance", differs(INVOICE_LABEL, "invoices.balance_minor", INVOICE_BALANCE, "invoices", "")),
         (
             "invoice below zero (a surplus not turned into credit)",
-            "SELECT 'invoice ' || CAST(i.id AS TEXT) || ' (' || i.number || ')' AS label, i.balance_minor AS stored,
-                    CAST(0 AS BIGINT) AS computed
-             FROM invoices i WHERE i.balance_minor < 0"
-                .to_string(),
-        ),
-        (
-            "account balance",
-            "SELECT 'account ' || CAST(a.id AS TEXT) || ' (' || a.code || ')' AS label, a.balance_minor AS stored,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS BIGINT) AS computed
-             FROM accounts a
-             WHERE a.balance_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0)"
-                .to_string(),
-        ),
-        (
-            "account unapplied credit",
-            "SELECT 'account ' || CAST(a.id AS TEXT) || ' (' || a.code || ')' AS label, a.unapplied_minor AS stored,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
-                        WHERE e.account_id = a.id AND e.invoice_id IS NULL), 0) AS BIGINT) AS computed
-             FROM accounts a
-             WHERE a.unapplied_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e
-                        WHERE e.account_id = a.id AND e.invoice_id IS NULL), 0)"
-                .to_string(),
-        ),
-        (
-            "account overdue",
             format!(
-                "SELECT 'account ' || CAST(accounts.id AS TEXT) || ' (' || accounts.code || ')' AS label,
-                        accounts.overdue_minor AS stored, {overdue} AS computed
-                 FROM accounts WHERE accounts.overdue_minor <> {overdue}"
+                "SELECT {INVOICE_LABEL} AS label, invoices.balance_minor AS stored, CAST(0 AS BIGINT) AS computed
+                 FROM invoices WHERE invoices.balance_minor < 0"
             ),
         ),
-        (
-            "account disputed",
-            format!(
-                "SELECT 'account ' || CAST(accounts.id AS TEXT) || ' (' || accounts.code || ')' AS label,
-                        accounts.disputed_minor AS stored, {disputed} AS computed
-                 FROM accounts WHERE accounts.disputed_minor <> {disputed}"
-            ),
-        ),
-        (
-            "account open",
-            format!(
-                "SELECT 'account ' || CAST(accounts.id AS TEXT) || ' (' || accounts.code || ')' AS label,
-                        accounts.open_minor AS stored, {open} AS computed
-                 FROM accounts WHERE accounts.open_minor <> {open}"
-            ),
-        ),
+        ("account balance", account("accounts.balance_minor", ACCOUNT_BALANCE)),
+        ("account unapplied credit", account("accounts.unapplied_minor", ACCOUNT_UNAPPLIED)),
+        ("account overdue", account("accounts.overdue_minor", &overdue)),
+        ("account disputed", account("accounts.disputed_minor", &disputed)),
+        ("account open", account("accounts.open_minor", &open)),
         (
             "succeeded payment posted (entries should equal minus the amount)",
-            "SELECT 'payment ' || CAST(p.id AS TEXT) AS label, -p.amount_minor AS stored,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment'), 0) AS BIGINT) AS computed
-             FROM payments p WHERE p.status = 'succeeded'
-               AND -p.amount_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment'), 0)"
-                .to_string(),
+            differs(
+                "'payment ' || CAST(p.id AS TEXT)",
+                "-p.amount_minor",
+                &entries("e.payment_id = p.id AND e.kind = 'payment'"),
+                "payments p",
+                "p.status = 'succeeded'",
+            ),
         ),
         (
             "payment posted without succeeding",
@@ -114,14 +87,13 @@ fn checks() -> Vec<(&'static str, String)> {
         ),
         (
             "refund posted (succeeded: its amount; otherwise nothing, or reversed)",
-            "SELECT 'refund ' || CAST(r.id AS TEXT) || ' (' || r.status || ')' AS label,
-                    CASE WHEN r.status = 'succeeded' THEN r.amount_minor ELSE 0 END AS stored,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.refund_id = r.id), 0) AS BIGINT) AS computed
-             FROM refunds r
-             WHERE EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.source_key = 'refund:' || CAST(r.id AS TEXT))
-               AND CASE WHEN r.status = 'succeeded' THEN r.amount_minor ELSE 0 END
-                   <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.refund_id = r.id), 0)"
-                .to_string(),
+            differs(
+                "'refund ' || CAST(r.id AS TEXT) || ' (' || r.status || ')'",
+                "CASE WHEN r.status = 'succeeded' THEN r.amount_minor ELSE 0 END",
+                &entries("e.refund_id = r.id"),
+                "refunds r",
+                "EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.source_key = 'refund:' || CAST(r.id AS TEXT))",
+            ),
         ),
         (
             "succeeded refund never posted",
@@ -133,20 +105,23 @@ fn checks() -> Vec<(&'static str, String)> {
         ),
         (
             "credit note posted (entries should equal minus its amount)",
-            "SELECT 'credit note ' || c.number AS label, -c.amount_minor AS stored,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.credit_note_id = c.id), 0) AS BIGINT) AS computed
-             FROM credit_notes c
-             WHERE EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.source_key = 'credit_note:' || CAST(c.id AS TEXT))
-               AND -c.amount_minor <> COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.credit_note_id = c.id), 0)"
-                .to_string(),
+            differs(
+                "'credit note ' || c.number",
+                "-c.amount_minor",
+                &entries("e.credit_note_id = c.id"),
+                "credit_notes c",
+                "EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.source_key = 'credit_note:' || CAST(c.id AS TEXT))",
+            ),
         ),
         (
             "credit application not balanced",
-            "SELECT 'posting ' || CAST(lp.id AS TEXT) AS label, CAST(0 AS BIGINT) AS stored,
-                    CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.posting_id = lp.id), 0) AS BIGINT) AS computed
-             FROM ledger_postings lp WHERE lp.kind = 'credit_application'
-               AND COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.posting_id = lp.id), 0) <> 0"
-                .to_string(),
+            differs(
+                "'posting ' || CAST(lp.id AS TEXT)",
+                "CAST(0 AS BIGINT)",
+                &entries("e.posting_id = lp.id"),
+                "ledger_postings lp",
+                "lp.kind = 'credit_application'",
+            ),
         ),
         (
             "portfolio totals (per collector and currency)",

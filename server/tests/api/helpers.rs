@@ -265,6 +265,12 @@ impl TestApp {
     pub async fn count(&self, sql: &str) -> i64 {
         with_db!(&self.db, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).expect(sql)
     }
+
+    /// Runs one statement straight on the database; returns the rows it
+    /// changed (or the database's refusal).
+    pub async fn exec(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        with_db!(&self.db, |pool| sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
+    }
 }
 
 fn client(address: &str) -> reqwest::Client {

@@ -7,7 +7,7 @@
 //! per account enforced by the schema.
 
 use crate::helpers::{now, spawn_app, TestApp, BACKENDS};
-use crate::money::{add_card, allocate, issue_invoice, receive, stored_balance, unapplied};
+use crate::money::{add_card, allocate, first_method, issue_invoice, pay_new_card, receive, stored_balance, unapplied};
 use app::disputes::ssr::{decide, open, DisputeScope, NewDispute};
 use app::ledger::{self, Posting};
 use app::payments::gateway::RefundStatus;
@@ -15,10 +15,6 @@ use app::payments::{events, jobs, ssr};
 use app::with_db;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn exec(app: &TestApp, sql: &str) -> Result<u64, sqlx::Error> {
-    with_db!(&app.db, |pool| sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
-}
 
 /// Moves the last change of the payments matching `cond` to `at`.
 async fn set_updated_at(app: &TestApp, cond: &str, at: chrono::DateTime<chrono::Utc>) {
@@ -132,25 +128,7 @@ async fn a_payment_waiting_past_the_hold_is_cancelled_at_the_gateway_before_its_
         let s = app.login("client1@test.example").await;
         let inv = app.fx.inv1_overdue.to_string();
         // A card typed in that asks for 3-D Secure (Stripe's test card).
-        let pay = |key: &'static str| {
-            let (s, inv) = (&s, inv.clone());
-            async move {
-                s.post_form(
-                    "/api/payments/pay",
-                    &[
-                        ("invoices", inv.as_str()),
-                        ("amount", ""),
-                        ("expected_total", "30000"),
-                        ("idempotency_key", key),
-                        ("method", "new"),
-                        ("card_number", "4000002760003184"),
-                        ("card_expiry", "12/30"),
-                        ("card_cvc", "123"),
-                    ],
-                )
-                .await
-            }
-        };
+        let pay = |key: &'static str| pay_new_card(&s, &inv, 30_000, key, "4000002760003184");
         assert_eq!(pay("first").await.status(), StatusCode::OK);
         let first = crate::money::payment_by_key(&app, "first").await;
         assert_eq!(crate::money::status_of(&app, first).await, "requires_action");
@@ -271,8 +249,7 @@ async fn autopay_never_charges_a_disputed_amount() {
         let fx = app.fx.clone();
         let s = app.login("client2@test.example").await;
         assert_eq!(add_card(&s, "4242424242424242").await.status(), StatusCode::OK);
-        let v: Value = s.post_form("/api/payments/methods", &[]).await.json().await.unwrap();
-        let method = v["methods"][0]["id"].as_i64().unwrap().to_string();
+        let method = first_method(&s).await;
         let res = s.post_form("/api/payments/method_action", &[("method_id", &method), ("action", "autopay_on")]).await;
         assert_eq!(res.status(), StatusCode::OK);
         // Two invoices fall due today: one disputed in part, one in full.
@@ -299,8 +276,7 @@ async fn autopay_retries_a_declined_charge_on_its_schedule() {
         let s = app.login("client2@test.example").await;
         // Saves, then every charge is declined.
         assert_eq!(add_card(&s, "4000000000000341").await.status(), StatusCode::OK);
-        let v: Value = s.post_form("/api/payments/methods", &[]).await.json().await.unwrap();
-        let method = v["methods"][0]["id"].as_i64().unwrap().to_string();
+        let method = first_method(&s).await;
         s.post_form("/api/payments/method_action", &[("method_id", &method), ("action", "autopay_on")]).await;
         issue_invoice(&app, fx.account2, "AP-0003", 0, 10_000).await;
         jobs::run_autopay(&state).await.unwrap();
@@ -368,14 +344,14 @@ async fn one_currency_per_account_is_enforced_by_the_schema() {
              VALUES ({}, 'USD-1', '2026-11-01', '2026-12-01', 'USD', 100, 20, 120, 'issued', '{n}')",
             fx.account1
         );
-        assert!(exec(&app, &invoice_in_usd).await.is_err(), "{backend:?}: an invoice in another currency");
+        assert!(app.exec(&invoice_in_usd).await.is_err(), "{backend:?}: an invoice in another currency");
         let entry_on_foreign_invoice = format!(
             "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, created_at)
              VALUES ({}, {}, 'fee', 100, 'EUR', '2026-11-20', '{n}')",
             fx.account1, fx.inv2_open
         );
         assert!(
-            exec(&app, &entry_on_foreign_invoice).await.is_err(),
+            app.exec(&entry_on_foreign_invoice).await.is_err(),
             "{backend:?}: an entry on another account's invoice"
         );
         let entry_in_usd = format!(
@@ -383,15 +359,15 @@ async fn one_currency_per_account_is_enforced_by_the_schema() {
              VALUES ({}, 'fee', 100, 'USD', '2026-11-20', '{n}')",
             fx.account1
         );
-        assert!(exec(&app, &entry_in_usd).await.is_err(), "{backend:?}: an entry in another currency");
+        assert!(app.exec(&entry_in_usd).await.is_err(), "{backend:?}: an entry in another currency");
         let payment_in_usd = format!(
             "INSERT INTO payments (account_id, idempotency_key, gateway, amount_minor, currency, status, source, created_at, updated_at)
              VALUES ({}, 'usd', 'sandbox', 100, 'USD', 'pending', 'portal', '{n}', '{n}')",
             fx.account1
         );
-        assert!(exec(&app, &payment_in_usd).await.is_err(), "{backend:?}: a payment in another currency");
+        assert!(app.exec(&payment_in_usd).await.is_err(), "{backend:?}: a payment in another currency");
         let switch = format!("UPDATE accounts SET currency = 'USD' WHERE id = {}", fx.account1);
-        assert!(exec(&app, &switch).await.is_err(), "{backend:?}: an account with invoices keeps its currency");
+        assert!(app.exec(&switch).await.is_err(), "{backend:?}: an account with invoices keeps its currency");
         app.finish().await;
     }
 }
@@ -403,8 +379,8 @@ async fn verify_ledger_names_a_stored_balance_that_differs_from_the_entries() {
         let inv = app.fx.inv1_overdue;
         let report = ledger::verify::run(&app.db, crate::helpers::today()).await.unwrap();
         assert!(report.is_clean(), "{:?}", report.problems);
-        exec(&app, &format!("UPDATE invoices SET balance_minor = balance_minor + 1 WHERE id = {inv}")).await.unwrap();
-        exec(&app, &format!("UPDATE accounts SET unapplied_minor = -5 WHERE id = {}", app.fx.account2)).await.unwrap();
+        app.exec(&format!("UPDATE invoices SET balance_minor = balance_minor + 1 WHERE id = {inv}")).await.unwrap();
+        app.exec(&format!("UPDATE accounts SET unapplied_minor = -5 WHERE id = {}", app.fx.account2)).await.unwrap();
         let report = ledger::verify::run(&app.db, crate::helpers::today()).await.unwrap();
         let text = report.problems.join("\n");
         assert!(
@@ -414,8 +390,8 @@ async fn verify_ledger_names_a_stored_balance_that_differs_from_the_entries() {
         assert!(text.contains("account unapplied credit: account"), "{text}");
         assert!(text.contains("(A0002): stored -5, from the entries 0"), "{text}");
         // Put it back: `finish` verifies again.
-        exec(&app, &format!("UPDATE invoices SET balance_minor = balance_minor - 1 WHERE id = {inv}")).await.unwrap();
-        exec(&app, &format!("UPDATE accounts SET unapplied_minor = 0 WHERE id = {}", app.fx.account2)).await.unwrap();
+        app.exec(&format!("UPDATE invoices SET balance_minor = balance_minor - 1 WHERE id = {inv}")).await.unwrap();
+        app.exec(&format!("UPDATE accounts SET unapplied_minor = 0 WHERE id = {}", app.fx.account2)).await.unwrap();
         app.finish().await;
     }
 }

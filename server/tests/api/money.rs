@@ -47,6 +47,59 @@ pub(crate) async fn add_card(s: &Session, number: &str) -> reqwest::Response {
     .await
 }
 
+pub(crate) async fn methods(s: &Session) -> Value {
+    let res = s.post_form("/api/payments/methods", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+/// The id of the first saved method, as a form sends it.
+pub(crate) async fn first_method(s: &Session) -> String {
+    let v = methods(s).await;
+    v["methods"][0]["id"].as_i64().unwrap_or_else(|| panic!("a saved method: {v}")).to_string()
+}
+
+/// Pays with a saved method (its id) — `invoices` as comma-separated ids.
+pub(crate) async fn pay(s: &Session, invoices: &str, total: i64, key: &str, method: &str) -> reqwest::Response {
+    let total = total.to_string();
+    s.post_form(
+        "/api/payments/pay",
+        &[
+            ("invoices", invoices),
+            ("amount", ""),
+            ("expected_total", &total),
+            ("idempotency_key", key),
+            ("method", method),
+        ],
+    )
+    .await
+}
+
+/// Pays with a card typed into the sandbox's form, not saved.
+pub(crate) async fn pay_new_card(
+    s: &Session,
+    invoices: &str,
+    total: i64,
+    key: &str,
+    number: &str,
+) -> reqwest::Response {
+    let total = total.to_string();
+    s.post_form(
+        "/api/payments/pay",
+        &[
+            ("invoices", invoices),
+            ("amount", ""),
+            ("expected_total", &total),
+            ("idempotency_key", key),
+            ("method", "new"),
+            ("card_number", number),
+            ("card_expiry", "12/30"),
+            ("card_cvc", "123"),
+        ],
+    )
+    .await
+}
+
 pub(crate) async fn detail(s: &Session, id: i64) -> Value {
     let res = s.post_form("/api/payments/detail", &[("id", &id.to_string())]).await;
     let status = res.status();

@@ -4,7 +4,10 @@
 //! (1 200,00 €, not due) and T-0002 (300,00 € left, overdue).
 
 use crate::helpers::{now, spawn_app, Session, TestApp, BACKENDS};
-use crate::money::{account_balance, add_card, balance, detail, payment_by_key, posted, status_of, text};
+use crate::money::{
+    account_balance, add_card, balance, detail, first_method, methods, pay, pay_new_card, payment_by_key, posted,
+    status_of, text,
+};
 use app::payments::events::{self, EventOutcome};
 use app::with_db;
 use reqwest::StatusCode;
@@ -20,52 +23,6 @@ const IBAN_FAILS: &str = "DE62370400440532013001";
 
 async fn add_iban(s: &Session, iban: &str) -> reqwest::Response {
     s.post_form("/api/payments/add_method", &[("kind", "sepa_debit"), ("iban", iban), ("holder", "Clara Client")]).await
-}
-
-async fn methods(s: &Session) -> Value {
-    let res = s.post_form("/api/payments/methods", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
-
-async fn first_method(s: &Session) -> String {
-    let v = methods(s).await;
-    v["methods"][0]["id"].as_i64().unwrap_or_else(|| panic!("a saved method: {v}")).to_string()
-}
-
-/// Pays with a saved method (its id) — `invoices` as comma-separated ids.
-async fn pay(s: &Session, invoices: &str, total: i64, key: &str, method: &str) -> reqwest::Response {
-    let total = total.to_string();
-    s.post_form(
-        "/api/payments/pay",
-        &[
-            ("invoices", invoices),
-            ("amount", ""),
-            ("expected_total", &total),
-            ("idempotency_key", key),
-            ("method", method),
-        ],
-    )
-    .await
-}
-
-/// Pays with a card typed into the sandbox's form, not saved.
-async fn pay_new_card(s: &Session, invoices: &str, total: i64, key: &str, number: &str) -> reqwest::Response {
-    let total = total.to_string();
-    s.post_form(
-        "/api/payments/pay",
-        &[
-            ("invoices", invoices),
-            ("amount", ""),
-            ("expected_total", &total),
-            ("idempotency_key", key),
-            ("method", "new"),
-            ("card_number", number),
-            ("card_expiry", "12/30"),
-            ("card_cvc", "123"),
-        ],
-    )
-    .await
 }
 
 /// The payment id from a `/portal/payments/{id}` target.

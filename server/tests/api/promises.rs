@@ -108,7 +108,7 @@ async fn mails_to(app: &TestApp, address: &str) -> i64 {
 }
 
 async fn exec(app: &TestApp, sql: &str) {
-    with_db!(&app.db, |pool| sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected())).expect(sql);
+    app.exec(sql).await.expect(sql);
 }
 
 /// Moves a promise's date (the clock is fixed: this is how time passes).

@@ -4,7 +4,7 @@
 
 use crate::helpers::{now, spawn_app, spawn_app_stripe, Session, TestApp, BACKENDS};
 use crate::mock_stripe::{MockStripe, PUBLISHABLE_KEY, VISA, WEBHOOK_SECRET};
-use crate::money::{balance, detail, posted, status_of, text};
+use crate::money::{balance, detail, pay, posted, status_of, text};
 use app::payments::events;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -136,19 +136,7 @@ async fn a_new_method_is_confirmed_in_the_browser_and_posted_once() {
         let mock = MockStripe::start().await;
         let Some(app) = spawn_app_stripe(backend, &mock.base).await else { continue };
         let s = app.login("client1@test.example").await;
-        let inv = app.fx.inv1_overdue.to_string();
-        let res = s
-            .post_form(
-                "/api/payments/pay",
-                &[
-                    ("invoices", inv.as_str()),
-                    ("amount", ""),
-                    ("expected_total", "30000"),
-                    ("idempotency_key", "key-stripe-new"),
-                    ("method", "new"),
-                ],
-            )
-            .await;
+        let res = pay(&s, &app.fx.inv1_overdue.to_string(), 30_000, "key-stripe-new", "new").await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
         let target: String = res.json().await.unwrap();
         let pid: i64 = target
@@ -382,19 +370,7 @@ async fn a_pay_link_hands_its_payment_to_the_payment_element() {
 /// Pays T-0002 (300,00 €) with a new card confirmed in the browser; returns
 /// the payment and its PaymentIntent.
 async fn paid_by_card(app: &TestApp, mock: &MockStripe, s: &Session) -> (i64, String) {
-    let inv = app.fx.inv1_overdue.to_string();
-    let res = s
-        .post_form(
-            "/api/payments/pay",
-            &[
-                ("invoices", inv.as_str()),
-                ("amount", ""),
-                ("expected_total", "30000"),
-                ("idempotency_key", "key-refunds"),
-                ("method", "new"),
-            ],
-        )
-        .await;
+    let res = pay(s, &app.fx.inv1_overdue.to_string(), 30_000, "key-refunds", "new").await;
     let target: String = res.json().await.unwrap();
     let pid: i64 = target.strip_prefix("/portal/payments/").and_then(|id| id.parse().ok()).unwrap();
     let d = detail(s, pid).await;

@@ -520,13 +520,10 @@ pub async fn transition_tx(
                 reference: &reference,
             };
             ledger::post(tx, &lock, posting, &ledger::Ctx::new(state, None)).await?;
-            let acc = account(Conn::Tx(tx), moved.account_id).await?;
-            let locale = Locale::parse(&acc.language).unwrap_or_default();
-            let company = crate::mail::company_name(Conn::Tx(tx)).await?;
-            let link = format!("{}/portal/payments/{payment_id}", state.auth.public_url);
-            let (subject, body) =
-                crate::mail::receipt_message(locale, &company, &reference, &amount.format(locale), &link);
-            crate::mail::enqueue_tx(tx, now, &acc.billing_email, &subject, &body, Some(moved.account_id)).await?;
+            tell_client(tx, state, now, moved.account_id, payment_id, |locale, company, link| {
+                crate::mail::receipt_message(locale, company, &reference, &amount.format(locale), link)
+            })
+            .await?;
             audit_tx(
                 tx,
                 now,
@@ -548,24 +545,42 @@ pub async fn transition_tx(
             // Nobody is watching an automatic payment, a pay-by-link one, or
             // a bank debit that failed after processing: tell the client.
             if moved.source != "portal" || was_processing {
-                let acc = account(Conn::Tx(tx), moved.account_id).await?;
-                let locale = Locale::parse(&acc.language).unwrap_or_default();
-                let company = crate::mail::company_name(Conn::Tx(tx)).await?;
-                let link = format!("{}/portal/payments/{payment_id}", state.auth.public_url);
-                let (subject, body) = crate::mail::payment_failed_message(
-                    locale,
-                    &company,
-                    &payment_reference(payment_id),
-                    &amount.format(locale),
-                    decline_msg(failure_code).text(locale),
-                    &link,
-                );
-                crate::mail::enqueue_tx(tx, now, &acc.billing_email, &subject, &body, Some(moved.account_id)).await?;
+                tell_client(tx, state, now, moved.account_id, payment_id, |locale, company, link| {
+                    crate::mail::payment_failed_message(
+                        locale,
+                        company,
+                        &payment_reference(payment_id),
+                        &amount.format(locale),
+                        decline_msg(failure_code).text(locale),
+                        link,
+                    )
+                })
+                .await?;
             }
         }
         _ => {}
     }
     Ok(true)
+}
+
+/// Queues an e-mail about a payment to the account's billing address, in
+/// its language: `message` writes subject and body from the locale, the
+/// merchant's name and the link to the payment's page.
+async fn tell_client(
+    tx: &mut Tx,
+    state: &AppState,
+    now: DateTime<Utc>,
+    account_id: i64,
+    payment_id: i64,
+    message: impl FnOnce(Locale, &str, &str) -> (String, String),
+) -> AppResult<()> {
+    let acc = account(Conn::Tx(tx), account_id).await?;
+    let locale = Locale::parse(&acc.language).unwrap_or_default();
+    let company = crate::mail::company_name(Conn::Tx(tx)).await?;
+    let link = format!("{}/portal/payments/{payment_id}", state.auth.public_url);
+    let (subject, body) = message(locale, &company, &link);
+    crate::mail::enqueue_tx(tx, now, &acc.billing_email, &subject, &body, Some(account_id)).await?;
+    Ok(())
 }
 
 /// Applies waiting credit on the accounts that have some and an open

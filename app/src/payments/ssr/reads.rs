@@ -90,14 +90,13 @@ pub async fn list(
         "{PAYMENT_SELECT_COLUMNS} {from} ORDER BY p.created_at DESC, p.id DESC LIMIT {PAYMENTS_PAGE_SIZE} OFFSET {}",
         (page - 1) * PAYMENTS_PAGE_SIZE
     );
-    let (count_sql, cap) = crate::invoices::ssr::capped_count_sql(&from, page, PAYMENTS_PAGE_SIZE);
+    let count = crate::db::CappedCount::new(&from, page, PAYMENTS_PAGE_SIZE);
     let (rows, total): (Vec<PaymentRow>, i64) = with_db!(&state.db, |pool| {
         let rows = crate::bind_args!(sqlx::query_as(&sql), args).fetch_all(pool).await?;
-        let total: i64 = crate::bind_args!(sqlx::query_scalar(&count_sql), args).fetch_one(pool).await?;
+        let total: i64 = crate::bind_args!(sqlx::query_scalar(&count.sql), args).fetch_one(pool).await?;
         Ok::<_, sqlx::Error>((rows, total))
     })?;
-    let counted =
-        crate::invoices::ssr::Counted { rows: total.min(cap), page_size: PAYMENTS_PAGE_SIZE, more: total > cap };
+    let counted = count.counted(total);
     Ok(PaymentPage {
         items: rows.into_iter().map(|r| r.summary(staff)).collect::<AppResult<_>>()?,
         page,
