@@ -400,6 +400,7 @@ messages! {
     TestModeText => "Aucun argent réel n'est débité. Cartes de test : 4242 4242 4242 4242 (acceptée), 4000 0000 0000 0002 (refusée), 4000 0027 6000 3184 (3-D Secure) ; IBAN de test : FR14 2004 1010 0505 0001 3M02 606.", "No real money moves. Test cards: 4242 4242 4242 4242 (succeeds), 4000 0000 0000 0002 (declined), 4000 0027 6000 3184 (3-D Secure); test IBAN: FR14 2004 1010 0505 0001 3M02 606.";
     CardNumber => "Numéro de carte", "Card number";
     CardExpiry => "Expiration (MM/AA)", "Expiry (MM/YY)";
+    CardExpiryPlaceholder => "MM/AA", "MM/YY";
     CardCvc => "Cryptogramme", "Security code";
     CardNumberInvalid => "Ce numéro de carte n'est pas valide.", "This card number is not valid.";
     CardExpiryInvalid => "Date d'expiration invalide ou dépassée.", "The expiry date is invalid or past.";

@@ -191,13 +191,24 @@ pub fn Day(date: NaiveDate) -> impl IntoView {
     view! { <time datetime=date.to_string()>{move || locale.get().format_date(date)}</time> }
 }
 
+/// An error's headline. A form shows each field's message under its input;
+/// a page without those inputs (a link's query was refused) passes
+/// `with_fields` so that the messages are shown here instead.
 #[component]
-pub fn ErrorMessage(error: AppError) -> impl IntoView {
+pub fn ErrorMessage(error: AppError, #[prop(optional)] with_fields: bool) -> impl IntoView {
     let msg = error.message();
     let unauthorized = matches!(error, AppError::Unauthorized);
+    let fields = match (&error, with_fields) {
+        (AppError::Validation(fields), true) => fields.iter().map(|(_, m)| *m).collect(),
+        _ => Vec::new(),
+    };
     view! {
         <div class="alert error" role="alert">
-            <p>{t(msg)}</p>
+            {if fields.is_empty() {
+                view! { <p>{t(msg)}</p> }.into_any()
+            } else {
+                fields.into_iter().map(|m| view! { <p>{t(m)}</p> }).collect_view().into_any()
+            }}
             {unauthorized.then(|| view! { <a href="/login">{t(Msg::SignIn)}</a> })}
         </div>
     }
@@ -206,6 +217,15 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
 /// Shows a field's validation message under an input.
 pub fn field_error(err: &Option<AppError>, field: &str) -> Option<Msg> {
     err.as_ref().and_then(|e| e.field_message(field))
+}
+
+/// The validation message of field `name`, when `error` names it.
+#[component]
+pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, name: &'static str) -> impl IntoView {
+    move || {
+        field_error(&error.get(), name)
+            .map(|m| view! { <span class="field-error" data-testid=format!("error-{name}")>{t(m)}</span> })
+    }
 }
 
 #[component]

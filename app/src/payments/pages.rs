@@ -3,7 +3,7 @@
 //! Secure page. Every form is a plain POST that works without wasm.
 
 use super::*;
-use crate::components::{Amount, Day, ErrorMessage, Page};
+use crate::components::{Amount, Day, ErrorMessage, FieldError, Page};
 use crate::domain::Role;
 use crate::i18n::{t, use_locale};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -19,23 +19,37 @@ pub fn TestModeBanner() -> impl IntoView {
     }
 }
 
+/// The sandbox's card form, each input with its message when `error`
+/// (the submitting action's) refuses it.
 #[component]
-fn CardFields() -> impl IntoView {
+fn CardFields(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <fieldset class="card-fields">
             <label>{t(Msg::CardNumber)}
                 <input name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" data-testid="card-number"/>
             </label>
+            <FieldError error=error name="card_number"/>
             <div class="row">
                 <label>{t(Msg::CardExpiry)}
-                    <input name="card_expiry" autocomplete="cc-exp" placeholder="MM/AA" size="6" data-testid="card-expiry"/>
+                    <input name="card_expiry" autocomplete="cc-exp" placeholder=t(Msg::CardExpiryPlaceholder) size="6" data-testid="card-expiry"/>
                 </label>
                 <label>{t(Msg::CardCvc)}
                     <input name="card_cvc" inputmode="numeric" autocomplete="cc-csc" size="4" data-testid="card-cvc"/>
                 </label>
             </div>
+            <FieldError error=error name="card_expiry"/>
+            <FieldError error=error name="card_cvc"/>
         </fieldset>
     }
+}
+
+/// The error a server action returned last, if any.
+fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
 }
 
 // ---------------------------------------------------------------- pay
@@ -73,7 +87,7 @@ fn PayBody() -> impl IntoView {
                         // Held by a payment in progress: show where it is.
                         let in_flight = e == AppError::Conflict(Msg::InvoiceNotPayable);
                         view! {
-                            <ErrorMessage error=e/>
+                            <ErrorMessage error=e with_fields=true/>
                             <p>
                                 {in_flight.then(|| view! { <a href="/portal/payments" data-testid="see-payments">{t(Msg::SeeMyPayments)}</a> " · " })}
                                 <a href="/portal">{t(Msg::BackToOverview)}</a>
@@ -131,7 +145,7 @@ fn PayBody() -> impl IntoView {
                                                 <input type="radio" name="method" value="new" checked=!has_methods || default_id.is_none() data-testid="method-new"/>
                                                 " " {t(Msg::NewCard)}
                                             </label>
-                                            <CardFields/>
+                                            <CardFields error=action_error(pay_action)/>
                                             <label class="choice"><input type="checkbox" name="save_card" value="on"/> " " {t(Msg::SaveCardForLater)}</label>
                                         }.into_any()
                                     } else {
@@ -437,14 +451,16 @@ fn MethodsBody() -> impl IntoView {
                                         <ActionForm action=add attr:class="stack" attr:data-testid="add-card-form">
                                             <h2>{t(Msg::AddCard)}</h2>
                                             <input type="hidden" name="kind" value="card"/>
-                                            <CardFields/>
+                                            <CardFields error=action_error(add)/>
                                             <button type="submit" class="primary" data-testid="add-card-submit">{t(Msg::SaveCard)}</button>
                                         </ActionForm>
                                         <ActionForm action=add attr:class="stack" attr:data-testid="add-sepa-form">
                                             <h2>{t(Msg::AddSepa)}</h2>
                                             <input type="hidden" name="kind" value="sepa_debit"/>
                                             <label>{t(Msg::AccountHolder)} <input name="holder" autocomplete="name"/></label>
+                                            <FieldError error=action_error(add) name="holder"/>
                                             <label>"IBAN" <input name="iban" placeholder="FR14 2004 1010 0505 0001 3M02 606" data-testid="iban"/></label>
+                                            <FieldError error=action_error(add) name="iban"/>
                                             <p class="muted small">{t(Msg::SepaMandateText)}</p>
                                             <button type="submit" class="primary">{t(Msg::AcceptMandate)}</button>
                                         </ActionForm>
@@ -566,7 +582,7 @@ pub fn LinkPage() -> impl IntoView {
                                             <input type="hidden" name="token" value=token()/>
                                             <input type="hidden" name="idempotency_key" value=v.idempotency_key.clone()/>
                                             <input type="hidden" name="expected_total" value=due.minor.to_string()/>
-                                            {sandbox.then(|| view! { <CardFields/> })}
+                                            {sandbox.then(|| view! { <CardFields error=action_error(action)/> })}
                                             <button type="submit" class="primary" data-testid="link-pay-submit">
                                                 {move || format!("{} {}", Msg::PayNow.text(locale.get()), due.format(locale.get()))}
                                             </button>
