@@ -327,6 +327,15 @@ messages! {
     TlDisputeRejected => "Litige refusé", "Dispute rejected";
     TlAssigned => "Collecteur attribué", "Collector assigned";
     TlInvited => "Contact invité", "Contact invited";
+    TlSignedIn => "Connexion", "Signed in";
+    TlSignedOut => "Déconnexion", "Signed out";
+    TlPasswordChanged => "Mot de passe changé", "Password changed";
+    TlPasswordSet => "Mot de passe choisi", "Password set";
+    TlLinkSent => "Lien d'accès envoyé", "Access link sent";
+    TlUserDeactivated => "Utilisateur désactivé", "User deactivated";
+    TlUserReactivated => "Utilisateur réactivé", "User reactivated";
+    TlSettings => "Paramètres modifiés", "Settings changed";
+    TlRefundFailed => "Remboursement échoué", "Refund failed";
     NoEvents => "Rien pour l'instant.", "Nothing yet.";
     PromisePolicy => "Promesses de paiement", "Promises to pay";
     PromiseMaxDays => "Jours maximum entre aujourd'hui et la date promise", "Most days between today and the promised date";

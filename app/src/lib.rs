@@ -1,6 +1,8 @@
 //! Relance: the Leptos application (pages, server functions, domain types).
 //! Compiled twice: for the server (`ssr`) and for the browser (`hydrate`).
 
+pub mod answer;
+pub mod audit;
 pub mod auth;
 pub mod backoffice;
 #[cfg(feature = "ssr")]

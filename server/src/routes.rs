@@ -86,8 +86,9 @@ async fn switch_language(
 async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     if let Some(p) = principal(&req) {
         revoke_session(&state, &p.session_id).await?;
-        let entry = app::auth::ssr::Audit::new(Some(p.user_id), "auth.logout", ("user", Some(p.user_id)));
-        app::auth::ssr::audit(&state, entry).await?;
+        let entry =
+            app::auth::ssr::Audit::new(Some(p.user_id), app::audit::AuditAction::AuthLogout, ("user", Some(p.user_id)));
+        app::auth::ssr::audit((&state.db).into(), state.clock.now(), entry).await?;
     }
     let mut res = see_other("/login");
     res.headers_mut().append(

@@ -1,7 +1,7 @@
 //! Signing in and out, password set-up and reset, and the `Principal` every
 //! server function starts from (see `ssr`).
 
-use crate::components::{field_error, ErrorMessage};
+use crate::components::{ErrorMessage, FieldError};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::i18n::{t, use_locale, Msg};
@@ -15,11 +15,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub mod ssr;
 
 /// State and caller of the current server function; `Unauthorized` when
-/// nobody is signed in. The status code is set for API callers.
+/// nobody is signed in. Called inside `answer::serve`, which sets the
+/// status code for API callers.
 #[cfg(feature = "ssr")]
 pub async fn ssr_context() -> Result<(crate::state::AppState, ssr::Principal), AppError> {
-    let state = crate::state::app_state().map_err(crate::error::respond)?;
-    let principal = ssr::require_principal().await.map_err(crate::error::respond)?;
+    let state = crate::state::app_state()?;
+    let principal = ssr::require_principal().await?;
     Ok((state, principal))
 }
 
@@ -73,59 +74,58 @@ fn request_ip(state: &crate::state::AppState) -> String {
 
 /// Signs in; returns where to go next.
 #[server(endpoint = "auth/login")]
-pub async fn login(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
-    use crate::error::respond;
-    use crate::with_db;
-    use actix_web::http::header::{HeaderValue, SET_COOKIE};
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<crate::answer::Done, AppError> {
+    crate::answer::serve(async move {
+        use crate::with_db;
+        use actix_web::http::header::{HeaderValue, SET_COOKIE};
 
-    let state = crate::state::app_state().map_err(respond)?;
-    let req = use_context::<leptos_actix::Request>().ok_or_else(|| respond(AppError::Internal))?;
-    let ip = ssr::client_ip(&state.auth, &req);
-    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let email_norm = email.trim().to_lowercase();
-    if email_norm.is_empty() || password.is_empty() {
-        return Err(respond(AppError::Refused(Msg::BadCredentials)));
-    }
-    let now = state.clock.now();
-    let ip_attempt = ssr::attempt(&state.db, ssr::Limit::LoginIp, &ip, now).await.map_err(respond)?;
-    let email_attempt = ssr::attempt(&state.db, ssr::Limit::LoginEmail, &email_norm, now).await.map_err(respond)?;
+        let state = crate::state::app_state()?;
+        let req = use_context::<leptos_actix::Request>().ok_or(AppError::Internal)?;
+        let ip = ssr::client_ip(&state.auth, &req);
+        let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let email_norm = email.trim().to_lowercase();
+        if email_norm.is_empty() || password.is_empty() {
+            return Err(AppError::Refused(Msg::BadCredentials));
+        }
+        let now = state.clock.now();
+        let ip_attempt = ssr::attempt(&state.db, ssr::Limit::LoginIp, &ip, now).await?;
+        let email_attempt = ssr::attempt(&state.db, ssr::Limit::LoginEmail, &email_norm, now).await?;
 
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        password_hash: Option<String>,
-        role: String,
-        active: bool,
-    }
-    let row: Option<Row> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT id, password_hash, role, active FROM users WHERE email = $1")
-            .bind(&email_norm)
-            .fetch_optional(pool)
-            .await
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            password_hash: Option<String>,
+            role: String,
+            active: bool,
+        }
+        let row: Option<Row> = with_db!(&state.db, |pool| {
+            sqlx::query_as("SELECT id, password_hash, role, active FROM users WHERE email = $1")
+                .bind(&email_norm)
+                .fetch_optional(pool)
+                .await
+        })?;
+        let hash = row.as_ref().filter(|r| r.active).and_then(|r| r.password_hash.clone());
+        let ok = ssr::verify_password(password, hash).await?;
+        let Some(user) = row.filter(|_| ok) else {
+            // The attempts stay recorded: they are the failures that throttle.
+            tracing::info!(ip = %ip, "failed login");
+            return Err(AppError::Refused(Msg::BadCredentials));
+        };
+        ssr::forgive(&state.db, &email_attempt, true).await?;
+        ssr::forgive(&state.db, &ip_attempt, false).await?;
+        let token = ssr::create_session(&state, user.id, &ip, &user_agent).await?;
+        let entry =
+            ssr::Audit::new(Some(user.id), crate::audit::AuditAction::AuthLogin, ("user", Some(user.id))).ip(&ip);
+        ssr::audit((&state.db).into(), state.clock.now(), entry).await?;
+
+        let opts = expect_context::<leptos_actix::ResponseOptions>();
+        let cookie = ssr::session_cookie(&state.auth, &token, state.auth.session_ttl.num_seconds());
+        opts.append_header(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(AppError::internal)?);
+        let role = Role::parse(&user.role).ok_or(AppError::Internal)?;
+        let target = safe_next(next.as_deref()).unwrap_or_else(|| home_for(role).to_string());
+        Ok(crate::answer::Done::new((), target))
     })
-    .map_err(|e| respond(e.into()))?;
-    let hash = row.as_ref().filter(|r| r.active).and_then(|r| r.password_hash.clone());
-    let ok = ssr::verify_password(password, hash).await.map_err(respond)?;
-    let Some(user) = row.filter(|_| ok) else {
-        // The attempts stay recorded: they are the failures that throttle.
-        tracing::info!(ip = %ip, "failed login");
-        return Err(respond(AppError::Refused(Msg::BadCredentials)));
-    };
-    ssr::forgive(&state.db, &email_attempt, true).await.map_err(respond)?;
-    ssr::forgive(&state.db, &ip_attempt, false).await.map_err(respond)?;
-    let token = ssr::create_session(&state, user.id, &ip, &user_agent).await.map_err(respond)?;
-    let entry = ssr::Audit::new(Some(user.id), "auth.login", ("user", Some(user.id))).ip(&ip);
-    ssr::audit(&state, entry).await.map_err(respond)?;
-
-    let opts = expect_context::<leptos_actix::ResponseOptions>();
-    let cookie = ssr::session_cookie(&state.auth, &token, state.auth.session_ttl.num_seconds());
-    opts.append_header(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| respond(AppError::internal(e)))?);
-    let role = Role::parse(&user.role).ok_or_else(|| respond(AppError::Internal))?;
-    let target = safe_next(next.as_deref()).unwrap_or_else(|| home_for(role).to_string());
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+    .await
 }
 
 #[component]
@@ -182,16 +182,18 @@ pub fn LoginPage() -> impl IntoView {
 /// known, so it cannot be used to discover accounts.
 #[server(endpoint = "auth/request_reset")]
 pub async fn request_reset(email: String) -> Result<(), AppError> {
-    use crate::error::respond;
-    let state = crate::state::app_state().map_err(respond)?;
-    let Some(email) = crate::domain::EmailAddress::parse(&email) else {
-        return Err(respond(AppError::field("email", Msg::InvalidEmail)));
-    };
-    let now = state.clock.now();
-    ssr::attempt(&state.db, ssr::Limit::LinkIp, &request_ip(&state), now).await.map_err(respond)?;
-    ssr::attempt(&state.db, ssr::Limit::ResetEmail, email.as_ref(), now).await.map_err(respond)?;
-    ssr::start_reset(&state, &email).await.map_err(respond)?;
-    Ok(())
+    crate::answer::serve(async move {
+        let state = crate::state::app_state()?;
+        let Some(email) = crate::domain::EmailAddress::parse(&email) else {
+            return Err(AppError::field("email", Msg::InvalidEmail));
+        };
+        let now = state.clock.now();
+        ssr::attempt(&state.db, ssr::Limit::LinkIp, &request_ip(&state), now).await?;
+        ssr::attempt(&state.db, ssr::Limit::ResetEmail, email.as_ref(), now).await?;
+        ssr::start_reset(&state, &email).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[component]
@@ -220,16 +222,15 @@ pub fn ForgotPage() -> impl IntoView {
 
 /// Sets a password from an invitation or reset link (single use, expiring).
 #[server(endpoint = "auth/complete_token")]
-pub async fn complete_token(token: String, password: String, confirm: String) -> Result<(), AppError> {
-    use crate::error::respond;
-    let state = crate::state::app_state().map_err(respond)?;
-    ssr::attempt(&state.db, ssr::Limit::LinkIp, &request_ip(&state), state.clock.now()).await.map_err(respond)?;
-    ssr::validate_new_password(&password, &confirm).map_err(respond)?;
-    ssr::complete_token(&state, &token, password).await.map_err(respond)?;
-    if crate::error::wants_html() {
-        leptos_actix::redirect("/login?done=1");
-    }
-    Ok(())
+pub async fn complete_token(token: String, password: String, confirm: String) -> Result<crate::answer::Done, AppError> {
+    crate::answer::serve(async move {
+        let state = crate::state::app_state()?;
+        ssr::attempt(&state.db, ssr::Limit::LinkIp, &request_ip(&state), state.clock.now()).await?;
+        ssr::validate_new_password(&password, &confirm)?;
+        ssr::complete_token(&state, &token, password).await?;
+        Ok(crate::answer::Done::new((), "/login?done=1"))
+    })
+    .await
 }
 
 #[component]
@@ -241,8 +242,8 @@ pub fn TokenPage() -> impl IntoView {
     let err = move || action.value().get().and_then(|r| r.err());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            let _ = window().location().assign("/login?done=1");
+        if let Some(Ok(done)) = action.value().get() {
+            let _ = window().location().assign(&done.next);
         }
     });
     view! {
@@ -264,11 +265,11 @@ fn PasswordFields(err: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <label>{t(Msg::NewPassword)}
             <input type="password" name="password" required minlength="10" autocomplete="new-password"/>
-            {move || field_error(&err.get(), "password").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+            <FieldError error=err name="password"/>
         </label>
         <label>{t(Msg::ConfirmPassword)}
             <input type="password" name="confirm" required minlength="10" autocomplete="new-password"/>
-            {move || field_error(&err.get(), "confirm").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+            <FieldError error=err name="confirm"/>
         </label>
     }
 }
@@ -276,10 +277,12 @@ fn PasswordFields(err: Signal<Option<AppError>>) -> impl IntoView {
 /// Changes the caller's password and signs out its other sessions.
 #[server(endpoint = "auth/change_password")]
 pub async fn change_password(current: String, password: String, confirm: String) -> Result<(), AppError> {
-    use crate::error::respond;
-    let (state, principal) = ssr_context().await?;
-    ssr::validate_new_password(&password, &confirm).map_err(respond)?;
-    ssr::change_password(&state, &principal, current, password).await.map_err(respond)
+    crate::answer::serve(async move {
+        let (state, principal) = ssr_context().await?;
+        ssr::validate_new_password(&password, &confirm)?;
+        ssr::change_password(&state, &principal, current, password).await
+    })
+    .await
 }
 
 #[component]
@@ -299,7 +302,7 @@ pub fn PasswordPage() -> impl IntoView {
                 <ActionForm action=action attr:class="stack">
                     <label>{t(Msg::CurrentPassword)}
                         <input type="password" name="current" required autocomplete="current-password"/>
-                        {move || field_error(&err(), "current").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                        <FieldError error=Signal::derive(err) name="current"/>
                     </label>
                     <PasswordFields err=Signal::derive(err)/>
                     <button type="submit" class="primary">{t(Msg::SavePassword)}</button>

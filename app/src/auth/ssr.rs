@@ -426,7 +426,7 @@ pub async fn revoke_session(state: &AppState, sid: &str) -> AppResult<()> {
 /// One line of the audit log: who did what to which entity.
 pub struct Audit<'a> {
     actor: Option<i64>,
-    action: &'a str,
+    action: crate::audit::AuditAction,
     entity: (&'a str, Option<i64>),
     account_id: Option<i64>,
     details: &'a str,
@@ -434,7 +434,7 @@ pub struct Audit<'a> {
 }
 
 impl<'a> Audit<'a> {
-    pub fn new(actor: Option<i64>, action: &'a str, entity: (&'a str, Option<i64>)) -> Self {
+    pub fn new(actor: Option<i64>, action: crate::audit::AuditAction, entity: (&'a str, Option<i64>)) -> Self {
         Audit { actor, action, entity, account_id: None, details: "", ip: "" }
     }
 
@@ -456,33 +456,27 @@ impl<'a> Audit<'a> {
     }
 }
 
-/// Appends to the audit log, inside the caller's transaction.
-pub async fn audit_tx(tx: &mut Tx, now: DateTime<Utc>, entry: Audit<'_>) -> AppResult<()> {
-    with_tx!(tx, |conn| {
+/// Appends to the audit log: inside the caller's transaction (it is kept
+/// if and only if the change is), or on its own on the pool.
+pub async fn audit(conn: crate::db::Conn<'_>, now: DateTime<Utc>, entry: Audit<'_>) -> AppResult<()> {
+    crate::with_conn!(conn, |c| {
         sqlx::query(
             "INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, account_id, details, ip, occurred_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(entry.actor)
-        .bind(entry.action)
+        .bind(entry.action.as_str())
         .bind(entry.entity.0)
         .bind(entry.entity.1)
         .bind(entry.account_id)
         .bind(entry.details)
         .bind(entry.ip)
         .bind(now)
-        .execute(conn)
+        .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())
     })?;
     Ok(())
-}
-
-/// Appends to the audit log on its own.
-pub async fn audit(state: &AppState, entry: Audit<'_>) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
-    audit_tx(&mut tx, state.clock.now(), entry).await?;
-    Ok(tx.commit().await?)
 }
 
 /// Ends a user's sessions (but `keep`, the caller's own) and voids their
@@ -572,10 +566,12 @@ pub async fn admin_link(
         ("invite", Duration::days(INVITE_TTL_DAYS), "invite")
     };
     let token = issue_token_tx(&mut tx, now, user_id, purpose, ttl).await?;
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(None, "auth.admin_link", ("user", Some(user_id))).account(account_id).details(purpose),
+        Audit::new(None, crate::audit::AuditAction::AuthAdminLink, ("user", Some(user_id)))
+            .account(account_id)
+            .details(purpose),
     )
     .await?;
     tx.commit().await?;
@@ -607,18 +603,25 @@ pub async fn start_reset_for(state: &AppState, user_id: i64, actor: Option<i64>)
     let mut tx = state.db.begin().await?;
     let (subject, body, action) = if user.has_password {
         let token = issue_token_tx(&mut tx, now, user_id, "reset", Duration::minutes(RESET_TTL_MINUTES)).await?;
-        let (s, b) = crate::mail::reset_message(locale, &user.name, &format!("{base}/reset/{token}"));
-        (s, b, "auth.reset_link")
+        let link = format!("{base}/reset/{token}");
+        let m = crate::mail::Message::PasswordReset { name: &user.name, link: &link }.render(locale);
+        (m.subject, m.body, crate::audit::AuditAction::AuthResetLink)
     } else {
         // Never accepted an invitation: send a fresh one instead.
         let token = issue_token_tx(&mut tx, now, user_id, "invite", Duration::days(INVITE_TTL_DAYS)).await?;
         let company = crate::mail::company_name(crate::db::Conn::Tx(&mut tx)).await?;
-        let (s, b) = crate::mail::invite_message(locale, &user.name, &company, &format!("{base}/invite/{token}"));
-        (s, b, "auth.invite_link")
+        let link = format!("{base}/invite/{token}");
+        let m = crate::mail::Message::Invitation { name: &user.name, company: &company, link: &link }.render(locale);
+        (m.subject, m.body, crate::audit::AuditAction::AuthInviteLink)
     };
     crate::mail::enqueue_link_tx(&mut tx, now, state.mail_delivery, &user.email, &subject, &body, user.account_id)
         .await?;
-    audit_tx(&mut tx, now, Audit::new(actor, action, ("user", Some(user_id))).account(user.account_id)).await?;
+    audit(
+        crate::db::Conn::Tx(&mut tx),
+        now,
+        Audit::new(actor, action, ("user", Some(user_id))).account(user.account_id),
+    )
+    .await?;
     Ok(tx.commit().await?)
 }
 
@@ -679,7 +682,12 @@ pub async fn complete_token(state: &AppState, token: &str, password: String) -> 
         return Err(AppError::Refused(Msg::LinkInvalid));
     }
     end_sessions_and_links(&mut tx, now, user_id, None).await?;
-    audit_tx(&mut tx, now, Audit::new(Some(user_id), "auth.password_set", ("user", Some(user_id)))).await?;
+    audit(
+        crate::db::Conn::Tx(&mut tx),
+        now,
+        Audit::new(Some(user_id), crate::audit::AuditAction::AuthPasswordSet, ("user", Some(user_id))),
+    )
+    .await?;
     Ok(tx.commit().await?)
 }
 
@@ -707,7 +715,12 @@ pub async fn change_password(state: &AppState, principal: &Principal, current: S
     })?;
     end_sessions_and_links(&mut tx, now, principal.user_id, Some(&principal.session_id)).await?;
     let user = ("user", Some(principal.user_id));
-    audit_tx(&mut tx, now, Audit::new(Some(principal.user_id), "auth.password_changed", user)).await?;
+    audit(
+        crate::db::Conn::Tx(&mut tx),
+        now,
+        Audit::new(Some(principal.user_id), crate::audit::AuditAction::AuthPasswordChanged, user),
+    )
+    .await?;
     Ok(tx.commit().await?)
 }
 

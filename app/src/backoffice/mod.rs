@@ -124,18 +124,26 @@ pub fn segment_msg(s: Segment) -> Msg {
     }
 }
 
+crate::reads!(AccountsPage, AccountDetail);
+
 #[server(endpoint = "back/accounts", input = server_fn::codec::Json)]
 pub async fn list_accounts(filter: AccountFilter) -> Result<AccountsPage, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(crate::error::respond)?;
-    ssr::list_accounts(&state, &principal, &filter).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        ssr::list_accounts(&state, &principal, &filter).await
+    })
+    .await
 }
 
 #[server(endpoint = "back/account")]
 pub async fn get_account(id: i64) -> Result<AccountDetail, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(crate::error::respond)?;
-    ssr::account_detail(&state, &principal, id).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        ssr::account_detail(&state, &principal, id).await
+    })
+    .await
 }
 
 /// One event of an account's timeline (its audit entries).
@@ -150,42 +158,18 @@ pub struct TimelineEvent {
 /// Staff: what happened on an account, newest first.
 #[server(endpoint = "back/timeline")]
 pub async fn get_timeline(account_id: i64) -> Result<Vec<TimelineEvent>, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(crate::error::respond)?;
-    ssr::timeline(&state, principal.scope(), account_id, 200).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        ssr::timeline(&state, principal.scope(), account_id, 200).await
+    })
+    .await
 }
 
-/// What an audit action means, for the timeline.
+/// What an audit action means, for the timeline (`None`: a name this
+/// version does not write).
 pub fn action_msg(action: &str) -> Option<Msg> {
-    Some(match action {
-        "payment.created" => Msg::TlPaymentCreated,
-        "payment.succeeded" => Msg::TlPaymentSucceeded,
-        "payment.failed" | "payment.canceled" => Msg::TlPaymentFailed,
-        "payment.disputed" => Msg::ChargeDisputed,
-        "refund.created" | "refund.succeeded" => Msg::TlRefund,
-        "paylink.created" => Msg::TlPayLink,
-        "paylink.revoked" => Msg::TlPayLinkRevoked,
-        "payment_method.added" | "payment_method.default" | "payment_method.removed" => Msg::TlPaymentMethod,
-        "promise.created" => Msg::TlPromiseCreated,
-        "promise.cancelled" => Msg::TlPromiseCancelled,
-        "promise.approved" => Msg::TlPromiseApproved,
-        "promise.rejected" => Msg::TlPromiseRejected,
-        "promise.kept" => Msg::TlPromiseKept,
-        "promise.broken" => Msg::TlPromiseBroken,
-        "dispute.opened" => Msg::TlDisputeOpened,
-        "dispute.message" => Msg::TlDisputeMessage,
-        "dispute.info_requested" => Msg::TlDisputeInfo,
-        "dispute.proposed" => Msg::TlDisputeProposed,
-        "dispute.under_review" => Msg::EventUnderReview,
-        "dispute.approved" => Msg::TlDisputeApproved,
-        "dispute.partially_approved" => Msg::TlDisputePartly,
-        "dispute.rejected" => Msg::TlDisputeRejected,
-        "dispute.withdrawn" => Msg::EventWithdrawn,
-        "dispute.closed" => Msg::EventClosed,
-        "account.assign_collector" => Msg::TlAssigned,
-        "user.invite" => Msg::TlInvited,
-        _ => return None,
-    })
+    crate::audit::AuditAction::parse(action).map(crate::audit::AuditAction::label)
 }
 
 #[component]
@@ -226,22 +210,26 @@ pub fn AccountTimeline(account_id: i64) -> impl IntoView {
 /// Owner only: give an account to a collector (or to nobody).
 #[server(endpoint = "back/assign_collector")]
 pub async fn assign_collector(account_id: i64, collector_id: Option<String>) -> Result<(), AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(crate::error::respond)?;
-    let collector = match collector_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => Some(
-            s.parse::<i64>().map_err(|_| crate::error::respond(AppError::field("collector_id", Msg::InvalidInput)))?,
-        ),
-    };
-    ssr::assign_collector(&state, &principal, account_id, collector).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        let collector = match collector_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(s.parse::<i64>().map_err(|_| AppError::field("collector_id", Msg::InvalidInput))?),
+        };
+        ssr::assign_collector(&state, &principal, account_id, collector).await
+    })
+    .await
 }
 
 #[server(endpoint = "back/team")]
 pub async fn list_team() -> Result<Vec<TeamMember>, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(crate::error::respond)?;
-    ssr::list_team(&state).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        ssr::list_team(&state).await
+    })
+    .await
 }
 
 /// Owner only: invite a staff member, or a contact of a client account.
@@ -253,11 +241,13 @@ pub async fn invite_user(
     account_id: Option<String>,
     locale: String,
 ) -> Result<Msg, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(crate::error::respond)?;
-    let input =
-        ssr::InviteInput::parse(&name, &email, &role, account_id.as_deref(), &locale).map_err(crate::error::respond)?;
-    ssr::invite(&state, &principal, input).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        let input = ssr::InviteInput::parse(&name, &email, &role, account_id.as_deref(), &locale)?;
+        ssr::invite(&state, &principal, input).await
+    })
+    .await
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -270,9 +260,12 @@ pub struct AccountChoice {
 /// Owner only: every account, for the invitation form.
 #[server(endpoint = "back/account_choices")]
 pub async fn account_choices() -> Result<Vec<AccountChoice>, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(crate::error::respond)?;
-    ssr::account_choices(&state).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        ssr::account_choices(&state).await
+    })
+    .await
 }
 
 /// What an owner can do to a user account.
@@ -299,18 +292,23 @@ impl UserOp {
 /// Returns the message to show (link sent, or user updated).
 #[server(endpoint = "back/user_action")]
 pub async fn user_action(user_id: i64, action: String) -> Result<Msg, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(crate::error::respond)?;
-    let action =
-        UserOp::parse(&action).ok_or_else(|| crate::error::respond(AppError::field("action", Msg::InvalidInput)))?;
-    ssr::user_action(&state, &principal, user_id, action).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        let action = UserOp::parse(&action).ok_or_else(|| AppError::field("action", Msg::InvalidInput))?;
+        ssr::user_action(&state, &principal, user_id, action).await
+    })
+    .await
 }
 
 #[server(endpoint = "back/outbox")]
 pub async fn list_outbox(page: i64) -> Result<Vec<OutboxMessage>, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(crate::error::respond)?;
-    ssr::list_outbox(&state, page).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        ssr::list_outbox(&state, page).await
+    })
+    .await
 }
 
 // ---- pages ------------------------------------------------------------------
@@ -649,10 +647,10 @@ fn TeamBody() -> impl IntoView {
             }}
             <ActionForm action=invite attr:class="stack narrow" attr:data-testid="invite-form">
                 <label>{t(Msg::Name)}<input name="name" required/>
-                    {move || crate::components::field_error(&err(), "name").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                    <crate::components::FieldError error=Signal::derive(err) name="name"/>
                 </label>
                 <label>{t(Msg::Email)}<input type="email" name="email" required/>
-                    {move || crate::components::field_error(&err(), "email").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                    <crate::components::FieldError error=Signal::derive(err) name="email"/>
                 </label>
                 <label>{t(Msg::Role)}
                     <select name="role">
@@ -676,7 +674,7 @@ fn TeamBody() -> impl IntoView {
                             }
                         })}
                     </Suspense>
-                    {move || crate::components::field_error(&err(), "account_id").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                    <crate::components::FieldError error=Signal::derive(err) name="account_id"/>
                 </label>
                 <label>{t(Msg::Language)}
                     <select name="locale"><option value="fr">"Français"</option><option value="en">"English"</option></select>

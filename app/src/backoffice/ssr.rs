@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::auth::ssr::{
-    audit, audit_tx, end_sessions_and_links, issue_token_tx, start_reset_for, Audit, Principal, Scope, INVITE_TTL_DAYS,
+    audit, end_sessions_and_links, issue_token_tx, start_reset_for, Audit, Principal, Scope, INVITE_TTL_DAYS,
 };
 use crate::db::{Arg, Args};
 use crate::domain::{Currency, EmailAddress};
@@ -300,8 +300,12 @@ pub async fn assign_collector(
         });
     }
     let details = serde_json::json!({ "collector_id": collector }).to_string();
-    let entry = Audit::new(Some(principal.user_id), "account.assign_collector", ("account", Some(account_id)));
-    audit(state, entry.account(Some(account_id)).details(&details)).await
+    let entry = Audit::new(
+        Some(principal.user_id),
+        crate::audit::AuditAction::AccountAssignCollector,
+        ("account", Some(account_id)),
+    );
+    audit((&state.db).into(), state.clock.now(), entry.account(Some(account_id)).details(&details)).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -436,7 +440,8 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
     };
     let token = issue_token_tx(&mut tx, now, user_id, "invite", chrono::Duration::days(INVITE_TTL_DAYS)).await?;
     let link = format!("{}/invite/{token}", state.auth.public_url.trim_end_matches('/'));
-    let (subject, body) = crate::mail::invite_message(input.locale, &input.name, &company, &link);
+    let crate::mail::Rendered { subject, body } =
+        crate::mail::Message::Invitation { name: &input.name, company: &company, link: &link }.render(input.locale);
     crate::mail::enqueue_link_tx(
         &mut tx,
         now,
@@ -448,8 +453,8 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
     )
     .await?;
     let details = serde_json::json!({ "role": input.role.as_str(), "email": input.email.as_ref() }).to_string();
-    let entry = Audit::new(Some(principal.user_id), "user.invite", ("user", Some(user_id)));
-    audit_tx(&mut tx, now, entry.account(input.account_id).details(&details)).await?;
+    let entry = Audit::new(Some(principal.user_id), crate::audit::AuditAction::UserInvite, ("user", Some(user_id)));
+    audit(crate::db::Conn::Tx(&mut tx), now, entry.account(input.account_id).details(&details)).await?;
     tx.commit().await?;
     Ok(if state.mail_delivery { Msg::InvitationSent } else { Msg::InvitationNoMail })
 }
@@ -535,9 +540,14 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
         // Signed out everywhere at once, and no link lets them back in.
         end_sessions_and_links(&mut tx, now, user_id, None).await?;
     }
-    let action = if active { "user.reactivate" } else { "user.deactivate" };
-    audit_tx(&mut tx, now, Audit::new(Some(principal.user_id), action, ("user", Some(user_id))).account(account_id))
-        .await?;
+    let action =
+        if active { crate::audit::AuditAction::UserReactivate } else { crate::audit::AuditAction::UserDeactivate };
+    audit(
+        crate::db::Conn::Tx(&mut tx),
+        now,
+        Audit::new(Some(principal.user_id), action, ("user", Some(user_id))).account(account_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Msg::UserUpdated)
 }

@@ -74,6 +74,12 @@ pub struct AccountRow {
     pub language: String,
 }
 
+impl AccountRow {
+    pub fn currency(&self) -> crate::error::AppResult<crate::domain::Currency> {
+        crate::ledger::parse_currency(&self.currency)
+    }
+}
+
 /// An account by id, on the pool or in the caller's transaction.
 pub async fn account(conn: crate::db::Conn<'_>, account_id: i64) -> crate::error::AppResult<AccountRow> {
     let row: Option<AccountRow> = crate::with_conn!(conn, |c| {
@@ -81,6 +87,31 @@ pub async fn account(conn: crate::db::Conn<'_>, account_id: i64) -> crate::error
             .bind(account_id)
             .fetch_optional(&mut *c)
             .await
+    })?;
+    row.ok_or(crate::error::AppError::NotFound)
+}
+
+/// The account, if the caller collects it: an owner any, a collector those
+/// assigned to them (another's is a 404, like a missing account). The
+/// accountant and clients only read: 403.
+pub async fn require_collector(
+    conn: crate::db::Conn<'_>,
+    principal: &crate::auth::ssr::Principal,
+    account_id: i64,
+) -> crate::error::AppResult<AccountRow> {
+    use crate::domain::Role;
+    match principal.role {
+        Role::Owner | Role::Collector => {}
+        Role::Accountant | Role::Client => return Err(crate::error::AppError::Forbidden),
+    }
+    let scope = principal.scope();
+    let (all, collector, acc) = scope.binds();
+    let sql = format!(
+        "SELECT a.id, a.legal_name, a.billing_email, a.currency, a.language FROM accounts a WHERE {} AND a.id = $4",
+        scope.sql()
+    );
+    let row: Option<AccountRow> = crate::with_conn!(conn, |c| {
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(account_id).fetch_optional(&mut *c).await
     })?;
     row.ok_or(crate::error::AppError::NotFound)
 }

@@ -165,18 +165,106 @@ pub fn kind_msg(kind: EntryKind) -> Msg {
     }
 }
 
+/// How a status looks (its badge's colour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Settled in the merchant's favour: paid, kept, approved.
+    Good,
+    /// Running normally.
+    Open,
+    /// Needs attention but is not lost: partly paid, disputed.
+    Partial,
+    /// Late, failed, broken, rejected.
+    Bad,
+    /// Over without effect: void, cancelled, closed.
+    Void,
+}
+
+/// A status that a badge can show.
+pub trait Status: Copy + Send + Sync + 'static {
+    fn tone(self) -> Tone;
+    fn label(self) -> Msg;
+    /// The badge's `data-testid`.
+    const TESTID: &'static str;
+}
+
+/// One badge for every status: invoices, payments, promises, disputes.
 #[component]
-pub fn StateBadge(state: InvoiceState) -> impl IntoView {
-    let class = match state {
-        InvoiceState::Paid => "badge paid",
-        InvoiceState::Open => "badge open",
-        InvoiceState::PartiallyPaid => "badge partial",
-        InvoiceState::Overdue => "badge overdue",
-        InvoiceState::Promised => "badge open",
-        InvoiceState::Disputed => "badge partial",
-        InvoiceState::Void => "badge void",
+pub fn StatusBadge<S: Status>(status: S) -> impl IntoView {
+    let class = match status.tone() {
+        Tone::Good => "badge paid",
+        Tone::Open => "badge open",
+        Tone::Partial => "badge partial",
+        Tone::Bad => "badge overdue",
+        Tone::Void => "badge void",
     };
-    view! { <span class=class>{t(state_msg(state))}</span> }
+    view! { <span class=class data-testid=S::TESTID>{t(status.label())}</span> }
+}
+
+impl Status for InvoiceState {
+    const TESTID: &'static str = "invoice-state";
+
+    fn tone(self) -> Tone {
+        match self {
+            InvoiceState::Paid => Tone::Good,
+            InvoiceState::Open | InvoiceState::Promised => Tone::Open,
+            InvoiceState::PartiallyPaid | InvoiceState::Disputed => Tone::Partial,
+            InvoiceState::Overdue => Tone::Bad,
+            InvoiceState::Void => Tone::Void,
+        }
+    }
+
+    fn label(self) -> Msg {
+        state_msg(self)
+    }
+}
+
+/// A resource's content once loaded: "Loading…" meanwhile, the error's
+/// message if it failed, else `view` of the value.
+#[component]
+pub fn Loaded<T, F>(resource: Resource<Result<T, AppError>>, view: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || {
+                let view = view.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Ok(value) => view(value),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Tabs over one list's queues or filters: links (they work without wasm),
+/// the current one marked for assistive technology.
+#[component]
+pub fn QueueTabs(
+    /// `(key, label, count)`: the count is shown when given.
+    tabs: Vec<(&'static str, Msg, Option<i64>)>,
+    #[prop(into)] current: Signal<String>,
+    /// The link of a tab, from its key.
+    href: fn(&str) -> String,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <nav class="tabs" data-testid=testid>
+            {tabs.into_iter().map(|(key, label, count)| {
+                let is = move || current.get() == key;
+                view! {
+                    <a href=href(key) class=move || if is() { "tab current" } else { "tab" }
+                        aria-current=move || is().then_some("page") data-testid=format!("queue-{key}")>
+                        {t(label)} {count.map(|n| format!(" ({n})"))}</a>
+                }
+            }).collect_view()}
+        </nav>
+    }
 }
 
 #[component]
@@ -253,10 +341,15 @@ pub fn Pager(
     #[prop(optional)]
     more: bool,
     base: String,
+    /// The query parameter carrying the page, when a page shows several
+    /// lists (`page` by default).
+    #[prop(optional)]
+    param: Option<&'static str>,
 ) -> impl IntoView {
     let sep = if base.contains('?') { "&" } else { "?" };
-    let prev = (page > 1).then(|| format!("{base}{sep}page={}", page - 1));
-    let next = (page < page_count || more).then(|| format!("{base}{sep}page={}", page + 1));
+    let param = param.unwrap_or("page");
+    let prev = (page > 1).then(|| format!("{base}{sep}{param}={}", page - 1));
+    let next = (page < page_count || more).then(|| format!("{base}{sep}{param}={}", page + 1));
     let plus = if more { "+" } else { "" };
     view! {
         <nav class="pager" aria-label="pagination">
@@ -276,8 +369,10 @@ macro_rules! follow_target {
         {
             let action = $action;
             Effect::new(move |_| {
-                if let Some(Ok(target)) = action.value().get() {
-                    let _ = window().location().assign(&target);
+                if let Some(Ok(done)) = action.value().get() {
+                    if let Some(next) = $crate::answer::Answer::next(&done) {
+                        let _ = window().location().assign(next);
+                    }
                 }
             });
         }

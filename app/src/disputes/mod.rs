@@ -18,6 +18,7 @@
 //! - The two forms that carry files are multipart server functions
 //!   (`disputes/open`, `disputes/post`); they work without wasm too.
 
+use crate::answer::{Created, Done};
 use crate::domain::Money;
 use crate::error::AppError;
 use crate::i18n::Msg;
@@ -45,6 +46,21 @@ pub enum DisputeStatus {
     PartiallyApproved,
     Rejected,
     Closed,
+}
+
+impl DisputeStatus {
+    /// What the audit log records when a dispute reaches this status.
+    pub fn audit_action(self) -> crate::audit::AuditAction {
+        use crate::audit::AuditAction::*;
+        match self {
+            DisputeStatus::Open => DisputeOpened,
+            DisputeStatus::UnderReview => DisputeUnderReview,
+            DisputeStatus::Approved => DisputeApproved,
+            DisputeStatus::PartiallyApproved => DisputePartiallyApproved,
+            DisputeStatus::Rejected => DisputeRejected,
+            DisputeStatus::Closed => DisputeClosed,
+        }
+    }
 }
 
 impl DisputeStatus {
@@ -266,38 +282,39 @@ pub struct DisputeListing {
 pub const DISPUTES_PAGE_SIZE: i64 = 50;
 pub const QUEUES: [&str; 6] = ["in_progress", "open", "under_review", "decided", "closed", "all"];
 
+crate::reads!(DisputeListing, DisputeDetail);
+
+/// What a dispute write answers: the dispute and the status it now has.
+pub type DisputeDone = Done<Created<DisputeStatus>>;
+
 /// Client: opens a dispute. Fields: `invoice_id`, `reason`, `scope`
 /// (`invoice`, `lines` with one `line` per chosen line, or `amount` with
 /// `amount`), `message`, and up to five `attachments`.
 #[server(endpoint = "disputes/open", input = MultipartFormData)]
-pub async fn open_dispute(data: MultipartData) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let form = ssr::read_form(data).await.map_err(respond)?;
-    let new = ssr::NewDispute::from_form(account_id, principal.user_id, &form).map_err(respond)?;
-    let id = ssr::open(&state, &new, &form.files).await.map_err(respond)?;
-    let target = format!("/portal/disputes/{id}");
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+pub async fn open_dispute(data: MultipartData) -> Result<DisputeDone, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let form = ssr::read_form(data).await?;
+        let new = ssr::NewDispute::from_form(account_id, principal.user_id, &form)?;
+        let created = ssr::open(&state, &new, &form.files).await?;
+        Ok(Done::new(created, format!("/portal/disputes/{}", created.id)))
+    })
+    .await
 }
 
 /// Either side: adds to the thread. Fields: `id`, `body`, `kind`
 /// (`message`; staff also `info_request` or `proposal` with `amount`),
 /// and up to five `attachments`.
 #[server(endpoint = "disputes/post", input = MultipartFormData)]
-pub async fn post_dispute_message(data: MultipartData) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let form = ssr::read_form(data).await.map_err(respond)?;
-    let id = ssr::post(&state, &principal, &form).await.map_err(respond)?;
-    let target = ssr::page_of(&principal, id);
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+pub async fn post_dispute_message(data: MultipartData) -> Result<DisputeDone, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let form = ssr::read_form(data).await?;
+        let created = ssr::post(&state, &principal, &form).await?;
+        Ok(Done::new(created, ssr::page_of(&principal, created.id)))
+    })
+    .await
 }
 
 /// Owner only: approves (in full, or `amount` of it) or rejects with a reason.
@@ -307,46 +324,48 @@ pub async fn decide_dispute(
     decision: String,
     #[server(default)] amount: String,
     #[server(default)] note: String,
-) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(respond)?;
-    // Out of scope looks missing, before saying who may decide.
-    ssr::summary(&state, principal.scope(), id).await.map_err(respond)?;
-    principal.require_owner().map_err(respond)?;
-    let approved = ssr::parse_decision(&state, id, &decision, &amount).await.map_err(respond)?;
-    ssr::decide(&state, id, approved, &note, principal.user_id).await.map_err(respond)?;
-    let target = format!("/back/disputes/{id}");
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+) -> Result<DisputeDone, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        // Out of scope looks missing, before saying who may decide.
+        ssr::summary(&state, principal.scope(), id).await?;
+        principal.require_owner()?;
+        let approved = ssr::parse_decision(&state, id, &decision, &amount).await?;
+        let created = ssr::decide(&state, id, approved, &note, principal.user_id).await?;
+        Ok(Done::new(created, format!("/back/disputes/{id}")))
+    })
+    .await
 }
 
 /// Closes a dispute: the client at any time (withdrawing it while it is in
 /// progress), staff of the account once it is decided.
 #[server(endpoint = "disputes/close")]
-pub async fn close_dispute(id: i64) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    ssr::close(&state, &principal, id).await.map_err(respond)?;
-    let target = ssr::page_of(&principal, id);
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+pub async fn close_dispute(id: i64) -> Result<DisputeDone, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let created = ssr::close(&state, &principal, id).await?;
+        Ok(Done::new(created, ssr::page_of(&principal, id)))
+    })
+    .await
 }
 
 /// The caller's disputes: a client its own, staff those in scope.
 #[server(endpoint = "disputes/list", input = server_fn::codec::Json)]
 pub async fn list_disputes(query: DisputeQuery) -> Result<DisputeListing, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    ssr::list(&state, principal.scope(), principal.role.is_staff(), &query).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::list(&state, principal.scope(), principal.role.is_staff(), &query).await
+    })
+    .await
 }
 
 /// One dispute with its thread (staff-only proposals hidden from clients).
 #[server(endpoint = "disputes/get")]
 pub async fn get_dispute(id: i64) -> Result<DisputeDetail, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    ssr::detail(&state, &principal, id).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::detail(&state, &principal, id).await
+    })
+    .await
 }

@@ -6,7 +6,7 @@
 //! is loaded, as a plain form otherwise.
 
 use super::*;
-use crate::components::{field_error, Amount, Day, ErrorMessage, Page};
+use crate::components::{field_error, Amount, Day, ErrorMessage, Page, QueueTabs, Status, StatusBadge, Tone};
 use crate::domain::Role;
 use crate::i18n::{t, use_locale};
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
@@ -20,7 +20,7 @@ const EVERYONE: &[Role] = &[Role::Client, Role::Owner, Role::Collector, Role::Ac
 use crate::components::follow_target as follow;
 
 /// A form whose submission (files included) goes through `action`.
-type UploadAction = Action<FormData, Result<String, AppError>>;
+type UploadAction = Action<FormData, Result<DisputeDone, AppError>>;
 
 fn open_action() -> UploadAction {
     Action::new_local(|data: &FormData| open_dispute(data.clone().into()))
@@ -65,15 +65,21 @@ fn field(error: &Option<AppError>, name: &str) -> Option<impl IntoView> {
         .map(|m| view! { <span class="field-error" data-testid=format!("error-{name}")>{t(m)}</span> })
 }
 
-#[component]
-pub fn DisputeBadge(status: DisputeStatus) -> impl IntoView {
-    let class = match status {
-        DisputeStatus::Approved | DisputeStatus::PartiallyApproved => "badge paid",
-        DisputeStatus::Rejected => "badge overdue",
-        DisputeStatus::Closed => "badge void",
-        DisputeStatus::Open | DisputeStatus::UnderReview => "badge partial",
-    };
-    view! { <span class=class data-testid="dispute-status">{t(status.msg())}</span> }
+impl Status for DisputeStatus {
+    const TESTID: &'static str = "dispute-status";
+
+    fn tone(self) -> Tone {
+        match self {
+            DisputeStatus::Approved | DisputeStatus::PartiallyApproved => Tone::Good,
+            DisputeStatus::Rejected => Tone::Bad,
+            DisputeStatus::Closed => Tone::Void,
+            DisputeStatus::Open | DisputeStatus::UnderReview => Tone::Partial,
+        }
+    }
+
+    fn label(self) -> Msg {
+        self.msg()
+    }
 }
 
 // ---------------------------------------------------------------- client
@@ -202,7 +208,7 @@ pub fn DisputeTable(items: Vec<DisputeSummary>, staff: bool) -> impl IntoView {
                         <td>{t(d.reason.msg())}</td>
                         <td class="num"><Amount money=d.amount/></td>
                         <td>
-                            <DisputeBadge status=d.status/>
+                            <StatusBadge status=d.status/>
                             {d.approved.is_positive().then(|| view! { " " <span class="muted small">{t(Msg::Credited)} " " <Amount money=d.approved/></span> })}
                             {(staff && d.status.in_progress()).then(|| d.proposed.map(|p| view! { <div class="muted small">{t(Msg::Proposed)} " " <Amount money=p/></div> })).flatten()}
                         </td>
@@ -256,7 +262,7 @@ fn DisputeBody() -> impl IntoView {
                         view! {
                             <div class="title-row">
                                 <h1>{t(Msg::Dispute)} " — " {t(Msg::Invoice)} " " {s.invoice_number.clone()}</h1>
-                                <DisputeBadge status=s.status/>
+                                <StatusBadge status=s.status/>
                             </div>
                             <dl class="facts">
                                 {staff.then(|| view! { <div><dt>{t(Msg::Account)}</dt><dd><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></dd></div> })}
@@ -412,16 +418,14 @@ pub fn BackDisputesPage() -> impl IntoView {
                         Ok(l) => {
                             let current = queue();
                             view! {
-                                <nav class="tabs" data-testid="dispute-queues">
-                                    {l.counts.iter().map(|(key, n)| {
-                                        let is = *key == current;
-                                        view! {
-                                            <a href=format!("/back/disputes?queue={key}") class=if is { "tab current" } else { "tab" }
-                                                aria-current=is.then_some("page") data-testid=format!("queue-{key}")>
-                                                {t(queue_msg(key))} " (" {*n} ")"</a>
-                                        }
-                                    }).collect_view()}
-                                </nav>
+                                <QueueTabs
+                                    tabs=l.counts.iter().filter_map(|(key, n)| {
+                                        QUEUES.iter().find(|q| **q == key.as_str()).map(|q| (*q, queue_msg(q), Some(*n)))
+                                    }).collect()
+                                    current=Signal::stored(current)
+                                    href=|key| format!("/back/disputes?queue={key}")
+                                    testid="dispute-queues"
+                                />
                                 <DisputeTable items=l.items staff=true/>
                             }.into_any()
                         }

@@ -188,24 +188,35 @@ pub fn parse_invoice_ids(invoices: &str) -> Result<Vec<i64>, AppError> {
     Ok(ids)
 }
 
+crate::reads!(InvoicePage, InvoiceDetail, AccountOverview);
+
 /// Invoices visible to the caller, filtered, sorted and paginated.
 #[server(endpoint = "invoices/list", input = server_fn::codec::Json)]
 pub async fn list_invoices(query: InvoiceQuery) -> Result<InvoicePage, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    ssr::list(&state, principal.scope(), &query).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::list(&state, principal.scope(), &query).await
+    })
+    .await
 }
 
 /// One invoice, if the caller may see its account.
 #[server(endpoint = "invoices/detail")]
 pub async fn get_invoice(id: i64) -> Result<InvoiceDetail, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    ssr::detail(&state, principal.scope(), id).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::detail(&state, principal.scope(), id).await
+    })
+    .await
 }
 
 /// The signed-in client's own account at a glance.
 #[server(endpoint = "portal/overview")]
 pub async fn get_overview() -> Result<AccountOverview, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(crate::error::respond)?;
-    ssr::overview(&state, principal.scope(), account_id).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        ssr::overview(&state, principal.scope(), account_id).await
+    })
+    .await
 }

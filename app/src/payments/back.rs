@@ -2,7 +2,7 @@
 //! reference, allocations, refunds, event history), owner refunds, methods
 //! on file for an account, pay-by-link for an invoice.
 
-use super::pages::{PaymentBadge, PaymentsTable};
+use super::pages::PaymentsTable;
 use super::*;
 use crate::components::{Amount, Day, ErrorMessage, Page};
 use crate::domain::Role;
@@ -57,7 +57,7 @@ pub fn BackPaymentPage() -> impl IntoView {
                             view! {
                                 <div class="title-row">
                                     <h1>{t(Msg::PaymentTitle)} " " <span data-testid="payment-reference">{s.reference.clone()}</span></h1>
-                                    <PaymentBadge status=s.status/>
+                                    <crate::components::StatusBadge status=s.status/>
                                     {s.disputed.then(|| view! { <span class="badge overdue">{t(Msg::ChargeDisputed)}</span> })}
                                 </div>
                                 <dl class="facts">
@@ -97,7 +97,7 @@ pub fn BackPaymentPage() -> impl IntoView {
                                         <label>{t(Msg::Reason)} <input name="reason" size="30"/></label>
                                         <button type="submit">{t(Msg::Refund)}</button>
                                         {move || refund.value().get().map(|r| match r {
-                                            Ok(m) => view! { <span class="ok" role="status">{t(m)}</span> }.into_any(),
+                                            Ok(done) => view! { <span class="ok" role="status">{t(done.value)}</span> }.into_any(),
                                             Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
                                         })}
                                     </ActionForm>

@@ -189,12 +189,16 @@ pub async fn process_event(state: &AppState, event: &Value) -> AppResult<EventOu
                         .fetch_optional(&mut *conn)
                         .await
                 })?;
-                crate::auth::ssr::audit_tx(
-                    &mut tx,
+                crate::auth::ssr::audit(
+                    crate::db::Conn::Tx(&mut tx),
                     now,
-                    crate::auth::ssr::Audit::new(None, "payment.disputed", ("payment", Some(p)))
-                        .account(account)
-                        .details(reason),
+                    crate::auth::ssr::Audit::new(
+                        None,
+                        crate::audit::AuditAction::PaymentDisputed,
+                        ("payment", Some(p)),
+                    )
+                    .account(account)
+                    .details(reason),
                 )
                 .await?;
             }

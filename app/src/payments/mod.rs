@@ -7,6 +7,7 @@
 // `#[server]` macro copies them into the browser-side stub.
 #![allow(clippy::too_many_arguments)]
 
+use crate::answer::{Created, Done};
 use crate::domain::Money;
 use crate::error::AppError;
 use crate::i18n::Msg;
@@ -294,14 +295,18 @@ async fn client_account(
 /// What paying `invoices` (ids) or `amount` would charge, and with what.
 #[server(endpoint = "payments/quote")]
 pub async fn get_quote(invoices: String, amount: String) -> Result<Quote, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let (account_id, currency) = client_account(&state, &principal).await.map_err(respond)?;
-    let selection = parse_selection(&invoices, &amount, currency).map_err(respond)?;
-    let plan = ssr::plan(&state, account_id, &selection).await.map_err(respond)?;
-    let methods = ssr::methods(&state, account_id).await.map_err(respond)?;
-    Ok(Quote { plan, methods, idempotency_key: crate::auth::ssr::random_token(), gateway: gateway_info(&state) })
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let (account_id, currency) = client_account(&state, &principal).await?;
+        let selection = parse_selection(&invoices, &amount, currency)?;
+        let plan = ssr::plan(&state, account_id, &selection).await?;
+        let methods = ssr::methods(&state, account_id).await?;
+        Ok(Quote { plan, methods, idempotency_key: crate::auth::ssr::random_token(), gateway: gateway_info(&state) })
+    })
+    .await
 }
+
+crate::reads!(Quote, PaymentPage, PaymentDetail, MethodsPage, PayLinkPage, AuthView);
 
 /// Pays: recomputes the plan from balances, refuses a total other than the
 /// one confirmed, creates one payment per idempotency key, charges it.
@@ -317,92 +322,103 @@ pub async fn pay(
     #[server(default)] card_expiry: String,
     #[server(default)] card_cvc: String,
     #[server(default)] save_card: Option<String>,
-) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let (account_id, currency) = client_account(&state, &principal).await.map_err(respond)?;
-    let selection = parse_selection(&invoices, &amount, currency).map_err(respond)?;
-    let (method_id, one_off) = if method == "new" && state.gateway.as_sandbox().is_none() {
-        // Stripe mode: the card or IBAN goes into Stripe's Payment Element on
-        // the next page, never through us.
-        (None, None)
-    } else if method == "new" {
-        let details = pages::ssr_new_card(&state, &card_number, &card_expiry, &card_cvc).await.map_err(respond)?;
-        if save_card.is_some() {
-            let (status, method_id) =
-                pages::ssr_save_tokenized(&state, account_id, &details, principal.user_id).await.map_err(respond)?;
-            match status {
-                Some(err) => return Err(respond(err)),
-                None => (Some(method_id), None),
+) -> Result<Done<Created<PaymentStatus>>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let (account_id, currency) = client_account(&state, &principal).await?;
+        let selection = parse_selection(&invoices, &amount, currency)?;
+        let (method_id, one_off) = if method == "new" && state.gateway.as_sandbox().is_none() {
+            // Stripe mode: the card or IBAN goes into Stripe's Payment Element on
+            // the next page, never through us.
+            (None, None)
+        } else if method == "new" {
+            let details = pages::ssr_new_card(&state, &card_number, &card_expiry, &card_cvc).await?;
+            if save_card.is_some() {
+                let (status, method_id) =
+                    pages::ssr_save_tokenized(&state, account_id, &details, principal.user_id).await?;
+                match status {
+                    Some(err) => return Err(err),
+                    None => (Some(method_id), None),
+                }
+            } else {
+                (None, Some(details))
             }
         } else {
-            (None, Some(details))
-        }
-    } else {
-        let id: i64 = method.parse().map_err(|_| respond(AppError::field("method", Msg::ChooseMethod)))?;
-        (Some(id), None)
-    };
-    let one_off_ref = one_off.as_ref().map(|d| d.gateway_ref.clone());
-    let new = ssr::NewPayment {
-        account_id,
-        selection,
-        expected_total: Some(expected_total),
-        idempotency_key: &idempotency_key,
-        method_id,
-        one_off,
-        source: "portal",
-        actor: Some(principal.user_id),
-    };
-    let (payment_id, _) = ssr::create_payment(&state, &new).await.map_err(respond)?;
-    let return_url = format!("{}/portal/payments/{payment_id}", state.auth.public_url);
-    ssr::charge(&state, payment_id, one_off_ref.as_deref(), &return_url).await.map_err(respond)?;
-    let target = next_step(&state, payment_id, &format!("/portal/payments/{payment_id}")).await.map_err(respond)?;
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+            let id: i64 = method.parse().map_err(|_| AppError::field("method", Msg::ChooseMethod))?;
+            (Some(id), None)
+        };
+        let one_off_ref = one_off.as_ref().map(|d| d.gateway_ref.clone());
+        let new = ssr::NewPayment {
+            account_id,
+            selection,
+            expected_total: Some(expected_total),
+            idempotency_key: &idempotency_key,
+            method_id,
+            one_off,
+            source: "portal",
+            actor: Some(principal.user_id),
+        };
+        let (payment_id, _) = ssr::create_payment(&state, &new).await?;
+        let return_url = format!("{}/portal/payments/{payment_id}", state.auth.public_url);
+        ssr::charge(&state, payment_id, one_off_ref.as_deref(), &return_url).await?;
+        let (status, next) = next_step(&state, payment_id, &format!("/portal/payments/{payment_id}")).await?;
+        Ok(Done::new(Created { id: payment_id, status }, next))
+    })
+    .await
 }
 
-/// The 3-D Secure page if the payment waits for it, else `receipt`.
+/// The payment's status, and the 3-D Secure page if it waits for it, else
+/// `receipt`.
 #[cfg(feature = "ssr")]
-async fn next_step(state: &crate::state::AppState, payment_id: i64, receipt: &str) -> Result<String, AppError> {
+async fn next_step(
+    state: &crate::state::AppState,
+    payment_id: i64,
+    receipt: &str,
+) -> Result<(PaymentStatus, String), AppError> {
     let url: Option<(String, String)> = crate::with_db!(&state.db, |pool| {
         sqlx::query_as("SELECT status, action_url FROM payments WHERE id = $1")
             .bind(payment_id)
             .fetch_optional(pool)
             .await
     })?;
-    Ok(match url {
-        Some((status, url)) if status == "requires_action" && !url.is_empty() => {
-            // Only ever our own sandbox page or the gateway's; never an open redirect.
-            url.strip_prefix(&state.auth.public_url).map(str::to_string).unwrap_or(url)
-        }
-        _ => receipt.to_string(),
-    })
+    let (status, url) = url.ok_or(AppError::NotFound)?;
+    let status = PaymentStatus::parse(&status)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("payment {payment_id}: unknown status {status:?}")))?;
+    let next = if status == PaymentStatus::RequiresAction && !url.is_empty() {
+        // Only ever our own sandbox page or the gateway's; never an open redirect.
+        url.strip_prefix(&state.auth.public_url).map(str::to_string).unwrap_or(url)
+    } else {
+        receipt.to_string()
+    };
+    Ok((status, next))
 }
 
 /// The caller's payments (client: own account; staff: accounts in scope).
 #[server(endpoint = "payments/list", input = server_fn::codec::Json)]
 pub async fn list_payments(query: PaymentQuery) -> Result<PaymentPage, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let staff = principal.role.is_staff();
-    ssr::list(&state, principal.scope(), &query, staff).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let staff = principal.role.is_staff();
+        ssr::list(&state, principal.scope(), &query, staff).await
+    })
+    .await
 }
 
 #[server(endpoint = "payments/detail")]
 pub async fn get_payment(id: i64) -> Result<PaymentDetail, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let staff = principal.role.is_staff();
-    // Scope first: a payment outside it is a 404 before any gateway call.
-    let detail = ssr::detail(&state, principal.scope(), id, staff).await.map_err(respond)?;
-    let (changed, secret) = ssr::refresh_in_flight(&state, &detail.summary).await;
-    let mut detail =
-        if changed { ssr::detail(&state, principal.scope(), id, staff).await.map_err(respond)? } else { detail };
-    if !staff {
-        detail.confirm = browser_confirm(&state, secret);
-    }
-    Ok(detail)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let staff = principal.role.is_staff();
+        // Scope first: a payment outside it is a 404 before any gateway call.
+        let detail = ssr::detail(&state, principal.scope(), id, staff).await?;
+        let (changed, secret) = ssr::refresh_in_flight(&state, &detail.summary).await;
+        let mut detail = if changed { ssr::detail(&state, principal.scope(), id, staff).await? } else { detail };
+        if !staff {
+            detail.confirm = browser_confirm(&state, secret);
+        }
+        Ok(detail)
+    })
+    .await
 }
 
 /// The Payment Element's inputs, in Stripe mode only.
@@ -418,11 +434,13 @@ fn browser_confirm(state: &crate::state::AppState, client_secret: Option<String>
 
 #[server(endpoint = "payments/methods")]
 pub async fn get_methods() -> Result<MethodsPage, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let methods = ssr::methods(&state, account_id).await.map_err(respond)?;
-    Ok(MethodsPage { methods, gateway: gateway_info(&state) })
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let methods = ssr::methods(&state, account_id).await?;
+        Ok(MethodsPage { methods, gateway: gateway_info(&state) })
+    })
+    .await
 }
 
 /// Saves a card (sandbox form) or a SEPA mandate (IBAN). Stripe mode saves
@@ -435,99 +453,97 @@ pub async fn add_method(
     #[server(default)] card_cvc: String,
     #[server(default)] iban: String,
     #[server(default)] holder: String,
-) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let target = pages::ssr_add_method(
-        &state,
-        account_id,
-        principal.user_id,
-        &kind,
-        &card_number,
-        &card_expiry,
-        &card_cvc,
-        &iban,
-        &holder,
-    )
+) -> Result<Done, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let target = pages::ssr_add_method(
+            &state,
+            account_id,
+            principal.user_id,
+            &kind,
+            &card_number,
+            &card_expiry,
+            &card_cvc,
+            &iban,
+            &holder,
+        )
+        .await?;
+        Ok(Done::new((), target))
+    })
     .await
-    .map_err(respond)?;
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
 }
 
 /// Stripe mode: starts a SetupIntent for Stripe.js to confirm.
 #[server(endpoint = "payments/start_setup")]
 pub async fn start_setup(kind: String) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let kind = gateway::MethodKind::parse(&kind).ok_or_else(|| respond(AppError::field("kind", Msg::ChooseMethod)))?;
-    let customer = ssr::customer_ref(&state, account_id).await.map_err(respond)?;
-    let start = state.gateway.start_setup(&customer, kind).await.map_err(|e| respond(ssr::gateway_error(e)))?;
-    Ok(start.client_secret)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let kind = gateway::MethodKind::parse(&kind).ok_or_else(|| AppError::field("kind", Msg::ChooseMethod))?;
+        let customer = ssr::customer_ref(&state, account_id).await?;
+        let start = state.gateway.start_setup(&customer, kind).await.map_err(ssr::gateway_error)?;
+        Ok(start.client_secret)
+    })
+    .await
 }
 
 /// Stripe mode: after Stripe.js confirmed a SetupIntent, record the method.
 #[server(endpoint = "payments/finish_setup")]
 pub async fn finish_setup(setup_intent: String) -> Result<(), AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let customer = ssr::customer_ref(&state, account_id).await.map_err(respond)?;
-    let status = state.gateway.setup_status(setup_intent.trim(), &customer).await.map_err(|e| {
-        // Another account's SetupIntent (or a made-up id) is a 404.
-        match e {
-            gateway::GatewayError::Refused { code } if code == "resource_missing" => respond(AppError::NotFound),
-            e => respond(ssr::gateway_error(e)),
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let customer = ssr::customer_ref(&state, account_id).await?;
+        let status = state.gateway.setup_status(setup_intent.trim(), &customer).await.map_err(|e| {
+            // Another account's SetupIntent (or a made-up id) is a 404.
+            match e {
+                gateway::GatewayError::Refused { code } if code == "resource_missing" => AppError::NotFound,
+                e => ssr::gateway_error(e),
+            }
+        })?;
+        match status {
+            gateway::SetupStatus::Succeeded(details) => {
+                ssr::save_method(&state, account_id, &details, Some(principal.user_id)).await?;
+                Ok(())
+            }
+            gateway::SetupStatus::Pending => Err(AppError::Conflict(Msg::SetupPending)),
+            gateway::SetupStatus::Failed { code } => Err(AppError::Refused(decline_msg(&code))),
         }
-    })?;
-    match status {
-        gateway::SetupStatus::Succeeded(details) => {
-            ssr::save_method(&state, account_id, &details, Some(principal.user_id)).await.map_err(respond)?;
-            Ok(())
-        }
-        gateway::SetupStatus::Pending => Err(respond(AppError::Conflict(Msg::SetupPending))),
-        gateway::SetupStatus::Failed { code } => Err(respond(AppError::Refused(decline_msg(&code)))),
-    }
+    })
+    .await
 }
 
 /// The client gives up a payment waiting for authentication or for the
 /// secure form; its invoices can be paid again at once.
 #[server(endpoint = "payments/cancel")]
-pub async fn cancel_payment(id: i64) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    ssr::cancel(&state, account_id, id, principal.user_id).await.map_err(respond)?;
-    let target = format!("/portal/payments/{id}");
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+pub async fn cancel_payment(id: i64) -> Result<Done<Created<PaymentStatus>>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        ssr::cancel(&state, account_id, id, principal.user_id).await?;
+        Ok(Done::new(Created { id, status: PaymentStatus::Failed }, format!("/portal/payments/{id}")))
+    })
+    .await
 }
 
 /// Remove, make default, enrol in autopay or stop autopay.
 #[server(endpoint = "payments/method_action")]
-pub async fn method_action(method_id: i64, action: String) -> Result<Msg, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let uid = principal.user_id;
-    let msg = match action.as_str() {
-        "remove" => ssr::remove_method(&state, account_id, method_id, uid).await.map(|_| Msg::MethodRemoved),
-        "default" => ssr::set_default(&state, account_id, method_id, uid).await.map(|_| Msg::MethodDefaultSet),
-        "autopay_on" => ssr::set_autopay(&state, account_id, Some(method_id), uid).await.map(|_| Msg::AutopayOn),
-        "autopay_off" => ssr::set_autopay(&state, account_id, None, uid).await.map(|_| Msg::AutopayOff),
-        _ => Err(AppError::Request("unknown action".into())),
-    }
-    .map_err(respond)?;
-    if crate::error::wants_html() {
-        leptos_actix::redirect("/portal/methods");
-    }
-    Ok(msg)
+pub async fn method_action(method_id: i64, action: String) -> Result<Done<Msg>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let uid = principal.user_id;
+        let msg = match action.as_str() {
+            "remove" => ssr::remove_method(&state, account_id, method_id, uid).await.map(|_| Msg::MethodRemoved),
+            "default" => ssr::set_default(&state, account_id, method_id, uid).await.map(|_| Msg::MethodDefaultSet),
+            "autopay_on" => ssr::set_autopay(&state, account_id, Some(method_id), uid).await.map(|_| Msg::AutopayOn),
+            "autopay_off" => ssr::set_autopay(&state, account_id, None, uid).await.map(|_| Msg::AutopayOff),
+            _ => Err(AppError::Request("unknown action".into())),
+        }?;
+        Ok(Done::new(msg, "/portal/methods"))
+    })
+    .await
 }
 
 /// Owner: refunds part or all of a payment.
@@ -536,41 +552,44 @@ pub async fn refund_payment(
     payment_id: i64,
     amount: String,
     #[server(default)] reason: String,
-) -> Result<Msg, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(respond)?;
-    let detail = ssr::detail(&state, principal.scope(), payment_id, true).await.map_err(respond)?;
-    let money = Money::parse_major(&amount, detail.summary.amount.currency)
-        .map_err(|_| respond(AppError::field("amount", Msg::InvalidAmount)))?;
-    let reason: String = reason.trim().chars().take(500).collect();
-    ssr::refund(&state, principal.user_id, payment_id, money.minor, &reason).await.map_err(respond)?;
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&format!("/back/payments/{payment_id}"));
-    }
-    Ok(Msg::RefundDone)
+) -> Result<Done<Msg>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        let detail = ssr::detail(&state, principal.scope(), payment_id, true).await?;
+        let money = Money::parse_major(&amount, detail.summary.amount.currency)
+            .map_err(|_| AppError::field("amount", Msg::InvalidAmount))?;
+        let reason: String = reason.trim().chars().take(500).collect();
+        ssr::refund(&state, principal.user_id, payment_id, money.minor, &reason).await?;
+        Ok(Done::new(Msg::RefundDone, format!("/back/payments/{payment_id}")))
+    })
+    .await
 }
 
 /// Staff: methods on file for an account in scope (brand and last four).
 #[server(endpoint = "payments/account_methods")]
 pub async fn account_methods(account_id: i64) -> Result<Vec<MethodView>, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(respond)?;
-    ssr::methods_on_file(&state, principal.scope(), account_id).await.map_err(respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        ssr::methods_on_file(&state, principal.scope(), account_id).await
+    })
+    .await
 }
 
 /// Owner or the account's collector: a pay-by-link URL for one invoice.
 #[server(endpoint = "payments/pay_link")]
 pub async fn create_pay_link(invoice_id: i64) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(respond)?;
-    if principal.role == crate::domain::Role::Accountant {
-        return Err(respond(AppError::Forbidden));
-    }
-    let url = paylink::create(&state, principal.scope(), principal.user_id, invoice_id).await.map_err(respond)?;
-    Ok(url)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        if principal.role == crate::domain::Role::Accountant {
+            return Err(AppError::Forbidden);
+        }
+        let (_, url) = paylink::create(&state, principal.scope(), principal.user_id, invoice_id).await?;
+        Ok(url)
+    })
+    .await
 }
 
 /// A pay link as staff see it: never its token.
@@ -588,22 +607,26 @@ pub struct PayLinkView {
 /// Staff in scope: the pay links of an invoice.
 #[server(endpoint = "payments/pay_links")]
 pub async fn pay_links(invoice_id: i64) -> Result<Vec<PayLinkView>, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(respond)?;
-    paylink::links(&state, principal.scope(), invoice_id).await.map_err(respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        paylink::links(&state, principal.scope(), invoice_id).await
+    })
+    .await
 }
 
 /// Owner or the account's collector: turns a pay link off.
 #[server(endpoint = "payments/revoke_pay_link")]
 pub async fn revoke_pay_link(link_id: i64) -> Result<(), AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(respond)?;
-    if principal.role == crate::domain::Role::Accountant {
-        return Err(respond(AppError::Forbidden));
-    }
-    paylink::revoke(&state, principal.scope(), principal.user_id, link_id).await.map_err(respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        if principal.role == crate::domain::Role::Accountant {
+            return Err(AppError::Forbidden);
+        }
+        paylink::revoke(&state, principal.scope(), principal.user_id, link_id).await
+    })
+    .await
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -625,10 +648,13 @@ pub struct PayLinkPage {
 /// Pay-by-link: what the link's recipient may see (that invoice only).
 #[server(endpoint = "paylink/view")]
 pub async fn link_view(token: String, payment: Option<i64>) -> Result<PayLinkPage, AppError> {
-    let state = crate::state::app_state()?;
-    let (mut page, secret) = paylink::view(&state, &token, payment).await.map_err(crate::error::respond)?;
-    page.confirm = browser_confirm(&state, secret);
-    Ok(page)
+    crate::answer::serve(async move {
+        let state = crate::state::app_state()?;
+        let (mut page, secret) = paylink::view(&state, &token, payment).await?;
+        page.confirm = browser_confirm(&state, secret);
+        Ok(page)
+    })
+    .await
 }
 
 /// Pay-by-link: pays that invoice with a card, no password.
@@ -640,32 +666,31 @@ pub async fn link_pay(
     #[server(default)] card_number: String,
     #[server(default)] card_expiry: String,
     #[server(default)] card_cvc: String,
-) -> Result<String, AppError> {
-    let state = crate::state::app_state()?;
-    let target = paylink::pay(&state, &token, &idempotency_key, expected_total, &card_number, &card_expiry, &card_cvc)
-        .await
-        .map_err(crate::error::respond)?;
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+) -> Result<Done, AppError> {
+    crate::answer::serve(async move {
+        let state = crate::state::app_state()?;
+        let target =
+            paylink::pay(&state, &token, &idempotency_key, expected_total, &card_number, &card_expiry, &card_cvc)
+                .await?;
+        Ok(Done::new((), target))
+    })
+    .await
 }
 
 /// The sandbox's simulated 3-D Secure page: complete or fail.
 #[server(endpoint = "sandbox/authenticate")]
-pub async fn sandbox_authenticate(id: String, approve: bool) -> Result<String, AppError> {
-    use crate::error::respond;
-    let state = crate::state::app_state()?;
-    let sandbox = state.gateway.as_sandbox().ok_or_else(|| respond(AppError::NotFound))?;
-    let back = sandbox.authenticate(&id, approve).await.map_err(|e| respond(ssr::gateway_error(e)))?;
-    let back = back.ok_or_else(|| respond(AppError::NotFound))?;
-    events::deliver_sandbox_events(&state).await.map_err(|e| respond(AppError::internal(e)))?;
-    let target = back.strip_prefix(&state.auth.public_url).map(str::to_string).unwrap_or(back);
-    let target = crate::auth::safe_next(Some(&target)).unwrap_or_else(|| "/".into());
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+pub async fn sandbox_authenticate(id: String, approve: bool) -> Result<Done, AppError> {
+    crate::answer::serve(async move {
+        let state = crate::state::app_state()?;
+        let sandbox = state.gateway.as_sandbox().ok_or(AppError::NotFound)?;
+        let back = sandbox.authenticate(&id, approve).await.map_err(ssr::gateway_error)?;
+        let back = back.ok_or(AppError::NotFound)?;
+        events::deliver_sandbox_events(&state).await.map_err(AppError::internal)?;
+        let target = back.strip_prefix(&state.auth.public_url).map(str::to_string).unwrap_or(back);
+        let target = crate::auth::safe_next(Some(&target)).unwrap_or_else(|| "/".into());
+        Ok(Done::new((), target))
+    })
+    .await
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -675,14 +700,14 @@ pub struct AuthView {
 
 #[server(endpoint = "sandbox/pending")]
 pub async fn sandbox_pending(id: String) -> Result<AuthView, AppError> {
-    use crate::error::respond;
-    let state = crate::state::app_state()?;
-    let sandbox = state.gateway.as_sandbox().ok_or_else(|| respond(AppError::NotFound))?;
-    let (amount, currency) = sandbox
-        .pending_authentication(&id)
-        .await
-        .map_err(|e| respond(ssr::gateway_error(e)))?
-        .ok_or_else(|| respond(AppError::NotFound))?;
-    let amount = crate::domain::Currency::parse(&currency).ok().filter(|_| amount > 0).map(|c| Money::new(amount, c));
-    Ok(AuthView { amount })
+    crate::answer::serve(async move {
+        let state = crate::state::app_state()?;
+        let sandbox = state.gateway.as_sandbox().ok_or(AppError::NotFound)?;
+        let (amount, currency) =
+            sandbox.pending_authentication(&id).await.map_err(ssr::gateway_error)?.ok_or(AppError::NotFound)?;
+        let amount =
+            crate::domain::Currency::parse(&currency).ok().filter(|_| amount > 0).map(|c| Money::new(amount, c));
+        Ok(AuthView { amount })
+    })
+    .await
 }

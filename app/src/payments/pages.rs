@@ -257,7 +257,7 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
         {waiting.then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="5"/> })}
         <div class="title-row">
             <h1>{t(Msg::PaymentTitle)} " " <span data-testid="payment-reference">{s.reference.clone()}</span></h1>
-            <PaymentBadge status=s.status/>
+            <crate::components::StatusBadge status=s.status/>
         </div>
         {match s.status {
             PaymentStatus::Succeeded => view! {
@@ -302,14 +302,21 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn PaymentBadge(status: PaymentStatus) -> impl IntoView {
-    let class = match status {
-        PaymentStatus::Succeeded => "badge paid",
-        PaymentStatus::Failed => "badge overdue",
-        _ => "badge open",
-    };
-    view! { <span class=class data-testid="payment-status">{t(status.msg())}</span> }
+impl crate::components::Status for PaymentStatus {
+    const TESTID: &'static str = "payment-status";
+
+    fn tone(self) -> crate::components::Tone {
+        use crate::components::Tone;
+        match self {
+            PaymentStatus::Succeeded => Tone::Good,
+            PaymentStatus::Failed => Tone::Bad,
+            _ => Tone::Open,
+        }
+    }
+
+    fn label(self) -> Msg {
+        self.msg()
+    }
 }
 
 #[component]
@@ -364,7 +371,7 @@ pub fn PaymentsTable(account_id: Option<i64>, base: &'static str, staff: bool) -
                                             <td><Day date=s.created_at.date_naive()/></td>
                                             <td>{s.method_label.clone()}</td>
                                             <td class="num"><Amount money=s.amount/></td>
-                                            <td><PaymentBadge status=s.status/></td>
+                                            <td><crate::components::StatusBadge status=s.status/></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -400,7 +407,7 @@ fn MethodsBody() -> impl IntoView {
         <h1>{t(Msg::PaymentMethods)}</h1>
         {move || added().then(|| view! { <p class="alert ok" role="status">{t(Msg::MethodSaved)}</p> })}
         {move || act.value().get().map(|r| match r {
-            Ok(m) => view! { <p class="alert ok" role="status">{t(m)}</p> }.into_any(),
+            Ok(done) => view! { <p class="alert ok" role="status">{t(done.value)}</p> }.into_any(),
             Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
         })}
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
@@ -567,7 +574,7 @@ pub fn LinkPage() -> impl IntoView {
                                 </dl>
                                 {v.payment.clone().map(|p| view! {
                                     <p class="alert" role="status" data-testid="link-payment-status">
-                                        <PaymentBadge status=p.status/> " " {p.reference.clone()} " "
+                                        <crate::components::StatusBadge status=p.status/> " " {p.reference.clone()} " "
                                         {p.failure.map(|m| view! { <span>{t(m)}</span> })}
                                     </p>
                                 })}

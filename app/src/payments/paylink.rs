@@ -86,7 +86,8 @@ pub async fn verify_live(state: &AppState, token: &str) -> AppResult<(i64, i64)>
     }
 }
 
-pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64) -> AppResult<String> {
+/// Returns the link's id and its URL (shown once: only its holder pays).
+pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64) -> AppResult<(i64, String)> {
     let (all, collector, acc) = scope.binds();
     let scope_sql = scope.sql();
     let sql = format!(
@@ -112,11 +113,15 @@ pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64)
         .await
     })?;
     let token = sign(&state.auth.jwt_secret, link, invoice_id, account_id, now, VALID_DAYS)?;
-    let entry = crate::auth::ssr::Audit::new(Some(actor), "paylink.created", ("invoice", Some(invoice_id)))
-        .account(Some(account_id));
-    crate::auth::ssr::audit_tx(&mut tx, now, entry).await?;
+    let entry = crate::auth::ssr::Audit::new(
+        Some(actor),
+        crate::audit::AuditAction::PayLinkCreated,
+        ("invoice", Some(invoice_id)),
+    )
+    .account(Some(account_id));
+    crate::auth::ssr::audit(crate::db::Conn::Tx(&mut tx), now, entry).await?;
     tx.commit().await?;
-    Ok(format!("{}/pay/{token}", state.auth.public_url))
+    Ok((link, format!("{}/pay/{token}", state.auth.public_url)))
 }
 
 /// The links of an invoice in scope, newest first (never their tokens).
@@ -178,9 +183,13 @@ pub async fn revoke(state: &AppState, scope: Scope, actor: i64, link_id: i64) ->
             .map(|r| r.rows_affected())
     })?;
     if n == 1 {
-        let entry = crate::auth::ssr::Audit::new(Some(actor), "paylink.revoked", ("invoice", Some(invoice_id)))
-            .account(Some(account_id));
-        crate::auth::ssr::audit_tx(&mut tx, now, entry).await?;
+        let entry = crate::auth::ssr::Audit::new(
+            Some(actor),
+            crate::audit::AuditAction::PayLinkRevoked,
+            ("invoice", Some(invoice_id)),
+        )
+        .account(Some(account_id));
+        crate::auth::ssr::audit(crate::db::Conn::Tx(&mut tx), now, entry).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -297,7 +306,7 @@ pub async fn pay(
     let page = format!("/pay/{token}?payment={payment_id}");
     let return_url = format!("{}{page}", state.auth.public_url);
     ssr::charge(state, payment_id, one_off_ref.as_deref(), &return_url).await?;
-    next_step(state, payment_id, &page).await
+    Ok(next_step(state, payment_id, &page).await?.1)
 }
 
 #[cfg(test)]

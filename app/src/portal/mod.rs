@@ -1,7 +1,7 @@
 //! The client portal: overview, invoice list and invoice detail. The detail
 //! page also serves the back-office (same data, scoped by the caller).
 
-use crate::components::{kind_msg, Amount, Day, ErrorMessage, Page, Pager, StateBadge};
+use crate::components::{kind_msg, Amount, Day, ErrorMessage, Page, Pager, StatusBadge};
 use crate::domain::Role;
 use crate::i18n::{t, Msg};
 use crate::invoices::{
@@ -111,7 +111,7 @@ pub fn InvoiceTable(items: Vec<InvoiceSummary>, base: &'static str, show_account
                             <td><Day date=i.due_date/></td>
                             <td class="num"><Amount money=i.total/></td>
                             <td class="num"><Amount money=i.balance/></td>
-                            <td><StateBadge state=i.state/></td>
+                            <td><StatusBadge status=i.state/></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -259,7 +259,7 @@ fn InvoiceBody() -> impl IntoView {
                         view! {
                             <div class="title-row">
                                 <h1>{t(Msg::InvoiceTitle)} " " <span data-testid="invoice-number">{s.number.clone()}</span></h1>
-                                <StateBadge state=s.state/>
+                                <StatusBadge status=s.state/>
                                 <a class="button" href=format!("/invoices/{}/pdf", s.id) data-testid="download-pdf" download>{t(Msg::DownloadPdf)}</a>
                                 {(!staff && s.balance.is_positive()).then(|| view! {
                                     <a class="button primary" href=format!("/portal/pay?invoices={}", s.id) data-testid="pay-invoice">{t(Msg::PayThisInvoice)}</a>

@@ -6,6 +6,9 @@
 //! was paid) or broken (not, or only partly, by its date), which returns the
 //! invoices to collection and alerts the collector.
 
+#[cfg(feature = "ssr")]
+use crate::answer::serve;
+use crate::answer::{Created, Done};
 use crate::domain::Money;
 use crate::error::AppError;
 use crate::i18n::Msg;
@@ -14,8 +17,11 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub mod pages;
+pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+
+pub use rules::{Decision, NewPromise, Note, Policy, PromiseForm, PromiseQueue, PromiseSource, Promisor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,8 +91,7 @@ pub struct PromiseView {
     pub promised_date: NaiveDate,
     pub amount: Money,
     pub status: PromiseStatus,
-    /// `portal` (the client) or `staff` (recorded from a phone call).
-    pub source: String,
+    pub source: PromiseSource,
     pub note: String,
     pub decision_note: String,
     pub invoices: Vec<PromiseInvoice>,
@@ -113,8 +118,7 @@ pub struct PromiseQuote {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PromiseQuery {
     pub status: Option<PromiseStatus>,
-    /// Back-office queues: `due_today`, `broken`, `pending`.
-    pub queue: Option<String>,
+    pub queue: Option<PromiseQueue>,
     pub account_id: Option<i64>,
     pub page: i64,
 }
@@ -122,107 +126,133 @@ pub struct PromiseQuery {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PromiseListing {
     pub items: Vec<PromiseView>,
+    pub page: i64,
+    pub page_count: i64,
+    /// More pages than counted (see `db::CappedCount`).
+    pub more: bool,
 }
 
 pub const PROMISES_PAGE_SIZE: i64 = 50;
 
-pub use crate::invoices::parse_invoice_ids;
+crate::reads!(PromiseQuote, PromiseListing);
+
+/// What a promise write answers: the promise and the status it now has.
+pub type PromiseDone = Done<Created<PromiseStatus>>;
 
 /// Client: what promising these invoices would cover.
 #[server(endpoint = "promises/quote")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(invoices = %invoices)))]
 pub async fn get_promise_quote(invoices: String) -> Result<PromiseQuote, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let ids = parse_invoice_ids(&invoices).map_err(respond)?;
-    ssr::quote(&state, account_id, &ids).await.map_err(respond)
+    serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let ids = crate::invoices::parse_invoice_ids(&invoices)?;
+        ssr::quote(&state, account_id, &ids).await
+    })
+    .await
 }
 
 /// Client: promises a date (and an amount, by default the open balance).
 #[server(endpoint = "promises/create")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn create_promise(
     invoices: String,
     promised_date: String,
     #[server(default)] amount: String,
     #[server(default)] note: String,
-) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let account_id = principal.require_client().map_err(respond)?;
-    let new =
-        ssr::NewPromise::parse(account_id, &invoices, &promised_date, &amount, &note, "portal", principal.user_id)
-            .map_err(respond)?;
-    ssr::create(&state, &new).await.map_err(respond)?;
-    let target = "/portal/promises".to_string();
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+) -> Result<PromiseDone, AppError> {
+    serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account_id = principal.require_client()?;
+        let account = crate::collection::account((&state.db).into(), account_id).await?;
+        let who = Promisor {
+            account_id,
+            currency: account.currency()?,
+            source: PromiseSource::Portal,
+            actor: principal.user_id,
+        };
+        let new = NewPromise::try_from((PromiseForm { invoices, promised_date, amount, note }, who))?;
+        let created = ssr::create(&state, &new).await?;
+        Ok(Done::new(created, "/portal/promises"))
+    })
+    .await
 }
 
 /// The caller's promises: a client its own, staff those of accounts in scope.
 #[server(endpoint = "promises/list", input = server_fn::codec::Json)]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(query = ?query)))]
 pub async fn list_promises(query: PromiseQuery) -> Result<PromiseListing, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    ssr::list(&state, principal.scope(), &query).await.map_err(crate::error::respond)
+    serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::list(&state, principal.scope(), &query).await
+    })
+    .await
 }
 
-/// Withdraws a pending or active promise: the client its own, the owner
-/// or the account's collector one of their accounts' (recorded by mistake,
-/// or withdrawn by the client on the phone).
+/// Withdraws a pending or active promise: the client its own; the owner or
+/// the account's collector one of their accounts' (recorded by mistake, or
+/// withdrawn by the client on the phone). Accountants only read.
 #[server(endpoint = "promises/cancel")]
-pub async fn cancel_promise(id: i64) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    let (account_id, target) = if principal.role.is_staff() {
-        let account_id = ssr::account_of(&state, principal.scope(), id).await.map_err(respond)?;
-        ssr::require_collecting_staff(&state, &principal, account_id).await.map_err(respond)?;
-        (account_id, format!("/back/accounts/{account_id}"))
-    } else {
-        (principal.require_client().map_err(respond)?, "/portal/promises".to_string())
-    };
-    ssr::cancel(&state, account_id, id, principal.user_id).await.map_err(respond)?;
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(promise = id)))]
+pub async fn cancel_promise(id: i64) -> Result<PromiseDone, AppError> {
+    serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let (account_id, next) = if principal.role.is_staff() {
+            let account_id = ssr::account_of(&state, principal.scope(), id).await?;
+            crate::collection::require_collector((&state.db).into(), &principal, account_id).await?;
+            (account_id, format!("/back/accounts/{account_id}"))
+        } else {
+            (principal.require_client()?, "/portal/promises".to_string())
+        };
+        let created = ssr::cancel(&state, account_id, id, principal.user_id).await?;
+        Ok(Done::new(created, next))
+    })
+    .await
 }
 
 /// Owner or the account's collector: a promise made by phone.
 #[server(endpoint = "promises/record")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(account = account_id)))]
 pub async fn record_promise(
     account_id: i64,
     invoices: String,
     promised_date: String,
     #[server(default)] amount: String,
     #[server(default)] note: String,
-) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    ssr::require_collecting_staff(&state, &principal, account_id).await.map_err(respond)?;
-    let new = ssr::NewPromise::parse(account_id, &invoices, &promised_date, &amount, &note, "staff", principal.user_id)
-        .map_err(respond)?;
-    ssr::create(&state, &new).await.map_err(respond)?;
-    let target = format!("/back/accounts/{account_id}");
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+) -> Result<PromiseDone, AppError> {
+    serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let account = crate::collection::require_collector((&state.db).into(), &principal, account_id).await?;
+        let who = Promisor {
+            account_id,
+            currency: account.currency()?,
+            source: PromiseSource::Staff,
+            actor: principal.user_id,
+        };
+        let new = NewPromise::try_from((PromiseForm { invoices, promised_date, amount, note }, who))?;
+        let created = ssr::create(&state, &new).await?;
+        Ok(Done::new(created, format!("/back/accounts/{account_id}")))
+    })
+    .await
 }
 
 /// Owner or the account's collector: approves or rejects a promise beyond
 /// the policy's count.
 #[server(endpoint = "promises/decide")]
-pub async fn decide_promise(id: i64, approve: bool, #[server(default)] reason: String) -> Result<String, AppError> {
-    use crate::error::respond;
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(respond)?;
-    let account_id = ssr::account_of(&state, principal.scope(), id).await.map_err(respond)?;
-    ssr::require_collecting_staff(&state, &principal, account_id).await.map_err(respond)?;
-    ssr::decide(&state, id, approve, &reason, principal.user_id).await.map_err(respond)?;
-    let target = "/back/promises?queue=pending".to_string();
-    if crate::error::wants_html() {
-        leptos_actix::redirect(&target);
-    }
-    Ok(target)
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(promise = id, approve)))]
+pub async fn decide_promise(
+    id: i64,
+    approve: bool,
+    #[server(default)] reason: String,
+) -> Result<PromiseDone, AppError> {
+    serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        let account_id = ssr::account_of(&state, principal.scope(), id).await?;
+        crate::collection::require_collector((&state.db).into(), &principal, account_id).await?;
+        let decision = Decision::parse(approve, &reason)?;
+        let created = ssr::decide(&state, account_id, id, &decision, principal.user_id).await?;
+        Ok(Done::new(created, "/back/promises?queue=pending"))
+    })
+    .await
 }

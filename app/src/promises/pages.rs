@@ -4,7 +4,9 @@
 //! page. Every form is a plain POST that works without wasm.
 
 use super::*;
-use crate::components::{field_error, Amount, Day, ErrorMessage, Page};
+use crate::components::{
+    Amount, Day, ErrorMessage, FieldError, Loaded, Page, Pager, QueueTabs, Status, StatusBadge, Tone,
+};
 use crate::domain::Role;
 use crate::i18n::{t, use_locale};
 use leptos_router::hooks::use_query_map;
@@ -14,15 +16,21 @@ const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
 
 use crate::components::follow_target as follow;
 
-#[component]
-pub fn PromiseBadge(status: PromiseStatus) -> impl IntoView {
-    let class = match status {
-        PromiseStatus::Kept => "badge paid",
-        PromiseStatus::Broken | PromiseStatus::Rejected => "badge overdue",
-        PromiseStatus::Cancelled => "badge void",
-        PromiseStatus::Active | PromiseStatus::PendingApproval => "badge open",
-    };
-    view! { <span class=class data-testid="promise-status">{t(status.msg())}</span> }
+impl Status for PromiseStatus {
+    const TESTID: &'static str = "promise-status";
+
+    fn tone(self) -> Tone {
+        match self {
+            PromiseStatus::Kept => Tone::Good,
+            PromiseStatus::Broken | PromiseStatus::Rejected => Tone::Bad,
+            PromiseStatus::Cancelled => Tone::Void,
+            PromiseStatus::Active | PromiseStatus::PendingApproval => Tone::Open,
+        }
+    }
+
+    fn label(self) -> Msg {
+        self.msg()
+    }
 }
 
 // ---------------------------------------------------------------- client
@@ -81,12 +89,12 @@ fn PromiseBody() -> impl IntoView {
                                 <label>{t(Msg::PromisedDate)}
                                     <input type="date" name="promised_date" required min=q.today.to_string() max=q.latest_date.to_string() data-testid="promise-date"/>
                                 </label>
-                                {move || field_error(&error(), "promised_date").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                                <FieldError error=Signal::derive(error) name="promised_date"/>
                                 <label>{t(Msg::PromisedAmount)}
                                     <input name="amount" inputmode="decimal" placeholder=move || total.format(use_locale().get()) data-testid="promise-amount"/>
                                 </label>
                                 <p class="muted small">{t(Msg::PromiseAmountHint)}</p>
-                                {move || field_error(&error(), "amount").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                                <FieldError error=Signal::derive(error) name="amount"/>
                                 <label>{t(Msg::Note)} <textarea name="note" rows="2" maxlength="1000"></textarea></label>
                                 <button type="submit" class="primary" data-testid="promise-submit" disabled=move || action.pending().get()>{t(Msg::PromiseSubmit)}</button>
                             </ActionForm>
@@ -98,27 +106,30 @@ fn PromiseBody() -> impl IntoView {
     }
 }
 
+/// A page-number query parameter (1 when absent or not a number).
+fn page_param(name: &'static str) -> Memo<i64> {
+    let query = use_query_map();
+    Memo::new(move |_| query.read().get(name).and_then(|p| p.parse().ok()).unwrap_or(1))
+}
+
 #[component]
 pub fn MyPromisesPage() -> impl IntoView {
     let cancel = ServerAction::<CancelPromise>::new();
     follow!(cancel);
+    let page = page_param("page");
     let data = Resource::new(
-        move || cancel.version().get(),
-        |_| list_promises(PromiseQuery { page: 1, ..Default::default() }),
+        move || (page.get(), cancel.version().get()),
+        |(page, _)| list_promises(PromiseQuery { page, ..Default::default() }),
     );
     view! {
         <Page roles=CLIENT title=Msg::Promises>
             <h1>{t(Msg::Promises)}</h1>
             <p class="muted">{t(Msg::PromisesExplained)}</p>
             {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(p) => view! { <PromiseTable items=p.items staff=false cancel=Some(cancel) decide=None/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |p: PromiseListing| view! {
+                <PromiseTable items=p.items staff=false cancel=Some(cancel) decide=None/>
+                <Pager page=p.page page_count=p.page_count more=p.more base="/portal/promises".to_string()/>
+            }.into_any()/>
         </Page>
     }
 }
@@ -157,8 +168,8 @@ fn PromiseTable(
                             <td>{numbers}</td>
                             <td class="num"><Amount money=p.amount/></td>
                             <td>
-                                <PromiseBadge status=p.status/>
-                                {(p.source == "staff").then(|| view! { " " <span class="muted small">{t(Msg::PromiseByPhone)}</span> })}
+                                <StatusBadge status=p.status/>
+                                {(p.source == PromiseSource::Staff).then(|| view! { " " <span class="muted small">{t(Msg::PromiseByPhone)}</span> })}
                                 {(!p.decision_note.is_empty()).then(|| view! { <div class="muted small">{t(Msg::Reason)} ": " {p.decision_note.clone()}</div> })}
                                 {(!p.note.is_empty()).then(|| view! { <div class="muted small">{p.note.clone()}</div> })}
                             </td>
@@ -198,38 +209,51 @@ fn PromiseTable(
 pub fn BackPromisesPage() -> impl IntoView {
     let query = use_query_map();
     let queue = move || query.read().get("queue").unwrap_or_else(|| "due_today".into());
+    let page = page_param("page");
     let decide = ServerAction::<DecidePromise>::new();
     follow!(decide);
     let data = Resource::new(
-        move || (queue(), decide.version().get()),
-        |(queue, _)| {
+        move || (queue(), page.get(), decide.version().get()),
+        |(queue, page, _)| async move {
             let q = match queue.as_str() {
-                "active" => PromiseQuery { status: Some(PromiseStatus::Active), page: 1, ..Default::default() },
-                "all" => PromiseQuery { page: 1, ..Default::default() },
-                other => PromiseQuery { queue: Some(other.to_string()), page: 1, ..Default::default() },
+                "active" => PromiseQuery { status: Some(PromiseStatus::Active), page, ..Default::default() },
+                "all" => PromiseQuery { page, ..Default::default() },
+                other => match PromiseQueue::parse(other) {
+                    Some(queue) => PromiseQuery { queue: Some(queue), page, ..Default::default() },
+                    // An unknown tab is not "all": say so.
+                    None => return Err(AppError::field("queue", Msg::InvalidInput)),
+                },
             };
-            list_promises(q)
+            list_promises(q).await
         },
     );
-    let tab = move |key: &'static str, label: Msg| {
-        view! {
-            <a href=format!("/back/promises?queue={key}") class=move || if queue() == key { "tab current" } else { "tab" }
-                aria-current=move || (queue() == key).then_some("page")>{t(label)}</a>
-        }
-    };
     view! {
         <Page roles=STAFF title=Msg::Promises>
             <h1>{t(Msg::Promises)}</h1>
-            <nav class="tabs" data-testid="promise-queues">
-                {tab("due_today", Msg::QueueDueToday)} {tab("broken", Msg::QueueBroken)}
-                {tab("pending", Msg::QueuePending)} {tab("active", Msg::PromiseActive)} {tab("all", Msg::FilterAll)}
-            </nav>
-            {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
+            <QueueTabs
+                tabs=vec![
+                    ("due_today", Msg::QueueDueToday, None),
+                    ("broken", Msg::QueueBroken, None),
+                    ("pending", Msg::QueuePending, None),
+                    ("active", Msg::PromiseActive, None),
+                    ("all", Msg::FilterAll, None),
+                ]
+                current=Signal::derive(queue)
+                href=|key| format!("/back/promises?queue={key}")
+                testid="promise-queues"
+            />
+            {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e with_fields=true/> })}
             <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(p) => view! { <PromiseTable items=p.items staff=true cancel=None decide=Some(decide)/> }.into_any(),
+                        Err(e) => view! { <ErrorMessage error=e with_fields=true/> }.into_any(),
+                        Ok(p) => {
+                            let base = format!("/back/promises?queue={}", queue());
+                            view! {
+                                <PromiseTable items=p.items staff=true cancel=None decide=Some(decide)/>
+                                <Pager page=p.page page_count=p.page_count more=p.more base=base/>
+                            }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -249,9 +273,10 @@ pub fn AccountPromises(account_id: i64) -> impl IntoView {
     follow!(decide);
     let cancel = ServerAction::<CancelPromise>::new();
     follow!(cancel);
+    let page = page_param("promises_page");
     let data = Resource::new(
-        move || (decide.version().get(), cancel.version().get()),
-        move |_| list_promises(PromiseQuery { account_id: Some(account_id), page: 1, ..Default::default() }),
+        move || (page.get(), decide.version().get(), cancel.version().get()),
+        move |(page, _, _)| list_promises(PromiseQuery { account_id: Some(account_id), page, ..Default::default() }),
     );
     let open = Resource::new(
         move || account_id,
@@ -267,14 +292,14 @@ pub fn AccountPromises(account_id: i64) -> impl IntoView {
     view! {
         <section data-testid="account-promises">
             <h2>{t(Msg::Promises)}</h2>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(p) => view! { <PromiseTable items=p.items staff=false cancel=can_record.then_some(cancel) decide=can_record.then_some(decide)/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            // A refused cancellation or decision (another tab settled it
+            // first, a rejection without its reason) says so here.
+            {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e with_fields=true/> })}
+            {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e with_fields=true/> })}
+            <Loaded resource=data view=move |p: PromiseListing| view! {
+                <PromiseTable items=p.items staff=false cancel=can_record.then_some(cancel) decide=can_record.then_some(decide)/>
+                <Pager page=p.page page_count=p.page_count more=p.more base=format!("/back/accounts/{account_id}") param="promises_page"/>
+            }.into_any()/>
             {can_record.then(|| view! { <Suspense fallback=|| ()>{move || Suspend::new(async move {
                 // Invoices already under a promise cannot take another one.
                 let open: Vec<(i64, String)> = open
@@ -293,11 +318,11 @@ pub fn AccountPromises(account_id: i64) -> impl IntoView {
                                 <label class="choice"><input type="radio" name="invoices" value=id.to_string()/> " " {number.clone()}</label>
                             }).collect_view()}
                         </fieldset>
-                        {move || field_error(&error(), "invoices").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                        <FieldError error=Signal::derive(error) name="invoices"/>
                         <label>{t(Msg::PromisedDate)} <input type="date" name="promised_date" required/></label>
-                        {move || field_error(&error(), "promised_date").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                        <FieldError error=Signal::derive(error) name="promised_date"/>
                         <label>{t(Msg::PromisedAmount)} <input name="amount" inputmode="decimal"/></label>
-                        {move || field_error(&error(), "amount").map(|m| view! { <span class="field-error">{t(m)}</span> })}
+                        <FieldError error=Signal::derive(error) name="amount"/>
                         <label>{t(Msg::Note)} <textarea name="note" rows="2" maxlength="1000"></textarea></label>
                         <button type="submit" class="primary" data-testid="record-promise-submit">{t(Msg::RecordPromise)}</button>
                     </ActionForm>

@@ -1,7 +1,7 @@
 //! Merchant settings: company identity (shown on invoices and e-mails) and
 //! the defaults new accounts start from. Owners edit them; staff read them.
 
-use crate::components::{field_error, ErrorMessage, Page};
+use crate::components::{ErrorMessage, FieldError, Page};
 use crate::domain::{Currency, Locale, Role};
 use crate::error::AppError;
 use crate::i18n::{t, Msg};
@@ -27,11 +27,16 @@ pub struct MerchantSettings {
     pub promise_max_per_invoice: i32,
 }
 
+crate::reads!(MerchantSettings);
+
 #[server(endpoint = "back/settings")]
 pub async fn get_settings() -> Result<MerchantSettings, AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_staff().map_err(crate::error::respond)?;
-    ssr::load(&state).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_staff()?;
+        ssr::load(&state).await
+    })
+    .await
 }
 
 /// The settings form as typed; the server parses it into `MerchantSettings`.
@@ -56,10 +61,13 @@ pub struct SettingsForm {
 /// Owner only. Form fields are named `form[company_name]` and so on.
 #[server(endpoint = "back/save_settings")]
 pub async fn save_settings(form: SettingsForm) -> Result<(), AppError> {
-    let (state, principal) = crate::auth::ssr_context().await?;
-    principal.require_owner().map_err(crate::error::respond)?;
-    let settings = ssr::parse(form).map_err(crate::error::respond)?;
-    ssr::save(&state, &principal, &settings).await.map_err(crate::error::respond)
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        let settings = ssr::parse(form)?;
+        ssr::save(&state, &principal, &settings).await
+    })
+    .await
 }
 
 const OWNER: &[Role] = &[Role::Owner];
@@ -78,9 +86,7 @@ fn SettingsBody() -> impl IntoView {
     let save = ServerAction::<SaveSettings>::new();
     let current = Resource::new(move || save.version().get(), |_| get_settings());
     let err = move || save.value().get().and_then(|r| r.err());
-    let field = move |name: &'static str| {
-        move || field_error(&err(), name).map(|m| view! { <span class="field-error">{t(m)}</span> })
-    };
+    let field = move |name: &'static str| view! { <FieldError error=Signal::derive(err) name=name/> };
     view! {
         <h1>{t(Msg::Settings)}</h1>
         <p class="muted">{t(Msg::SettingsIntro)}</p>

@@ -153,8 +153,13 @@ pub async fn save(state: &AppState, principal: &Principal, m: &MerchantSettings)
         .map(|r| r.rows_affected())
     })?;
     let details = serde_json::to_string(m).map_err(AppError::internal)?;
-    audit(state, Audit::new(Some(principal.user_id), "merchant.settings", ("merchant", Some(1))).details(&details))
-        .await
+    audit(
+        (&state.db).into(),
+        state.clock.now(),
+        Audit::new(Some(principal.user_id), crate::audit::AuditAction::MerchantSettings, ("merchant", Some(1)))
+            .details(&details),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -339,7 +339,7 @@ async fn login_never_redirects_off_site() {
                 )
                 .await;
             assert_eq!(res.status(), StatusCode::OK);
-            let target: String = res.json().await.unwrap();
+            let target = crate::helpers::next_of(res).await;
             let expected = if next.starts_with("/portal") { next } else { "/portal" };
             assert_eq!(target, expected);
         }

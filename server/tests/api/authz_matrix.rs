@@ -653,9 +653,10 @@ async fn insert_foreign_payments(app: &mut TestApp) {
     let app::payments::gateway::SetupStatus::Succeeded(details) = status else { panic!("saved: {status:?}") };
     app.fx.method2 = app::payments::ssr::save_method(&state, fx.account2, &details, Some(fx.client2)).await.unwrap();
     app.fx.setup2 = setup;
-    let url = app::payments::paylink::create(&state, app::auth::ssr::Scope::All, fx.owner, fx.inv2_open).await.unwrap();
+    let (link, url) =
+        app::payments::paylink::create(&state, app::auth::ssr::Scope::All, fx.owner, fx.inv2_open).await.unwrap();
     assert!(url.contains("/pay/"));
-    app.fx.link2 = app.count("SELECT MAX(id) FROM pay_links").await;
+    app.fx.link2 = link;
     app.fx.inv3 = crate::money::issue_invoice(app, fx.account3, "U-0001", 10, 45_000).await;
 }
 

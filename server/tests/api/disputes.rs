@@ -57,7 +57,8 @@ async fn two_owners_approving_at_once_issue_one_credit_note() {
         let id =
             open(&state, &dispute(fx.account1, fx.inv1_overdue, fx.client1, DisputeScope::Amount("120".into())), &[])
                 .await
-                .expect("open");
+                .expect("open")
+                .id;
         // One dispute in progress per invoice.
         let again = open(&state, &dispute(fx.account1, fx.inv1_overdue, fx.client1, DisputeScope::Invoice), &[]).await;
         assert!(matches!(again, Err(AppError::Conflict(_))), "{backend:?}: {again:?}");
@@ -100,8 +101,10 @@ async fn a_rejection_needs_a_reason_and_issues_nothing() {
         let state = app.state();
         let fx = app.fx.clone();
         let before = balance(&app, fx.inv1_overdue).await;
-        let id =
-            open(&state, &dispute(fx.account1, fx.inv1_overdue, fx.client1, DisputeScope::Invoice), &[]).await.unwrap();
+        let id = open(&state, &dispute(fx.account1, fx.inv1_overdue, fx.client1, DisputeScope::Invoice), &[])
+            .await
+            .unwrap()
+            .id;
         assert_eq!(
             app.count(&format!("SELECT amount_minor FROM disputes WHERE id = {id}")).await,
             before,
@@ -109,7 +112,8 @@ async fn a_rejection_needs_a_reason_and_issues_nothing() {
         );
         assert!(matches!(decide(&state, id, 0, "  ", fx.owner).await, Err(AppError::Validation(_))));
         assert!(matches!(decide(&state, id, before + 1, "trop", fx.owner).await, Err(AppError::Validation(_))));
-        assert_eq!(decide(&state, id, 0, "Livraison signée sans réserve.", fx.owner).await.unwrap(), None);
+        let rejected = decide(&state, id, 0, "Livraison signée sans réserve.", fx.owner).await.unwrap();
+        assert_eq!(rejected.status, app::disputes::DisputeStatus::Rejected);
         assert_eq!(app.count("SELECT COUNT(*) FROM credit_notes").await, 0);
         assert_eq!(balance(&app, fx.inv1_overdue).await, before);
         // A new dispute may be opened once this one is decided.
@@ -141,18 +145,17 @@ async fn open_dispute(s: &Session, invoice: i64, scope: &str, amount: &str, file
     .await
 }
 
-/// Opens a dispute as the client and returns its id, read from the page the
-/// answer points to.
+/// Opens a dispute as the client and returns its id, as the answer gives
+/// it (open, and pointing to its page).
 async fn open_ok(s: &Session, invoice: i64, scope: &str, amount: &str, files: &[File<'_>]) -> i64 {
     let res = open_dispute(s, invoice, scope, amount, files).await;
     let status = res.status();
-    let body = res.text().await.unwrap();
+    let body: Value = res.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "disputes/open {invoice} {scope} {amount:?}: {body}");
-    let target: String = serde_json::from_str(&body).unwrap_or_else(|e| panic!("disputes/open answered {body}: {e}"));
-    target
-        .strip_prefix("/portal/disputes/")
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("disputes/open pointed to {target}"))
+    let id = body["value"]["id"].as_i64().unwrap_or_else(|| panic!("disputes/open answered {body}"));
+    assert_eq!(body["value"]["status"], "open", "{body}");
+    assert_eq!(body["next"], format!("/portal/disputes/{id}"), "{body}");
+    id
 }
 
 /// The thread's form: `kind` is `message`, `info_request` or `proposal` (with `amount`).
@@ -192,10 +195,7 @@ async fn get_dispute(s: &Session, id: i64) -> (String, Value) {
 
 /// The target page a successful server function answers with.
 async fn target(res: reqwest::Response) -> String {
-    let status = res.status();
-    let body = res.text().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{body}: {e}"))
+    crate::helpers::next_of(res).await
 }
 
 /// (field, message key) of a validation error (`{"Validation": [[field, msg], ..]}`).

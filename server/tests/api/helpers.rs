@@ -323,6 +323,19 @@ impl Session {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
+    /// Posts a form the way a browser without JavaScript does, from the
+    /// page `from`: the answer is a redirect (not followed).
+    pub async fn post_plain_form(&self, path: &str, from: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Accept", "text/html,application/xhtml+xml")
+            .header("Referer", self.url(from))
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
@@ -542,4 +555,38 @@ macro_rules! each_backend {
             $app.finish().await;
         }
     };
+}
+
+/// Where a write sends its caller next (the `next` of its `Done` answer),
+/// asserting it succeeded.
+pub async fn next_of(res: reqwest::Response) -> String {
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.expect("a JSON answer");
+    assert!(status.is_success(), "{status}: {body}");
+    body["next"].as_str().unwrap_or_else(|| panic!("no next in {body}")).to_string()
+}
+
+/// The id and status a write created or moved (its `Done<Created<_>>`
+/// answer), asserting it succeeded.
+pub async fn created(res: reqwest::Response) -> (i64, String) {
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.expect("a JSON answer");
+    assert!(status.is_success(), "{status}: {body}");
+    let id = body["value"]["id"].as_i64().unwrap_or_else(|| panic!("no id in {body}"));
+    let st = body["value"]["status"].as_str().unwrap_or_else(|| panic!("no status in {body}"));
+    (id, st.to_string())
+}
+
+/// Where a plain form's post sent the browser: asserts a redirect and
+/// returns its `Location`, made relative to the server.
+pub fn redirected_to(res: &reqwest::Response) -> String {
+    assert!(res.status().is_redirection(), "not a redirect: {} {:?}", res.status(), res.headers());
+    let location = res.headers().get("location").expect("a Location").to_str().unwrap().to_string();
+    match location.find("://") {
+        Some(scheme) => {
+            let rest = &location[scheme + 3..];
+            rest.find('/').map(|i| rest[i..].to_string()).unwrap_or_else(|| "/".into())
+        }
+        None => location,
+    }
 }

@@ -220,10 +220,14 @@ async fn a_credit_note_posts_at_most_what_is_owed_and_the_rest_as_credit() {
         // it, pays it anyway, then the owner approves the dispute in full.
         let id = open(&state, &dispute(fx.account2, fx.inv2_open, fx.client2, DisputeScope::Invoice), &[])
             .await
-            .expect("open");
+            .expect("open")
+            .id;
         receive(&app, fx.account2, &[(fx.inv2_open, 99_900)], 99_900).await;
         assert_eq!(stored_balance(&app, fx.inv2_open).await, 0);
-        let number = decide(&state, id, 99_900, "", fx.owner).await.expect("approve").expect("a credit note");
+        let approved = decide(&state, id, 99_900, "", fx.owner).await.expect("approve");
+        assert_eq!(approved.status, app::disputes::DisputeStatus::Approved);
+        let number =
+            crate::money::text(&app, &format!("SELECT number FROM credit_notes WHERE dispute_id = {id}")).await;
         assert_eq!(stored_balance(&app, fx.inv2_open).await, 0, "{backend:?}: never below zero");
         assert_eq!(unapplied(&app, fx.account2).await, -99_900, "{backend:?}: the credit note became credit");
         let entries = app
@@ -320,8 +324,10 @@ async fn a_promise_is_kept_by_money_received_not_by_a_credit_note() {
             format!("SELECT pr.status FROM promises pr JOIN promise_invoices pi ON pi.promise_id = pr.id WHERE pi.invoice_id = {inv}")
         };
         // T-0002 is settled by a credit note: no money, not kept.
-        let id =
-            open(&state, &dispute(fx.account1, fx.inv1_overdue, fx.client1, DisputeScope::Invoice), &[]).await.unwrap();
+        let id = open(&state, &dispute(fx.account1, fx.inv1_overdue, fx.client1, DisputeScope::Invoice), &[])
+            .await
+            .unwrap()
+            .id;
         decide(&state, id, 30_000, "", fx.owner).await.unwrap();
         // T-0001 is paid.
         receive(&app, fx.account1, &[(fx.inv1_open, 120_000)], 120_000).await;

@@ -39,7 +39,7 @@ async fn paid_by_card(app: &TestApp, s: &Session, key: &str) -> i64 {
     let method = first_method(s).await;
     let res = pay(s, &app.fx.inv1_overdue.to_string(), 30_000, key, &method).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let id = receipt_id(&res.json::<String>().await.unwrap());
+    let id = receipt_id(&crate::helpers::next_of(res).await);
     assert_eq!(status_of(app, id).await, "succeeded");
     id
 }
@@ -74,7 +74,7 @@ async fn three_d_secure_posts_nothing_until_approved_then_posts_once() {
         let inv = app.fx.inv1_overdue.to_string();
         let res = pay_new_card(&s, &inv, 30_000, "key-3ds-ok", CARD_3DS).await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let target: String = res.json().await.unwrap();
+        let target = crate::helpers::next_of(res).await;
         let intent = target
             .strip_prefix("/sandbox/authenticate/")
             .unwrap_or_else(|| panic!("{backend:?}: expected the 3-D Secure page, got {target}"))
@@ -99,7 +99,7 @@ async fn three_d_secure_posts_nothing_until_approved_then_posts_once() {
 
         let res = s.post_form("/api/sandbox/authenticate", &[("id", &intent), ("approve", "true")]).await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let back: String = res.json().await.unwrap();
+        let back = crate::helpers::next_of(res).await;
         assert_eq!(back, format!("/portal/payments/{pid}"));
 
         let d = detail(&s, pid).await;
@@ -128,7 +128,7 @@ async fn three_d_secure_refused_fails_the_payment_and_changes_no_balance() {
         let before = account_balance(&app, app.fx.account1).await;
         let res = pay_new_card(&s, &inv, 30_000, "key-3ds-no", CARD_3DS).await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let target: String = res.json().await.unwrap();
+        let target = crate::helpers::next_of(res).await;
         let intent = target
             .strip_prefix("/sandbox/authenticate/")
             .unwrap_or_else(|| panic!("{backend:?}: expected the 3-D Secure page, got {target}"))
@@ -137,7 +137,7 @@ async fn three_d_secure_refused_fails_the_payment_and_changes_no_balance() {
 
         let res = s.post_form("/api/sandbox/authenticate", &[("id", &intent), ("approve", "false")]).await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let back: String = res.json().await.unwrap();
+        let back = crate::helpers::next_of(res).await;
         assert_eq!(back, format!("/portal/payments/{pid}"));
 
         let d = detail(&s, pid).await;
@@ -156,7 +156,7 @@ async fn three_d_secure_refused_fails_the_payment_and_changes_no_balance() {
         assert_eq!(quote.status(), StatusCode::OK);
         let res = pay_new_card(&s, &inv, 30_000, "key-3ds-retry", CARD_OK).await;
         assert_eq!(res.status(), StatusCode::OK);
-        let retry = receipt_id(&res.json::<String>().await.unwrap());
+        let retry = receipt_id(&crate::helpers::next_of(res).await);
         assert_eq!(status_of(&app, retry).await, "succeeded");
         assert_eq!(balance(&app, app.fx.inv1_overdue).await, 0);
         app.finish().await;
@@ -171,7 +171,7 @@ async fn a_payer_cancels_a_payment_waiting_for_authentication_and_the_invoice_is
         let inv = app.fx.inv1_overdue.to_string();
         let res = pay_new_card(&s, &inv, 30_000, "key-3ds-cancel", CARD_3DS).await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let target: String = res.json().await.unwrap();
+        let target = crate::helpers::next_of(res).await;
         let intent = target.strip_prefix("/sandbox/authenticate/").expect("the 3-D Secure page").to_string();
         let pid = payment_by_key(&app, "key-3ds-cancel").await;
         // Held while it waits.
@@ -189,7 +189,7 @@ async fn a_payer_cancels_a_payment_waiting_for_authentication_and_the_invoice_is
 
         let res = s.post_form("/api/payments/cancel", &[("id", &pid.to_string())]).await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        assert_eq!(res.json::<String>().await.unwrap(), format!("/portal/payments/{pid}"));
+        assert_eq!(crate::helpers::next_of(res).await, format!("/portal/payments/{pid}"));
         let d = detail(&s, pid).await;
         assert_eq!(d["summary"]["status"], "failed", "{d}");
         assert_eq!(d["summary"]["failure"], "PaymentCanceled", "{d}");
@@ -214,7 +214,7 @@ async fn a_payer_cancels_a_payment_waiting_for_authentication_and_the_invoice_is
         assert_eq!(res.status(), StatusCode::CONFLICT, "{backend:?}");
         let res = pay_new_card(&s, &inv, 30_000, "key-after-cancel", CARD_OK).await;
         assert_eq!(res.status(), StatusCode::OK);
-        let paid = receipt_id(&res.json::<String>().await.unwrap());
+        let paid = receipt_id(&crate::helpers::next_of(res).await);
         assert_eq!(status_of(&app, paid).await, "succeeded");
         assert_eq!(balance(&app, app.fx.inv1_overdue).await, 0);
         // A succeeded payment cannot be cancelled.
@@ -242,7 +242,7 @@ async fn a_sepa_debit_is_processing_until_the_bank_settles_it_then_posts_once() 
         let inv = app.fx.inv1_overdue.to_string();
         let res = pay(&s, &inv, 30_000, "key-sepa", &method).await;
         assert_eq!(res.status(), StatusCode::OK);
-        let pid = receipt_id(&res.json::<String>().await.unwrap());
+        let pid = receipt_id(&crate::helpers::next_of(res).await);
         assert_eq!(status_of(&app, pid).await, "processing");
         assert_eq!(balance(&app, app.fx.inv1_overdue).await, 30_000, "not posted before the bank answers");
         assert_eq!(posted(&app, pid).await, 0);
@@ -291,7 +291,7 @@ async fn a_refused_sepa_debit_fails_after_settlement_and_changes_no_balance() {
         let inv = app.fx.inv1_overdue.to_string();
         let res = pay(&s, &inv, 30_000, "key-sepa-ko", &method).await;
         assert_eq!(res.status(), StatusCode::OK);
-        let pid = receipt_id(&res.json::<String>().await.unwrap());
+        let pid = receipt_id(&crate::helpers::next_of(res).await);
         assert_eq!(status_of(&app, pid).await, "processing");
         events::deliver_sandbox_events(&state).await.unwrap();
         let d = detail(&s, pid).await;

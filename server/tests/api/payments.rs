@@ -48,7 +48,7 @@ async fn a_client_saves_a_card_and_pays_two_invoices_at_once() {
 
         let res = pay(&s, &invoices, "", 150_000, "key-1", &method).await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let target: String = res.json().await.unwrap();
+        let target = crate::helpers::next_of(res).await;
         let id: i64 = target.rsplit('/').next().unwrap().parse().unwrap();
         let detail: Value = s.post_form("/api/payments/detail", &[("id", &id.to_string())]).await.json().await.unwrap();
         assert_eq!(detail["summary"]["status"], "succeeded", "{detail}");
@@ -85,7 +85,7 @@ async fn a_declined_card_is_explained_and_changes_nothing() {
         let method = first_method(&s).await.to_string();
         let before = account_balance(&app, app.fx.account1).await;
         let inv = app.fx.inv1_overdue.to_string();
-        let target: String = pay(&s, &inv, "", 30_000, "key-d", &method).await.json().await.unwrap();
+        let target = crate::helpers::next_of(pay(&s, &inv, "", 30_000, "key-d", &method).await).await;
         let id = target.rsplit('/').next().unwrap().to_string();
         let detail: Value = s.post_form("/api/payments/detail", &[("id", &id)]).await.json().await.unwrap();
         assert_eq!(detail["summary"]["status"], "failed");
@@ -325,7 +325,7 @@ async fn the_owner_refunds_part_of_a_payment_and_the_invoice_reopens() {
         add_card(&s, CARD_OK).await;
         let method = first_method(&s).await.to_string();
         let inv = app.fx.inv1_overdue.to_string();
-        let target: String = pay(&s, &inv, "", 30_000, "key-r", &method).await.json().await.unwrap();
+        let target = crate::helpers::next_of(pay(&s, &inv, "", 30_000, "key-r", &method).await).await;
         let id = target.rsplit('/').next().unwrap().to_string();
         let owner = app.login("owner@test.example").await;
         // Collectors cannot refund; more than was paid is refused.

@@ -4,7 +4,7 @@
 //! Amounts come from the fixture: account 1 owes T-0001 (1 200,00 €, not
 //! due) and T-0002 (300,00 € left, overdue); account 2 owes T-0004.
 
-use crate::helpers::{now, spawn_app, today, Session, TestApp, BACKENDS};
+use crate::helpers::{created, now, redirected_to, spawn_app, today, Session, TestApp, BACKENDS};
 use crate::money::{add_card, balance, overdue_numbers, text};
 use app::promises::ssr::settle_due;
 use app::with_db;
@@ -37,13 +37,15 @@ async fn create(s: &Session, invoices: &str, date: &str, amount: &str) -> reqwes
     .await
 }
 
-/// Creates a promise as the client and returns its id.
-async fn create_ok(app: &TestApp, s: &Session, invoices: &str, date: &str, amount: &str) -> i64 {
+/// Creates a promise as the client and returns its id, as the answer
+/// gives it.
+async fn create_ok(s: &Session, invoices: &str, date: &str, amount: &str) -> i64 {
     let res = create(s, invoices, date, amount).await;
     let status = res.status();
-    let body = res.text().await.unwrap();
+    let body: Value = res.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "promises/create {invoices} {date} {amount:?}: {body}");
-    latest(app).await
+    assert_eq!(body["next"], "/portal/promises", "{body}");
+    body["value"]["id"].as_i64().unwrap_or_else(|| panic!("no id in {body}"))
 }
 
 async fn record(s: &Session, account: i64, invoices: &str, date: &str, amount: &str, note: &str) -> reqwest::Response {
@@ -89,10 +91,6 @@ fn ids(items: &[Value]) -> Vec<i64> {
     let mut ids: Vec<i64> = items.iter().map(|p| p["id"].as_i64().expect("promise id")).collect();
     ids.sort_unstable();
     ids
-}
-
-async fn latest(app: &TestApp) -> i64 {
-    app.count("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM promises").await
 }
 
 async fn status(app: &TestApp, id: i64) -> String {
@@ -217,9 +215,9 @@ async fn a_client_quotes_and_promises_the_open_balance() {
             .collect();
         quoted.sort();
         assert_eq!(quoted, vec![("T-0001".to_string(), 120_000), ("T-0002".to_string(), 30_000)]);
-        // A paid invoice cannot be promised (status left to the implementation).
+        // A paid invoice cannot be promised.
         let paid = quote(&s, &app.fx.inv1_paid.to_string()).await.status();
-        assert!(paid.is_client_error(), "{backend:?}: quoting a paid invoice gave {paid}");
+        assert_eq!(paid, StatusCode::CONFLICT, "{backend:?}: quoting a paid invoice");
 
         // An empty amount promises the whole open balance.
         let res = s
@@ -229,7 +227,7 @@ async fn a_client_quotes_and_promises_the_open_balance() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let target: String = res.json().await.unwrap();
+        let target = crate::helpers::next_of(res).await;
         assert_eq!(target, "/portal/promises");
 
         let items = list(&s, None, None).await;
@@ -285,11 +283,11 @@ async fn the_policy_refuses_far_past_and_wrong_amounts_and_writes_nothing() {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'promise.%'").await, 0);
 
         // The bounds themselves are accepted: the last allowed day, the whole balance.
-        let id = create_ok(&app, &s, &inv, &day(30), "300,00").await;
+        let id = create_ok(&s, &inv, &day(30), "300,00").await;
         assert_eq!(app.count(&format!("SELECT amount_minor FROM promises WHERE id = {id}")).await, 30_000);
         assert_eq!(status(&app, id).await, "active");
         assert_eq!(cancel(&s, id).await.status(), StatusCode::OK);
-        let id = create_ok(&app, &s, &inv, &day(0), "300").await;
+        let id = create_ok(&s, &inv, &day(0), "300").await;
         assert_eq!(app.count(&format!("SELECT amount_minor FROM promises WHERE id = {id}")).await, 30_000);
         assert_eq!(status(&app, id).await, "active");
         app.finish().await;
@@ -305,12 +303,12 @@ async fn a_third_promise_on_an_invoice_waits_for_approval() {
         let inv = app.fx.inv1_overdue.to_string();
         // Two earlier promises on T-0002, both broken (default policy: 2 per invoice).
         for _ in 0..2 {
-            let id = create_ok(&app, &s, &inv, &day(3), "").await;
+            let id = create_ok(&s, &inv, &day(3), "").await;
             assert_eq!(status(&app, id).await, "active");
             exec(&app, &format!("UPDATE promises SET status = 'broken' WHERE id = {id}")).await;
         }
 
-        let third = create_ok(&app, &s, &inv, &day(3), "").await;
+        let third = create_ok(&s, &inv, &day(3), "").await;
         assert_eq!(status(&app, third).await, "pending_approval", "{backend:?}");
         // Only an active promise pauses collection.
         assert_eq!(invoice_state(&s, app.fx.inv1_overdue).await, "overdue");
@@ -337,7 +335,7 @@ async fn a_third_promise_on_an_invoice_waits_for_approval() {
 
         // Cancelled promises do not count: the next one still waits (two broken).
         assert_eq!(cancel(&s, third).await.status(), StatusCode::OK);
-        let fourth = create_ok(&app, &s, &inv, &day(7), "100").await;
+        let fourth = create_ok(&s, &inv, &day(7), "100").await;
         assert_eq!(status(&app, fourth).await, "pending_approval");
 
         // Rejecting needs a reason.
@@ -399,7 +397,7 @@ async fn a_promise_pauses_collection_until_it_is_broken() {
         assert_eq!(overdue_numbers(&c1, Some(app.fx.account1)).await, ["T-0002"]);
         assert_eq!(overview_overdue(&s).await, 30_000);
 
-        let id = create_ok(&app, &s, &app.fx.inv1_overdue.to_string(), &day(7), "").await;
+        let id = create_ok(&s, &app.fx.inv1_overdue.to_string(), &day(7), "").await;
         assert_eq!(status(&app, id).await, "active");
         // Promised: out of the overdue lists and figures, for the client and for staff.
         assert!(overdue_numbers(&s, None).await.is_empty(), "{backend:?}");
@@ -442,7 +440,7 @@ async fn settling_twice_breaks_a_partly_paid_promise_once_and_mails_the_collecto
         let s = app.login(CLIENT1).await;
         let owner = app.login(OWNER).await;
         // 100 € promised for today on T-0002; only 50 € arrive.
-        let id = create_ok(&app, &s, &app.fx.inv1_overdue.to_string(), &day(0), "100").await;
+        let id = create_ok(&s, &app.fx.inv1_overdue.to_string(), &day(0), "100").await;
         post_payment(&app, app.fx.account1, app.fx.inv1_overdue, 5_000).await;
         assert_eq!(ids(&list(&owner, Some("due_today"), None).await), vec![id]);
 
@@ -479,9 +477,9 @@ async fn concurrent_settling_settles_each_promise_once() {
         let Some(app) = spawn_app(backend).await else { continue };
         let s = app.login(CLIENT1).await;
         // One to break (T-0002, unpaid, yesterday) and one to keep (200 € of T-0001, paid).
-        let broken = create_ok(&app, &s, &app.fx.inv1_overdue.to_string(), &day(0), "").await;
+        let broken = create_ok(&s, &app.fx.inv1_overdue.to_string(), &day(0), "").await;
         set_date(&app, broken, today() - Duration::days(1)).await;
-        let kept = create_ok(&app, &s, &app.fx.inv1_open.to_string(), &day(10), "200").await;
+        let kept = create_ok(&s, &app.fx.inv1_open.to_string(), &day(10), "200").await;
         post_payment(&app, app.fx.account1, app.fx.inv1_open, 20_000).await;
         let mails_before = mails_to(&app, COLLECTOR1).await;
 
@@ -508,7 +506,7 @@ async fn a_promise_paid_online_is_kept_before_its_date() {
         let Some(app) = spawn_app(backend).await else { continue };
         let s = app.login(CLIENT1).await;
         let inv = app.fx.inv1_open.to_string();
-        let id = create_ok(&app, &s, &inv, &day(20), "").await;
+        let id = create_ok(&s, &inv, &day(20), "").await;
         assert_eq!(app.count(&format!("SELECT amount_minor FROM promises WHERE id = {id}")).await, 120_000);
         assert_eq!(settle(&app).await, (0, 0));
 
@@ -552,8 +550,8 @@ async fn a_client_cancels_its_own_promises_only() {
         let Some(app) = spawn_app(backend).await else { continue };
         let s1 = app.login(CLIENT1).await;
         let s2 = app.login(CLIENT2).await;
-        let mine = create_ok(&app, &s1, &app.fx.inv1_overdue.to_string(), &day(5), "").await;
-        let theirs = create_ok(&app, &s2, &app.fx.inv2_open.to_string(), &day(5), "").await;
+        let mine = create_ok(&s1, &app.fx.inv1_overdue.to_string(), &day(5), "").await;
+        let theirs = create_ok(&s2, &app.fx.inv2_open.to_string(), &day(5), "").await;
         assert_eq!(ids(&list(&s1, None, None).await), vec![mine]);
         assert_eq!(ids(&list(&s2, None, None).await), vec![theirs]);
         // A client asking for another account's promises gets none.
@@ -582,7 +580,7 @@ async fn a_client_cancels_its_own_promises_only() {
         assert_eq!(audit(&app, "promise.cancelled", app.fx.account1).await, 1);
         // Collection resumes, and the invoice may be promised again.
         assert_eq!(overdue_numbers(&s1, None).await, ["T-0002"]);
-        let again = create_ok(&app, &s1, &app.fx.inv1_overdue.to_string(), &day(6), "").await;
+        let again = create_ok(&s1, &app.fx.inv1_overdue.to_string(), &day(6), "").await;
         assert_eq!(status(&app, again).await, "active");
         // A cancelled promise is never settled.
         set_date(&app, mine, today() - Duration::days(1)).await;
@@ -610,7 +608,7 @@ async fn staff_record_a_promise_made_by_phone() {
         let account1 = app.fx.account1;
         // Two earlier promises on T-0002 were broken: a client would now need approval.
         for _ in 0..2 {
-            let id = create_ok(&app, &client, &t2, &day(3), "").await;
+            let id = create_ok(&client, &t2, &day(3), "").await;
             exec(&app, &format!("UPDATE promises SET status = 'broken' WHERE id = {id}")).await;
         }
         let before = app.count("SELECT COUNT(*) FROM promises").await;
@@ -631,8 +629,8 @@ async fn staff_record_a_promise_made_by_phone() {
 
         // The owner, by phone, on T-0002: active at once, no approval for staff.
         let res = record(&owner, account1, &t2, &day(5), "150", "Phoned: half on Friday").await;
-        assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let by_owner = latest(&app).await;
+        let (by_owner, answered) = created(res).await;
+        assert_eq!(answered, "active", "{backend:?}");
         assert_eq!(status(&app, by_owner).await, "active", "{backend:?}");
         assert_eq!(text(&app, &format!("SELECT source FROM promises WHERE id = {by_owner}")).await, "staff");
         assert_eq!(app.count(&format!("SELECT amount_minor FROM promises WHERE id = {by_owner}")).await, 15_000);
@@ -641,8 +639,7 @@ async fn staff_record_a_promise_made_by_phone() {
 
         // Collector 1, on its own account's T-0001.
         let res = record(&c1, account1, &t1, &day(10), "", "Called the CFO").await;
-        assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let by_collector = latest(&app).await;
+        let (by_collector, _) = created(res).await;
         assert_ne!(by_collector, by_owner);
         assert_eq!(status(&app, by_collector).await, "active");
         assert_eq!(app.count(&format!("SELECT amount_minor FROM promises WHERE id = {by_collector}")).await, 120_000);
@@ -704,15 +701,180 @@ async fn the_owners_policy_settings_apply_at_once() {
         assert_eq!(q["latest_date"], day(10), "{q}");
         let fields = field_errors(create(&s, &inv, &day(11), "").await).await;
         assert!(fields.contains(&"promised_date".to_string()), "{fields:?}");
-        let first = create_ok(&app, &s, &inv, &day(10), "").await;
+        let first = create_ok(&s, &inv, &day(10), "").await;
         assert_eq!(status(&app, first).await, "active");
         exec(&app, &format!("UPDATE promises SET status = 'broken' WHERE id = {first}")).await;
         // One promise per invoice now: the second waits for approval...
-        let second = create_ok(&app, &s, &inv, &day(10), "").await;
+        let second = create_ok(&s, &inv, &day(10), "").await;
         assert_eq!(status(&app, second).await, "pending_approval", "{backend:?}");
         // ...and the collector is asked (the account's collector, not the others).
         assert!(mails_to(&app, COLLECTOR1).await >= 1);
         assert_eq!(mails_to(&app, COLLECTOR2).await, 0);
+        app.finish().await;
+    }
+}
+
+/// The newest message to `address`: subject and body.
+async fn last_mail(app: &TestApp, address: &str) -> (String, String) {
+    let sql = format!("SELECT subject, body_text FROM outbox WHERE to_address = '{address}' ORDER BY id DESC LIMIT 1");
+    let row: Option<(String, String)> =
+        with_db!(&app.db, |pool| sqlx::query_as(&sql).fetch_optional(pool).await).expect(&sql);
+    row.unwrap_or_else(|| panic!("no mail to {address}"))
+}
+
+/// The path of the first link to our server in a message's body.
+fn link_in(app: &TestApp, body: &str) -> String {
+    let base = app.state().auth.public_url.clone();
+    let start = body.find(&base).unwrap_or_else(|| panic!("no link to {base} in:\n{body}"));
+    let link = body[start + base.len()..].split_whitespace().next().unwrap_or_default();
+    assert!(link.starts_with('/'), "{link}");
+    link.to_string()
+}
+
+#[tokio::test]
+async fn a_clients_own_promise_confirms_to_the_client_and_tells_the_collector_in_their_language() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        exec(&app, "UPDATE users SET locale = 'en' WHERE email = 'c1@test.example'").await;
+        let s = app.login(CLIENT1).await;
+        let id = create_ok(&s, &app.fx.inv1_overdue.to_string(), &day(10), "120").await;
+
+        // To the account's billing address, in the account's language (fr).
+        let (subject, body) = last_mail(&app, "billing@example.com").await;
+        assert_eq!(subject, "Test Merchant SAS : votre promesse de paiement", "{backend:?}");
+        assert!(body.contains("Vous avez promis de payer 120,00\u{a0}€"), "{body}");
+        assert!(body.contains("(factures T-0002)"), "{body}");
+        let link = link_in(&app, &body);
+        assert_eq!(link, "/portal/promises");
+        let (code, html) = s.get_html(&link).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(html.contains("data-testid=\"promise-row\""), "the link shows the promise");
+
+        // To the account's collector, in the collector's language (en).
+        let (subject, body) = last_mail(&app, COLLECTOR1).await;
+        assert_eq!(subject, "Promise to pay: Alpha Boulangerie SARL", "{backend:?}");
+        assert!(body.contains("promises to pay €120.00"), "{body}");
+        let link = link_in(&app, &body);
+        assert_eq!(link, format!("/back/accounts/{}", app.fx.account1));
+        let (code, html) = app.login(COLLECTOR1).await.get_html(&link).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(html.contains("account-promises"), "the link shows the account's promises");
+        assert_eq!(mails_to(&app, COLLECTOR2).await, 0, "only the account's own collector");
+        assert_eq!(status(&app, id).await, "active");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn two_tabs_promising_the_same_invoice_make_one_promise() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let s = app.login(CLIENT1).await;
+        let invoice = app.fx.inv1_overdue.to_string();
+        // Six tabs at once; without the account's lock, PostgreSQL lets
+        // several read "no open promise" before any commits.
+        let days: Vec<String> = (5..11).map(day).collect();
+        let (a, b, c, d, e, f) = tokio::join!(
+            create(&s, &invoice, &days[0], ""),
+            create(&s, &invoice, &days[1], ""),
+            create(&s, &invoice, &days[2], ""),
+            create(&s, &invoice, &days[3], ""),
+            create(&s, &invoice, &days[4], ""),
+            create(&s, &invoice, &days[5], ""),
+        );
+        let mut codes: Vec<u16> = [a, b, c, d, e, f].iter().map(|r| r.status().as_u16()).collect();
+        codes.sort_unstable();
+        assert_eq!(codes, vec![200, 409, 409, 409, 409, 409], "{backend:?}");
+        let n = app.count(&format!("SELECT COUNT(*) FROM promise_invoices WHERE invoice_id = {invoice}")).await;
+        assert_eq!(n, 1, "{backend:?}: one promise on the invoice");
+        assert_eq!(app.count("SELECT COUNT(*) FROM promises").await, 1);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn every_promise_form_works_without_javascript() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let client = app.login(CLIENT1).await;
+        let owner = app.login(OWNER).await;
+        let (t1, t2) = (app.fx.inv1_open.to_string(), app.fx.inv1_overdue.to_string());
+        let from = format!("/portal/promise?inv={t2}");
+
+        // The client's form: a bad date goes back to the form, writing nothing.
+        let res = client
+            .post_plain_form(
+                "/api/promises/create",
+                &from,
+                &[("invoices", &t2), ("promised_date", "someday"), ("amount", ""), ("note", "")],
+            )
+            .await;
+        assert!(redirected_to(&res).starts_with(&from), "{backend:?}: {}", redirected_to(&res));
+        assert_eq!(app.count("SELECT COUNT(*) FROM promises").await, 0);
+        // A good one lands on the client's promises.
+        let res = client
+            .post_plain_form(
+                "/api/promises/create",
+                &from,
+                &[("invoices", &t2), ("promised_date", &day(5)), ("amount", ""), ("note", "")],
+            )
+            .await;
+        assert_eq!(redirected_to(&res), "/portal/promises", "{backend:?}");
+        let id = app.count("SELECT id FROM promises").await;
+        assert_eq!(status(&app, id).await, "active");
+
+        // Cancelling it, from the list.
+        let res = client.post_plain_form("/api/promises/cancel", "/portal/promises", &[("id", &id.to_string())]).await;
+        assert_eq!(redirected_to(&res), "/portal/promises");
+        assert_eq!(status(&app, id).await, "cancelled");
+
+        // Staff record one by phone on the account page.
+        let account = format!("/back/accounts/{}", app.fx.account1);
+        let account1 = app.fx.account1.to_string();
+        let res = owner
+            .post_plain_form(
+                "/api/promises/record",
+                &account,
+                &[
+                    ("account_id", &account1),
+                    ("invoices", &t1),
+                    ("promised_date", &day(7)),
+                    ("amount", "100"),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        assert_eq!(redirected_to(&res), account);
+        let recorded = app.count("SELECT id FROM promises WHERE source = 'staff'").await;
+        assert_eq!(status(&app, recorded).await, "active");
+
+        // And decide a pending one: after two broken promises on T-0002,
+        // the client's third waits for staff.
+        for _ in 0..2 {
+            insert_promise(&app, app.fx.account1, app.fx.inv1_overdue, "broken", today(), 10_000).await;
+        }
+        let made = create_ok(&client, &t2, &day(9), "").await;
+        assert_eq!(status(&app, made).await, "pending_approval", "{backend:?}");
+        let pending = "/back/promises?queue=pending";
+        let refuse = |reason: &'static str| {
+            let id = made.to_string();
+            let owner = &owner;
+            async move {
+                owner
+                    .post_plain_form(
+                        "/api/promises/decide",
+                        pending,
+                        &[("id", &id), ("approve", "false"), ("reason", reason)],
+                    )
+                    .await
+            }
+        };
+        let res = refuse("").await;
+        assert!(redirected_to(&res).starts_with(pending), "a rejection needs its reason");
+        assert_eq!(status(&app, made).await, "pending_approval");
+        let res = refuse("Too many promises").await;
+        assert_eq!(redirected_to(&res), pending);
+        assert_eq!(status(&app, made).await, "rejected");
         app.finish().await;
     }
 }

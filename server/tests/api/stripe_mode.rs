@@ -138,7 +138,7 @@ async fn a_new_method_is_confirmed_in_the_browser_and_posted_once() {
         let s = app.login("client1@test.example").await;
         let res = pay(&s, &app.fx.inv1_overdue.to_string(), 30_000, "key-stripe-new", "new").await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let target: String = res.json().await.unwrap();
+        let target = crate::helpers::next_of(res).await;
         let pid: i64 = target
             .strip_prefix("/portal/payments/")
             .and_then(|id| id.parse().ok())
@@ -316,7 +316,7 @@ async fn a_pay_link_hands_its_payment_to_the_payment_element() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{backend:?}");
-        let target: String = res.json().await.unwrap();
+        let target = crate::helpers::next_of(res).await;
         let prefix = format!("/pay/{token}?payment=");
         let pid: i64 = target
             .strip_prefix(&prefix)
@@ -371,7 +371,7 @@ async fn a_pay_link_hands_its_payment_to_the_payment_element() {
 /// the payment and its PaymentIntent.
 async fn paid_by_card(app: &TestApp, mock: &MockStripe, s: &Session) -> (i64, String) {
     let res = pay(s, &app.fx.inv1_overdue.to_string(), 30_000, "key-refunds", "new").await;
-    let target: String = res.json().await.unwrap();
+    let target = crate::helpers::next_of(res).await;
     let pid: i64 = target.strip_prefix("/portal/payments/").and_then(|id| id.parse().ok()).unwrap();
     let d = detail(s, pid).await;
     let intent = intent_of(d["confirm"]["client_secret"].as_str().unwrap());

@@ -14,7 +14,7 @@ pub use write::*;
 
 use super::attachments::{self, Refusal};
 use super::*;
-use crate::auth::ssr::{audit_tx, Audit, Principal, Scope};
+use crate::auth::ssr::{audit, Audit, Principal, Scope};
 use crate::collection::account;
 use crate::db::Conn;
 use crate::db::Tx;

@@ -1,6 +1,8 @@
 //! Dispute changes: opening, the thread, decisions and closing. Each runs in
 //! one transaction that locks the account first and refreshes its figures.
 use super::*;
+use crate::answer::Created;
+use crate::audit::AuditAction;
 
 // ------------------------------------------------------------ opening
 
@@ -50,7 +52,7 @@ impl NewDispute {
 
 /// Opens a dispute on one of the client's invoices, with its first message
 /// and attachments. Returns its id.
-pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResult<i64> {
+pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResult<Created<DisputeStatus>> {
     let mut errors = Vec::new();
     if DisputeReason::parse(&d.reason).is_none() {
         errors.push(("reason".to_string(), Msg::DisputeReasonRequired));
@@ -130,19 +132,23 @@ pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResu
     let message_id = post_tx(&mut tx, id, Some(d.actor), MessageKind::Message, &message, now).await?;
     store_files(&mut tx, id, message_id, &files, now).await?;
     let details = format!("{} {}", d.reason, Money::new(amount, currency).format(Locale::En));
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(Some(d.actor), "dispute.opened", ("dispute", Some(id)))
+        Audit::new(Some(d.actor), AuditAction::DisputeOpened, ("dispute", Some(id)))
             .account(Some(d.account_id))
             .details(&details),
     )
     .await?;
-    let n = Facts { id, account_id: d.account_id, invoice: number, amount: Money::new(amount, currency) };
+    let n = Facts {
+        id,
+        account_id: d.account_id,
+        dispute: crate::mail::DisputeFacts { invoice: number, amount: Money::new(amount, currency) },
+    };
     notify_staff(&mut tx, state, &n, Notice::Opened, &message).await?;
     balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(Created { id, status: DisputeStatus::Open })
 }
 
 /// Gross amount (net + tax) of the chosen lines of an invoice.
@@ -246,7 +252,7 @@ pub(super) async fn store_files(
 /// the account's collector also asks for information or proposes a
 /// resolution (staff only). The first staff message puts an open dispute
 /// under review. Returns the dispute's id.
-pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppResult<i64> {
+pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppResult<Created<DisputeStatus>> {
     let id: i64 = form.get("id").trim().parse().map_err(|_| AppError::NotFound)?;
     let row = summary_row(state, principal.scope(), id).await?;
     let kind = match form.get("kind") {
@@ -257,7 +263,7 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
     };
     let staff = principal.role.is_staff();
     if staff {
-        crate::promises::ssr::require_collecting_staff(state, principal, row.account_id).await?;
+        crate::collection::require_collector((&state.db).into(), principal, row.account_id).await?;
     } else if kind != MessageKind::Message {
         return Err(AppError::Forbidden);
     }
@@ -282,7 +288,8 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
     if kind != MessageKind::Message && !status.in_progress() {
         return Err(AppError::Conflict(Msg::DisputeDecided));
     }
-    if staff && status == DisputeStatus::Open {
+    let now_status = if staff && status == DisputeStatus::Open { DisputeStatus::UnderReview } else { status };
+    if now_status != status {
         with_tx!(&mut tx, |conn| {
             sqlx::query(
                 "UPDATE disputes SET status = 'under_review', updated_at = $2 WHERE id = $1 AND status = 'open'",
@@ -294,10 +301,10 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
             .map(|r| r.rows_affected())
         })?;
         post_tx(&mut tx, id, Some(principal.user_id), MessageKind::Status, "under_review", now).await?;
-        audit_tx(
-            &mut tx,
+        audit(
+            crate::db::Conn::Tx(&mut tx),
             now,
-            Audit::new(Some(principal.user_id), "dispute.under_review", ("dispute", Some(id)))
+            Audit::new(Some(principal.user_id), AuditAction::DisputeUnderReview, ("dispute", Some(id)))
                 .account(Some(row.account_id)),
         )
         .await?;
@@ -318,13 +325,13 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
             .map(|r| r.rows_affected())
     })?;
     let action = match kind {
-        MessageKind::InfoRequest => "dispute.info_requested",
-        MessageKind::Proposal => "dispute.proposed",
-        _ => "dispute.message",
+        MessageKind::InfoRequest => AuditAction::DisputeInfoRequested,
+        MessageKind::Proposal => AuditAction::DisputeProposed,
+        _ => AuditAction::DisputeMessage,
     };
     let details = proposed.map(|p| Money::new(p, currency).format(Locale::En)).unwrap_or_default();
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
         Audit::new(Some(principal.user_id), action, ("dispute", Some(id)))
             .account(Some(row.account_id))
@@ -339,7 +346,7 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
         (true, _) => notify_client(&mut tx, state, &n, Notice::StaffWrote, &body).await?,
     }
     tx.commit().await?;
-    Ok(id)
+    Ok(Created { id, status: now_status })
 }
 
 /// Begins a write on a dispute: locks its account, then reads its status as
@@ -392,7 +399,7 @@ pub async fn decide(
     approved_minor: i64,
     note: &str,
     actor: i64,
-) -> AppResult<Option<String>> {
+) -> AppResult<Created<DisputeStatus>> {
     let note: String = note.trim().chars().take(2000).collect();
     let row = summary_row(state, Scope::All, id).await?;
     let (account_id, invoice_id, disputed) = (row.account_id, row.invoice_id, row.amount_minor);
@@ -471,10 +478,10 @@ pub async fn decide(
         Some(n) => format!("{n} {}", Money::new(approved_minor, currency).format(Locale::En)),
         None => note.clone(),
     };
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(Some(actor), &format!("dispute.{}", status.as_str()), ("dispute", Some(id)))
+        Audit::new(Some(actor), status.audit_action(), ("dispute", Some(id)))
             .account(Some(account_id))
             .details(&details),
     )
@@ -489,17 +496,17 @@ pub async fn decide(
     // already; a rejection returns the amount to collection).
     balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
-    Ok(number)
+    Ok(Created { id, status })
 }
 
 /// Closes a dispute. The client may close its own at any time (withdrawing
 /// it while in progress: the amount returns to collection); the owner or
 /// the account's collector closes it once decided.
-pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResult<()> {
+pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResult<Created<DisputeStatus>> {
     let row = summary_row(state, principal.scope(), id).await?;
     let staff = principal.role.is_staff();
     if staff {
-        crate::promises::ssr::require_collecting_staff(state, principal, row.account_id).await?;
+        crate::collection::require_collector((&state.db).into(), principal, row.account_id).await?;
     }
     let now = state.clock.now();
     let (mut tx, lock, status) = begin_unclosed(state, row.account_id, id).await?;
@@ -523,11 +530,15 @@ pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResul
     let withdrawn = status.in_progress();
     let what = if withdrawn { "withdrawn" } else { "closed" };
     post_tx(&mut tx, id, Some(principal.user_id), MessageKind::Status, what, now).await?;
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(Some(principal.user_id), &format!("dispute.{what}"), ("dispute", Some(id)))
-            .account(Some(row.account_id)),
+        Audit::new(
+            Some(principal.user_id),
+            if withdrawn { AuditAction::DisputeWithdrawn } else { AuditAction::DisputeClosed },
+            ("dispute", Some(id)),
+        )
+        .account(Some(row.account_id)),
     )
     .await?;
     let n = Facts::of(&row)?;
@@ -540,5 +551,5 @@ pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResul
     // A withdrawn dispute's amount returns to collection.
     balances::refresh(&mut tx, &lock, state.clock.today()).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(Created { id, status: DisputeStatus::Closed })
 }

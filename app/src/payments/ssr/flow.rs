@@ -6,7 +6,7 @@ use super::super::gateway::*;
 use super::super::*;
 use super::methods::{MethodRow, METHOD_COLS};
 use super::{account, customer_ref, gateway_error, ACTION_HOLD_MINUTES, MAX_AMOUNT_MINOR};
-use crate::auth::ssr::{audit_tx, Audit};
+use crate::auth::ssr::{audit, Audit};
 use crate::db::{Conn, Tx};
 use crate::domain::{Currency, Locale, Money};
 use crate::error::{AppError, AppResult};
@@ -222,10 +222,12 @@ pub async fn create_payment(state: &AppState, p: &NewPayment<'_>) -> AppResult<(
         })?;
     }
     let details = format!("{} {}", plan.total.minor, currency.code());
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(p.actor, "payment.created", ("payment", Some(id))).account(Some(p.account_id)).details(&details),
+        Audit::new(p.actor, crate::audit::AuditAction::PaymentCreated, ("payment", Some(id)))
+            .account(Some(p.account_id))
+            .details(&details),
     )
     .await?;
     tx.commit().await?;
@@ -389,8 +391,9 @@ pub async fn cancel(state: &AppState, account_id: i64, payment_id: i64, actor: i
         Err(e) => return Err(gateway_error(e)),
     }
     transition(state, payment_id, "failed", Some(&gateway_ref), "canceled", "").await?;
-    let entry = Audit::new(Some(actor), "payment.canceled", ("payment", Some(payment_id))).account(Some(account_id));
-    crate::auth::ssr::audit(state, entry).await?;
+    let entry = Audit::new(Some(actor), crate::audit::AuditAction::PaymentCanceled, ("payment", Some(payment_id)))
+        .account(Some(account_id));
+    crate::auth::ssr::audit((&state.db).into(), state.clock.now(), entry).await?;
     Ok(())
 }
 
@@ -521,21 +524,22 @@ pub async fn transition_tx(
             };
             ledger::post(tx, &lock, posting, &ledger::Ctx::new(state, None)).await?;
             tell_client(tx, state, now, moved.account_id, payment_id, |locale, company, link| {
-                crate::mail::receipt_message(locale, company, &reference, &amount.format(locale), link)
+                crate::mail::Message::Receipt { company, reference: &reference, amount, link }.render(locale)
             })
             .await?;
-            audit_tx(
-                tx,
+            audit(
+                crate::db::Conn::Tx(tx),
                 now,
-                Audit::new(None, "payment.succeeded", ("payment", Some(payment_id))).account(Some(moved.account_id)),
+                Audit::new(None, crate::audit::AuditAction::PaymentSucceeded, ("payment", Some(payment_id)))
+                    .account(Some(moved.account_id)),
             )
             .await?;
         }
         "failed" => {
-            audit_tx(
-                tx,
+            audit(
+                crate::db::Conn::Tx(tx),
                 now,
-                Audit::new(None, "payment.failed", ("payment", Some(payment_id)))
+                Audit::new(None, crate::audit::AuditAction::PaymentFailed, ("payment", Some(payment_id)))
                     .account(Some(moved.account_id))
                     .details(failure_code),
             )
@@ -546,14 +550,14 @@ pub async fn transition_tx(
             // a bank debit that failed after processing: tell the client.
             if moved.source != "portal" || was_processing {
                 tell_client(tx, state, now, moved.account_id, payment_id, |locale, company, link| {
-                    crate::mail::payment_failed_message(
-                        locale,
+                    crate::mail::Message::PaymentFailed {
                         company,
-                        &payment_reference(payment_id),
-                        &amount.format(locale),
-                        decline_msg(failure_code).text(locale),
+                        reference: &payment_reference(payment_id),
+                        amount,
+                        reason: decline_msg(failure_code).text(locale),
                         link,
-                    )
+                    }
+                    .render(locale)
                 })
                 .await?;
             }
@@ -572,13 +576,13 @@ async fn tell_client(
     now: DateTime<Utc>,
     account_id: i64,
     payment_id: i64,
-    message: impl FnOnce(Locale, &str, &str) -> (String, String),
+    message: impl FnOnce(Locale, &str, &str) -> crate::mail::Rendered,
 ) -> AppResult<()> {
     let acc = account(Conn::Tx(tx), account_id).await?;
     let locale = Locale::parse(&acc.language).unwrap_or_default();
     let company = crate::mail::company_name(Conn::Tx(tx)).await?;
     let link = format!("{}/portal/payments/{payment_id}", state.auth.public_url);
-    let (subject, body) = message(locale, &company, &link);
+    let crate::mail::Rendered { subject, body } = message(locale, &company, &link);
     crate::mail::enqueue_tx(tx, now, &acc.billing_email, &subject, &body, Some(account_id)).await?;
     Ok(())
 }

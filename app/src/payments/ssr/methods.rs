@@ -3,7 +3,7 @@
 
 use super::super::gateway::MethodDetails;
 use super::super::*;
-use crate::auth::ssr::{audit_tx, Audit};
+use crate::auth::ssr::{audit, Audit};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
@@ -114,10 +114,10 @@ pub async fn save_method_tx(
     match id {
         Some(id) => {
             let label = method_label(details.kind.as_str(), &details.brand, &details.last4);
-            audit_tx(
-                tx,
+            audit(
+                crate::db::Conn::Tx(tx),
                 now,
-                Audit::new(actor, "payment_method.added", ("payment_method", Some(id)))
+                Audit::new(actor, crate::audit::AuditAction::MethodAdded, ("payment_method", Some(id)))
                     .account(Some(account_id))
                     .details(&label),
             )
@@ -179,10 +179,10 @@ pub async fn remove_method(state: &AppState, account_id: i64, method_id: i64, ac
         Ok::<_, sqlx::Error>(())
     })?;
     let label = method_label(&row.kind, &row.brand, &row.last4);
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(Some(actor), "payment_method.removed", ("payment_method", Some(method_id)))
+        Audit::new(Some(actor), crate::audit::AuditAction::MethodRemoved, ("payment_method", Some(method_id)))
             .account(Some(account_id))
             .details(&label),
     )
@@ -218,10 +218,10 @@ pub async fn set_default(state: &AppState, account_id: i64, method_id: i64, acto
         .await
         .map(|r| r.rows_affected())
     })?;
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(Some(actor), "payment_method.default", ("payment_method", Some(method_id)))
+        Audit::new(Some(actor), crate::audit::AuditAction::MethodDefault, ("payment_method", Some(method_id)))
             .account(Some(account_id)),
     )
     .await?;
@@ -261,9 +261,17 @@ pub async fn set_autopay(state: &AppState, account_id: i64, method_id: Option<i6
         }
         Ok::<_, sqlx::Error>(())
     })?;
-    let action = if method_id.is_some() { "autopay.enrolled" } else { "autopay.stopped" };
-    audit_tx(&mut tx, now, Audit::new(Some(actor), action, ("payment_method", method_id)).account(Some(account_id)))
-        .await?;
+    let action = if method_id.is_some() {
+        crate::audit::AuditAction::AutopayEnrolled
+    } else {
+        crate::audit::AuditAction::AutopayStopped
+    };
+    audit(
+        crate::db::Conn::Tx(&mut tx),
+        now,
+        Audit::new(Some(actor), action, ("payment_method", method_id)).account(Some(account_id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 use super::super::gateway::*;
 use super::super::*;
 use super::gateway_error;
-use crate::auth::ssr::{audit_tx, Audit};
+use crate::auth::ssr::{audit, Audit};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
@@ -56,10 +56,10 @@ pub async fn refund(state: &AppState, actor: i64, payment_id: i64, amount_minor:
         .fetch_one(&mut *conn)
         .await
     })?;
-    audit_tx(
-        &mut tx,
+    audit(
+        crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(Some(actor), "refund.created", ("payment", Some(payment_id)))
+        Audit::new(Some(actor), crate::audit::AuditAction::RefundCreated, ("payment", Some(payment_id)))
             .account(Some(account_id))
             .details(&amount_minor.to_string()),
     )
@@ -166,14 +166,18 @@ pub async fn settle_tx(
     let reference = payment_reference(payment_id);
     let ctx = ledger::Ctx::new(state, None);
     let (posting, action) = match status {
-        RefundStatus::Succeeded => {
-            (Posting::Refund { refund_id, payment_id, amount, reference: &reference }, "refund.succeeded")
-        }
+        RefundStatus::Succeeded => (
+            Posting::Refund { refund_id, payment_id, amount, reference: &reference },
+            crate::audit::AuditAction::RefundSucceeded,
+        ),
         // A refund posted before the ledger had postings (its entries name
         // no refund) is reversed by its amount, as credit.
         _ => {
             let legacy = (!was_posted(tx, refund_id).await?).then_some(amount);
-            (Posting::RefundReversal { refund_id, legacy_amount: legacy, reference: &reference }, "refund.failed")
+            (
+                Posting::RefundReversal { refund_id, legacy_amount: legacy, reference: &reference },
+                crate::audit::AuditAction::RefundFailed,
+            )
         }
     };
     // A refund that failed before it succeeded was never posted: nothing
@@ -181,8 +185,8 @@ pub async fn settle_tx(
     if matches!(status, RefundStatus::Succeeded) || before == "succeeded" {
         ledger::post(tx, &lock, posting, &ctx).await?;
     }
-    audit_tx(
-        tx,
+    audit(
+        crate::db::Conn::Tx(tx),
         now,
         Audit::new(None, action, ("payment", Some(payment_id))).account(Some(account_id)).details(&amount.to_string()),
     )

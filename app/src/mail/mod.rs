@@ -8,6 +8,23 @@ use crate::error::AppResult;
 use crate::with_tx;
 use chrono::{DateTime, Utc};
 
+pub mod messages;
+pub use messages::{DisputeFacts, DisputeNotice, Message, PromiseFacts, PromiseNotice, Rendered};
+
+/// Renders `message` in the recipient's language and queues it inside the
+/// caller's transaction.
+pub async fn send(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    to: &str,
+    locale: Locale,
+    message: &Message<'_>,
+    account_id: Option<i64>,
+) -> AppResult<()> {
+    let Rendered { subject, body } = message.render(locale);
+    enqueue_tx(tx, now, to, &subject, &body, account_id).await
+}
+
 /// Queues a message inside the caller's transaction: it leaves if and only
 /// if the change that caused it is committed.
 pub async fn enqueue_tx(
@@ -108,65 +125,6 @@ pub fn redact_links(body: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-pub fn reset_message(locale: Locale, name: &str, link: &str) -> (String, String) {
-    match locale {
-        Locale::Fr => (
-            "Relance : réinitialisation de votre mot de passe".into(),
-            format!("Bonjour {name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, une seule fois) :\n{link}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"),
-        ),
-        Locale::En => (
-            "Relance: reset your password".into(),
-            format!("Hello {name},\n\nTo choose a new password, open this link (valid for one hour, once):\n{link}\n\nIf you did not ask for this, you can ignore this message.\n"),
-        ),
-    }
-}
-
-pub fn invite_message(locale: Locale, name: &str, company: &str, link: &str) -> (String, String) {
-    match locale {
-        Locale::Fr => (
-            format!("{company} vous invite sur Relance"),
-            format!("Bonjour {name},\n\n{company} vous a ouvert un accès à Relance. Choisissez votre mot de passe avec ce lien (valable 7 jours) :\n{link}\n"),
-        ),
-        Locale::En => (
-            format!("{company} invited you to Relance"),
-            format!("Hello {name},\n\n{company} has given you access to Relance. Choose your password with this link (valid for 7 days):\n{link}\n"),
-        ),
-    }
-}
-
-pub fn receipt_message(locale: Locale, company: &str, reference: &str, amount: &str, link: &str) -> (String, String) {
-    match locale {
-        Locale::Fr => (
-            format!("{company} : reçu de paiement {reference}"),
-            format!("Bonjour,\n\nNous avons bien reçu votre paiement {reference} de {amount}. Merci !\n\nLe détail (factures réglées) : {link}\n"),
-        ),
-        Locale::En => (
-            format!("{company}: payment receipt {reference}"),
-            format!("Hello,\n\nWe have received your payment {reference} of {amount}. Thank you!\n\nDetails (invoices settled): {link}\n"),
-        ),
-    }
-}
-
-pub fn payment_failed_message(
-    locale: Locale,
-    company: &str,
-    reference: &str,
-    amount: &str,
-    reason: &str,
-    link: &str,
-) -> (String, String) {
-    match locale {
-        Locale::Fr => (
-            format!("{company} : votre paiement {reference} n'a pas abouti"),
-            format!("Bonjour,\n\nLe paiement {reference} de {amount} n'a pas abouti : {reason}\nVotre solde n'a pas changé. Vous pouvez payer avec un autre moyen : {link}\n"),
-        ),
-        Locale::En => (
-            format!("{company}: your payment {reference} did not go through"),
-            format!("Hello,\n\nThe payment {reference} of {amount} did not go through: {reason}\nYour balance has not changed. You can pay with another method: {link}\n"),
-        ),
-    }
 }
 
 #[cfg(test)]
