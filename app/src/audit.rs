@@ -3,7 +3,9 @@
 //! from what was written (a new action without a label does not compile).
 //! Stored as its dotted name (`promise.created`).
 
+use crate::domain::{Locale, Money};
 use crate::i18n::Msg;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 macro_rules! actions {
@@ -81,9 +83,121 @@ impl AuditAction {
     }
 }
 
+/// What an audit entry says beyond its action, as data (stored as JSON in
+/// `audit_log.details`): the timeline formats it in the reader's language.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// Invoice numbers concerned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoices: Vec<String>,
+    /// A document's number or a label: credit note, payment method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// A machine code: a status reached, a dispute reason, a decline code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Someone's words: a reason, a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Anything else worth keeping (a settings snapshot), not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+}
+
+impl AuditDetails {
+    pub fn amount(mut self, amount: Money) -> Self {
+        self.amount = Some(amount);
+        self
+    }
+
+    pub fn date(mut self, date: NaiveDate) -> Self {
+        self.date = Some(date);
+        self
+    }
+
+    pub fn invoices(mut self, numbers: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.invoices = numbers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn reference(mut self, reference: impl Into<String>) -> Self {
+        self.reference = Some(reference.into());
+        self
+    }
+
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Someone's words; empty words are left out.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        let note = note.into();
+        self.note = (!note.is_empty()).then_some(note);
+        self
+    }
+
+    pub fn data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The stored details: JSON, or (rows written before it was JSON) the
+    /// text itself as a note.
+    pub fn from_stored(text: &str) -> AuditDetails {
+        if text.is_empty() {
+            return AuditDetails::default();
+        }
+        serde_json::from_str(text).unwrap_or_else(|_| AuditDetails::default().note(text))
+    }
+
+    /// One line for the timeline, in the reader's language.
+    pub fn summary(&self, locale: Locale) -> String {
+        let mut parts = Vec::new();
+        if let Some(amount) = self.amount {
+            parts.push(amount.format(locale));
+        }
+        if let Some(date) = self.date {
+            parts.push(locale.format_date(date));
+        }
+        if !self.invoices.is_empty() {
+            parts.push(self.invoices.join(", "));
+        }
+        parts.extend(self.reference.iter().chain(&self.code).cloned());
+        if let Some(note) = &self.note {
+            parts.push(format!("« {note} »"));
+        }
+        parts.join(" · ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Currency;
+
+    #[test]
+    fn details_are_stored_as_data_and_read_in_the_readers_language() {
+        let d = AuditDetails::default()
+            .amount(Money::new(120_050, Currency::Eur))
+            .date("2026-12-15".parse().unwrap())
+            .invoices(["F-1", "F-2"])
+            .code("active")
+            .note("");
+        let stored = serde_json::to_string(&d).unwrap();
+        assert!(!stored.contains("note"), "empty words are left out: {stored}");
+        let back = AuditDetails::from_stored(&stored);
+        assert_eq!(back, d);
+        assert_eq!(back.summary(Locale::En), "€1,200.50 · Dec 15, 2026 · F-1, F-2 · active");
+        assert_eq!(back.summary(Locale::Fr), "1\u{202f}200,50\u{a0}€ · 15\u{a0}déc.\u{a0}2026 · F-1, F-2 · active");
+        // A row written before details were data keeps its text.
+        assert_eq!(AuditDetails::from_stored("2026-12-15 300 active").summary(Locale::En), "« 2026-12-15 300 active »");
+        assert_eq!(AuditDetails::from_stored(""), AuditDetails::default());
+    }
 
     #[test]
     fn names_are_unique_and_round_trip() {

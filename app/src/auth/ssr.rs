@@ -429,13 +429,13 @@ pub struct Audit<'a> {
     action: crate::audit::AuditAction,
     entity: (&'a str, Option<i64>),
     account_id: Option<i64>,
-    details: &'a str,
+    details: Option<crate::audit::AuditDetails>,
     ip: &'a str,
 }
 
 impl<'a> Audit<'a> {
     pub fn new(actor: Option<i64>, action: crate::audit::AuditAction, entity: (&'a str, Option<i64>)) -> Self {
-        Audit { actor, action, entity, account_id: None, details: "", ip: "" }
+        Audit { actor, action, entity, account_id: None, details: None, ip: "" }
     }
 
     /// The client account concerned, for its timeline.
@@ -444,9 +444,9 @@ impl<'a> Audit<'a> {
         self
     }
 
-    /// Structured details (JSON).
-    pub fn details(mut self, details: &'a str) -> Self {
-        self.details = details;
+    /// What it says beyond its action, as data.
+    pub fn details(mut self, details: crate::audit::AuditDetails) -> Self {
+        self.details = Some(details);
         self
     }
 
@@ -459,6 +459,10 @@ impl<'a> Audit<'a> {
 /// Appends to the audit log: inside the caller's transaction (it is kept
 /// if and only if the change is), or on its own on the pool.
 pub async fn audit(conn: crate::db::Conn<'_>, now: DateTime<Utc>, entry: Audit<'_>) -> AppResult<()> {
+    let details = match &entry.details {
+        Some(d) => serde_json::to_string(d).map_err(AppError::internal)?,
+        None => String::new(),
+    };
     crate::with_conn!(conn, |c| {
         sqlx::query(
             "INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, account_id, details, ip, occurred_at)
@@ -469,7 +473,7 @@ pub async fn audit(conn: crate::db::Conn<'_>, now: DateTime<Utc>, entry: Audit<'
         .bind(entry.entity.0)
         .bind(entry.entity.1)
         .bind(entry.account_id)
-        .bind(entry.details)
+        .bind(&details)
         .bind(entry.ip)
         .bind(now)
         .execute(&mut *c)
@@ -571,7 +575,7 @@ pub async fn admin_link(
         now,
         Audit::new(None, crate::audit::AuditAction::AuthAdminLink, ("user", Some(user_id)))
             .account(account_id)
-            .details(purpose),
+            .details(crate::audit::AuditDetails::default().code(purpose)),
     )
     .await?;
     tx.commit().await?;

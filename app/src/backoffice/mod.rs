@@ -152,7 +152,7 @@ pub struct TimelineEvent {
     pub at: chrono::DateTime<chrono::Utc>,
     pub actor: String,
     pub action: String,
-    pub details: String,
+    pub details: crate::audit::AuditDetails,
 }
 
 /// Staff: what happened on an account, newest first.
@@ -193,7 +193,10 @@ pub fn AccountTimeline(account_id: i64) -> impl IntoView {
                                     view! {
                                         <li data-testid="timeline-event" data-action=e.action.clone()>
                                             <Day date=e.at.date_naive()/> " — " {label}
-                                            {(!e.details.is_empty()).then(|| view! { " " <span class="muted small">{e.details.clone()}</span> })}
+                                            {move || {
+                                                let summary = e.details.summary(use_locale().get());
+                                                (!summary.is_empty()).then(|| view! { " " <span class="muted small">{summary}</span> })
+                                            }}
                                             {(!e.actor.is_empty()).then(|| view! { " · " <span class="muted small">{e.actor.clone()}</span> })}
                                         </li>
                                     }

@@ -299,13 +299,13 @@ pub async fn assign_collector(
             None => AppError::NotFound,
         });
     }
-    let details = serde_json::json!({ "collector_id": collector }).to_string();
+    let details = crate::audit::AuditDetails::default().data(serde_json::json!({ "collector_id": collector }));
     let entry = Audit::new(
         Some(principal.user_id),
         crate::audit::AuditAction::AccountAssignCollector,
         ("account", Some(account_id)),
     );
-    audit((&state.db).into(), state.clock.now(), entry.account(Some(account_id)).details(&details)).await
+    audit((&state.db).into(), state.clock.now(), entry.account(Some(account_id)).details(details)).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -452,9 +452,12 @@ pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput)
         input.account_id,
     )
     .await?;
-    let details = serde_json::json!({ "role": input.role.as_str(), "email": input.email.as_ref() }).to_string();
+    let details = crate::audit::AuditDetails::default()
+        .code(input.role.as_str())
+        .reference(input.email.as_ref())
+        .data(serde_json::json!({ "role": input.role.as_str(), "email": input.email.as_ref() }));
     let entry = Audit::new(Some(principal.user_id), crate::audit::AuditAction::UserInvite, ("user", Some(user_id)));
-    audit(crate::db::Conn::Tx(&mut tx), now, entry.account(input.account_id).details(&details)).await?;
+    audit(crate::db::Conn::Tx(&mut tx), now, entry.account(input.account_id).details(details)).await?;
     tx.commit().await?;
     Ok(if state.mail_delivery { Msg::InvitationSent } else { Msg::InvitationNoMail })
 }
@@ -573,6 +576,11 @@ pub async fn timeline(state: &AppState, scope: Scope, account_id: i64, limit: i6
     })?;
     Ok(rows
         .into_iter()
-        .map(|(at, actor, action, details)| TimelineEvent { at, actor: actor.unwrap_or_default(), action, details })
+        .map(|(at, actor, action, details): (_, Option<String>, _, String)| TimelineEvent {
+            at,
+            actor: actor.unwrap_or_default(),
+            action,
+            details: crate::audit::AuditDetails::from_stored(&details),
+        })
         .collect())
 }

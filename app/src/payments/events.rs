@@ -198,7 +198,7 @@ pub async fn process_event(state: &AppState, event: &Value) -> AppResult<EventOu
                         ("payment", Some(p)),
                     )
                     .account(account)
-                    .details(reason),
+                    .details(crate::audit::AuditDetails::default().code(reason)),
                 )
                 .await?;
             }

@@ -152,12 +152,12 @@ pub async fn save(state: &AppState, principal: &Principal, m: &MerchantSettings)
         .await
         .map(|r| r.rows_affected())
     })?;
-    let details = serde_json::to_string(m).map_err(AppError::internal)?;
+    let details = crate::audit::AuditDetails::default().data(serde_json::to_value(m).map_err(AppError::internal)?);
     audit(
         (&state.db).into(),
         state.clock.now(),
         Audit::new(Some(principal.user_id), crate::audit::AuditAction::MerchantSettings, ("merchant", Some(1)))
-            .details(&details),
+            .details(details),
     )
     .await
 }

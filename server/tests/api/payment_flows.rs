@@ -358,8 +358,8 @@ async fn a_dispute_flags_the_payment_once_and_leaves_the_ledger_alone() {
         assert_eq!(outcome, EventOutcome::Applied, "{backend:?}");
         assert_eq!(app.count(&format!("SELECT COUNT(*) FROM payments WHERE id = {pid} AND disputed")).await, 1);
         let audit = format!(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'payment.disputed' AND entity_type = 'payment'
-             AND entity_id = {pid} AND details = 'fraudulent'"
+            r#"SELECT COUNT(*) FROM audit_log WHERE action = 'payment.disputed' AND entity_type = 'payment'
+             AND entity_id = {pid} AND details = '{{"code":"fraudulent"}}'"#
         );
         assert_eq!(app.count(&audit).await, 1);
 

@@ -131,13 +131,16 @@ pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResu
     }
     let message_id = post_tx(&mut tx, id, Some(d.actor), MessageKind::Message, &message, now).await?;
     store_files(&mut tx, id, message_id, &files, now).await?;
-    let details = format!("{} {}", d.reason, Money::new(amount, currency).format(Locale::En));
+    let details = crate::audit::AuditDetails::default()
+        .amount(Money::new(amount, currency))
+        .invoices([number.clone()])
+        .code(d.reason.clone());
     audit(
         crate::db::Conn::Tx(&mut tx),
         now,
         Audit::new(Some(d.actor), AuditAction::DisputeOpened, ("dispute", Some(id)))
             .account(Some(d.account_id))
-            .details(&details),
+            .details(details),
     )
     .await?;
     let n = Facts {
@@ -329,13 +332,17 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
         MessageKind::Proposal => AuditAction::DisputeProposed,
         _ => AuditAction::DisputeMessage,
     };
-    let details = proposed.map(|p| Money::new(p, currency).format(Locale::En)).unwrap_or_default();
+    let details = crate::audit::AuditDetails {
+        amount: proposed.map(|p| Money::new(p, currency)),
+        invoices: vec![row.invoice_number.clone()],
+        ..Default::default()
+    };
     audit(
         crate::db::Conn::Tx(&mut tx),
         now,
         Audit::new(Some(principal.user_id), action, ("dispute", Some(id)))
             .account(Some(row.account_id))
-            .details(&details),
+            .details(details),
     )
     .await?;
     let n = Facts::of(&row)?;
@@ -474,16 +481,16 @@ pub async fn decide(
     }
     let body = if note.is_empty() { status.as_str().to_string() } else { note.clone() };
     post_tx(&mut tx, id, Some(actor), MessageKind::Decision, &body, now).await?;
-    let details = match &number {
-        Some(n) => format!("{n} {}", Money::new(approved_minor, currency).format(Locale::En)),
-        None => note.clone(),
-    };
+    let mut details = crate::audit::AuditDetails::default().invoices([row.invoice_number.clone()]).note(note.clone());
+    if let Some(n) = &number {
+        details = details.reference(n.clone()).amount(Money::new(approved_minor, currency));
+    }
     audit(
         crate::db::Conn::Tx(&mut tx),
         now,
         Audit::new(Some(actor), status.audit_action(), ("dispute", Some(id)))
             .account(Some(account_id))
-            .details(&details),
+            .details(details),
     )
     .await?;
     let n = Facts::of(&row)?;

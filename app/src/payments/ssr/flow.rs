@@ -221,13 +221,15 @@ pub async fn create_payment(state: &AppState, p: &NewPayment<'_>) -> AppResult<(
                 .map(|r| r.rows_affected())
         })?;
     }
-    let details = format!("{} {}", plan.total.minor, currency.code());
+    let details = crate::audit::AuditDetails::default()
+        .amount(Money::new(plan.total.minor, currency))
+        .invoices(plan.lines.iter().map(|l| l.number.clone()));
     audit(
         crate::db::Conn::Tx(&mut tx),
         now,
         Audit::new(p.actor, crate::audit::AuditAction::PaymentCreated, ("payment", Some(id)))
             .account(Some(p.account_id))
-            .details(&details),
+            .details(details),
     )
     .await?;
     tx.commit().await?;
@@ -541,7 +543,7 @@ pub async fn transition_tx(
                 now,
                 Audit::new(None, crate::audit::AuditAction::PaymentFailed, ("payment", Some(payment_id)))
                     .account(Some(moved.account_id))
-                    .details(failure_code),
+                    .details(crate::audit::AuditDetails::default().code(failure_code)),
             )
             .await?;
             // Its invoices are free again: waiting credit may now cover them.

@@ -119,7 +119,7 @@ pub async fn save_method_tx(
                 now,
                 Audit::new(actor, crate::audit::AuditAction::MethodAdded, ("payment_method", Some(id)))
                     .account(Some(account_id))
-                    .details(&label),
+                    .details(crate::audit::AuditDetails::default().reference(label.clone())),
             )
             .await?;
             Ok(id)
@@ -184,7 +184,7 @@ pub async fn remove_method(state: &AppState, account_id: i64, method_id: i64, ac
         now,
         Audit::new(Some(actor), crate::audit::AuditAction::MethodRemoved, ("payment_method", Some(method_id)))
             .account(Some(account_id))
-            .details(&label),
+            .details(crate::audit::AuditDetails::default().reference(label.clone())),
     )
     .await?;
     tx.commit().await?;

@@ -61,7 +61,10 @@ pub async fn refund(state: &AppState, actor: i64, payment_id: i64, amount_minor:
         now,
         Audit::new(Some(actor), crate::audit::AuditAction::RefundCreated, ("payment", Some(payment_id)))
             .account(Some(account_id))
-            .details(&amount_minor.to_string()),
+            .details(
+                crate::audit::AuditDetails::default()
+                    .amount(Money::new(amount_minor, crate::ledger::parse_currency(&currency)?)),
+            ),
     )
     .await?;
     tx.commit().await?;
@@ -188,7 +191,9 @@ pub async fn settle_tx(
     audit(
         crate::db::Conn::Tx(tx),
         now,
-        Audit::new(None, action, ("payment", Some(payment_id))).account(Some(account_id)).details(&amount.to_string()),
+        Audit::new(None, action, ("payment", Some(payment_id)))
+            .account(Some(account_id))
+            .details(crate::audit::AuditDetails::default().amount(Money::new(amount, lock.currency()))),
     )
     .await?;
     Ok(true)

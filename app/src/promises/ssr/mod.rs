@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::answer::Created;
+use crate::audit::AuditDetails;
 use crate::auth::ssr::{audit, Audit, Scope};
 use crate::collection::account;
 use crate::db::{Conn, Tx};
@@ -139,13 +140,18 @@ pub async fn create(state: &AppState, p: &NewPromise) -> AppResult<Created<Promi
         })?;
     }
     let numbers = lines.iter().map(|l| l.number.as_str()).collect::<Vec<_>>().join(", ");
-    let details = format!("{} {} {} ({numbers})", p.date, amount.format(Locale::En), status.as_str());
+    let details = AuditDetails::default()
+        .amount(amount)
+        .date(p.date)
+        .invoices(lines.iter().map(|l| l.number.clone()))
+        .code(status.as_str())
+        .note(p.note.as_ref());
     audit(
         crate::db::Conn::Tx(&mut tx),
         now,
         Audit::new(Some(p.actor), crate::audit::AuditAction::PromiseCreated, ("promise", Some(id)))
             .account(Some(p.account_id))
-            .details(&details),
+            .details(details),
     )
     .await?;
     balances::refresh(&mut tx, &lock, today).await?;
@@ -282,7 +288,7 @@ pub async fn decide(
         now,
         Audit::new(Some(actor), action, ("promise", Some(id)))
             .account(Some(row.account_id))
-            .details(decision.reason.as_ref()),
+            .details(AuditDetails::default().note(decision.reason.as_ref())),
     )
     .await?;
     let facts = row.facts(&mut tx).await?;

@@ -103,7 +103,11 @@ async fn settle_one(state: &AppState, r: &DueRow, today: NaiveDate) -> AppResult
     };
     move_status(&mut tx, r.id, PromiseStatus::Active, to, now).await?;
     let currency = parse_currency(&r.currency)?;
-    let details = format!("{} / {}", Money::new(received.max(0), currency).format(Locale::En), r.amount_minor);
+    // What came in, against what was promised.
+    let details = AuditDetails::default()
+        .amount(Money::new(received.max(0), currency))
+        .date(r.promised_date)
+        .reference(Money::new(r.amount_minor, currency).format(Locale::En));
     let action = match to {
         PromiseStatus::Kept => crate::audit::AuditAction::PromiseKept,
         PromiseStatus::Broken => crate::audit::AuditAction::PromiseBroken,
@@ -112,7 +116,7 @@ async fn settle_one(state: &AppState, r: &DueRow, today: NaiveDate) -> AppResult
     audit(
         crate::db::Conn::Tx(&mut tx),
         now,
-        Audit::new(None, action, ("promise", Some(r.id))).account(Some(r.account_id)).details(&details),
+        Audit::new(None, action, ("promise", Some(r.id))).account(Some(r.account_id)).details(details),
     )
     .await?;
     if to == PromiseStatus::Broken {
