@@ -74,6 +74,7 @@ fn request_ip(state: &crate::state::AppState) -> String {
 
 /// Signs in; returns where to go next.
 #[server(endpoint = "auth/login")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<crate::answer::Done, AppError> {
     crate::answer::serve(async move {
         use crate::with_db;
@@ -181,6 +182,7 @@ pub fn LoginPage() -> impl IntoView {
 /// Starts a password reset. Answers the same whether or not the address is
 /// known, so it cannot be used to discover accounts.
 #[server(endpoint = "auth/request_reset")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn request_reset(email: String) -> Result<(), AppError> {
     crate::answer::serve(async move {
         let state = crate::state::app_state()?;
@@ -222,6 +224,7 @@ pub fn ForgotPage() -> impl IntoView {
 
 /// Sets a password from an invitation or reset link (single use, expiring).
 #[server(endpoint = "auth/complete_token")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn complete_token(token: String, password: String, confirm: String) -> Result<crate::answer::Done, AppError> {
     crate::answer::serve(async move {
         let state = crate::state::app_state()?;
@@ -276,6 +279,7 @@ fn PasswordFields(err: Signal<Option<AppError>>) -> impl IntoView {
 
 /// Changes the caller's password and signs out its other sessions.
 #[server(endpoint = "auth/change_password")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn change_password(current: String, password: String, confirm: String) -> Result<(), AppError> {
     crate::answer::serve(async move {
         let (state, principal) = ssr_context().await?;

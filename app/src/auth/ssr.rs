@@ -391,6 +391,7 @@ pub async fn forgive(db: &Db, attempt: &Attempt, all: bool) -> AppResult<()> {
 
 // ---- sessions -------------------------------------------------------------
 
+#[tracing::instrument(skip_all, fields(user = user_id))]
 pub async fn create_session(state: &AppState, user_id: i64, ip: &str, user_agent: &str) -> AppResult<String> {
     let now = state.clock.now();
     let expires = now + state.auth.session_ttl;
@@ -550,6 +551,7 @@ pub async fn issue_token_tx(
 /// when no mail server is configured (`relance link --email …`): an
 /// invitation while the user has no password, else a password reset. The
 /// user's earlier links are voided. Returns the path with its token.
+#[tracing::instrument(skip_all)]
 pub async fn admin_link(
     db: &crate::db::Db,
     now: DateTime<Utc>,
@@ -629,6 +631,7 @@ pub async fn start_reset_for(state: &AppState, user_id: i64, actor: Option<i64>)
     Ok(tx.commit().await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn start_reset(state: &AppState, email: &crate::domain::EmailAddress) -> AppResult<()> {
     let user: Option<i64> = with_db!(&state.db, |pool| {
         sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND active")
@@ -645,6 +648,7 @@ pub async fn start_reset(state: &AppState, email: &crate::domain::EmailAddress) 
 /// Consumes an invitation or reset token and sets the password, all in one
 /// transaction: the link works once even under concurrent clicks, the user's
 /// other links and sessions die with it, and a deactivated user stays out.
+#[tracing::instrument(skip_all)]
 pub async fn complete_token(state: &AppState, token: &str, password: String) -> AppResult<()> {
     let now = state.clock.now();
     let th = token_hash(token);
@@ -695,6 +699,7 @@ pub async fn complete_token(state: &AppState, token: &str, password: String) -> 
     Ok(tx.commit().await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn change_password(state: &AppState, principal: &Principal, current: String, new: String) -> AppResult<()> {
     let stored: Option<String> = with_db!(&state.db, |pool| {
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")

@@ -104,6 +104,17 @@ pub struct TeamMember {
     pub active: bool,
 }
 
+/// One page of the outbox, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxListing {
+    pub items: Vec<OutboxMessage>,
+    pub page: i64,
+    pub page_count: i64,
+    pub more: bool,
+}
+
+crate::reads!(OutboxListing);
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutboxMessage {
     pub id: i64,
@@ -127,6 +138,7 @@ pub fn segment_msg(s: Segment) -> Msg {
 crate::reads!(AccountsPage, AccountDetail);
 
 #[server(endpoint = "back/accounts", input = server_fn::codec::Json)]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn list_accounts(filter: AccountFilter) -> Result<AccountsPage, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -137,6 +149,7 @@ pub async fn list_accounts(filter: AccountFilter) -> Result<AccountsPage, AppErr
 }
 
 #[server(endpoint = "back/account")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_account(id: i64) -> Result<AccountDetail, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -157,6 +170,7 @@ pub struct TimelineEvent {
 
 /// Staff: what happened on an account, newest first.
 #[server(endpoint = "back/timeline")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_timeline(account_id: i64) -> Result<Vec<TimelineEvent>, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -212,6 +226,7 @@ pub fn AccountTimeline(account_id: i64) -> impl IntoView {
 
 /// Owner only: give an account to a collector (or to nobody).
 #[server(endpoint = "back/assign_collector")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn assign_collector(account_id: i64, collector_id: Option<String>) -> Result<(), AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -226,6 +241,7 @@ pub async fn assign_collector(account_id: i64, collector_id: Option<String>) -> 
 }
 
 #[server(endpoint = "back/team")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn list_team() -> Result<Vec<TeamMember>, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -237,6 +253,7 @@ pub async fn list_team() -> Result<Vec<TeamMember>, AppError> {
 
 /// Owner only: invite a staff member, or a contact of a client account.
 #[server(endpoint = "back/invite")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn invite_user(
     name: String,
     email: String,
@@ -262,6 +279,7 @@ pub struct AccountChoice {
 
 /// Owner only: every account, for the invitation form.
 #[server(endpoint = "back/account_choices")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn account_choices() -> Result<Vec<AccountChoice>, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -294,6 +312,7 @@ impl UserOp {
 /// Owner only: send a link to, deactivate or reactivate a user.
 /// Returns the message to show (link sent, or user updated).
 #[server(endpoint = "back/user_action")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn user_action(user_id: i64, action: String) -> Result<Msg, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -305,7 +324,8 @@ pub async fn user_action(user_id: i64, action: String) -> Result<Msg, AppError> 
 }
 
 #[server(endpoint = "back/outbox")]
-pub async fn list_outbox(page: i64) -> Result<Vec<OutboxMessage>, AppError> {
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
+pub async fn list_outbox(page: i64) -> Result<OutboxListing, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
         principal.require_owner()?;
@@ -743,10 +763,10 @@ fn OutboxBody() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(msgs) if msgs.is_empty() => view! { <p class="muted">{t(Msg::NoMail)}</p> }.into_any(),
-                    Ok(msgs) => view! {
+                    Ok(l) if l.items.is_empty() => view! { <p class="muted">{t(Msg::NoMail)}</p> }.into_any(),
+                    Ok(l) => view! {
                         <div class="outbox" data-testid="outbox">
-                            {msgs.into_iter().map(|m| {
+                            {l.items.into_iter().map(|m| {
                                 let status = match m.status.as_str() { "sent" => Msg::MailSent, "failed" => Msg::MailFailed, _ => Msg::MailPending };
                                 view! {
                                     <details class="mail">
@@ -761,6 +781,7 @@ fn OutboxBody() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </div>
+                        <Pager page=l.page page_count=l.page_count more=l.more base="/back/outbox".to_string()/>
                     }.into_any(),
                 }
             })}

@@ -93,6 +93,7 @@ fn parse_segment(s: &str) -> AppResult<Segment> {
     Segment::parse(s).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown segment {s:?}")))
 }
 
+#[tracing::instrument(skip(state, principal))]
 pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountFilter) -> AppResult<AccountsPage> {
     let scope = principal.scope();
     // Figures made stale by the days passing are recomputed first (usually
@@ -208,6 +209,7 @@ struct ContactDb {
     active: bool,
 }
 
+#[tracing::instrument(skip(state, principal))]
 pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) -> AppResult<AccountDetail> {
     let scope = principal.scope();
     let (all, collector, account) = scope.binds();
@@ -272,6 +274,7 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
     })
 }
 
+#[tracing::instrument(skip(state, principal))]
 pub async fn assign_collector(
     state: &AppState,
     principal: &Principal,
@@ -404,6 +407,7 @@ impl InviteInput {
 
 /// Invites a user. Returns what the owner is told: sent, or (without a mail
 /// server) how the person gets the link.
+#[tracing::instrument(skip_all)]
 pub async fn invite(state: &AppState, principal: &Principal, input: InviteInput) -> AppResult<Msg> {
     let now = state.clock.now();
     if let Some(account_id) = input.account_id {
@@ -474,18 +478,24 @@ struct OutboxRow {
     created_at: DateTime<Utc>,
 }
 
-pub async fn list_outbox(state: &AppState, page: i64) -> AppResult<Vec<OutboxMessage>> {
+pub async fn list_outbox(state: &AppState, page: i64) -> AppResult<OutboxListing> {
+    const PAGE_SIZE: i64 = 50;
     let page = page.clamp(1, crate::invoices::MAX_PAGE);
-    let rows: Vec<OutboxRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as(
+    let count = crate::db::CappedCount::new("FROM outbox", page, PAGE_SIZE);
+    let (rows, counted): (Vec<OutboxRow>, i64) = with_db!(&state.db, |pool| {
+        let rows = sqlx::query_as(
             "SELECT id, to_address, subject, body_text, status, attempts, last_error, created_at
-             FROM outbox ORDER BY id DESC LIMIT 50 OFFSET $1",
+             FROM outbox ORDER BY id DESC LIMIT $1 OFFSET $2",
         )
-        .bind((page - 1) * 50)
+        .bind(PAGE_SIZE)
+        .bind((page - 1) * PAGE_SIZE)
         .fetch_all(pool)
-        .await
+        .await?;
+        let counted = sqlx::query_scalar(&count.sql).fetch_one(pool).await?;
+        Ok::<_, sqlx::Error>((rows, counted))
     })?;
-    Ok(rows
+    let counted = count.counted(counted);
+    let items = rows
         .into_iter()
         .map(|r| OutboxMessage {
             id: r.id,
@@ -499,7 +509,8 @@ pub async fn list_outbox(state: &AppState, page: i64) -> AppResult<Vec<OutboxMes
             last_error: r.last_error,
             created_at: r.created_at,
         })
-        .collect())
+        .collect();
+    Ok(OutboxListing { items, page, page_count: counted.pages(), more: counted.more })
 }
 
 #[derive(sqlx::FromRow)]
@@ -516,6 +527,7 @@ pub async fn account_choices(state: &AppState) -> AppResult<Vec<AccountChoice>> 
     Ok(rows.into_iter().map(|r| AccountChoice { id: r.id, code: r.code, legal_name: r.legal_name }).collect())
 }
 
+#[tracing::instrument(skip(state, principal))]
 pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, op: UserOp) -> AppResult<Msg> {
     let account_id: Option<Option<i64>> = with_db!(&state.db, |pool| {
         sqlx::query_scalar("SELECT account_id FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await
@@ -556,6 +568,7 @@ pub async fn user_action(state: &AppState, principal: &Principal, user_id: i64, 
 }
 
 /// An account's audit entries, newest first, if the account is in scope.
+#[tracing::instrument(skip(state))]
 pub async fn timeline(state: &AppState, scope: Scope, account_id: i64, limit: i64) -> AppResult<Vec<TimelineEvent>> {
     let (all, collector, account) = scope.binds();
     let scope_sql = scope.sql();

@@ -263,10 +263,80 @@ pub struct DisputeDetail {
     pub can_close: bool,
 }
 
+/// The back-office's tabs over disputes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeQueue {
+    /// Open or under review: staff's work (their default).
+    InProgress,
+    Open,
+    UnderReview,
+    Decided,
+    Closed,
+    /// Every dispute (a client's default).
+    All,
+}
+
+impl DisputeQueue {
+    pub const ALL: [DisputeQueue; 6] = [
+        DisputeQueue::InProgress,
+        DisputeQueue::Open,
+        DisputeQueue::UnderReview,
+        DisputeQueue::Decided,
+        DisputeQueue::Closed,
+        DisputeQueue::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeQueue::InProgress => "in_progress",
+            DisputeQueue::Open => "open",
+            DisputeQueue::UnderReview => "under_review",
+            DisputeQueue::Decided => "decided",
+            DisputeQueue::Closed => "closed",
+            DisputeQueue::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.as_str() == s)
+    }
+
+    pub fn msg(self) -> Msg {
+        match self {
+            DisputeQueue::InProgress => Msg::QueueInProgress,
+            DisputeQueue::Open => Msg::DisputeOpen,
+            DisputeQueue::UnderReview => Msg::DisputeUnderReview,
+            DisputeQueue::Decided => Msg::QueueDecided,
+            DisputeQueue::Closed => Msg::DisputeClosed,
+            DisputeQueue::All => Msg::QueueAllDisputes,
+        }
+    }
+
+    /// The statuses it holds.
+    pub fn holds(self, status: DisputeStatus) -> bool {
+        use DisputeStatus::*;
+        match self {
+            DisputeQueue::InProgress => matches!(status, Open | UnderReview),
+            DisputeQueue::Open => status == Open,
+            DisputeQueue::UnderReview => status == UnderReview,
+            DisputeQueue::Decided => matches!(status, Approved | PartiallyApproved | Rejected),
+            DisputeQueue::Closed => status == Closed,
+            DisputeQueue::All => true,
+        }
+    }
+
+    /// Disputes still waiting are listed oldest first (their age is the
+    /// point); the others newest first.
+    pub fn waiting(self) -> bool {
+        matches!(self, DisputeQueue::InProgress | DisputeQueue::Open | DisputeQueue::UnderReview)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DisputeQuery {
-    /// `in_progress` (default), `open`, `under_review`, `decided`, `closed`, `all`.
-    pub queue: Option<String>,
+    /// Staff default to `in_progress`, clients to `all`.
+    pub queue: Option<DisputeQueue>,
     pub account_id: Option<i64>,
     pub invoice_id: Option<i64>,
     pub page: i64,
@@ -276,11 +346,12 @@ pub struct DisputeQuery {
 pub struct DisputeListing {
     pub items: Vec<DisputeSummary>,
     /// Disputes per queue, for the tabs.
-    pub counts: Vec<(String, i64)>,
+    pub counts: Vec<(DisputeQueue, i64)>,
+    pub page: i64,
+    pub page_count: i64,
 }
 
 pub const DISPUTES_PAGE_SIZE: i64 = 50;
-pub const QUEUES: [&str; 6] = ["in_progress", "open", "under_review", "decided", "closed", "all"];
 
 crate::reads!(DisputeListing, DisputeDetail);
 
@@ -291,6 +362,7 @@ pub type DisputeDone = Done<Created<DisputeStatus>>;
 /// (`invoice`, `lines` with one `line` per chosen line, or `amount` with
 /// `amount`), `message`, and up to five `attachments`.
 #[server(endpoint = "disputes/open", input = MultipartFormData)]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn open_dispute(data: MultipartData) -> Result<DisputeDone, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -307,6 +379,7 @@ pub async fn open_dispute(data: MultipartData) -> Result<DisputeDone, AppError> 
 /// (`message`; staff also `info_request` or `proposal` with `amount`),
 /// and up to five `attachments`.
 #[server(endpoint = "disputes/post", input = MultipartFormData)]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn post_dispute_message(data: MultipartData) -> Result<DisputeDone, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -319,6 +392,7 @@ pub async fn post_dispute_message(data: MultipartData) -> Result<DisputeDone, Ap
 
 /// Owner only: approves (in full, or `amount` of it) or rejects with a reason.
 #[server(endpoint = "disputes/decide")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn decide_dispute(
     id: i64,
     decision: String,
@@ -341,6 +415,7 @@ pub async fn decide_dispute(
 /// Closes a dispute: the client at any time (withdrawing it while it is in
 /// progress), staff of the account once it is decided.
 #[server(endpoint = "disputes/close")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn close_dispute(id: i64) -> Result<DisputeDone, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -352,6 +427,7 @@ pub async fn close_dispute(id: i64) -> Result<DisputeDone, AppError> {
 
 /// The caller's disputes: a client its own, staff those in scope.
 #[server(endpoint = "disputes/list", input = server_fn::codec::Json)]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn list_disputes(query: DisputeQuery) -> Result<DisputeListing, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -362,6 +438,7 @@ pub async fn list_disputes(query: DisputeQuery) -> Result<DisputeListing, AppErr
 
 /// One dispute with its thread (staff-only proposals hidden from clients).
 #[server(endpoint = "disputes/get")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_dispute(id: i64) -> Result<DisputeDetail, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;

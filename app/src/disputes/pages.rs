@@ -6,7 +6,9 @@
 //! is loaded, as a plain form otherwise.
 
 use super::*;
-use crate::components::{field_error, Amount, Day, ErrorMessage, Page, QueueTabs, Status, StatusBadge, Tone};
+use crate::components::{
+    field_error, Amount, Day, ErrorMessage, Loaded, Page, Pager, QueueTabs, Status, StatusBadge, Tone,
+};
 use crate::domain::Role;
 use crate::i18n::{t, use_locale};
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
@@ -162,22 +164,19 @@ fn NewDisputeBody() -> impl IntoView {
 
 #[component]
 pub fn MyDisputesPage() -> impl IntoView {
-    let data = Resource::new(
-        || (),
-        |_| list_disputes(DisputeQuery { queue: Some("all".into()), page: 1, ..Default::default() }),
-    );
+    let query = leptos_router::hooks::use_query_map();
+    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_i64);
+    let data = Resource::new(page, |page| {
+        list_disputes(DisputeQuery { queue: Some(DisputeQueue::All), page, ..Default::default() })
+    });
     view! {
         <Page roles=CLIENT title=Msg::Disputes>
             <h1>{t(Msg::Disputes)}</h1>
             <p class="muted">{t(Msg::DisputesExplained)}</p>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(l) => view! { <DisputeTable items=l.items staff=false/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=|l: DisputeListing| view! {
+                <DisputeTable items=l.items staff=false/>
+                <Pager page=l.page page_count=l.page_count base="/portal/disputes".to_string()/>
+            }.into_any()/>
         </Page>
     }
 }
@@ -406,44 +405,40 @@ fn thread_item(m: ThreadMessage) -> impl IntoView {
 pub fn BackDisputesPage() -> impl IntoView {
     let query = use_query_map();
     let queue = move || query.read().get("queue").unwrap_or_else(|| "in_progress".into());
-    let data =
-        Resource::new(queue, |queue| list_disputes(DisputeQuery { queue: Some(queue), page: 1, ..Default::default() }));
+    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_i64);
+    let data = Resource::new(
+        move || (queue(), page()),
+        |(queue, page)| async move {
+            // An unknown tab is not "all": say so.
+            let queue = DisputeQueue::parse(&queue).ok_or(AppError::field("queue", Msg::InvalidInput))?;
+            list_disputes(DisputeQuery { queue: Some(queue), page, ..Default::default() }).await
+        },
+    );
     view! {
         <Page roles=STAFF title=Msg::Disputes>
             <h1>{t(Msg::Disputes)}</h1>
             <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Err(e) => view! { <ErrorMessage error=e with_fields=true/> }.into_any(),
                         Ok(l) => {
                             let current = queue();
+                            let base = format!("/back/disputes?queue={current}");
                             view! {
                                 <QueueTabs
-                                    tabs=l.counts.iter().filter_map(|(key, n)| {
-                                        QUEUES.iter().find(|q| **q == key.as_str()).map(|q| (*q, queue_msg(q), Some(*n)))
-                                    }).collect()
+                                    tabs=l.counts.iter().map(|(q, n)| (q.as_str(), q.msg(), Some(*n))).collect()
                                     current=Signal::stored(current)
                                     href=|key| format!("/back/disputes?queue={key}")
                                     testid="dispute-queues"
                                 />
                                 <DisputeTable items=l.items staff=true/>
+                                <Pager page=l.page page_count=l.page_count base=base/>
                             }.into_any()
                         }
                     }
                 })}
             </Suspense>
         </Page>
-    }
-}
-
-fn queue_msg(key: &str) -> Msg {
-    match key {
-        "in_progress" => Msg::QueueInProgress,
-        "open" => Msg::DisputeOpen,
-        "under_review" => Msg::DisputeUnderReview,
-        "decided" => Msg::QueueDecided,
-        "closed" => Msg::DisputeClosed,
-        _ => Msg::QueueAllDisputes,
     }
 }
 
@@ -455,10 +450,14 @@ pub fn DisputesOf(
     #[prop(optional)] invoice_id: Option<i64>,
     staff: bool,
 ) -> impl IntoView {
+    // Its own page parameter: the page around it has lists of its own.
+    let query = leptos_router::hooks::use_query_map();
+    let page = move || query.read().get("disputes_page").and_then(|p| p.parse().ok()).unwrap_or(1_i64);
+    let path = leptos_router::hooks::use_location().pathname;
     let data = Resource::new(
-        move || (account_id, invoice_id),
-        |(account_id, invoice_id)| {
-            list_disputes(DisputeQuery { queue: Some("all".into()), account_id, invoice_id, page: 1 })
+        move || (account_id, invoice_id, page()),
+        |(account_id, invoice_id, page)| {
+            list_disputes(DisputeQuery { queue: Some(DisputeQueue::All), account_id, invoice_id, page })
         },
     );
     view! {
@@ -471,6 +470,9 @@ pub fn DisputesOf(
                         <section data-testid="disputes-of">
                             <h2>{t(Msg::Disputes)}</h2>
                             <DisputeTable items=l.items staff=staff/>
+                            {(l.page_count > 1).then(|| view! {
+                                <Pager page=l.page page_count=l.page_count base=path.get_untracked() param="disputes_page"/>
+                            })}
                         </section>
                     }.into_any(),
                 }

@@ -4,8 +4,10 @@ pub mod identity;
 pub mod ledger;
 pub mod locale;
 pub mod money;
+pub mod text;
 
 pub use identity::{like_pattern, search_key, EmailAddress, Role, Segment};
 pub use ledger::{EntryKind, InvoiceState};
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};
+pub use text::Note;

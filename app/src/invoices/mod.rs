@@ -192,6 +192,7 @@ crate::reads!(InvoicePage, InvoiceDetail, AccountOverview);
 
 /// Invoices visible to the caller, filtered, sorted and paginated.
 #[server(endpoint = "invoices/list", input = server_fn::codec::Json)]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn list_invoices(query: InvoiceQuery) -> Result<InvoicePage, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -202,6 +203,7 @@ pub async fn list_invoices(query: InvoiceQuery) -> Result<InvoicePage, AppError>
 
 /// One invoice, if the caller may see its account.
 #[server(endpoint = "invoices/detail")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_invoice(id: i64) -> Result<InvoiceDetail, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -212,6 +214,7 @@ pub async fn get_invoice(id: i64) -> Result<InvoiceDetail, AppError> {
 
 /// The signed-in client's own account at a glance.
 #[server(endpoint = "portal/overview")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_overview() -> Result<AccountOverview, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;

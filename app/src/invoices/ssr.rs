@@ -118,6 +118,7 @@ fn from_where(scope: Scope, q: &InvoiceQuery, today: NaiveDate) -> (String, Args
     (format!("FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE {}", conditions.join(" AND ")), args)
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult<InvoicePage> {
     let page = q.page.clamp(1, MAX_PAGE);
     let (items, counted) = fetch(state, scope, q, Some(page)).await?;
@@ -211,6 +212,7 @@ impl EntryRow {
     }
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<InvoiceDetail> {
     let summary = summary(state, scope, id).await?;
     let currency = summary.total.currency;
@@ -262,6 +264,7 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
     Ok(InvoiceDetail { summary, lines, subtotal, tax, applied, history })
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppResult<AccountOverview> {
     let (all, collector, account) = scope.binds();
     let sql = format!("SELECT a.legal_name, a.currency FROM accounts a WHERE {} AND a.id = $4", scope.sql());

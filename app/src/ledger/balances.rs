@@ -66,6 +66,7 @@ fn refresh_one_sql() -> &'static str {
 
 /// Recomputes an account's collection figures as of `on`, under its lock:
 /// after every posting and every change of a hold (promise, dispute).
+#[tracing::instrument(skip_all, fields(account = lock.account_id()))]
 pub async fn refresh(tx: &mut Tx, lock: &Locked, on: NaiveDate) -> AppResult<()> {
     let sql = refresh_one_sql();
     with_tx!(tx, |conn| {
@@ -78,6 +79,7 @@ pub async fn refresh(tx: &mut Tx, lock: &Locked, on: NaiveDate) -> AppResult<()>
 /// since they were computed), a batch of accounts per transaction, each
 /// batch locked first in id order. Returns how many accounts moved. Cheap
 /// when nothing is stale: one probe of an index.
+#[tracing::instrument(skip_all)]
 pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
     const BATCH: i64 = 500;
     let update = {
@@ -140,6 +142,7 @@ pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
 /// Recomputes every stored balance from the entries, in one transaction:
 /// after a bulk load (demo seeding, test fixtures) that wrote entries
 /// directly.
+#[tracing::instrument(skip_all)]
 pub async fn rebuild(db: &Db, today: NaiveDate) -> AppResult<()> {
     rebuild_from_entries(db, today, true).await
 }
@@ -147,6 +150,7 @@ pub async fn rebuild(db: &Db, today: NaiveDate) -> AppResult<()> {
 /// `rebuild` for the accounts only: after a bulk load that wrote each
 /// invoice's balance with it (the scale seeder), so a million invoice rows
 /// are not written twice.
+#[tracing::instrument(skip_all)]
 pub async fn rebuild_accounts(db: &Db, today: NaiveDate) -> AppResult<()> {
     rebuild_from_entries(db, today, false).await
 }
@@ -208,6 +212,7 @@ impl OpenInvoice {
 }
 
 /// The account's open invoices, oldest due first.
+#[tracing::instrument(skip(conn))]
 pub async fn open_invoices(conn: Conn<'_>, account_id: i64) -> AppResult<Vec<OpenInvoice>> {
     static SQL: OnceLock<String> = OnceLock::new();
     let sql = SQL.get_or_init(|| {
@@ -234,6 +239,7 @@ pub struct Figures {
     pub open: i64,
 }
 
+#[tracing::instrument(skip(conn))]
 pub async fn figures(conn: Conn<'_>, account_id: i64, today: NaiveDate) -> AppResult<Option<Figures>> {
     static SQL: OnceLock<String> = OnceLock::new();
     let sql = SQL.get_or_init(|| {

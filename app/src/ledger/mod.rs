@@ -50,6 +50,7 @@ impl Locked {
 /// Takes the account's lock for the rest of the transaction: the account
 /// row `FOR UPDATE` on PostgreSQL; on SQLite the transaction already is the
 /// only writer (`BEGIN IMMEDIATE`). A missing account is `NotFound`.
+#[tracing::instrument(skip(tx))]
 pub async fn lock(tx: &mut Tx, account_id: i64) -> AppResult<Locked> {
     let code: Option<String> = match tx {
         Tx::Sqlite(t) => {

@@ -156,6 +156,7 @@ fn checks() -> Vec<(&'static str, String)> {
 }
 
 /// Runs every check. `today` only decides which figures count as stale.
+#[tracing::instrument(skip_all)]
 pub async fn run(db: &Db, today: NaiveDate) -> AppResult<Report> {
     let mut report = Report::default();
     for (what, sql) in checks() {

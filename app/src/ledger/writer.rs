@@ -181,6 +181,7 @@ impl Owed {
 
 /// Posts to the ledger under the account's lock. Returns what was written;
 /// a source posted before writes nothing (`Posted::new == false`).
+#[tracing::instrument(skip_all, fields(account = lock.account_id(), source = ?posting.source_key()))]
 pub async fn post(tx: &mut Tx, lock: &Locked, posting: Posting<'_>, ctx: &Ctx) -> AppResult<Posted> {
     let posted = post_one(tx, lock, &posting, ctx).await?;
     if posted.new && !matches!(posting, Posting::ApplyCredit) {

@@ -80,6 +80,7 @@ pub enum EventOutcome {
 }
 
 /// The webhook entry point for both gateways: verify, parse, process once.
+#[tracing::instrument(skip_all)]
 pub async fn handle_webhook(state: &AppState, payload: &[u8], signature: &str) -> Result<EventOutcome, WebhookError> {
     verify_signature(state.gateway.webhook_secret(), payload, signature, state.clock.now().timestamp())
         .map_err(WebhookError::Signature)?;
@@ -102,6 +103,7 @@ fn metadata_id(object: &Value, key: &str) -> Option<i64> {
 }
 
 /// Applies one event exactly once.
+#[tracing::instrument(skip_all, fields(event = event["type"].as_str().unwrap_or("")))]
 pub async fn process_event(state: &AppState, event: &Value) -> AppResult<EventOutcome> {
     let event_id = event["id"].as_str().filter(|s| !s.is_empty()).ok_or(AppError::Request("event id".into()))?;
     let event_type = event["type"].as_str().unwrap_or("");

@@ -62,6 +62,7 @@ impl DueRow {
 /// per account, so a second run (or a second instance) finds the first
 /// one's payment instead of making another. Driven by the enrolled methods
 /// and the stored balances of their accounts' open invoices: no ledger scan.
+#[tracing::instrument(skip_all)]
 pub async fn run_autopay(state: &AppState) -> AppResult<usize> {
     let today = state.clock.today();
     let now = state.clock.now();
@@ -121,6 +122,7 @@ pub async fn run_autopay(state: &AppState) -> AppResult<usize> {
 /// finishing its old 3-D Secure step later cannot charge the payer a second
 /// time) and fails, freeing its invoices; others in flight are asked for
 /// their status at most every `RECHECK_MINUTES`.
+#[tracing::instrument(skip_all)]
 pub async fn reconcile(state: &AppState) -> AppResult<usize> {
     let now = state.clock.now();
     let stale = now - Duration::minutes(STALE_PENDING_MINUTES);

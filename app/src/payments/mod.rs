@@ -294,6 +294,7 @@ async fn client_account(
 
 /// What paying `invoices` (ids) or `amount` would charge, and with what.
 #[server(endpoint = "payments/quote")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_quote(invoices: String, amount: String) -> Result<Quote, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -312,6 +313,7 @@ crate::reads!(Quote, PaymentPage, PaymentDetail, MethodsPage, PayLinkPage, AuthV
 /// one confirmed, creates one payment per idempotency key, charges it.
 /// Returns where to go next (the receipt, or 3-D Secure).
 #[server(endpoint = "payments/pay")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn pay(
     invoices: String,
     amount: String,
@@ -395,6 +397,7 @@ async fn next_step(
 
 /// The caller's payments (client: own account; staff: accounts in scope).
 #[server(endpoint = "payments/list", input = server_fn::codec::Json)]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn list_payments(query: PaymentQuery) -> Result<PaymentPage, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -405,6 +408,7 @@ pub async fn list_payments(query: PaymentQuery) -> Result<PaymentPage, AppError>
 }
 
 #[server(endpoint = "payments/detail")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_payment(id: i64) -> Result<PaymentDetail, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -433,6 +437,7 @@ fn browser_confirm(state: &crate::state::AppState, client_secret: Option<String>
 }
 
 #[server(endpoint = "payments/methods")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_methods() -> Result<MethodsPage, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -446,6 +451,7 @@ pub async fn get_methods() -> Result<MethodsPage, AppError> {
 /// Saves a card (sandbox form) or a SEPA mandate (IBAN). Stripe mode saves
 /// through Stripe.js and `finish_setup`.
 #[server(endpoint = "payments/add_method")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn add_method(
     kind: String,
     #[server(default)] card_number: String,
@@ -476,6 +482,7 @@ pub async fn add_method(
 
 /// Stripe mode: starts a SetupIntent for Stripe.js to confirm.
 #[server(endpoint = "payments/start_setup")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn start_setup(kind: String) -> Result<String, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -490,6 +497,7 @@ pub async fn start_setup(kind: String) -> Result<String, AppError> {
 
 /// Stripe mode: after Stripe.js confirmed a SetupIntent, record the method.
 #[server(endpoint = "payments/finish_setup")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn finish_setup(setup_intent: String) -> Result<(), AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -517,6 +525,7 @@ pub async fn finish_setup(setup_intent: String) -> Result<(), AppError> {
 /// The client gives up a payment waiting for authentication or for the
 /// secure form; its invoices can be paid again at once.
 #[server(endpoint = "payments/cancel")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn cancel_payment(id: i64) -> Result<Done<Created<PaymentStatus>>, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -529,6 +538,7 @@ pub async fn cancel_payment(id: i64) -> Result<Done<Created<PaymentStatus>>, App
 
 /// Remove, make default, enrol in autopay or stop autopay.
 #[server(endpoint = "payments/method_action")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn method_action(method_id: i64, action: String) -> Result<Done<Msg>, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -548,6 +558,7 @@ pub async fn method_action(method_id: i64, action: String) -> Result<Done<Msg>, 
 
 /// Owner: refunds part or all of a payment.
 #[server(endpoint = "payments/refund")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn refund_payment(
     payment_id: i64,
     amount: String,
@@ -559,7 +570,7 @@ pub async fn refund_payment(
         let detail = ssr::detail(&state, principal.scope(), payment_id, true).await?;
         let money = Money::parse_major(&amount, detail.summary.amount.currency)
             .map_err(|_| AppError::field("amount", Msg::InvalidAmount))?;
-        let reason: String = reason.trim().chars().take(500).collect();
+        let reason = crate::domain::Note::parse_max("reason", &reason, 500)?.into_string();
         ssr::refund(&state, principal.user_id, payment_id, money.minor, &reason).await?;
         Ok(Done::new(Msg::RefundDone, format!("/back/payments/{payment_id}")))
     })
@@ -568,6 +579,7 @@ pub async fn refund_payment(
 
 /// Staff: methods on file for an account in scope (brand and last four).
 #[server(endpoint = "payments/account_methods")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn account_methods(account_id: i64) -> Result<Vec<MethodView>, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -579,6 +591,7 @@ pub async fn account_methods(account_id: i64) -> Result<Vec<MethodView>, AppErro
 
 /// Owner or the account's collector: a pay-by-link URL for one invoice.
 #[server(endpoint = "payments/pay_link")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn create_pay_link(invoice_id: i64) -> Result<String, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -606,6 +619,7 @@ pub struct PayLinkView {
 
 /// Staff in scope: the pay links of an invoice.
 #[server(endpoint = "payments/pay_links")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn pay_links(invoice_id: i64) -> Result<Vec<PayLinkView>, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -617,6 +631,7 @@ pub async fn pay_links(invoice_id: i64) -> Result<Vec<PayLinkView>, AppError> {
 
 /// Owner or the account's collector: turns a pay link off.
 #[server(endpoint = "payments/revoke_pay_link")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn revoke_pay_link(link_id: i64) -> Result<(), AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -647,6 +662,7 @@ pub struct PayLinkPage {
 
 /// Pay-by-link: what the link's recipient may see (that invoice only).
 #[server(endpoint = "paylink/view")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn link_view(token: String, payment: Option<i64>) -> Result<PayLinkPage, AppError> {
     crate::answer::serve(async move {
         let state = crate::state::app_state()?;
@@ -659,6 +675,7 @@ pub async fn link_view(token: String, payment: Option<i64>) -> Result<PayLinkPag
 
 /// Pay-by-link: pays that invoice with a card, no password.
 #[server(endpoint = "paylink/pay")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn link_pay(
     token: String,
     idempotency_key: String,
@@ -679,6 +696,7 @@ pub async fn link_pay(
 
 /// The sandbox's simulated 3-D Secure page: complete or fail.
 #[server(endpoint = "sandbox/authenticate")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn sandbox_authenticate(id: String, approve: bool) -> Result<Done, AppError> {
     crate::answer::serve(async move {
         let state = crate::state::app_state()?;
@@ -699,6 +717,7 @@ pub struct AuthView {
 }
 
 #[server(endpoint = "sandbox/pending")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn sandbox_pending(id: String) -> Result<AuthView, AppError> {
     crate::answer::serve(async move {
         let state = crate::state::app_state()?;

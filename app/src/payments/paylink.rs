@@ -87,6 +87,7 @@ pub async fn verify_live(state: &AppState, token: &str) -> AppResult<(i64, i64)>
 }
 
 /// Returns the link's id and its URL (shown once: only its holder pays).
+#[tracing::instrument(skip(state))]
 pub async fn create(state: &AppState, scope: Scope, actor: i64, invoice_id: i64) -> AppResult<(i64, String)> {
     let (all, collector, acc) = scope.binds();
     let scope_sql = scope.sql();
@@ -160,6 +161,7 @@ pub async fn links(state: &AppState, scope: Scope, invoice_id: i64) -> AppResult
 
 /// Revokes a link of an invoice in the caller's scope: it opens nothing
 /// from now on.
+#[tracing::instrument(skip(state))]
 pub async fn revoke(state: &AppState, scope: Scope, actor: i64, link_id: i64) -> AppResult<()> {
     let (all, collector, acc) = scope.binds();
     let scope_sql = scope.sql();
@@ -269,6 +271,7 @@ pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppRes
     Ok((page, secret))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn pay(
     state: &AppState,
     token: &str,

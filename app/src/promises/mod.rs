@@ -141,7 +141,7 @@ pub type PromiseDone = Done<Created<PromiseStatus>>;
 
 /// Client: what promising these invoices would cover.
 #[server(endpoint = "promises/quote")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(invoices = %invoices)))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(invoices = %invoices)))]
 pub async fn get_promise_quote(invoices: String) -> Result<PromiseQuote, AppError> {
     serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -154,7 +154,7 @@ pub async fn get_promise_quote(invoices: String) -> Result<PromiseQuote, AppErro
 
 /// Client: promises a date (and an amount, by default the open balance).
 #[server(endpoint = "promises/create")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn create_promise(
     invoices: String,
     promised_date: String,
@@ -180,7 +180,7 @@ pub async fn create_promise(
 
 /// The caller's promises: a client its own, staff those of accounts in scope.
 #[server(endpoint = "promises/list", input = server_fn::codec::Json)]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(query = ?query)))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(query = ?query)))]
 pub async fn list_promises(query: PromiseQuery) -> Result<PromiseListing, AppError> {
     serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -193,7 +193,7 @@ pub async fn list_promises(query: PromiseQuery) -> Result<PromiseListing, AppErr
 /// the account's collector one of their accounts' (recorded by mistake, or
 /// withdrawn by the client on the phone). Accountants only read.
 #[server(endpoint = "promises/cancel")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(promise = id)))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(promise = id)))]
 pub async fn cancel_promise(id: i64) -> Result<PromiseDone, AppError> {
     serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -212,7 +212,7 @@ pub async fn cancel_promise(id: i64) -> Result<PromiseDone, AppError> {
 
 /// Owner or the account's collector: a promise made by phone.
 #[server(endpoint = "promises/record")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(account = account_id)))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(account = account_id)))]
 pub async fn record_promise(
     account_id: i64,
     invoices: String,
@@ -239,7 +239,7 @@ pub async fn record_promise(
 /// Owner or the account's collector: approves or rejects a promise beyond
 /// the policy's count.
 #[server(endpoint = "promises/decide")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, fields(promise = id, approve)))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(promise = id, approve)))]
 pub async fn decide_promise(
     id: i64,
     approve: bool,

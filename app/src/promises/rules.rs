@@ -5,6 +5,7 @@
 //! here.
 
 use super::PromiseStatus;
+pub use crate::domain::Note;
 use crate::domain::{Currency, Money};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
@@ -136,33 +137,6 @@ pub fn outcome(amount: i64, received: i64, owed_now: i64, date: NaiveDate, today
         Some(PromiseStatus::Broken)
     } else {
         None
-    }
-}
-
-/// A free text of at most [`Note::MAX_CHARS`] characters, trimmed; too long
-/// is refused, never cut.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Note(String);
-
-impl Note {
-    pub const MAX_CHARS: usize = 1000;
-
-    pub fn parse(field: &str, text: &str) -> AppResult<Note> {
-        let text = text.trim();
-        if text.chars().count() > Self::MAX_CHARS {
-            return Err(AppError::field(field, Msg::TooLong));
-        }
-        Ok(Note(text.to_string()))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl AsRef<str> for Note {
-    fn as_ref(&self) -> &str {
-        &self.0
     }
 }
 
@@ -315,13 +289,6 @@ mod tests {
                 ("note".to_string(), Msg::TooLong),
             ]
         );
-    }
-
-    #[test]
-    fn a_note_is_refused_past_its_limit_never_cut() {
-        assert_eq!(Note::parse("note", &"é".repeat(1000)).unwrap().as_ref().chars().count(), 1000);
-        assert_eq!(fields(Note::parse("note", &"é".repeat(1001)).unwrap_err()), vec![("note".into(), Msg::TooLong)]);
-        assert!(Note::parse("note", "   ").unwrap().is_empty());
     }
 
     #[test]

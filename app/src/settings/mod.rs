@@ -30,6 +30,7 @@ pub struct MerchantSettings {
 crate::reads!(MerchantSettings);
 
 #[server(endpoint = "back/settings")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn get_settings() -> Result<MerchantSettings, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
@@ -60,6 +61,7 @@ pub struct SettingsForm {
 
 /// Owner only. Form fields are named `form[company_name]` and so on.
 #[server(endpoint = "back/save_settings")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn save_settings(form: SettingsForm) -> Result<(), AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;

@@ -13,7 +13,7 @@ use app::disputes::attachments::{MAX_BYTES, MAX_PER_MESSAGE};
 use app::disputes::ssr::{decide, open, DisputeScope, NewDispute};
 use app::error::AppError;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const CLIENT1: &str = "client1@test.example";
 const CLIENT2: &str = "client2@test.example";
@@ -584,6 +584,52 @@ async fn multipart_endpoint_without_a_boundary_is_a_400() {
         assert_eq!(s.post_form("/api/portal/overview", &[]).await.status(), StatusCode::OK, "{backend:?}");
         assert_eq!(app.anonymous().get("/healthz").await.status(), StatusCode::OK);
         open_ok(&s, app.fx.inv1_overdue, "invoice", "", &[]).await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_message_past_its_limit_is_refused_not_cut_and_an_unknown_queue_is_not_all() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let s = app.login(CLIENT1).await;
+        let invoice = app.fx.inv1_overdue.to_string();
+        let long = "é".repeat(5001);
+        let res = s
+            .post_multipart(
+                "/api/disputes/open",
+                &[("invoice_id", &invoice), ("reason", "damaged"), ("scope", "invoice"), ("message", &long)],
+                &[],
+            )
+            .await;
+        assert_eq!(field_errors(res).await, refused("message", "TooLong"), "{backend:?}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM disputes").await, 0);
+        // Exactly at the limit is taken whole.
+        let id = {
+            let full = "é".repeat(5000);
+            let res = s
+                .post_multipart(
+                    "/api/disputes/open",
+                    &[("invoice_id", &invoice), ("reason", "damaged"), ("scope", "invoice"), ("message", &full)],
+                    &[],
+                )
+                .await;
+            crate::helpers::created(res).await.0
+        };
+        let stored =
+            text(&app, &format!("SELECT body FROM dispute_messages WHERE dispute_id = {id} ORDER BY id LIMIT 1")).await;
+        assert_eq!(stored.chars().count(), 5000);
+
+        // A queue the back-office does not have is refused, not read as "all".
+        let owner = app.login(OWNER).await;
+        let res = owner.post_json("/api/disputes/list", json!({ "query": { "queue": "everything", "page": 1 } })).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{backend:?}");
+        let res = owner.post_json("/api/disputes/list", json!({ "query": { "queue": "decided", "page": 1 } })).await;
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["items"].as_array().map(Vec::len), Some(0), "{body}");
+        assert_eq!(body["page_count"], 1, "{body}");
+        let counts = body["counts"].as_array().unwrap();
+        assert!(counts.contains(&json!(["in_progress", 1])), "{body}");
         app.finish().await;
     }
 }

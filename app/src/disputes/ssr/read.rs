@@ -66,31 +66,23 @@ pub async fn summary(state: &AppState, scope: Scope, id: i64) -> AppResult<Dispu
     summary_row(state, scope, id).await?.into_summary(state.clock.today())
 }
 
-/// `queue` as SQL on the status (alias `d`).
-pub(super) fn queue_sql(queue: &str) -> AppResult<&'static str> {
-    Ok(match queue {
-        "" | "in_progress" => "d.status IN ('open', 'under_review')",
-        "open" => "d.status = 'open'",
-        "under_review" => "d.status = 'under_review'",
-        "decided" => "d.status IN ('approved', 'partially_approved', 'rejected')",
-        "closed" => "d.status = 'closed'",
-        "all" => "1 = 1",
-        _ => return Err(AppError::field("queue", Msg::InvalidInput)),
-    })
+/// `queue` as SQL on the status (alias `d`): the statuses' own names.
+fn queue_sql(queue: DisputeQueue) -> String {
+    if queue == DisputeQueue::All {
+        return "1 = 1".into();
+    }
+    let names: Vec<String> =
+        DisputeStatus::ALL.into_iter().filter(|s| queue.holds(*s)).map(|s| format!("'{}'", s.as_str())).collect();
+    format!("d.status IN ({})", names.join(", "))
 }
 
 pub async fn list(state: &AppState, scope: Scope, staff: bool, q: &DisputeQuery) -> AppResult<DisputeListing> {
-    let queue = q.queue.as_deref().unwrap_or(if staff { "in_progress" } else { "all" });
-    let filter = queue_sql(queue)?;
+    let queue = q.queue.unwrap_or(if staff { DisputeQueue::InProgress } else { DisputeQueue::All });
+    let filter = queue_sql(queue);
     let (all, collector, acc) = scope.binds();
     let scope_sql = scope.sql();
     let page = q.page.clamp(1, crate::invoices::MAX_PAGE);
-    // Waiting ones oldest first (their age is the point); the rest newest first.
-    let order = if matches!(queue, "" | "in_progress" | "open" | "under_review") {
-        "d.created_at ASC, d.id ASC"
-    } else {
-        "d.updated_at DESC, d.id DESC"
-    };
+    let order = if queue.waiting() { "d.created_at ASC, d.id ASC" } else { "d.updated_at DESC, d.id DESC" };
     let sql = format!(
         "{SUMMARY_SELECT} WHERE {scope_sql} AND ($4 = 0 OR d.account_id = $4) AND ($5 = 0 OR d.invoice_id = $5) AND {filter}
          ORDER BY {order} LIMIT $6 OFFSET $7"
@@ -129,23 +121,20 @@ pub async fn list(state: &AppState, scope: Scope, staff: bool, q: &DisputeQuery)
             r.into_summary(today).map(|s| DisputeSummary { proposed: s.proposed.filter(|_| staff), ..s })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let count =
-        |statuses: &[&str]| by_status.iter().filter(|(s, _)| statuses.contains(&s.as_str())).map(|(_, n)| n).sum();
-    let counts = QUEUES
-        .iter()
+    let counts: Vec<(DisputeQueue, i64)> = DisputeQueue::ALL
+        .into_iter()
         .map(|q| {
-            let n = match *q {
-                "in_progress" => count(&["open", "under_review"]),
-                "open" => count(&["open"]),
-                "under_review" => count(&["under_review"]),
-                "decided" => count(&["approved", "partially_approved", "rejected"]),
-                "closed" => count(&["closed"]),
-                _ => by_status.iter().map(|(_, n)| n).sum(),
-            };
-            (q.to_string(), n)
+            let n = by_status
+                .iter()
+                .filter(|(s, _)| DisputeStatus::parse(s).is_some_and(|s| q.holds(s)))
+                .map(|(_, n)| n)
+                .sum();
+            (q, n)
         })
         .collect();
-    Ok(DisputeListing { items, counts })
+    let shown = counts.iter().find(|(q, _)| *q == queue).map_or(0, |(_, n)| *n);
+    let page_count = ((shown + DISPUTES_PAGE_SIZE - 1) / DISPUTES_PAGE_SIZE).max(1);
+    Ok(DisputeListing { items, counts, page, page_count })
 }
 
 #[derive(sqlx::FromRow)]

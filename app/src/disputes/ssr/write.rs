@@ -52,12 +52,13 @@ impl NewDispute {
 
 /// Opens a dispute on one of the client's invoices, with its first message
 /// and attachments. Returns its id.
+#[tracing::instrument(skip_all, fields(account = d.account_id, invoice = d.invoice_id))]
 pub async fn open(state: &AppState, d: &NewDispute, files: &[Upload]) -> AppResult<Created<DisputeStatus>> {
     let mut errors = Vec::new();
     if DisputeReason::parse(&d.reason).is_none() {
         errors.push(("reason".to_string(), Msg::DisputeReasonRequired));
     }
-    let message: String = d.message.trim().chars().take(MAX_MESSAGE).collect();
+    let message = crate::domain::Note::parse_max("message", &d.message, MAX_MESSAGE)?.into_string();
     if message.is_empty() {
         errors.push(("message".to_string(), Msg::RequiredField));
     }
@@ -255,6 +256,7 @@ pub(super) async fn store_files(
 /// the account's collector also asks for information or proposes a
 /// resolution (staff only). The first staff message puts an open dispute
 /// under review. Returns the dispute's id.
+#[tracing::instrument(skip_all)]
 pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppResult<Created<DisputeStatus>> {
     let id: i64 = form.get("id").trim().parse().map_err(|_| AppError::NotFound)?;
     let row = summary_row(state, principal.scope(), id).await?;
@@ -281,7 +283,7 @@ pub async fn post(state: &AppState, principal: &Principal, form: &Form) -> AppRe
     } else {
         None
     };
-    let body: String = form.get("body").trim().chars().take(MAX_MESSAGE).collect();
+    let body = crate::domain::Note::parse_max("body", form.get("body"), MAX_MESSAGE)?.into_string();
     if body.is_empty() && (kind != MessageKind::Message || form.files.is_empty()) && kind != MessageKind::Proposal {
         return Err(AppError::field("body", Msg::RequiredField));
     }
@@ -400,6 +402,7 @@ pub async fn parse_decision(state: &AppState, id: i64, decision: &str, amount: &
 /// the invoice in the same transaction; the status compare-and-set and the
 /// unique credit note per dispute make a second, concurrent decision fail
 /// with a conflict and issue nothing. Returns the credit note's number.
+#[tracing::instrument(skip(state, note))]
 pub async fn decide(
     state: &AppState,
     id: i64,
@@ -407,7 +410,7 @@ pub async fn decide(
     note: &str,
     actor: i64,
 ) -> AppResult<Created<DisputeStatus>> {
-    let note: String = note.trim().chars().take(2000).collect();
+    let note = crate::domain::Note::parse_max("note", note, 2000)?.into_string();
     let row = summary_row(state, Scope::All, id).await?;
     let (account_id, invoice_id, disputed) = (row.account_id, row.invoice_id, row.amount_minor);
     let currency: Currency = parse_currency(&row.currency)?;
@@ -509,6 +512,7 @@ pub async fn decide(
 /// Closes a dispute. The client may close its own at any time (withdrawing
 /// it while in progress: the amount returns to collection); the owner or
 /// the account's collector closes it once decided.
+#[tracing::instrument(skip(state, principal))]
 pub async fn close(state: &AppState, principal: &Principal, id: i64) -> AppResult<Created<DisputeStatus>> {
     let row = summary_row(state, principal.scope(), id).await?;
     let staff = principal.role.is_staff();

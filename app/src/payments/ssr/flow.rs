@@ -123,6 +123,7 @@ async fn invoice_not_payable(conn: Conn<'_>, account_id: i64, invoice_id: i64) -
 }
 
 /// What a selection would cost now (the confirmation page). Reads only.
+#[tracing::instrument(skip(state))]
 pub async fn plan(state: &AppState, account_id: i64, selection: &Selection) -> AppResult<Plan> {
     let acc = account((&state.db).into(), account_id).await?;
     let currency = parse_currency(&acc.currency)?;
@@ -146,6 +147,7 @@ pub struct NewPayment<'a> {
 
 /// Creates the payment row (or finds the one this idempotency key already
 /// made). Returns its id and whether it is new.
+#[tracing::instrument(skip_all, fields(account = p.account_id))]
 pub async fn create_payment(state: &AppState, p: &NewPayment<'_>) -> AppResult<(i64, bool)> {
     if p.idempotency_key.is_empty() || p.idempotency_key.len() > 80 {
         return Err(AppError::Request("idempotency key".into()));
@@ -248,6 +250,7 @@ struct ChargeRow {
 
 /// Asks the gateway to charge a pending payment (again: the idempotency key
 /// makes a repeat return the first charge) and records the answer.
+#[tracing::instrument(skip(state, one_off_ref))]
 pub async fn charge(
     state: &AppState,
     payment_id: i64,
@@ -310,6 +313,7 @@ pub async fn charge(
 /// payer's browser still has to confirm it (no redirect URL: Stripe's
 /// Payment Element). Used when the payer comes back from the gateway and by
 /// the reconciliation job.
+#[tracing::instrument(skip(state))]
 pub async fn refresh(state: &AppState, payment_id: i64) -> AppResult<(bool, Option<String>)> {
     let row: Option<(String, Option<String>, String, DateTime<Utc>)> = with_db!(&state.db, |pool| {
         sqlx::query_as(
@@ -371,6 +375,7 @@ pub async fn refresh(state: &AppState, payment_id: i64) -> AppResult<(bool, Opti
 /// Payment Element): cancelled at the gateway first, so that it can no
 /// longer succeed, then failed here, which frees its invoices at once. One
 /// that has moved on meanwhile is brought up to date and refused.
+#[tracing::instrument(skip(state))]
 pub async fn cancel(state: &AppState, account_id: i64, payment_id: i64, actor: i64) -> AppResult<()> {
     let row: Option<(String, Option<String>)> = with_db!(&state.db, |pool| {
         sqlx::query_as("SELECT status, gateway_ref FROM payments WHERE id = $1 AND account_id = $2 AND gateway = $3")
@@ -403,6 +408,7 @@ pub async fn cancel(state: &AppState, account_id: i64, payment_id: i64, actor: i
 /// the gateway, then failed here (`action_expired`), which frees its
 /// invoices. One that moved on meanwhile (the payer just finished) is
 /// brought up to date instead.
+#[tracing::instrument(skip(state))]
 pub async fn expire(state: &AppState, payment_id: i64, gateway_ref: &str) -> AppResult<bool> {
     match state.gateway.cancel_charge(gateway_ref).await {
         Ok(_) => transition(state, payment_id, "failed", Some(gateway_ref), "action_expired", "").await,
@@ -454,6 +460,7 @@ struct MovedRow {
 /// Moves a payment forward (never back: the status rank only grows) and, on
 /// success, posts it to the ledger, all under the account's lock. Returns
 /// whether anything changed; a repeated or late report changes nothing.
+#[tracing::instrument(skip_all, fields(payment = payment_id))]
 pub async fn transition_tx(
     tx: &mut Tx,
     state: &AppState,
@@ -592,6 +599,7 @@ async fn tell_client(
 /// Applies waiting credit on the accounts that have some and an open
 /// invoice (one whose payment in flight failed, or that a dispute no longer
 /// holds): run by the payments job. Reads stored balances, not the ledger.
+#[tracing::instrument(skip_all)]
 pub async fn apply_all_credit(state: &AppState) -> AppResult<usize> {
     let accounts: Vec<i64> = with_db!(&state.db, |pool| {
         sqlx::query_scalar("SELECT id FROM accounts WHERE unapplied_minor < 0 AND open_minor > 0").fetch_all(pool).await

@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::{with_db, with_tx};
 
 /// Owner refunds part or all of a succeeded payment.
+#[tracing::instrument(skip(state, reason))]
 pub async fn refund(state: &AppState, actor: i64, payment_id: i64, amount_minor: i64, reason: &str) -> AppResult<i64> {
     let now = state.clock.now();
     let info: Option<(i64, String, String, Option<String>, i64)> = with_db!(&state.db, |pool| {
@@ -245,6 +246,7 @@ pub async fn record_gateway_refund_tx(
 /// refund takes days); one whose creation never reached the gateway (a
 /// crash, an outage) is sent again with its idempotency key. Run by the
 /// payments job.
+#[tracing::instrument(skip_all)]
 pub async fn reconcile_refunds(state: &AppState) -> AppResult<usize> {
     use chrono::Duration;
     let now = state.clock.now();
