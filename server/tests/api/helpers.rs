@@ -336,6 +336,25 @@ impl Session {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
+    /// A multipart form posted without JavaScript, from the page `from`.
+    pub async fn post_plain_multipart(
+        &self,
+        path: &str,
+        from: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Accept", "text/html,application/xhtml+xml")
+            .header("Referer", self.url(from))
+            .header("Content-Type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(multipart_body(fields, files))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }

@@ -12,6 +12,7 @@ mod ledger;
 mod mail;
 mod mock_stripe;
 mod money;
+mod no_js;
 mod pages;
 mod payment_flows;
 mod payments;
