@@ -1,7 +1,7 @@
 //! The back-office: accounts (scoped by role), invoices across accounts,
 //! the team and invitations (owner), and the mail outbox (owner).
 
-use crate::components::{kind_msg, role_msg, Amount, Day, ErrorMessage, Page, Pager};
+use crate::components::{kind_msg, role_msg, Amount, Day, ErrorMessage, Loaded, Page, Pager};
 use crate::domain::{Locale, Money, Role, Segment};
 use crate::error::AppError;
 use crate::i18n::{t, use_locale, Msg};
@@ -190,38 +190,33 @@ pub fn action_msg(action: &str) -> Option<Msg> {
 pub fn AccountTimeline(account_id: i64) -> impl IntoView {
     let events = Resource::new(move || account_id, get_timeline);
     view! {
-        <section data-testid="account-timeline">
-            <h2>{t(Msg::Timeline)}</h2>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match events.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{t(Msg::NoEvents)}</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ol class="timeline">
-                                {list.into_iter().map(|e| {
-                                    let label = match action_msg(&e.action) {
-                                        Some(m) => view! { <span>{t(m)}</span> }.into_any(),
-                                        None => view! { <code>{e.action.clone()}</code> }.into_any(),
-                                    };
-                                    view! {
-                                        <li data-testid="timeline-event" data-action=e.action.clone()>
-                                            <Day date=e.at.date_naive()/> " — " {label}
-                                            {move || {
-                                                let summary = e.details.summary(use_locale().get());
-                                                (!summary.is_empty()).then(|| view! { " " <span class="muted small">{summary}</span> })
-                                            }}
-                                            {(!e.actor.is_empty()).then(|| view! { " · " <span class="muted small">{e.actor.clone()}</span> })}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ol>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
+            <section data-testid="account-timeline">
+                <h2>{t(Msg::Timeline)}</h2>
+                <Loaded resource=events view=move |v| match v {
+    list if list.is_empty() => view! { <p class="muted">{t(Msg::NoEvents)}</p> }.into_any(),
+    list => view! {
+                                <ol class="timeline">
+                                    {list.into_iter().map(|e| {
+                                        let label = match action_msg(&e.action) {
+                                            Some(m) => view! { <span>{t(m)}</span> }.into_any(),
+                                            None => view! { <code>{e.action.clone()}</code> }.into_any(),
+                                        };
+                                        view! {
+                                            <li data-testid="timeline-event" data-action=e.action.clone()>
+                                                <Day date=e.at.date_naive()/> " — " {label}
+                                                {move || {
+                                                    let summary = e.details.summary(use_locale().get());
+                                                    (!summary.is_empty()).then(|| view! { " " <span class="muted small">{summary}</span> })
+                                                }}
+                                                {(!e.actor.is_empty()).then(|| view! { " · " <span class="muted small">{e.actor.clone()}</span> })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ol>
+                            }.into_any(),
+    }/>
+            </section>
+        }
 }
 
 /// Owner only: give an account to a collector (or to nobody).
@@ -474,11 +469,7 @@ fn AccountBody() -> impl IntoView {
         list_invoices(InvoiceQuery { filter: InvoiceFilter::All, account_id: Some(id), ..Default::default() })
     });
     view! {
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(a) => {
+        <Loaded resource=detail view=move |a| {
                         let can_assign = a.can_manage;
                         let current = a.collector.as_ref().map(|c| c.id);
                         view! {
@@ -549,27 +540,17 @@ fn AccountBody() -> impl IntoView {
                                 <LedgerTable lines=a.ledger/>
                             </section>
                         }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                    }/>
         <section>
             <h2>{t(Msg::Invoices)}</h2>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match invoices.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(p) => {
+            <Loaded resource=invoices view=move |p| {
                             let more = p.page_count > 1 || p.more;
                             let all_href = move || format!("/back/invoices?filter=all&account={}", id());
                             view! {
                                 <InvoiceTable items=p.items base="/back/invoices" show_account=false/>
                                 {more.then(|| view! { <p><a href=all_href>{t(Msg::SeeAllInvoices)}</a></p> })}
                             }.into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+                        }/>
         </section>
     }
 }
@@ -627,11 +608,7 @@ fn TeamBody() -> impl IntoView {
     let err = move || invite.value().get().and_then(|r| r.err());
     view! {
         <h1>{t(Msg::Staff)}</h1>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match team.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(members) => view! {
+        <Loaded resource=team view=move |members| view! {
                         <table class="data" data-testid="team-table">
                             <thead><tr>
                                 <th scope="col">{t(Msg::Name)}</th>
@@ -657,10 +634,7 @@ fn TeamBody() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+                    }.into_any()/>
         <section>
             <h2>{t(Msg::Invite)}</h2>
             {move || match invite.value().get() {
@@ -757,34 +731,29 @@ fn OutboxBody() -> impl IntoView {
     let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_i64));
     let data = Resource::new(move || page.get(), list_outbox);
     view! {
-        <h1>{t(Msg::Outbox)}</h1>
-        <p class="muted">{t(Msg::OutboxIntro)}</p>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(l) if l.items.is_empty() => view! { <p class="muted">{t(Msg::NoMail)}</p> }.into_any(),
-                    Ok(l) => view! {
-                        <div class="outbox" data-testid="outbox">
-                            {l.items.into_iter().map(|m| {
-                                let status = match m.status.as_str() { "sent" => Msg::MailSent, "failed" => Msg::MailFailed, _ => Msg::MailPending };
-                                view! {
-                                    <details class="mail">
-                                        <summary>
-                                            <span class="badge">{t(status)}</span> " "
-                                            <strong>{m.subject}</strong> " → " {m.to_address} " · "
-                                            <Day date=m.created_at.date_naive()/>
-                                        </summary>
-                                        <pre>{m.body_text}</pre>
-                                        {(!m.last_error.is_empty()).then(|| view! { <p class="muted">{t(Msg::Attempts)} ": " {m.attempts} " — " {m.last_error}</p> })}
-                                    </details>
-                                }
-                            }).collect_view()}
-                        </div>
-                        <Pager page=l.page page_count=l.page_count more=l.more base="/back/outbox".to_string()/>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+            <h1>{t(Msg::Outbox)}</h1>
+            <p class="muted">{t(Msg::OutboxIntro)}</p>
+            <Loaded resource=data view=move |v| match v {
+    l if l.items.is_empty() => view! { <p class="muted">{t(Msg::NoMail)}</p> }.into_any(),
+    l => view! {
+                            <div class="outbox" data-testid="outbox">
+                                {l.items.into_iter().map(|m| {
+                                    let status = match m.status.as_str() { "sent" => Msg::MailSent, "failed" => Msg::MailFailed, _ => Msg::MailPending };
+                                    view! {
+                                        <details class="mail">
+                                            <summary>
+                                                <span class="badge">{t(status)}</span> " "
+                                                <strong>{m.subject}</strong> " → " {m.to_address} " · "
+                                                <Day date=m.created_at.date_naive()/>
+                                            </summary>
+                                            <pre>{m.body_text}</pre>
+                                            {(!m.last_error.is_empty()).then(|| view! { <p class="muted">{t(Msg::Attempts)} ": " {m.attempts} " — " {m.last_error}</p> })}
+                                        </details>
+                                    }
+                                }).collect_view()}
+                            </div>
+                            <Pager page=l.page page_count=l.page_count more=l.more base="/back/outbox".to_string()/>
+                        }.into_any(),
+    }/>
+        }
 }

@@ -249,11 +249,7 @@ fn DisputeBody() -> impl IntoView {
     let decide_error = move || decide.value().get().and_then(|r| r.err());
     view! {
         <p><a href=back>"← " {t(Msg::Disputes)}</a></p>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(d) => {
+        <Loaded resource=detail view=move |d| {
                         let s = d.summary.clone();
                         let staff = staff_path;
                         let invoice_href = if staff { format!("/back/invoices/{}", s.invoice_id) } else { format!("/portal/invoices/{}", s.invoice_id) };
@@ -352,10 +348,7 @@ fn DisputeBody() -> impl IntoView {
                                 }
                             })}
                         }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                    }/>
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::pages::PaymentsTable;
 use super::*;
-use crate::components::{Amount, Day, ErrorMessage, Page};
+use crate::components::{Amount, Day, ErrorMessage, Loaded, Page};
 use crate::domain::Role;
 use crate::i18n::t;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -47,11 +47,7 @@ pub fn BackPaymentPage() -> impl IntoView {
     view! {
         <Page roles=STAFF title=Msg::PaymentTitle>
             <p><a href="/back/payments">"← " {t(Msg::Payments)}</a></p>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(d) => {
+            <Loaded resource=detail view=move |d| {
                             let s = d.summary.clone();
                             let refundable = s.status == PaymentStatus::Succeeded && s.refunded.minor < s.amount.minor;
                             view! {
@@ -111,10 +107,7 @@ pub fn BackPaymentPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             }.into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+                        }/>
         </Page>
     }
 }

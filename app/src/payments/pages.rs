@@ -3,7 +3,7 @@
 //! Secure page. Every form is a plain POST that works without wasm.
 
 use super::*;
-use crate::components::{Amount, Day, ErrorMessage, FieldError, Page};
+use crate::components::{Amount, Day, ErrorMessage, FieldError, Loaded, Page};
 use crate::domain::Role;
 use crate::i18n::{t, use_locale};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -223,14 +223,7 @@ fn ReceiptBody() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let detail = Resource::new(id, get_payment);
     view! {
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(d) => view! { <PaymentReceipt detail=d/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=detail view=move |d| view! { <PaymentReceipt detail=d/> }.into_any()/>
     }
 }
 
@@ -343,46 +336,41 @@ pub fn PaymentsTable(account_id: Option<i64>, base: &'static str, staff: bool) -
     };
     let data = Resource::new(q, list_payments);
     view! {
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(p) if p.items.is_empty() => view! { <p class="muted">{t(Msg::NoPayments)}</p> }.into_any(),
-                    Ok(p) => {
-                        let cur = q();
-                        let mut href = format!("{base}?");
-                        if let Some(s) = cur.status { href.push_str(&format!("status={}&", s.as_str())); }
-                        if let Some(s) = cur.search.as_deref() { href.push_str(&format!("q={}&", crate::components::urlencode(s))); }
-                        view! {
-                            <table class="data" data-testid="payments-table">
-                                <thead><tr>
-                                    <th scope="col">{t(Msg::Reference)}</th>
-                                    {staff.then(|| view! { <th scope="col">{t(Msg::Account)}</th> })}
-                                    <th scope="col">{t(Msg::Date)}</th>
-                                    <th scope="col">{t(Msg::PaymentMethod)}</th>
-                                    <th scope="col" class="num">{t(Msg::Amount)}</th>
-                                    <th scope="col">{t(Msg::Status)}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {p.items.into_iter().map(|s| view! {
-                                        <tr data-testid="payment-row">
-                                            <td><a href=format!("{base}/{}", s.id)>{s.reference.clone()}</a></td>
-                                            {staff.then(|| view! { <td><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></td> })}
-                                            <td><Day date=s.created_at.date_naive()/></td>
-                                            <td>{s.method_label.clone()}</td>
-                                            <td class="num"><Amount money=s.amount/></td>
-                                            <td><crate::components::StatusBadge status=s.status/></td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <crate::components::Pager page=p.page page_count=p.page_count more=p.more base=href/>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
-    }
+            <Loaded resource=data view=move |v| match v {
+    p if p.items.is_empty() => view! { <p class="muted">{t(Msg::NoPayments)}</p> }.into_any(),
+    p => {
+                            let cur = q();
+                            let mut href = format!("{base}?");
+                            if let Some(s) = cur.status { href.push_str(&format!("status={}&", s.as_str())); }
+                            if let Some(s) = cur.search.as_deref() { href.push_str(&format!("q={}&", crate::components::urlencode(s))); }
+                            view! {
+                                <table class="data" data-testid="payments-table">
+                                    <thead><tr>
+                                        <th scope="col">{t(Msg::Reference)}</th>
+                                        {staff.then(|| view! { <th scope="col">{t(Msg::Account)}</th> })}
+                                        <th scope="col">{t(Msg::Date)}</th>
+                                        <th scope="col">{t(Msg::PaymentMethod)}</th>
+                                        <th scope="col" class="num">{t(Msg::Amount)}</th>
+                                        <th scope="col">{t(Msg::Status)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {p.items.into_iter().map(|s| view! {
+                                            <tr data-testid="payment-row">
+                                                <td><a href=format!("{base}/{}", s.id)>{s.reference.clone()}</a></td>
+                                                {staff.then(|| view! { <td><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></td> })}
+                                                <td><Day date=s.created_at.date_naive()/></td>
+                                                <td>{s.method_label.clone()}</td>
+                                                <td class="num"><Amount money=s.amount/></td>
+                                                <td><crate::components::StatusBadge status=s.status/></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <crate::components::Pager page=p.page page_count=p.page_count more=p.more base=href/>
+                            }.into_any()
+                        },
+    }/>
+        }
 }
 
 // ---------------------------------------------------------------- methods
@@ -410,11 +398,7 @@ fn MethodsBody() -> impl IntoView {
             Ok(done) => view! { <p class="alert ok" role="status">{t(done.value)}</p> }.into_any(),
             Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
         })}
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(page) => {
+        <Loaded resource=data view=move |page| {
                         let sandbox = page.gateway.sandbox;
                         view! {
                             {sandbox.then(|| view! { <TestModeBanner/> })}
@@ -478,10 +462,7 @@ fn MethodsBody() -> impl IntoView {
                                 view! { <StripeSetup publishable_key=page.gateway.publishable_key.unwrap_or_default() kind=kind/> }.into_any()
                             }}
                         }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                    }/>
     }
 }
 
@@ -620,11 +601,7 @@ pub fn SandboxAuthPage() -> impl IntoView {
         <main id="main" class="auth-card">
             <TestModeBanner/>
             <h1>{t(Msg::Authentication3ds)}</h1>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(v) => view! {
+            <Loaded resource=data view=move |v| view! {
                             <p>{t(Msg::Authentication3dsText)} " " {v.amount.map(|a| view! { <strong><Amount money=a/></strong> })}</p>
                             <div class="row">
                                 <ActionForm action=action>
@@ -638,10 +615,7 @@ pub fn SandboxAuthPage() -> impl IntoView {
                                     <button type="submit" data-testid="3ds-fail">{t(Msg::FailAuthentication)}</button>
                                 </ActionForm>
                             </div>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
+                        }.into_any()/>
         </main>
     }
 }

@@ -1,7 +1,7 @@
 //! The client portal: overview, invoice list and invoice detail. The detail
 //! page also serves the back-office (same data, scoped by the caller).
 
-use crate::components::{kind_msg, Amount, Day, ErrorMessage, Page, Pager, StatusBadge};
+use crate::components::{kind_msg, Amount, Day, Loaded, Page, Pager, StatusBadge};
 use crate::domain::Role;
 use crate::i18n::{t, Msg};
 use crate::invoices::{
@@ -27,11 +27,7 @@ pub fn OverviewPage() -> impl IntoView {
 fn OverviewBody() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_overview());
     view! {
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(o) => {
+        <Loaded resource=overview view=move |o| {
                         let has_credit = o.credit.is_positive();
                         view! {
                             <h1>{o.legal_name.clone()}</h1>
@@ -73,10 +69,7 @@ fn OverviewBody() -> impl IntoView {
                             </section>
                         }
                         .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                    }/>
     }
 }
 
@@ -207,11 +200,7 @@ pub fn InvoicesBody(path: &'static str, title: Msg, staff: bool) -> impl IntoVie
     view! {
         <h1>{t(title)}</h1>
         <InvoiceControls query=query path=path with_search=staff/>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(p) => {
+        <Loaded resource=data view=move |p| {
                         let q = query.get_untracked();
                         let base = q.href(path, q.filter);
                         let detail_base = if staff { "/back/invoices" } else { "/portal/invoices" };
@@ -219,10 +208,7 @@ pub fn InvoicesBody(path: &'static str, title: Msg, staff: bool) -> impl IntoVie
                             <InvoiceTable items=p.items base=detail_base show_account=staff/>
                             <Pager page=p.page page_count=p.page_count more=p.more base=base/>
                         }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                    }/>
     }
 }
 
@@ -250,11 +236,7 @@ fn InvoiceBody() -> impl IntoView {
     let can_link = matches!(role, Some(Role::Owner) | Some(Role::Collector));
     view! {
         <p><a href=back>"← " {t(Msg::BackToInvoices)}</a></p>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(d) => {
+        <Loaded resource=detail view=move |d| {
                         let s = d.summary.clone();
                         view! {
                             <div class="title-row">
@@ -344,9 +326,6 @@ fn InvoiceBody() -> impl IntoView {
                                 </ol>
                             </section>
                         }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                    }/>
     }
 }

@@ -1,7 +1,7 @@
 //! Merchant settings: company identity (shown on invoices and e-mails) and
 //! the defaults new accounts start from. Owners edit them; staff read them.
 
-use crate::components::{ErrorMessage, FieldError, Page};
+use crate::components::{ErrorMessage, FieldError, Loaded, Page};
 use crate::domain::{Currency, Locale, Role};
 use crate::error::AppError;
 use crate::i18n::{t, Msg};
@@ -97,11 +97,7 @@ fn SettingsBody() -> impl IntoView {
             Some(Err(e)) => Some(view! { <ErrorMessage error=e/> }.into_any()),
             None => None,
         }}
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match current.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(m) => view! {
+        <Loaded resource=current view=move |m| view! {
                         <ActionForm action=save attr:class="stack narrow" attr:data-testid="settings-form">
                             <label>{t(Msg::CompanyName)}
                                 <input name="form[company_name]" required maxlength="200" value=m.company_name/>
@@ -157,9 +153,6 @@ fn SettingsBody() -> impl IntoView {
                             </fieldset>
                             <button type="submit" class="primary">{t(Msg::Save)}</button>
                         </ActionForm>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+                    }.into_any()/>
     }
 }
