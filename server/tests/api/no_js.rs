@@ -2,7 +2,7 @@
 //! posts it (`Accept: text/html`, from its page), a write lands on the page
 //! it names and a refusal goes back to the form, changing nothing. (The
 //! promise forms are in `promises.rs`; sign-in and the language switch in
-//! the browser tests.)
+//! the browser tests, `no-js.spec.ts`.)
 
 use crate::helpers::{redirected_to, spawn_app, Session, TestApp, BACKENDS};
 use crate::money::{first_method, payment_by_key, status_of, text};
@@ -358,6 +358,45 @@ async fn three_d_secure_cancel_and_pay_links_work_without_javascript() {
         let paid = payment_by_key(&app, "nojs-link").await;
         assert!(to.starts_with(path), "{backend:?}: {to}");
         assert_eq!(status_of(&app, paid).await, "succeeded");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn setting_a_password_from_a_link_works_without_javascript() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login(OWNER).await;
+        let to = plain(
+            &owner,
+            "/api/back/invite",
+            "/back/team",
+            &[("name", "Lina Link"), ("email", "lina@test.example"), ("role", "accountant"), ("locale", "fr")],
+        )
+        .await;
+        assert!(to.starts_with("/back/team"), "{to}");
+        let email = app::domain::EmailAddress::parse("lina@test.example").unwrap();
+        let path = app::auth::ssr::admin_link(&app.db, crate::helpers::now(), &email).await.unwrap();
+        let token = path.rsplit('/').next().unwrap().to_string();
+        let invitee = app.anonymous();
+        let set = |confirm: &'static str| {
+            let (invitee, path, token) = (&invitee, path.clone(), token.clone());
+            async move {
+                plain(
+                    invitee,
+                    "/api/auth/complete_token",
+                    &path,
+                    &[("token", &token), ("password", "lina-password-1"), ("confirm", confirm)],
+                )
+                .await
+            }
+        };
+        // A confirmation that differs goes back to the link's page.
+        assert!(set("lina-password-2").await.starts_with(&path), "{backend:?}");
+        assert_eq!(app.anonymous().login("lina@test.example", "lina-password-1").await.status(), 400);
+        // The right one lands on the sign-in page, which says it worked.
+        assert_eq!(set("lina-password-1").await, "/login?done=1");
+        assert_eq!(app.anonymous().login("lina@test.example", "lina-password-1").await.status(), 200);
         app.finish().await;
     }
 }
