@@ -727,8 +727,7 @@ pub fn OutboxPage() -> impl IntoView {
 
 #[component]
 fn OutboxBody() -> impl IntoView {
-    let query = use_query_map();
-    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_i64));
+    let page = crate::components::page_param("page");
     let data = Resource::new(move || page.get(), list_outbox);
     view! {
             <h1>{t(Msg::Outbox)}</h1>

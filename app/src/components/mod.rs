@@ -331,6 +331,12 @@ pub fn NotFoundPage() -> impl IntoView {
     }
 }
 
+/// A page-number query parameter (1 when absent or not a number).
+pub fn page_param(name: &'static str) -> Memo<i64> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| query.read().get(name).and_then(|p| p.parse().ok()).unwrap_or(1))
+}
+
 /// Previous / next links that keep the other query parameters.
 #[component]
 pub fn Pager(

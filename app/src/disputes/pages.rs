@@ -7,7 +7,7 @@
 
 use super::*;
 use crate::components::{
-    field_error, Amount, Day, ErrorMessage, Loaded, Page, Pager, QueueTabs, Status, StatusBadge, Tone,
+    field_error, page_param, Amount, Day, ErrorMessage, Loaded, Page, Pager, QueueTabs, Status, StatusBadge, Tone,
 };
 use crate::domain::Role;
 use crate::i18n::{t, use_locale};
@@ -164,11 +164,11 @@ fn NewDisputeBody() -> impl IntoView {
 
 #[component]
 pub fn MyDisputesPage() -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_i64);
-    let data = Resource::new(page, |page| {
-        list_disputes(DisputeQuery { queue: Some(DisputeQueue::All), page, ..Default::default() })
-    });
+    let page = page_param("page");
+    let data = Resource::new(
+        move || page.get(),
+        |page| list_disputes(DisputeQuery { queue: Some(DisputeQueue::All), page, ..Default::default() }),
+    );
     view! {
         <Page roles=CLIENT title=Msg::Disputes>
             <h1>{t(Msg::Disputes)}</h1>
@@ -398,9 +398,9 @@ fn thread_item(m: ThreadMessage) -> impl IntoView {
 pub fn BackDisputesPage() -> impl IntoView {
     let query = use_query_map();
     let queue = move || query.read().get("queue").unwrap_or_else(|| "in_progress".into());
-    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_i64);
+    let page = page_param("page");
     let data = Resource::new(
-        move || (queue(), page()),
+        move || (queue(), page.get()),
         |(queue, page)| async move {
             // An unknown tab is not "all": say so.
             let queue = DisputeQueue::parse(&queue).ok_or(AppError::field("queue", Msg::InvalidInput))?;
@@ -444,11 +444,10 @@ pub fn DisputesOf(
     staff: bool,
 ) -> impl IntoView {
     // Its own page parameter: the page around it has lists of its own.
-    let query = leptos_router::hooks::use_query_map();
-    let page = move || query.read().get("disputes_page").and_then(|p| p.parse().ok()).unwrap_or(1_i64);
+    let page = page_param("disputes_page");
     let path = leptos_router::hooks::use_location().pathname;
     let data = Resource::new(
-        move || (account_id, invoice_id, page()),
+        move || (account_id, invoice_id, page.get()),
         |(account_id, invoice_id, page)| {
             list_disputes(DisputeQuery { queue: Some(DisputeQueue::All), account_id, invoice_id, page })
         },

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::components::{
-    Amount, Day, ErrorMessage, FieldError, Loaded, Page, Pager, QueueTabs, Status, StatusBadge, Tone,
+    page_param, Amount, Day, ErrorMessage, FieldError, Loaded, Page, Pager, QueueTabs, Status, StatusBadge, Tone,
 };
 use crate::domain::Role;
 use crate::i18n::{t, use_locale};
@@ -104,12 +104,6 @@ fn PromiseBody() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// A page-number query parameter (1 when absent or not a number).
-fn page_param(name: &'static str) -> Memo<i64> {
-    let query = use_query_map();
-    Memo::new(move |_| query.read().get(name).and_then(|p| p.parse().ok()).unwrap_or(1))
 }
 
 #[component]

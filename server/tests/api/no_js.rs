@@ -29,27 +29,25 @@ async fn dispute_forms_work_without_javascript() {
         let invoice = app.fx.inv1_overdue.to_string();
         let from = format!("/portal/dispute?invoice={invoice}");
 
+        let open = |message: &'static str| {
+            let (client, from, invoice) = (&client, from.clone(), invoice.clone());
+            async move {
+                let fields = [
+                    ("invoice_id", invoice.as_str()),
+                    ("reason", "damaged"),
+                    ("scope", "invoice"),
+                    ("message", message),
+                ];
+                redirected_to(&client.post_plain_multipart("/api/disputes/open", &from, &fields, &[]).await)
+            }
+        };
         // Opening without a message goes back to the form, writing nothing.
-        let res = client
-            .post_plain_multipart(
-                "/api/disputes/open",
-                &from,
-                &[("invoice_id", &invoice), ("reason", "damaged"), ("scope", "invoice"), ("message", "")],
-                &[],
-            )
-            .await;
-        assert!(redirected_to(&res).starts_with("/portal/dispute"), "{backend:?}: {}", redirected_to(&res));
+        let to = open("").await;
+        assert!(to.starts_with("/portal/dispute"), "{backend:?}: {to}");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM disputes").await, 0);
-        let res = client
-            .post_plain_multipart(
-                "/api/disputes/open",
-                &from,
-                &[("invoice_id", &invoice), ("reason", "damaged"), ("scope", "invoice"), ("message", "Cassé")],
-                &[],
-            )
-            .await;
+        let to = open("Cassé").await;
         let id = count(&app, "SELECT id FROM disputes").await;
-        assert_eq!(redirected_to(&res), format!("/portal/disputes/{id}"), "{backend:?}");
+        assert_eq!(to, format!("/portal/disputes/{id}"), "{backend:?}");
 
         // The thread, as the client.
         let page = format!("/portal/disputes/{id}");
