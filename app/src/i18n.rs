@@ -185,6 +185,7 @@ messages! {
     InvalidCurrency => "Devise inconnue.", "Unknown currency.";
     InvalidTerms => "Entre 0 et 365 jours.", "Between 0 and 365 days.";
     TooLong => "Texte trop long.", "Text too long.";
+    UnknownList => "Cette liste n'existe pas.", "This list does not exist.";
     // User management
     Actions => "Actions", "Actions";
     Deactivate => "Désactiver", "Deactivate";

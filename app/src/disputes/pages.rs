@@ -403,7 +403,7 @@ pub fn BackDisputesPage() -> impl IntoView {
         move || (queue(), page.get()),
         |(queue, page)| async move {
             // An unknown tab is not "all": say so.
-            let queue = DisputeQueue::parse(&queue).ok_or(AppError::field("queue", Msg::InvalidInput))?;
+            let queue = DisputeQueue::parse(&queue).ok_or(AppError::field("queue", Msg::UnknownList))?;
             list_disputes(DisputeQuery { queue: Some(queue), page, ..Default::default() }).await
         },
     );

@@ -215,7 +215,7 @@ pub fn BackPromisesPage() -> impl IntoView {
                 other => match PromiseQueue::parse(other) {
                     Some(queue) => PromiseQuery { queue: Some(queue), page, ..Default::default() },
                     // An unknown tab is not "all": say so.
-                    None => return Err(AppError::field("queue", Msg::InvalidInput)),
+                    None => return Err(AppError::field("queue", Msg::UnknownList)),
                 },
             };
             list_promises(q).await
