@@ -41,6 +41,12 @@ actions! {
     UserDeactivate => "user.deactivate", TlUserDeactivated;
     UserReactivate => "user.reactivate", TlUserReactivated;
     AccountAssignCollector => "account.assign_collector", TlAssigned;
+    AccountCreated => "account.created", TlAccountCreated;
+    AccountUpdated => "account.updated", TlAccountUpdated;
+    AccountArchived => "account.archived", TlAccountArchived;
+    AccountRestored => "account.restored", TlAccountRestored;
+    InvoiceIssued => "invoice.issued", TlInvoiceIssued;
+    CreditNoteIssued => "credit_note.issued", TlCreditNoteIssued;
     MerchantSettings => "merchant.settings", TlSettings;
     PaymentCreated => "payment.created", TlPaymentCreated;
     PaymentSucceeded => "payment.succeeded", TlPaymentSucceeded;

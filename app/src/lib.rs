@@ -1,6 +1,7 @@
 //! Relance: the Leptos application (pages, server functions, domain types).
 //! Compiled twice: for the server (`ssr`) and for the browser (`hydrate`).
 
+pub mod accounts;
 pub mod answer;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod invoices;
+pub mod invoicing;
 pub mod payments;
 pub mod portal;
 pub mod promises;

@@ -152,7 +152,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/payments/:id") view=crate::payments::back::BackPaymentPage ssr=SsrMode::Async/>
                 <Route path=path!("/back") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/accounts") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/new") view=crate::accounts::pages::NewAccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/accounts/:id") view=crate::backoffice::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id/edit") view=crate::accounts::pages::EditAccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id/invoices/new") view=crate::invoicing::pages::NewDraftPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/drafts/:id") view=crate::invoicing::pages::DraftPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/invoices") view=crate::backoffice::InvoicesPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
                 <Route path=path!("/back/team") view=crate::backoffice::TeamPage ssr=SsrMode::Async/>

@@ -3,7 +3,6 @@
 // reactivating a user, the merchant settings, and hydration under the
 // Content-Security-Policy. Every test puts back what it changes.
 
-import { execFileSync } from 'node:child_process';
 import { expect, test, type Browser, type ConsoleMessage, type Locator, type Page } from '@playwright/test';
 import {
   BACK_HOME,
@@ -14,6 +13,7 @@ import {
   PASSWORD,
   PORTAL_HOME,
   USERS,
+  adminLink,
   idFromLink,
   newContext,
   sessionCookie,
@@ -28,16 +28,6 @@ const DUPONT_CHOICE = `C0001 · ${DUPONT}`;
 const INVITATION_SENT =
   "Invitation enregistrée. Aucun serveur de messagerie n'est configuré : sur le serveur, « relance link --email <adresse> » donne le lien à transmettre à la personne.";
 
-/** `relance link --email …` on the test server's database: the link an administrator hands over. */
-function adminLink(email: string): string {
-  const bin = process.env.RELANCE_E2E_BIN;
-  const db = process.env.RELANCE_E2E_DATABASE_URL;
-  if (!bin || !db) throw new Error('RELANCE_E2E_BIN and RELANCE_E2E_DATABASE_URL are set by scripts/e2e.sh');
-  return execFileSync(bin, ['link', '--email', email], {
-    env: { ...process.env, DATABASE_URL: db, RELANCE_PUBLIC_URL: BASE_URL, RUST_LOG: 'error' },
-    encoding: 'utf8',
-  }).trim();
-}
 const PASSWORDS_DIFFER = 'Les deux mots de passe ne correspondent pas.';
 const PASSWORD_SAVED = 'Mot de passe enregistré. Vous pouvez vous connecter.';
 const COLLECTOR_ASSIGNED = 'Chargé de recouvrement mis à jour.';

@@ -500,7 +500,7 @@ test.describe('disputes', () => {
       expect(new URL(page.url()).pathname).toBe(`/back/disputes/${disputeId}`);
       const note = page.getByTestId('credit-note');
       await expect(note).toBeVisible();
-      await expect(note.getByTestId('credit-note-number')).toHaveText(/^AV-\d{6}$/);
+      await expect(note.getByTestId('credit-note-number')).toHaveText(/^AV-\d{4}-\d{5}$/);
       creditNoteNumber = ((await note.getByTestId('credit-note-number').textContent()) ?? '').trim();
       await expect(note.getByTestId('credit-note-pdf')).toHaveAttribute('href', CREDIT_NOTE_PDF);
       expect(minorUnits(await page.getByTestId('approved-amount').textContent())).toBe(approvedMinor);

@@ -2,6 +2,7 @@
 // browser context and signs in itself; nothing is shared between tests.
 
 import { expect, type Browser, type BrowserContext, type ConsoleMessage, type Locator, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
 export const BASE_URL = process.env.RELANCE_E2E_URL ?? 'http://127.0.0.1:3000';
@@ -213,4 +214,140 @@ export function watchProblems(page: Page, allow: (msg: ConsoleMessage) => boolea
     }
   });
   return problems;
+}
+
+/** `relance link --email …` on the test server's database: the link an administrator hands over. */
+export function adminLink(email: string): string {
+  const bin = process.env.RELANCE_E2E_BIN;
+  const db = process.env.RELANCE_E2E_DATABASE_URL;
+  if (!bin || !db) throw new Error('RELANCE_E2E_BIN and RELANCE_E2E_DATABASE_URL are set by scripts/e2e.sh');
+  return execFileSync(bin, ['link', '--email', email], {
+    env: { ...process.env, DATABASE_URL: db, RELANCE_PUBLIC_URL: BASE_URL, RUST_LOG: 'error' },
+    encoding: 'utf8',
+  }).trim();
+}
+
+/** Signs in with the wasm bundle loaded (hydrated forms) and waits for the landing page. */
+export async function loginReady(page: Page, email: string, home: string, password = PASSWORD): Promise<void> {
+  await submitLogin(page, email, password, { waitUntil: 'networkidle' });
+  await page.waitForURL((url) => url.pathname === home);
+  await expect(page.getByTestId('viewer-name')).toBeVisible();
+  await page.waitForLoadState('networkidle');
+}
+
+/** A valid SIREN (Luhn key) no other test uses: 8 digits from the clock and a counter, then the key. */
+let sirenCounter = 0;
+export function freshSiren(): string {
+  const body = `${(Date.now() % 1e7) * 10 + (sirenCounter++ % 10)}`.padStart(8, '0').slice(-8);
+  for (let key = 0; key < 10; key++) {
+    const candidate = `${body}${key}`;
+    let sum = 0;
+    [...candidate].reverse().forEach((c, i) => {
+      let d = Number(c);
+      if (i % 2 === 1) {
+        d *= 2;
+        if (d > 9) d -= 9;
+      }
+      sum += d;
+    });
+    if (sum % 10 === 0) return candidate;
+  }
+  throw new Error('no Luhn key');
+}
+
+export interface NewAccount {
+  id: number;
+  code: string;
+  name: string;
+}
+
+/**
+ * As a bookkeeper, through the account form: a French business account
+ * of its own for the calling test (unique name and SIREN), billed in
+ * euros at 30 days, assigned to `collector` (display name) if given.
+ */
+export async function createAccount(page: Page, name: string, options: { collector?: string; email?: string } = {}): Promise<NewAccount> {
+  await page.goto('/back/accounts/new', { waitUntil: 'networkidle' });
+  const form = page.getByTestId('account-form');
+  await form.getByTestId('account-legal-name').fill(name);
+  await form.getByTestId('account-siren').fill(freshSiren());
+  await form.getByTestId('account-emails').fill(options.email ?? `compta+${Date.now()}@example.com`);
+  await form.locator('input[name="form[city]"]').fill('Lyon');
+  await form.getByTestId('account-terms').fill('30');
+  if (options.collector) await form.getByTestId('account-collector').selectOption({ label: options.collector });
+  await form.getByTestId('account-save').click();
+  await page.waitForURL((url) => /^\/back\/accounts\/\d+$/.test(url.pathname));
+  const id = Number(/(\d+)$/.exec(new URL(page.url()).pathname)![1]);
+  const heading = page.getByRole('heading', { level: 1 });
+  await expect(heading).toContainText(name);
+  const code = ((await heading.locator('small').textContent()) ?? '').trim();
+  return { id, code, name };
+}
+
+export interface NewInvoice {
+  id: number;
+  number: string;
+}
+
+/**
+ * Through the draft form: an invoice of one line per `[description,
+ * quantity, unit price]` at 20 % VAT on the account, saved then issued.
+ * `due` (YYYY-MM-DD) overrides the account's terms.
+ */
+export async function createInvoice(
+  page: Page,
+  accountId: number,
+  lines: [string, string, string][],
+  options: { due?: string } = {},
+): Promise<NewInvoice> {
+  await page.goto(`/back/accounts/${accountId}/invoices/new`, { waitUntil: 'networkidle' });
+  const form = page.getByTestId('draft-form');
+  for (let i = 0; i < lines.length; i++) {
+    const [description, quantity, price] = lines[i];
+    await form.locator(`input[name="form[lines][${i}][description]"]`).fill(description);
+    await form.locator(`input[name="form[lines][${i}][quantity]"]`).fill(quantity);
+    await form.locator(`input[name="form[lines][${i}][unit_price]"]`).fill(price);
+  }
+  if (options.due) await form.getByTestId('draft-due-date').fill(options.due);
+  await form.getByTestId('save-draft').click();
+  await page.waitForURL((url) => /^\/back\/drafts\/\d+$/.test(url.pathname));
+  await expect(page.getByTestId('draft-totals')).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  await page.getByTestId('issue-draft').click();
+  await page.waitForURL((url) => /^\/back\/invoices\/\d+$/.test(url.pathname));
+  const id = Number(/(\d+)$/.exec(new URL(page.url()).pathname)![1]);
+  const number = ((await page.getByTestId('invoice-number').textContent()) ?? '').trim();
+  expect(number).toMatch(/^F-\d{4}-\d{5}$/);
+  return { id, number };
+}
+
+/**
+ * The owner invites a French client contact of the account; the contact
+ * sets `password` from the link an administrator hands over. Returns the
+ * contact's e-mail.
+ */
+export async function inviteClient(browser: Browser, ownerPage: Page, account: NewAccount, password: string): Promise<string> {
+  const email = `client-${account.id}-${Date.now()}@example.com`;
+  await ownerPage.goto('/back/team', { waitUntil: 'networkidle' });
+  const form = ownerPage.getByTestId('invite-form');
+  await form.locator('input[name="name"]').fill(`Contact ${account.name}`);
+  await form.locator('input[name="email"]').fill(email);
+  await form.locator('select[name="role"]').selectOption('client');
+  await form.locator('select[name="account_id"]').selectOption({ label: `${account.code} · ${account.name}` });
+  await form.locator('select[name="locale"]').selectOption('fr');
+  await form.locator('button[type="submit"]').click();
+  await expect(ownerPage.getByRole('status')).toBeVisible();
+  const path = /(\/invite\/[0-9A-Za-z_-]+)/.exec(adminLink(email))![1];
+  const context = await newContext(browser);
+  try {
+    const invitee = await context.newPage();
+    await invitee.goto(path, { waitUntil: 'networkidle' });
+    await invitee.locator('input[name="password"]').fill(password);
+    await invitee.locator('input[name="confirm"]').fill(password);
+    await invitee.locator('button[type="submit"]').click();
+    await invitee.waitForURL((url) => url.pathname === '/login');
+  } finally {
+    await context.close();
+  }
+  return email;
 }

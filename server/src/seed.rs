@@ -1100,10 +1100,23 @@ fn plan_ledger(
             let year = e.occurred_on.year();
             let n = counters.entry((prefix, year)).or_insert(0);
             *n += 1;
-            e.reference = format!("{prefix}-{year}-{:04}", *n);
+            e.reference = format!("{prefix}-{year}-{:05}", *n);
             e
         })
         .collect()
+}
+
+/// The last credit-note number of each year among the entries.
+fn credit_note_series(entries: &[PlannedEntry]) -> Vec<(i32, i64)> {
+    let mut last: std::collections::BTreeMap<i32, i64> = std::collections::BTreeMap::new();
+    for e in entries.iter().filter(|e| e.kind == EntryKind::CreditNote) {
+        let year = e.occurred_on.year();
+        if let Some(n) = app::invoicing::rules::Series::CreditNote.sequence_of(year, &e.reference) {
+            let slot = last.entry(year).or_insert(0);
+            *slot = (*slot).max(n);
+        }
+    }
+    last.into_iter().collect()
 }
 
 // ---- writing it ---------------------------------------------------------------
@@ -1258,6 +1271,15 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyh
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            }
+            // The credit notes above were numbered in the staff's series:
+            // the next one issued follows them.
+            for (year, last) in credit_note_series(&plan.entries) {
+                sqlx::query("INSERT INTO number_series (series, year, last_number) VALUES ('credit_note', $1, $2)")
+                    .bind(year)
+                    .bind(last)
+                    .execute(&mut *tx)
+                    .await?;
             }
 
             tx.commit().await?;

@@ -189,6 +189,16 @@ impl Principal {
         }
     }
 
+    /// The owner or the accountant: who keeps the books (accounts,
+    /// invoices, payments received).
+    pub fn require_bookkeeper(&self) -> AppResult<()> {
+        if matches!(self.role, Role::Owner | Role::Accountant) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     pub fn require_owner(&self) -> AppResult<()> {
         if self.role == Role::Owner {
             Ok(())

@@ -25,6 +25,9 @@ pub struct AccountFilter {
     /// `Some(0)` means unassigned.
     pub collector_id: Option<i64>,
     pub overdue_only: bool,
+    /// Archived accounts instead of those in use.
+    #[serde(default)]
+    pub archived: bool,
     pub page: i64,
 }
 
@@ -87,8 +90,11 @@ pub struct AccountDetail {
     pub disputed: Money,
     pub contacts: Vec<ContactRow>,
     pub ledger: Vec<LedgerLine>,
-    /// Owners may reassign the account and manage its contacts.
+    pub identity: crate::accounts::AccountIdentity,
+    /// Owners may manage its contacts.
     pub can_manage: bool,
+    /// The owner and the accountant edit the account and reassign it.
+    pub can_edit: bool,
     /// Active collectors to choose from (owners only).
     pub assignable: Vec<StaffRef>,
 }
@@ -219,13 +225,13 @@ pub fn AccountTimeline(account_id: i64) -> impl IntoView {
         }
 }
 
-/// Owner only: give an account to a collector (or to nobody).
+/// Owner or accountant: give an account to a collector (or to nobody).
 #[server(endpoint = "back/assign_collector")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn assign_collector(account_id: i64, collector_id: Option<String>) -> Result<(), AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
-        principal.require_owner()?;
+        principal.require_bookkeeper()?;
         let collector = match collector_id.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(s) => Some(s.parse::<i64>().map_err(|_| AppError::field("collector_id", Msg::InvalidInput))?),
@@ -350,13 +356,19 @@ fn AccountsBody() -> impl IntoView {
             segment: q.get("segment").and_then(|s| Segment::parse(&s)),
             collector_id: q.get("collector").and_then(|s| s.parse().ok()),
             overdue_only: q.get("overdue").is_some_and(|v| v == "1"),
+            archived: q.get("archived").is_some_and(|v| v == "1"),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
         }
     });
     let data = Resource::new(move || filter.get(), list_accounts);
     let locale = use_locale();
+    let bookkeeper =
+        crate::shell::PageCtx::current().viewer.is_some_and(|v| crate::accounts::pages::BOOKKEEPERS.contains(&v.role));
     view! {
-        <h1>{t(Msg::Accounts)}</h1>
+        <div class="title-row">
+            <h1>{t(Msg::Accounts)}</h1>
+            {bookkeeper.then(|| view! { <a class="button primary" href="/back/accounts/new" data-testid="new-account">{t(Msg::NewAccount)}</a> })}
+        </div>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 let f = filter.get_untracked();
@@ -364,11 +376,12 @@ fn AccountsBody() -> impl IntoView {
                     Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
                     Ok(p) => {
                         let base = format!(
-                            "/back/accounts?q={}&segment={}&collector={}&overdue={}",
+                            "/back/accounts?q={}&segment={}&collector={}&overdue={}&archived={}",
                             crate::components::urlencode(f.search.as_deref().unwrap_or("")),
                             f.segment.map(|s| s.as_str()).unwrap_or(""),
                             f.collector_id.map(|c| c.to_string()).unwrap_or_default(),
                             if f.overdue_only { "1" } else { "" },
+                            if f.archived { "1" } else { "" },
                         );
                         view! {
                             <section class="cards">
@@ -404,6 +417,10 @@ fn AccountsBody() -> impl IntoView {
                                 <label class="check">
                                     <input type="checkbox" name="overdue" value="1" checked=f.overdue_only/>
                                     {t(Msg::OnlyOverdue)}
+                                </label>
+                                <label class="check">
+                                    <input type="checkbox" name="archived" value="1" checked=f.archived data-testid="filter-archived"/>
+                                    {t(Msg::ShowArchived)}
                                 </label>
                                 <button type="submit">{t(Msg::Apply)}</button>
                             </form>
@@ -470,10 +487,19 @@ fn AccountBody() -> impl IntoView {
     });
     view! {
         <Loaded resource=detail view=move |a| {
-                        let can_assign = a.can_manage;
+                        let can_assign = a.can_edit;
+                        let can_manage = a.can_manage;
                         let current = a.collector.as_ref().map(|c| c.id);
+                        let idn = a.identity.clone();
                         view! {
-                            <h1>{a.legal_name.clone()} " " <small class="muted">{a.code.clone()}</small></h1>
+                            <div class="title-row">
+                                <h1>{a.legal_name.clone()} " " <small class="muted">{a.code.clone()}</small>
+                                    {idn.archived.then(|| view! { " " <span class="badge void" data-testid="account-archived-badge">{t(Msg::ArchivedBadge)}</span> })}
+                                </h1>
+                                {a.can_edit.then(|| view! {
+                                    <a class="button" href=format!("/back/accounts/{}/edit", a.id) data-testid="edit-account">{t(Msg::EditAccount)}</a>
+                                })}
+                            </div>
                             <section class="cards">
                                 <div class="card"><h2>{t(Msg::Balance)}</h2><p class="big"><Amount money=a.balance/></p></div>
                                 <div class="card" class:warn=a.overdue.is_positive()><h2>{t(Msg::Overdue)}</h2><p class="big"><Amount money=a.overdue/></p></div>
@@ -486,7 +512,19 @@ fn AccountBody() -> impl IntoView {
                                 <div><dt>{t(Msg::Segment)}</dt><dd>{t(segment_msg(a.segment))}</dd></div>
                                 <div><dt>{t(Msg::BillingEmail)}</dt><dd>{a.billing_email.clone()}</dd></div>
                                 <div><dt>{t(Msg::Phone)}</dt><dd>{a.billing_phone.clone()}</dd></div>
-                                <div><dt>{t(Msg::PaymentTerms)}</dt><dd>{a.payment_terms_days} " " {t(Msg::DaysNet)}</dd></div>
+                                <div><dt>{t(Msg::PaymentTerms)}</dt><dd data-testid="account-terms">{a.payment_terms_days} " "
+                                    {t(if idn.terms_end_of_month { Msg::DaysEndOfMonth } else { Msg::DaysNet })}</dd></div>
+                                <div><dt>{t(Msg::CustomerKindLabel)}</dt><dd>{t(match idn.kind {
+                                    crate::domain::CustomerKind::Business => Msg::KindBusiness,
+                                    crate::domain::CustomerKind::Consumer => Msg::KindConsumer,
+                                })}</dd></div>
+                                {idn.siren.clone().map(|v| view! { <div><dt>{t(Msg::SirenLabel)}</dt><dd data-testid="account-siren">{v}</dd></div> })}
+                                {idn.siret.clone().map(|v| view! { <div><dt>{t(Msg::SiretLabel)}</dt><dd>{v}</dd></div> })}
+                                {idn.vat_number.clone().map(|v| view! { <div><dt>{t(Msg::VatNumberLabel)}</dt><dd data-testid="account-vat">{v}</dd></div> })}
+                                <div><dt>{t(Msg::PostalAddress)}</dt><dd>{a.address.clone()} " " {idn.postal_code.clone()} " " {idn.city.clone()} " " {idn.country.clone()}</dd></div>
+                                {(!idn.billing_cc.is_empty()).then(|| view! { <div><dt>{t(Msg::BillingEmails)}</dt><dd>{idn.billing_cc.clone()}</dd></div> })}
+                                {idn.external_id.clone().map(|v| view! { <div><dt>{t(Msg::ExternalId)}</dt><dd>{v}</dd></div> })}
+                                {(!idn.notes.is_empty()).then(|| view! { <div><dt>{t(Msg::InternalNotes)}</dt><dd class="pre-line">{idn.notes.clone()}</dd></div> })}
                                 <div><dt>{t(Msg::Language)}</dt><dd>{a.language.code().to_uppercase()}</dd></div>
                                 <div><dt>{t(Msg::Collector)}</dt><dd data-testid="account-collector">{match a.collector.clone() {
                                     Some(c) => view! { <span>{c.name}</span> }.into_any(),
@@ -512,6 +550,7 @@ fn AccountBody() -> impl IntoView {
                                     }}
                                 </ActionForm>
                             })}
+                            {(!idn.archived).then(|| view! { <crate::invoicing::pages::AccountDrafts account_id=a.id can_invoice=true/> })}
                             <crate::payments::back::AccountPayments account_id=a.id/>
                             <crate::promises::pages::AccountPromises account_id=a.id/>
                             <crate::disputes::pages::DisputesOf account_id=a.id staff=true/>
@@ -528,7 +567,7 @@ fn AccountBody() -> impl IntoView {
                                                     <strong>{c.name}</strong> " · " {c.email} " " {c.phone} " "
                                                     {c.invitation_pending.then(|| view! { <span class="badge open">{t(Msg::InvitationPending)}</span> })}
                                                     {(!c.active).then(|| view! { <span class="badge void">{t(Msg::Inactive)}</span> })}
-                                                    {can_assign.then(|| view! { <UserActions user_id=c.id active=c.active pending=c.invitation_pending changed=changed/> })}
+                                                    {can_manage.then(|| view! { <UserActions user_id=c.id active=c.active pending=c.invitation_pending changed=changed/> })}
                                                 </li>
                                             }).collect_view()}
                                         </ul>

@@ -48,6 +48,7 @@ fn accounts_from_where(scope: Scope, f: &AccountFilter) -> (String, Args) {
     if f.overdue_only {
         conditions.push("a.overdue_minor > 0".into());
     }
+    conditions.push(if f.archived { "a.archived_at IS NOT NULL" } else { "a.archived_at IS NULL" }.into());
     (format!("FROM accounts a WHERE {}", conditions.join(" AND ")), args)
 }
 
@@ -57,7 +58,8 @@ fn accounts_from_where(scope: Scope, f: &AccountFilter) -> (String, Args) {
 /// `Some(Some(key))` for one collector's (0: unassigned), `None` when other
 /// filters apply and the accounts must be summed.
 fn totals_key(scope: Scope, f: &AccountFilter) -> Option<Option<i64>> {
-    if f.search.as_deref().is_some_and(|s| !s.trim().is_empty()) || f.segment.is_some() || f.overdue_only {
+    if f.search.as_deref().is_some_and(|s| !s.trim().is_empty()) || f.segment.is_some() || f.overdue_only || f.archived
+    {
         return None;
     }
     match (scope, f.collector_id) {
@@ -241,7 +243,9 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
     let currency: Currency = parse_currency(&row.currency)?;
     let ledger = account_ledger(state, scope, id, 200).await?;
     let can_manage = principal.role == Role::Owner;
-    let assignable = if can_manage { collectors(state).await? } else { Vec::new() };
+    let can_edit = matches!(principal.role, Role::Owner | Role::Accountant);
+    let assignable = if can_edit { collectors(state).await? } else { Vec::new() };
+    let identity = crate::accounts::ssr::identity(state, id).await?;
     Ok(AccountDetail {
         id: row.id,
         code: row.code,
@@ -269,7 +273,9 @@ pub async fn account_detail(state: &AppState, principal: &Principal, id: i64) ->
             })
             .collect(),
         ledger,
+        identity,
         can_manage,
+        can_edit,
         assignable,
     })
 }
@@ -522,7 +528,9 @@ struct ChoiceRow {
 
 pub async fn account_choices(state: &AppState) -> AppResult<Vec<AccountChoice>> {
     let rows: Vec<ChoiceRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT id, code, legal_name FROM accounts ORDER BY legal_name").fetch_all(pool).await
+        sqlx::query_as("SELECT id, code, legal_name FROM accounts WHERE archived_at IS NULL ORDER BY legal_name")
+            .fetch_all(pool)
+            .await
     })?;
     Ok(rows.into_iter().map(|r| AccountChoice { id: r.id, code: r.code, legal_name: r.legal_name }).collect())
 }

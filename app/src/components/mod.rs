@@ -309,9 +309,9 @@ pub fn field_error(err: &Option<AppError>, field: &str) -> Option<Msg> {
 
 /// The validation message of field `name`, when `error` names it.
 #[component]
-pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, name: &'static str) -> impl IntoView {
+pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, #[prop(into)] name: String) -> impl IntoView {
     move || {
-        field_error(&error.get(), name)
+        field_error(&error.get(), &name)
             .map(|m| view! { <span class="field-error" data-testid=format!("error-{name}")>{t(m)}</span> })
     }
 }

@@ -1,11 +1,15 @@
 //! Pure domain types, shared by the server and the browser (compiles to wasm).
 
+pub mod company;
+pub mod document;
 pub mod identity;
 pub mod ledger;
 pub mod locale;
 pub mod money;
 pub mod text;
 
+pub use company::{Country, CustomerKind, PaymentTerms, Siren, Siret, VatNumber};
+pub use document::{DraftLine, EarlyPaymentDiscount, LineProblem, LineTotals, Totals, VatBreakdown, VatCategory};
 pub use identity::{like_pattern, search_key, EmailAddress, Role, Segment};
 pub use ledger::{EntryKind, InvoiceState};
 pub use locale::Locale;

@@ -436,6 +436,78 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
         },
         Row {
+            path: "/api/invoicing/draft",
+            // A new draft's form names its account.
+            request: |fx| Req::Form("/api/invoicing/draft", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/invoicing/drafts",
+            request: |fx| Req::Form("/api/invoicing/drafts", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/invoicing/save_draft",
+            request: |fx| {
+                let fields = crate::invoicing::draft_fields(None, fx.account2, &[("Matrix", "1", "1", "zero")]);
+                Req::Form("/api/invoicing/save_draft", fields.into_iter().map(|(k, v)| (&*k.leak(), v)).collect())
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/invoicing/issue",
+            // The accountant issues it; the owner then finds it issued.
+            request: |fx| Req::Form("/api/invoicing/issue", vec![("id", fx.draft2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Denied(409)],
+        },
+        Row {
+            path: "/api/invoicing/delete_draft",
+            request: |fx| Req::Form("/api/invoicing/delete_draft", vec![("id", fx.draft2b.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Denied(404)],
+        },
+        Row {
+            path: "/api/invoicing/credit",
+            // Collectors issue no credit notes, even on their accounts.
+            request: |fx| {
+                Req::Form(
+                    "/api/invoicing/credit",
+                    vec![("invoice_id", fx.inv2_open.to_string()), ("amount", "1".into()), ("reason", "matrix".into())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/accounts/editor",
+            request: |fx| Req::Form("/api/accounts/editor", vec![("id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(403), Sees, Sees],
+        },
+        Row {
+            path: "/api/accounts/save",
+            // Saving the foreign account as it is (same name, code and
+            // collector); the bookkeepers' saves go through.
+            request: |fx| {
+                let mut form = crate::accounts::account_form("Bravo Shipping Ltd");
+                for (k, v) in [("code", "A0002"), ("siren", ""), ("siret", ""), ("vat_number", ""), ("external_id", "")]
+                {
+                    form[k] = json!(v);
+                }
+                form["billing_emails"] = json!("billing@example.com");
+                form["terms_basis"] = json!("net");
+                form["collector_id"] = json!(fx.collector2.to_string());
+                let fields = crate::accounts::form_fields(Some(fx.account2), &form);
+                Req::Form("/api/accounts/save", fields.into_iter().map(|(k, v)| (&*k.leak(), v)).collect())
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/accounts/archive",
+            // T-0004 is unpaid: even the bookkeepers cannot archive it.
+            request: |fx| {
+                Req::Form("/api/accounts/archive", vec![("id", fx.account2.to_string()), ("archive", "true".into())])
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(409), Denied(409)],
+        },
+        Row {
             path: "/api/back/assign_collector",
             request: |fx| {
                 Req::Form(
@@ -443,7 +515,7 @@ fn rows() -> Vec<Row> {
                     vec![("account_id", fx.account2.to_string()), ("collector_id", fx.collector1.to_string())],
                 )
             },
-            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+            expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
         },
         Row {
             path: "/api/back/team",
@@ -522,6 +594,11 @@ fn unassigned_rows() -> Vec<Row> {
             path: "GET /invoices/{id}/pdf",
             request: |fx| Req::Get(format!("/invoices/{}/pdf", fx.inv3)),
             expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/invoicing/draft",
+            request: |fx| Req::Form("/api/invoicing/draft", vec![("account_id", fx.account3.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
         },
         Row {
             path: "/api/payments/pay_link",
@@ -660,6 +737,22 @@ async fn insert_foreign_payments(app: &mut TestApp) {
     app.fx.inv3 = crate::money::issue_invoice(app, fx.account3, "U-0001", 10, 45_000).await;
 }
 
+/// A draft of one line, written straight in.
+async fn insert_draft(app: &TestApp, account: i64) -> i64 {
+    let lines = r#"[{"description":"Matrix","quantity_milli":1000,"unit":"","unit_price_minor":100,"discount_bp":0,"vat":"zero"}]"#;
+    with_db!(&app.db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO invoice_drafts (account_id, lines, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        )
+        .bind(account)
+        .bind(lines)
+        .bind(crate::helpers::now())
+        .fetch_one(pool)
+        .await
+    })
+    .expect("a draft")
+}
+
 #[tokio::test]
 async fn every_role_against_a_foreign_object() {
     for backend in BACKENDS {
@@ -679,6 +772,8 @@ async fn every_role_against_a_foreign_object() {
         app.fx.attachment2 = attachment2;
         app.fx.credit_note2 = credit_note2;
         insert_foreign_payments(&mut app).await;
+        app.fx.draft2 = insert_draft(&app, app.fx.account2).await;
+        app.fx.draft2b = insert_draft(&app, app.fx.account2).await;
         // The objects above were written straight in: the stored figures follow.
         app::ledger::balances::rebuild(&app.db, crate::helpers::today()).await.unwrap();
         let mut sessions = Vec::new();
@@ -690,7 +785,14 @@ async fn every_role_against_a_foreign_object() {
         // Refused writes changed nothing; the owner's went through once.
         assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'intruder@test.example'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.invite'").await, 1);
-        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.assign_collector'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.assign_collector'").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.updated'").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM accounts WHERE archived_at IS NOT NULL").await, 0);
+        // Invoicing: the bookkeepers' two drafts, one issue, one deletion,
+        // two credit notes of 1.00; nothing by the others.
+        assert_eq!(app.count("SELECT COUNT(*) FROM invoice_drafts").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'invoice.issued'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'credit_note.issued'").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.reset_link'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);
@@ -739,8 +841,11 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM dispute_messages").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM dispute_attachments").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM dispute_files").await, 1);
-        assert_eq!(app.count("SELECT COUNT(*) FROM credit_notes").await, 1);
-        assert_eq!(app.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'credit_note'").await, 0);
+        // The one written in, and the bookkeepers' two of the invoicing
+        // row (the only credit notes posted).
+        assert_eq!(app.count("SELECT COUNT(*) FROM credit_notes WHERE number = 'AV-MATRIX'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM credit_notes WHERE number LIKE 'AV-2%'").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'credit_note'").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'dispute.%'").await, 1);
         assert_eq!(
             app.count(
@@ -843,7 +948,7 @@ async fn insert_foreign_dispute(app: &TestApp) -> (i64, i64, i64) {
 async fn refused_writes_leave_the_database_untouched() {
     for backend in BACKENDS {
         let Some(app) = spawn_app(backend).await else { continue };
-        for who in [Who::Client1, Who::Collector1, Who::Accountant] {
+        for who in [Who::Client1, Who::Collector1] {
             let s = session(&app, who).await;
             let (status, _) = send(
                 &s,
@@ -854,7 +959,22 @@ async fn refused_writes_leave_the_database_untouched() {
             )
             .await;
             assert_eq!(status, StatusCode::FORBIDDEN);
+            // Nor may they create, edit or archive an account.
+            for id in [None, Some(app.fx.account1), Some(app.fx.account2)] {
+                let res = crate::accounts::save(&s, id, crate::accounts::account_form("Intrus SARL")).await;
+                assert_eq!(res.status(), StatusCode::FORBIDDEN, "{who:?} saving {id:?}");
+            }
+            let (status, _) = send(
+                &s,
+                Req::Form(
+                    "/api/accounts/archive",
+                    vec![("id", app.fx.account3.to_string()), ("archive", "true".into())],
+                ),
+            )
+            .await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
         }
+        assert_eq!(app.count("SELECT COUNT(*) FROM accounts WHERE legal_name = 'Intrus SARL'").await, 0);
         let collector = app.count(&format!("SELECT collector_id FROM accounts WHERE id = {}", app.fx.account2)).await;
         assert_eq!(collector, app.fx.collector2);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'account.%'").await, 0);

@@ -68,6 +68,9 @@ pub struct Fixture {
     /// account3 (no collector): an open invoice, U-0001. Set by the
     /// authorization matrix.
     pub inv3: i64,
+    /// account2: two drafts. Set by the authorization matrix.
+    pub draft2: i64,
+    pub draft2b: i64,
 }
 
 pub struct TestApp {
@@ -80,6 +83,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Clone)]
 pub struct Session {
     pub client: reqwest::Client,
     pub address: String,

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port, against a fresh
 //! SQLite file and a fresh PostgreSQL database. Every test runs on both.
 
+mod accounts;
 mod admin;
 mod auth;
 mod authz_matrix;
@@ -8,6 +9,7 @@ mod cli;
 mod disputes;
 mod hardening;
 mod helpers;
+mod invoicing;
 mod ledger;
 mod mail;
 mod mock_stripe;

@@ -295,22 +295,16 @@ async fn autopay_charges_a_due_invoice_once_even_when_run_concurrently() {
         let method = first_method(&s).await.to_string();
         let res = s.post_form("/api/payments/method_action", &[("method_id", &method), ("action", "autopay_on")]).await;
         assert_eq!(res.status(), StatusCode::OK);
-        // Enrolled today: invoices falling due from today on. Make T-0001 due today.
-        app::with_db!(&app.db, |pool| {
-            sqlx::query("UPDATE invoices SET due_date = $1 WHERE id = $2")
-                .bind(crate::helpers::today())
-                .bind(app.fx.inv1_open)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .unwrap();
+        // Enrolled today: invoices falling due from today on, like this one.
+        let due_today = crate::money::issue_invoice(&app, app.fx.account1, "T-AUTO", 0, 12_000).await;
         let runs = (0..4).map(|_| jobs::run_autopay(&state));
         futures::future::join_all(runs).await;
         jobs::run_autopay(&state).await.unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM payments WHERE source = 'autopay'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM sandbox_objects WHERE kind = 'payment_intent'").await, 1);
-        assert_eq!(balance(&app, app.fx.inv1_open).await, 0);
+        assert_eq!(balance(&app, due_today).await, 0);
+        // Not yet due: left alone.
+        assert_eq!(balance(&app, app.fx.inv1_open).await, 120_000);
         // The overdue invoice predates the enrolment: autopay leaves it alone.
         assert_eq!(balance(&app, app.fx.inv1_overdue).await, 30_000);
         app.finish().await;

@@ -449,12 +449,19 @@ pub async fn decide(
     let mut number = None;
     if approved_minor > 0 {
         let today = state.clock.today();
+        // The credit note series is the staff's: gap-free per year.
+        let n = crate::invoicing::ssr::numbering::next(
+            &mut tx,
+            crate::invoicing::rules::Series::CreditNote,
+            chrono::Datelike::year(&today),
+        )
+        .await?;
         let credit_id: i64 = with_tx!(&mut tx, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO credit_notes (number, account_id, invoice_id, dispute_id, amount_minor, currency, issued_on, created_by, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
-            .bind(format!("pending-{id}"))
+            .bind(&n)
             .bind(account_id)
             .bind(invoice_id)
             .bind(id)
@@ -465,15 +472,6 @@ pub async fn decide(
             .bind(now)
             .fetch_one(&mut *conn)
             .await
-        })?;
-        let n = format!("AV-{credit_id:06}");
-        with_tx!(&mut tx, |conn| {
-            sqlx::query("UPDATE credit_notes SET number = $2 WHERE id = $1")
-                .bind(credit_id)
-                .bind(&n)
-                .execute(&mut *conn)
-                .await
-                .map(|r| r.rows_affected())
         })?;
         // At most what the invoice still owes goes on it; the rest (the
         // client paid the disputed amount meanwhile) becomes credit.

@@ -1,0 +1,253 @@
+//! Issuing: a draft becomes an invoice under the next number of its year,
+//! posted to the ledger and frozen, in one transaction under the
+//! account's lock. Staff credit notes take the same path.
+
+use super::drafts::{DraftRow, DRAFT_COLUMNS};
+use super::{numbering, require_invoicer};
+use crate::answer::Created;
+use crate::audit::{AuditAction, AuditDetails};
+use crate::auth::ssr::{audit, Audit, Principal};
+use crate::domain::document::compute;
+use crate::domain::{CustomerKind, Money, Note};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Msg;
+use crate::invoicing::rules::{issue_date, Series};
+use crate::invoicing::{DocumentStatus, Parties, Party};
+use crate::ledger::{self, Posting};
+use crate::state::AppState;
+use crate::{with_db, with_tx};
+use chrono::{Datelike, NaiveDate};
+
+#[derive(sqlx::FromRow)]
+struct BuyerRow {
+    legal_name: String,
+    siren: Option<String>,
+    siret: Option<String>,
+    vat_number: Option<String>,
+    address: String,
+    postal_code: String,
+    city: String,
+    country: String,
+    billing_email: String,
+    billing_phone: String,
+    kind: String,
+}
+
+pub async fn issue(state: &AppState, principal: &Principal, draft_id: i64) -> AppResult<Created<DocumentStatus>> {
+    // Read before the transaction (nothing takes the pool while holding it).
+    let merchant = crate::settings::ssr::load(state).await?;
+    let account_id: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT account_id FROM invoice_drafts WHERE id = $1")
+            .bind(draft_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    // Gone: issued already (a second click) or deleted.
+    let account_id = account_id.ok_or(AppError::Conflict(Msg::DraftGone))?;
+    let account = require_invoicer((&state.db).into(), principal, account_id).await?;
+    let today = state.clock.today();
+    let now = state.clock.now();
+
+    let mut tx = state.db.begin().await?;
+    let locked = ledger::lock(&mut tx, account_id).await?;
+    // Taking the draft out claims it: a second click (or a second owner)
+    // finds nothing to issue.
+    let sql = format!("DELETE FROM invoice_drafts WHERE id = $1 AND account_id = $2 RETURNING {DRAFT_COLUMNS}");
+    let draft: Option<DraftRow> =
+        with_tx!(&mut tx, |c| sqlx::query_as(&sql).bind(draft_id).bind(account_id).fetch_optional(&mut *c).await)?;
+    let draft = draft.ok_or(AppError::Conflict(Msg::DraftGone))?;
+    let lines = draft.lines()?;
+    let totals = compute(&lines).map_err(AppError::internal)?;
+
+    // The date decides the year, the year the series; the date may not
+    // go before the series' last one.
+    let year_of = draft.issue_date.unwrap_or(today).year();
+    let last: Option<NaiveDate> = with_tx!(&mut tx, |c| {
+        sqlx::query_scalar("SELECT MAX(issue_date) FROM invoices WHERE number LIKE $1")
+            .bind(format!("{}%", Series::Invoice.prefix(year_of)))
+            .fetch_one(&mut *c)
+            .await
+    })?;
+    let issued_on = issue_date(draft.issue_date, today, last)?;
+    let due = draft.due_date.unwrap_or_else(|| account.terms.due_date(issued_on));
+    if due < issued_on {
+        return Err(AppError::field("due_date", Msg::DueBeforeIssue));
+    }
+    let number = numbering::next(&mut tx, Series::Invoice, issued_on.year()).await?;
+
+    let buyer: BuyerRow = with_tx!(&mut tx, |c| {
+        sqlx::query_as(
+            "SELECT legal_name, siren, siret, vat_number, address, postal_code, city, country, billing_email,
+                    billing_phone, kind
+             FROM accounts WHERE id = $1",
+        )
+        .bind(account_id)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let parties = Parties {
+        seller: Party {
+            name: merchant.company_name.clone(),
+            legal_id: merchant.legal_id.clone(),
+            address: merchant.address.clone(),
+            email: merchant.email.clone(),
+            phone: merchant.phone.clone(),
+            ..Default::default()
+        },
+        buyer: Party {
+            name: buyer.legal_name,
+            siren: buyer.siren,
+            siret: buyer.siret,
+            vat_number: buyer.vat_number,
+            legal_id: String::new(),
+            address: buyer.address,
+            postal_code: buyer.postal_code,
+            city: buyer.city,
+            country: buyer.country,
+            email: buyer.billing_email,
+            phone: buyer.billing_phone,
+        },
+        buyer_kind: CustomerKind::parse(&buyer.kind).unwrap_or_default(),
+    };
+    let parties = serde_json::to_string(&parties).map_err(AppError::internal)?;
+
+    let invoice_id: i64 = with_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO invoices (account_id, number, issue_date, due_date, currency, subtotal_minor, tax_minor,
+                 total_minor, status, created_at, early_discount_bp, early_discount_days, note, parties, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'issued', $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(&number)
+        .bind(issued_on)
+        .bind(due)
+        .bind(account.currency.code())
+        .bind(totals.subtotal_minor)
+        .bind(totals.tax_minor)
+        .bind(totals.total_minor)
+        .bind(now)
+        .bind(draft.early_discount_bp)
+        .bind(draft.early_discount_days)
+        .bind(&draft.note)
+        .bind(&parties)
+        .bind(principal.user_id)
+        .fetch_one(&mut *c)
+        .await
+    })
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => AppError::Conflict(Msg::NumberTaken),
+        _ => AppError::from(e),
+    })?;
+    for (i, (line, t)) in lines.iter().zip(&totals.lines).enumerate() {
+        with_tx!(&mut tx, |c| {
+            sqlx::query(
+                "INSERT INTO invoice_lines (invoice_id, position, description, quantity_milli, unit_price_minor,
+                     tax_rate_bp, net_minor, tax_minor, unit, discount_bp, vat_category)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(invoice_id)
+            .bind(i as i32 + 1)
+            .bind(&line.description)
+            .bind(line.quantity_milli)
+            .bind(line.unit_price_minor)
+            .bind(line.vat.rate_bp())
+            .bind(t.net_minor)
+            .bind(t.tax_minor)
+            .bind(&line.unit)
+            .bind(line.discount_bp)
+            .bind(line.vat.as_str())
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+    }
+    ledger::post(&mut tx, &locked, Posting::Invoice { invoice_id }, &ledger::Ctx::new(state, Some(principal.user_id)))
+        .await?;
+    let details = AuditDetails::default()
+        .amount(Money::new(totals.total_minor, account.currency))
+        .date(due)
+        .invoices([number.clone()]);
+    let entry = Audit::new(Some(principal.user_id), AuditAction::InvoiceIssued, ("invoice", Some(invoice_id)));
+    audit((&mut tx).into(), now, entry.account(Some(account_id)).details(details)).await?;
+    tx.commit().await?;
+    Ok(Created { id: invoice_id, status: DocumentStatus::Issued })
+}
+
+/// A credit note on an issued invoice: all that may still be credited
+/// (`amount` empty) or part of it; its own gap-free series; posted to
+/// the ledger (what the invoice no longer owes becomes credit).
+pub async fn credit(
+    state: &AppState,
+    principal: &Principal,
+    invoice_id: i64,
+    amount: &str,
+    reason: &str,
+) -> AppResult<Created<DocumentStatus>> {
+    let reason = Note::parse_max("reason", reason, 500)?;
+    if reason.is_empty() {
+        return Err(AppError::field("reason", Msg::RequiredField));
+    }
+    let found: Option<(i64, String)> = with_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT account_id, number FROM invoices WHERE id = $1 AND status = 'issued'")
+            .bind(invoice_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    let (account_id, invoice_number) = found.ok_or(AppError::NotFound)?;
+    let today = state.clock.today();
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let locked = ledger::lock(&mut tx, account_id).await?;
+    let currency = locked.currency();
+    let (total, credited): (i64, i64) = with_tx!(&mut tx, |c| {
+        sqlx::query_as(
+            "SELECT i.total_minor,
+                    CAST(COALESCE((SELECT SUM(cn.amount_minor) FROM credit_notes cn WHERE cn.invoice_id = i.id), 0) AS BIGINT)
+             FROM invoices i WHERE i.id = $1",
+        )
+        .bind(invoice_id)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let creditable = total - credited;
+    if creditable <= 0 {
+        return Err(AppError::Conflict(Msg::NothingToCredit));
+    }
+    let amount = match amount.trim() {
+        "" => creditable,
+        s => match Money::parse_major(s, currency) {
+            Ok(m) if m.minor > 0 && m.minor <= creditable => m.minor,
+            _ => return Err(AppError::field("amount", Msg::CreditTooLarge)),
+        },
+    };
+    let number = numbering::next(&mut tx, Series::CreditNote, today.year()).await?;
+    let id: i64 = with_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO credit_notes (number, account_id, invoice_id, dispute_id, amount_minor, currency, issued_on,
+                 created_by, created_at, reason)
+             VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(&number)
+        .bind(account_id)
+        .bind(invoice_id)
+        .bind(amount)
+        .bind(currency.code())
+        .bind(today)
+        .bind(principal.user_id)
+        .bind(now)
+        .bind(reason.as_ref())
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let posting = Posting::CreditNote { credit_note_id: id, invoice_id, amount, reference: &number };
+    ledger::post(&mut tx, &locked, posting, &ledger::Ctx::new(state, Some(principal.user_id))).await?;
+    let details = AuditDetails::default()
+        .amount(Money::new(amount, currency))
+        .reference(number)
+        .invoices([invoice_number])
+        .note(reason.into_string());
+    let entry = Audit::new(Some(principal.user_id), AuditAction::CreditNoteIssued, ("credit_note", Some(id)));
+    audit((&mut tx).into(), now, entry.account(Some(account_id)).details(details)).await?;
+    tx.commit().await?;
+    Ok(Created { id, status: DocumentStatus::Issued })
+}

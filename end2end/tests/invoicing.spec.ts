@@ -1,0 +1,89 @@
+// Your own books in: the owner enters a customer account and an invoice
+// through the back-office forms; the contact invited to the portal sees
+// the invoice, pays part of it by card and downloads its PDF. Everything
+// the test touches it creates itself.
+
+import { expect, test } from '@playwright/test';
+import {
+  BACK_HOME,
+  PORTAL_HOME,
+  USERS,
+  createAccount,
+  createInvoice,
+  firstBytes,
+  inviteClient,
+  loginReady,
+  newContext,
+} from './helpers';
+
+const SIREN_INVALID = 'SIREN invalide : 9 chiffres dont une clé de contrôle.';
+const CLIENT_PASSWORD = 'un-mot-de-passe-e2e-solide';
+
+test('the owner enters a customer and an invoice; the invited client pays part of it by card', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const owner = await newContext(browser);
+  const client = await newContext(browser);
+  try {
+    const page = await owner.newPage();
+    await loginReady(page, USERS.owner, BACK_HOME);
+
+    // A SIREN whose key is wrong is refused on its field; nothing is created.
+    await page.getByTestId('new-account').click();
+    await page.waitForURL((url) => url.pathname === '/back/accounts/new');
+    await page.waitForLoadState('networkidle');
+    const form = page.getByTestId('account-form');
+    await form.getByTestId('account-legal-name').fill('Erreur de clé SARL');
+    await form.getByTestId('account-siren').fill('123 456 788');
+    await form.getByTestId('account-emails').fill('compta@erreur.example');
+    await form.getByTestId('account-save').click();
+    await expect(form.getByTestId('error-siren')).toHaveText(SIREN_INVALID);
+    expect(new URL(page.url()).pathname).toBe('/back/accounts/new');
+
+    const name = `Atelier E2E ${Date.now()}`;
+    const account = await createAccount(page, name);
+    expect(account.code).toMatch(/^C-\d{5}$/);
+    await expect(page.getByTestId('account-terms')).toContainText('30');
+
+    // 3 × 33,33 + 1 × 200 = 299,99 HT; VAT 20 % on the total: 60,00; 359,99 TTC.
+    const invoice = await createInvoice(page, account.id, [
+      ['Conseil', '3', '33,33'],
+      ['Formation', '1', '200'],
+    ]);
+    await expect(page.getByTestId('amount-due')).toContainText('359,99');
+
+    const email = await inviteClient(browser, page, account, CLIENT_PASSWORD);
+    const cp = await client.newPage();
+    await loginReady(cp, email, PORTAL_HOME, CLIENT_PASSWORD);
+    await expect(cp.getByRole('heading', { level: 1, name })).toBeVisible();
+    await cp.goto('/portal/invoices');
+    await expect(cp.getByRole('link', { name: invoice.number })).toBeVisible();
+
+    // Part of it, by a new card: 100,00 €.
+    await cp.goto(PORTAL_HOME, { waitUntil: 'networkidle' });
+    await cp.getByTestId('pay-amount').fill('100');
+    await cp.getByTestId('pay-amount').press('Enter');
+    await cp.waitForURL((url) => url.pathname === '/portal/pay');
+    await expect(cp.getByTestId('pay-total')).toContainText('100,00');
+    await cp.waitForLoadState('networkidle');
+    const pay = cp.getByTestId('pay-form');
+    await pay.getByTestId('method-new').check();
+    await pay.getByTestId('card-number').fill('4242 4242 4242 4242');
+    await pay.getByTestId('card-expiry').fill('12/34');
+    await pay.getByTestId('card-cvc').fill('123');
+    await pay.getByTestId('pay-submit').click();
+    await cp.waitForURL((url) => /^\/portal\/payments\/\d+$/.test(url.pathname));
+    await expect(cp.getByTestId('payment-succeeded')).toBeVisible();
+
+    await cp.goto(`/portal/invoices/${invoice.id}`);
+    await expect(cp.getByTestId('amount-due')).toContainText('259,99');
+    const [download] = await Promise.all([cp.waitForEvent('download'), cp.getByTestId('download-pdf').click()]);
+    expect(await firstBytes((await download.path())!, 5)).toBe('%PDF-');
+
+    // The owner sees the payment on the account.
+    await page.goto(`/back/invoices/${invoice.id}`);
+    await expect(page.getByTestId('amount-due')).toContainText('259,99');
+  } finally {
+    await client.close();
+    await owner.close();
+  }
+});

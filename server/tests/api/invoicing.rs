@@ -1,0 +1,251 @@
+//! Invoices written in Relance: drafts, issuing under a gap-free yearly
+//! series (also under concurrency), frozen documents, staff credit notes;
+//! on both databases.
+
+use crate::helpers::{created, spawn_app, today, Session, TestApp, BACKENDS};
+use crate::money::{stored_balance, text};
+use chrono::Datelike;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// A draft's form as a browser posts it: `(description, quantity,
+/// unit price, VAT category)` per line.
+pub(crate) fn draft_fields(id: Option<i64>, account: i64, lines: &[(&str, &str, &str, &str)]) -> Vec<(String, String)> {
+    let mut f = vec![("account_id".to_string(), account.to_string())];
+    if let Some(id) = id {
+        f.push(("id".into(), id.to_string()));
+    }
+    f.push(("form[note]".into(), "Merci de votre confiance".into()));
+    for (i, (description, quantity, price, vat)) in lines.iter().enumerate() {
+        f.push((format!("form[lines][{i}][description]"), description.to_string()));
+        f.push((format!("form[lines][{i}][quantity]"), quantity.to_string()));
+        f.push((format!("form[lines][{i}][unit]"), "h".into()));
+        f.push((format!("form[lines][{i}][unit_price]"), price.to_string()));
+        f.push((format!("form[lines][{i}][discount]"), String::new()));
+        f.push((format!("form[lines][{i}][vat]"), vat.to_string()));
+    }
+    f
+}
+
+pub(crate) async fn save_draft(s: &Session, fields: &[(String, String)]) -> reqwest::Response {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    s.post_form("/api/invoicing/save_draft", &fields).await
+}
+
+/// A saved draft of one 3 × 33.33 line at 20 % (119.99 in all).
+pub(crate) async fn draft(s: &Session, account: i64) -> i64 {
+    created(save_draft(s, &draft_fields(None, account, &[("Conseil", "3", "33,33", "standard_20")])).await).await.0
+}
+
+pub(crate) async fn issue(s: &Session, draft: i64) -> reqwest::Response {
+    s.post_form("/api/invoicing/issue", &[("id", &draft.to_string())]).await
+}
+
+async fn number_of(app: &TestApp, invoice: i64) -> String {
+    text(app, &format!("SELECT number FROM invoices WHERE id = {invoice}")).await
+}
+
+fn series(n: i64) -> String {
+    format!("F-{}-{n:05}", today().year())
+}
+
+#[tokio::test]
+async fn a_draft_is_issued_numbered_posted_and_frozen() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let account = app.fx.account3;
+        let lines = [("Conseil", "3", "33,33", "standard_20"), ("Livre", "2", "10", "reduced_5_5")];
+        let (id, status) = created(save_draft(&owner, &draft_fields(None, account, &lines)).await).await;
+        assert_eq!(status, "draft");
+        // A draft owes nothing and has no number.
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM invoices WHERE account_id = {account}")).await, 0);
+        let editor: Value =
+            owner.post_form("/api/invoicing/draft", &[("id", &id.to_string())]).await.json().await.unwrap();
+        // 99.99 + 20.00 VAT; 20.00 + 1.10 VAT: 141.09.
+        assert_eq!(editor["totals"]["subtotal_minor"], 11_999);
+        assert_eq!(editor["totals"]["tax_minor"], 2_110);
+        assert_eq!(editor["totals"]["total_minor"], 14_109);
+        assert_eq!(editor["form"]["lines"][1]["quantity"], "2");
+
+        let (invoice, status) = created(issue(&owner, id).await).await;
+        assert_eq!(status, "issued");
+        assert_eq!(number_of(&app, invoice).await, series(1));
+        assert_eq!(stored_balance(&app, invoice).await, 14_109);
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = {invoice}")).await, 2);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT CAST(SUM(tax_minor) AS BIGINT) FROM invoice_lines WHERE invoice_id = {invoice}"
+            ))
+            .await,
+            2_110
+        );
+        let due = text(&app, &format!("SELECT CAST(due_date AS TEXT) FROM invoices WHERE id = {invoice}")).await;
+        assert_eq!(due, (today() + chrono::Duration::days(30)).to_string(), "the account's 30 days");
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'invoice.issued' AND entity_id = {invoice}"
+            ))
+            .await,
+            1
+        );
+        // Issued once: the draft is gone.
+        assert_eq!(issue(&owner, id).await.status(), StatusCode::CONFLICT);
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM invoices WHERE account_id = {account}")).await, 1);
+        // Frozen: the database itself refuses to change it.
+        for sql in [
+            format!("UPDATE invoices SET total_minor = 1 WHERE id = {invoice}"),
+            format!("UPDATE invoices SET due_date = issue_date WHERE id = {invoice}"),
+            format!("UPDATE invoice_lines SET description = 'x' WHERE invoice_id = {invoice}"),
+            format!("DELETE FROM invoice_lines WHERE invoice_id = {invoice}"),
+        ] {
+            assert!(app.exec(&sql).await.is_err(), "{backend:?}: {sql} went through");
+        }
+        // The client sees it in the portal with its number.
+        let (status, html) = owner.get_html(&format!("/back/invoices/{invoice}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(&series(1)));
+        app.verify_ledger().await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_lines_write_nothing_and_name_their_rows() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let lines = [("Conseil", "3", "33,33", "standard_20"), ("", "0", "-1", "standard_19")];
+        let res = save_draft(&owner, &draft_fields(None, app.fx.account1, &lines)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = res.json().await.unwrap();
+        let fields: Vec<&str> = body["Validation"].as_array().unwrap().iter().map(|f| f[0].as_str().unwrap()).collect();
+        assert_eq!(fields, ["lines.1.description", "lines.1.quantity", "lines.1.unit_price", "lines.1.vat"]);
+        assert_eq!(app.count("SELECT COUNT(*) FROM invoice_drafts").await, 0);
+        // A date in the future cannot be issued; the draft stays.
+        let mut fields = draft_fields(None, app.fx.account1, &[("Conseil", "1", "10", "zero")]);
+        fields.push(("form[issue_date]".into(), (today() + chrono::Duration::days(2)).to_string()));
+        let (id, _) = created(save_draft(&owner, &fields).await).await;
+        assert_eq!(issue(&owner, id).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("SELECT COUNT(*) FROM invoice_drafts").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM number_series").await, 0, "no number taken");
+        app.finish().await;
+    }
+}
+
+/// The owner and the accountant issue six drafts at once on two
+/// accounts: numbers 1 to 6, no gap, no duplicate.
+#[tokio::test]
+async fn concurrent_issuing_gives_consecutive_numbers() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let acc = app.login("acc@test.example").await;
+        let mut drafts = Vec::new();
+        for account in [app.fx.account1, app.fx.account2, app.fx.account3] {
+            drafts.push(draft(&owner, account).await);
+            drafts.push(draft(&owner, account).await);
+        }
+        let calls = drafts.iter().enumerate().map(|(i, d)| {
+            let s = if i % 2 == 0 { &owner } else { &acc };
+            issue(s, *d)
+        });
+        let answers = futures::future::join_all(calls).await;
+        let mut numbers = Vec::new();
+        for res in answers {
+            let (invoice, _) = created(res).await;
+            numbers.push(number_of(&app, invoice).await);
+        }
+        numbers.sort();
+        assert_eq!(numbers, (1..=6).map(series).collect::<Vec<_>>(), "{backend:?}");
+        // The same draft issued twice at once: one invoice.
+        let d = draft(&owner, app.fx.account1).await;
+        let (a, b) = tokio::join!(issue(&owner, d), issue(&acc, d));
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409]);
+        assert_eq!(app.count("SELECT COUNT(*) FROM invoices WHERE number LIKE 'F-%'").await, 7);
+        app.verify_ledger().await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn credit_notes_correct_an_issued_invoice() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let d = draft(&owner, app.fx.account3).await;
+        let (invoice, _) = created(issue(&owner, d).await).await;
+        let credit = |s: &Session, amount: &str, reason: &str| {
+            let (amount, reason) = (amount.to_string(), reason.to_string());
+            let s = s.clone();
+            async move {
+                s.post_form(
+                    "/api/invoicing/credit",
+                    &[("invoice_id", &invoice.to_string()), ("amount", &amount), ("reason", &reason)],
+                )
+                .await
+            }
+        };
+        // A collector cannot; a reason is needed; not more than the invoice.
+        let c1 = app.login("c1@test.example").await;
+        assert_eq!(credit(&c1, "10", "geste").await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(credit(&owner, "10", " ").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(credit(&owner, "120", "trop").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // Part, then the rest.
+        let (first, _) = created(credit(&owner, "19,99", "Remise commerciale").await).await;
+        assert_eq!(stored_balance(&app, invoice).await, 10_000);
+        let acc = app.login("acc@test.example").await;
+        let (second, _) = created(credit(&acc, "", "Annulation").await).await;
+        assert_eq!(stored_balance(&app, invoice).await, 0);
+        let year = today().year();
+        assert_eq!(
+            text(&app, &format!("SELECT number FROM credit_notes WHERE id = {first}")).await,
+            format!("AV-{year}-00001")
+        );
+        assert_eq!(
+            text(&app, &format!("SELECT number FROM credit_notes WHERE id = {second}")).await,
+            format!("AV-{year}-00002")
+        );
+        assert_eq!(app.count(&format!("SELECT amount_minor FROM credit_notes WHERE id = {second}")).await, 10_000);
+        assert_eq!(credit(&owner, "", "Encore").await.status(), StatusCode::CONFLICT);
+        app.verify_ledger().await;
+        app.finish().await;
+    }
+}
+
+/// A collector invoices the accounts assigned to them only; a client
+/// none; an archived account takes no new invoice.
+#[tokio::test]
+async fn who_may_invoice_which_account() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let c1 = app.login("c1@test.example").await;
+        let own = draft(&c1, app.fx.account1).await;
+        let (invoice, _) = created(issue(&c1, own).await).await;
+        assert_eq!(number_of(&app, invoice).await, series(1));
+        let fields = draft_fields(None, app.fx.account2, &[("Conseil", "1", "10", "zero")]);
+        assert_eq!(save_draft(&c1, &fields).await.status(), StatusCode::NOT_FOUND);
+        let client = app.login("client1@test.example").await;
+        let fields = draft_fields(None, app.fx.account1, &[("Conseil", "1", "10", "zero")]);
+        assert_eq!(save_draft(&client, &fields).await.status(), StatusCode::FORBIDDEN);
+        // Another collector's draft is not there for c1.
+        let owner = app.login("owner@test.example").await;
+        let foreign = draft(&owner, app.fx.account2).await;
+        assert_eq!(issue(&c1, foreign).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            c1.post_form("/api/invoicing/delete_draft", &[("id", &foreign.to_string())]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM invoice_drafts").await, 1);
+        // Archived: no new draft.
+        let (account, _) =
+            created(crate::accounts::save(&owner, None, crate::accounts::account_form("Archivé SARL")).await).await;
+        let res = owner.post_form("/api/accounts/archive", &[("id", &account.to_string()), ("archive", "true")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let fields = draft_fields(None, account, &[("Conseil", "1", "10", "zero")]);
+        assert_eq!(save_draft(&owner, &fields).await.status(), StatusCode::CONFLICT);
+        app.finish().await;
+    }
+}
