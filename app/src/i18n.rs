@@ -580,6 +580,7 @@ messages! {
     NothingToCredit => "Cette facture est déjà entièrement créditée.", "This invoice is already fully credited.";
     CreditTooLarge => "Montant positif, au plus ce qui reste à créditer.", "A positive amount, at most what remains to credit.";
     TlInvoiceIssued => "Facture émise", "Invoice issued";
+    LatePenaltiesMention => "En cas de retard de paiement : pénalités au taux de refinancement de la BCE majoré de 10 points, exigibles dès le lendemain de l'échéance sans rappel, et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce).", "Late payment: penalties at the ECB main refinancing rate plus 10 points, due from the day after the due date without reminder, and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5).";
     TlCreditNoteIssued => "Avoir émis", "Credit note issued";
 }
 

@@ -369,12 +369,8 @@ fn AccountsBody() -> impl IntoView {
             <h1>{t(Msg::Accounts)}</h1>
             {bookkeeper.then(|| view! { <a class="button primary" href="/back/accounts/new" data-testid="new-account">{t(Msg::NewAccount)}</a> })}
         </div>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                let f = filter.get_untracked();
-                match data.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(p) => {
+        <Loaded resource=data view=move |p| {
+                        let f = filter.get_untracked();
                         let base = format!(
                             "/back/accounts?q={}&segment={}&collector={}&overdue={}&archived={}",
                             crate::components::urlencode(f.search.as_deref().unwrap_or("")),
@@ -460,9 +456,7 @@ fn AccountsBody() -> impl IntoView {
                             }}
                         }.into_any()
                     }
-                }
-            })}
-        </Suspense>
+        />
     }
 }
 
@@ -697,19 +691,14 @@ fn TeamBody() -> impl IntoView {
                     </select>
                 </label>
                 <label>{t(Msg::Account)} " (" {t(Msg::RoleClient)} ")"
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let items = accounts.await.unwrap_or_default();
-                            view! {
-                                <select name="account_id">
-                                    <option value="">"—"</option>
-                                    {items.into_iter().map(|a| view! {
-                                        <option value=a.id.to_string()>{format!("{} · {}", a.code, a.legal_name)}</option>
-                                    }).collect_view()}
-                                </select>
-                            }
-                        })}
-                    </Suspense>
+                    <Loaded resource=accounts quiet=true view=|items| view! {
+                        <select name="account_id">
+                            <option value="">"—"</option>
+                            {items.into_iter().map(|a| view! {
+                                <option value=a.id.to_string()>{format!("{} · {}", a.code, a.legal_name)}</option>
+                            }).collect_view()}
+                        </select>
+                    }.into_any()/>
                     <crate::components::FieldError error=Signal::derive(err) name="account_id"/>
                 </label>
                 <label>{t(Msg::Language)}

@@ -221,19 +221,34 @@ impl Status for InvoiceState {
 
 /// A resource's content once loaded: "Loading…" meanwhile, the error's
 /// message if it failed, else `view` of the value.
+///
+/// `quiet` shows nothing while loading (a section of a page that appears
+/// when it has something); `with_fields` lists a validation error's field
+/// messages; `on_error` replaces the error's view (a message with a way
+/// back, or nothing).
 #[component]
-pub fn Loaded<T, F>(resource: Resource<Result<T, AppError>>, view: F) -> impl IntoView
+pub fn Loaded<T, F>(
+    resource: Resource<Result<T, AppError>>,
+    view: F,
+    #[prop(optional)] quiet: bool,
+    #[prop(optional)] with_fields: bool,
+    #[prop(optional)] on_error: Option<fn(AppError) -> AnyView>,
+) -> impl IntoView
 where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     F: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
 {
+    let fallback = move || (!quiet).then(|| view! { <p>{t(Msg::Loading)}</p> });
     view! {
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+        <Suspense fallback=fallback>
             {move || {
                 let view = view.clone();
                 Suspend::new(async move {
                     match resource.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
+                        Err(e) => match on_error {
+                            Some(show) => show(e),
+                            None => view! { <ErrorMessage error=e with_fields=with_fields/> }.into_any(),
+                        },
                         Ok(value) => view(value),
                     }
                 })

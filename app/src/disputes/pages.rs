@@ -106,11 +106,7 @@ fn NewDisputeBody() -> impl IntoView {
     view! {
         <h1>{t(Msg::DisputeTitle)}</h1>
         <p class="muted">{t(Msg::DisputeIntro)}</p>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <ErrorMessage error=e/> <p><a href="/portal">{t(Msg::BackToOverview)}</a></p> }.into_any(),
-                    Ok(d) => {
+        <Loaded resource=detail on_error=|e| view! { <ErrorMessage error=e/> <p><a href="/portal">{t(Msg::BackToOverview)}</a></p> }.into_any() view=move |d| {
                         let s = d.summary.clone();
                         view! {
                             <dl class="facts">
@@ -156,9 +152,7 @@ fn NewDisputeBody() -> impl IntoView {
                             </UploadForm>
                         }.into_any()
                     }
-                }
-            })}
-        </Suspense>
+        />
     }
 }
 
@@ -410,11 +404,7 @@ pub fn BackDisputesPage() -> impl IntoView {
     view! {
         <Page roles=STAFF title=Msg::Disputes>
             <h1>{t(Msg::Disputes)}</h1>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(e) => view! { <ErrorMessage error=e with_fields=true/> }.into_any(),
-                        Ok(l) => {
+            <Loaded resource=data with_fields=true view=move |l| {
                             let current = queue();
                             let base = format!("/back/disputes?queue={current}");
                             view! {
@@ -428,9 +418,7 @@ pub fn BackDisputesPage() -> impl IntoView {
                                 <Pager page=l.page page_count=l.page_count base=base/>
                             }.into_any()
                         }
-                    }
-                })}
-            </Suspense>
+            />
         </Page>
     }
 }
@@ -453,12 +441,9 @@ pub fn DisputesOf(
         },
     );
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                    Ok(l) if l.items.is_empty() && invoice_id.is_some() => ().into_any(),
-                    Ok(l) => view! {
+        <Loaded resource=data quiet=true view=move |v| match v {
+                    l if l.items.is_empty() && invoice_id.is_some() => ().into_any(),
+                    l => view! {
                         <section data-testid="disputes-of">
                             <h2>{t(Msg::Disputes)}</h2>
                             <DisputeTable items=l.items staff=staff/>
@@ -467,8 +452,6 @@ pub fn DisputesOf(
                             })}
                         </section>
                     }.into_any(),
-                }
-            })}
-        </Suspense>
+        }/>
     }
 }

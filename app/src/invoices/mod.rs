@@ -129,6 +129,10 @@ pub struct InvoiceLine {
     pub tax_rate_percent: rust_decimal::Decimal,
     pub net: Money,
     pub tax: Money,
+    /// `None` on lines written before VAT categories (standard or zero by
+    /// rate).
+    #[serde(default)]
+    pub vat: Option<crate::domain::document::VatCategory>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -158,6 +162,18 @@ pub struct InvoiceDetail {
     pub tax: Money,
     pub applied: Vec<LedgerLine>,
     pub history: Vec<HistoryEvent>,
+    /// What an invoice written in Relance prints beyond its lines (`None`
+    /// for seeded or older invoices).
+    #[serde(default)]
+    pub document: Option<DocumentFacts>,
+}
+
+/// The legal facts of an issued invoice, as frozen when it was issued.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocumentFacts {
+    pub parties: crate::invoicing::Parties,
+    pub early_discount: Option<crate::domain::document::EarlyPaymentDiscount>,
+    pub note: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

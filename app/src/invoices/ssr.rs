@@ -183,6 +183,15 @@ struct LineRow {
     tax_rate_bp: i32,
     net_minor: i64,
     tax_minor: i64,
+    vat_category: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    parties: String,
+    note: String,
+    early_discount_bp: Option<i32>,
+    early_discount_days: Option<i32>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -216,9 +225,9 @@ impl EntryRow {
 pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<InvoiceDetail> {
     let summary = summary(state, scope, id).await?;
     let currency = summary.total.currency;
-    let (lines, entries): (Vec<LineRow>, Vec<EntryRow>) = with_db!(&state.db, |pool| {
+    let (lines, entries, document): (Vec<LineRow>, Vec<EntryRow>, DocumentRow) = with_db!(&state.db, |pool| {
         let lines = sqlx::query_as(
-            "SELECT description, quantity_milli, unit_price_minor, tax_rate_bp, net_minor, tax_minor
+            "SELECT description, quantity_milli, unit_price_minor, tax_rate_bp, net_minor, tax_minor, vat_category
              FROM invoice_lines WHERE invoice_id = $1 ORDER BY position",
         )
         .bind(id)
@@ -232,7 +241,12 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
         .bind(id)
         .fetch_all(pool)
         .await?;
-        Ok::<_, sqlx::Error>((lines, entries))
+        let document =
+            sqlx::query_as("SELECT parties, note, early_discount_bp, early_discount_days FROM invoices WHERE id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await?;
+        Ok::<_, sqlx::Error>((lines, entries, document))
     })?;
     let lines: Vec<InvoiceLine> = lines
         .into_iter()
@@ -243,8 +257,20 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
             tax_rate_percent: ledger::tax_rate_percent(l.tax_rate_bp),
             net: Money::new(l.net_minor, currency),
             tax: Money::new(l.tax_minor, currency),
+            vat: l.vat_category.as_deref().and_then(crate::domain::document::VatCategory::parse),
         })
         .collect();
+    let document = match document.parties.as_str() {
+        "" => None,
+        parties => Some(crate::invoices::DocumentFacts {
+            parties: serde_json::from_str(parties).map_err(AppError::internal)?,
+            early_discount: document
+                .early_discount_bp
+                .zip(document.early_discount_days)
+                .and_then(|(bp, days)| crate::domain::document::EarlyPaymentDiscount::new(bp, days)),
+            note: document.note,
+        }),
+    };
     let subtotal = crate::domain::money::sum(currency, lines.iter().map(|l| l.net)).map_err(AppError::internal)?;
     let tax = crate::domain::money::sum(currency, lines.iter().map(|l| l.tax)).map_err(AppError::internal)?;
     let entries = entries.into_iter().map(EntryRow::into_line).collect::<AppResult<Vec<_>>>()?;
@@ -261,7 +287,7 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
         HistoryEvent::Issued(d) | HistoryEvent::Due(d) | HistoryEvent::OverdueSince(d) => *d,
         HistoryEvent::Entry(l) => l.occurred_on,
     });
-    Ok(InvoiceDetail { summary, lines, subtotal, tax, applied, history })
+    Ok(InvoiceDetail { summary, lines, subtotal, tax, applied, history, document })
 }
 
 #[tracing::instrument(skip(state))]

@@ -119,12 +119,9 @@ pub fn AccountPayments(account_id: i64) -> impl IntoView {
     view! {
         <section>
             <h2>{t(Msg::MethodsOnFile)}</h2>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match methods.await {
-                        Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{t(Msg::NoMethods)}</p> }.into_any(),
-                        Ok(list) => view! {
+            <Loaded resource=methods quiet=true view=move |v| match v {
+                        list if list.is_empty() => view! { <p class="muted">{t(Msg::NoMethods)}</p> }.into_any(),
+                        list => view! {
                             <ul data-testid="methods-on-file">
                                 {list.into_iter().map(|m| view! {
                                     <li>{m.label()} " " {m.expiry().unwrap_or_default()} " "
@@ -133,9 +130,7 @@ pub fn AccountPayments(account_id: i64) -> impl IntoView {
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
-                    }
-                })}
-            </Suspense>
+            }/>
             <h2>{t(Msg::Payments)}</h2>
             <PaymentsTable account_id=Some(account_id) base="/back/payments" staff=false/>
         </section>
@@ -161,10 +156,9 @@ pub fn PayLinkButton(invoice_id: i64) -> impl IntoView {
                 Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
             })}
         </ActionForm>
-        <Suspense fallback=|| ()>
-            {move || links.get().map(|r| match r {
-                Ok(list) if list.is_empty() => ().into_any(),
-                Ok(list) => view! {
+        <Loaded resource=links quiet=true view=move |v| match v {
+                list if list.is_empty() => ().into_any(),
+                list => view! {
                     <table class="data" data-testid="pay-links">
                         <caption>{t(Msg::PayLinks)}</caption>
                         <thead><tr>
@@ -195,8 +189,6 @@ pub fn PayLinkButton(invoice_id: i64) -> impl IntoView {
                         </tbody>
                     </table>
                 }.into_any(),
-                Err(e) => view! { <ErrorMessage error=e/> }.into_any(),
-            })}
-        </Suspense>
+        }/>
     }
 }

@@ -80,10 +80,7 @@ fn PayBody() -> impl IntoView {
     let locale = use_locale();
     view! {
         <h1>{t(Msg::PayTitle)}</h1>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match quote.await {
-                    Err(e) => {
+        <Loaded resource=quote on_error=|e| {
                         // Held by a payment in progress: show where it is.
                         let in_flight = e == AppError::Conflict(Msg::InvoiceNotPayable);
                         view! {
@@ -93,8 +90,7 @@ fn PayBody() -> impl IntoView {
                                 <a href="/portal">{t(Msg::BackToOverview)}</a>
                             </p>
                         }.into_any()
-                    }
-                    Ok(q) => {
+                    } view=move |q| {
                         let (invoices, amount) = selection();
                         let total = q.plan.total;
                         let has_methods = !q.methods.is_empty();
@@ -168,9 +164,7 @@ fn PayBody() -> impl IntoView {
                             <p><a href="/portal/methods">{t(Msg::ManageMethods)}</a></p>
                         }.into_any()
                     }
-                }
-            })}
-        </Suspense>
+        />
     }
 }
 
@@ -538,11 +532,7 @@ pub fn LinkPage() -> impl IntoView {
         <leptos_meta::Title text=move || Msg::PayTitle.text(locale.get())/>
         <main id="main" class="auth-card wide">
             <div class="lang-corner"><crate::components::LanguageSwitch/></div>
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(e) => view! { <h1>"Relance"</h1> <ErrorMessage error=e/> }.into_any(),
-                        Ok(v) => {
+            <Loaded resource=data on_error=|e| view! { <h1>"Relance"</h1> <ErrorMessage error=e/> }.into_any() view=move |v| {
                             let due = v.amount_due;
                             view! {
                                 <h1>{v.company.clone()}</h1>
@@ -581,9 +571,7 @@ pub fn LinkPage() -> impl IntoView {
                                 }}
                             }.into_any()
                         }
-                    }
-                })}
-            </Suspense>
+            />
         </main>
     }
 }

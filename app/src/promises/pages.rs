@@ -62,11 +62,7 @@ fn PromiseBody() -> impl IntoView {
     view! {
         <h1>{t(Msg::PromiseTitle)}</h1>
         <p class="muted">{t(Msg::PromiseIntro)}</p>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match quote.await {
-                    Err(e) => view! { <ErrorMessage error=e/> <p><a href="/portal">{t(Msg::BackToOverview)}</a></p> }.into_any(),
-                    Ok(q) => {
+        <Loaded resource=quote on_error=|e| view! { <ErrorMessage error=e/> <p><a href="/portal">{t(Msg::BackToOverview)}</a></p> }.into_any() view=move |q| {
                         let total = q.total;
                         view! {
                             <table class="data" data-testid="promise-invoices">
@@ -100,9 +96,7 @@ fn PromiseBody() -> impl IntoView {
                             </ActionForm>
                         }.into_any()
                     }
-                }
-            })}
-        </Suspense>
+        />
     }
 }
 
@@ -237,20 +231,14 @@ pub fn BackPromisesPage() -> impl IntoView {
                 testid="promise-queues"
             />
             {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e with_fields=true/> })}
-            <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(e) => view! { <ErrorMessage error=e with_fields=true/> }.into_any(),
-                        Ok(p) => {
+            <Loaded resource=data with_fields=true view=move |p| {
                             let base = format!("/back/promises?queue={}", queue());
                             view! {
                                 <PromiseTable items=p.items staff=true cancel=None decide=Some(decide)/>
                                 <Pager page=p.page page_count=p.page_count more=p.more base=base/>
                             }.into_any()
                         }
-                    }
-                })}
-            </Suspense>
+            />
         </Page>
     }
 }
@@ -294,12 +282,11 @@ pub fn AccountPromises(account_id: i64) -> impl IntoView {
                 <PromiseTable items=p.items staff=false cancel=can_record.then_some(cancel) decide=can_record.then_some(decide)/>
                 <Pager page=p.page page_count=p.page_count more=p.more base=format!("/back/accounts/{account_id}") param="promises_page"/>
             }.into_any()/>
-            {can_record.then(|| view! { <Suspense fallback=|| ()>{move || Suspend::new(async move {
+            // The invoices' own section shows a failure to list them.
+            {can_record.then(|| view! { <Loaded resource=open quiet=true on_error=|_| ().into_any() view=move |p| {
                 // Invoices already under a promise cannot take another one.
-                let open: Vec<(i64, String)> = open
-                    .await
-                    .map(|p| p.items.into_iter().filter(|i| i.state != crate::domain::InvoiceState::Promised).map(|i| (i.id, i.number)).collect())
-                    .unwrap_or_default();
+                let open: Vec<(i64, String)> =
+                    p.items.into_iter().filter(|i| i.state != crate::domain::InvoiceState::Promised).map(|i| (i.id, i.number)).collect();
                 (!open.is_empty()).then(|| view! {
                 <details>
                     <summary>{t(Msg::RecordPromise)}</summary>
@@ -321,8 +308,8 @@ pub fn AccountPromises(account_id: i64) -> impl IntoView {
                         <button type="submit" class="primary" data-testid="record-promise-submit">{t(Msg::RecordPromise)}</button>
                     </ActionForm>
                 </details>
-                })
-            })}</Suspense> })}
+                }).into_any()
+            }/> })}
         </section>
     }
 }

@@ -242,8 +242,14 @@ fn render(merchant: &MerchantInfo, title: &str, detail: &InvoiceDetail, locale: 
     let mut doc = Layout::new(heading.clone());
     let dates = [(Msg::IssueDate, detail.summary.issue_date), (Msg::DueDate, detail.summary.due_date)];
     draw_letterhead(&mut doc, merchant, &heading, &dates, &detail.summary.account_name, locale);
+    if let Some(facts) = &detail.document {
+        draw_buyer(&mut doc, &facts.parties.buyer);
+    }
     draw_lines(&mut doc, &detail.lines, locale);
     draw_totals(&mut doc, detail, locale);
+    if let Some(facts) = &detail.document {
+        draw_mentions(&mut doc, detail, facts, locale);
+    }
     draw_applied(&mut doc, &detail.applied, locale);
     draw_footers(&mut doc.pages, merchant);
     write_pdf(&doc.pages, &heading)
@@ -345,6 +351,62 @@ fn draw_totals(doc: &mut Layout, detail: &InvoiceDetail, locale: Locale) {
         doc.y -= ROW_H;
     }
     doc.y -= 20.0;
+}
+
+/// Under the client's name: its address and legal identifiers, as frozen
+/// on the invoice.
+fn draw_buyer(doc: &mut Layout, buyer: &app::invoicing::Party) {
+    let mut y = doc.y + 24.0;
+    let place = [buyer.postal_code.as_str(), buyer.city.as_str()].join(" ");
+    let ids: Vec<String> = [
+        buyer.siren.as_ref().map(|s| format!("SIREN {s}")),
+        buyer.siret.as_ref().map(|s| format!("SIRET {s}")),
+        buyer.vat_number.as_ref().map(|v| format!("TVA / VAT {v}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let page = doc.page();
+    for line in buyer.address.lines().map(str::to_string).chain([place, buyer.country.clone(), ids.join(" · ")]) {
+        let line = line.trim().to_string();
+        if line.is_empty() {
+            continue;
+        }
+        page.text(CLIENT_X, y, MUTED, &line, RIGHT - CLIENT_X);
+        y -= 11.0;
+    }
+    doc.y = doc.y.min(y - 12.0);
+}
+
+/// The mentions French law asks of an invoice: VAT exemptions, payment
+/// terms and early-payment discount, and between businesses the
+/// late-payment penalties and the €40 recovery indemnity.
+fn draw_mentions(doc: &mut Layout, detail: &InvoiceDetail, facts: &app::invoices::DocumentFacts, locale: Locale) {
+    let mut texts: Vec<String> = Vec::new();
+    let mut exemptions: Vec<app::domain::document::VatCategory> = detail.lines.iter().filter_map(|l| l.vat).collect();
+    exemptions.sort();
+    exemptions.dedup();
+    texts.extend(exemptions.into_iter().filter_map(|v| v.mention(locale)).map(str::to_string));
+    texts.push(labelled(locale, Msg::DueDate.text(locale), &locale.format_date(detail.summary.due_date)));
+    texts.push(match facts.early_discount {
+        Some(d) => d.mention(locale),
+        None => app::domain::document::no_discount_mention(locale).to_string(),
+    });
+    if facts.parties.buyer_kind == app::domain::CustomerKind::Business {
+        texts.push(Msg::LatePenaltiesMention.text(locale).to_string());
+    }
+    if !facts.note.is_empty() {
+        texts.push(facts.note.clone());
+    }
+    for text in texts {
+        for line in wrap(&text, 120) {
+            doc.ensure(11.0);
+            let y = doc.y;
+            doc.page().text(MARGIN, y, MUTED, &line, RIGHT - MARGIN);
+            doc.y -= 11.0;
+        }
+    }
+    doc.y -= 14.0;
 }
 
 /// Payments, credit notes and other entries already set against the invoice.

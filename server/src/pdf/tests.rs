@@ -23,6 +23,7 @@ fn line(description: &str, quantity: i64, unit_minor: i64) -> InvoiceLine {
         tax_rate_percent: Decimal::new(200, 1),
         net: eur(net),
         tax: eur(net / 5),
+        vat: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn detail(lines: Vec<InvoiceLine>) -> InvoiceDetail {
             memo: String::new(),
         }],
         history: Vec::new(),
+        document: None,
     }
 }
 
@@ -165,6 +167,51 @@ fn content_carries_number_and_win_ansi_text() {
     assert!(find(&content, b"(Invoice F-2026-0042)").is_some());
     assert!(find(&content, b"(\x802,500.00)").is_some());
     assert!(find(&content, b"(Issue date: Feb 3, 2026)").is_some());
+}
+
+/// An invoice written in Relance prints the buyer's identifiers and the
+/// mentions French law asks for; a consumer gets no penalty mention.
+#[test]
+fn an_issued_invoice_carries_its_legal_mentions() {
+    use app::domain::document::{EarlyPaymentDiscount, VatCategory};
+    use app::invoicing::{Parties, Party};
+    let mut d = two_lines();
+    d.lines[1].vat = Some(VatCategory::ExemptFranchise);
+    let buyer = Party {
+        name: "Boulangerie Dupré SARL".into(),
+        siren: Some("552100554".into()),
+        vat_number: Some("FR96552100554".into()),
+        address: "3 rue des Lilas".into(),
+        postal_code: "69001".into(),
+        city: "Lyon".into(),
+        ..Default::default()
+    };
+    d.document = Some(app::invoices::DocumentFacts {
+        parties: Parties { seller: Party::default(), buyer, buyer_kind: app::domain::CustomerKind::Business },
+        early_discount: None,
+        note: "Merci".into(),
+    });
+    let content = streams(&invoice_pdf(&merchant(), &d, Locale::Fr)).concat();
+    assert!(find(&content, b"SIREN 552100554").is_some());
+    assert!(find(&content, b"FR96552100554").is_some());
+    assert!(find(&content, b"69001 Lyon").is_some());
+    assert!(find(&content, b"TVA non applicable, art. 293 B du CGI").is_some());
+    assert!(find(&content, b"Pas d'escompte pour paiement anticip").is_some());
+    assert!(
+        find(&content, b"40 \x80").is_some() || find(&content, b"40\xa0\x80").is_some(),
+        "the \u{20ac}40 indemnity"
+    );
+    assert!(find(&content, b"(Merci)").is_some());
+
+    let consumer = app::invoices::DocumentFacts {
+        parties: Parties { buyer_kind: app::domain::CustomerKind::Consumer, ..Default::default() },
+        early_discount: EarlyPaymentDiscount::new(200, 10),
+        note: String::new(),
+    };
+    d.document = Some(consumer);
+    let content = streams(&invoice_pdf(&merchant(), &d, Locale::En)).concat();
+    assert!(find(&content, b"Late payment").is_none());
+    assert!(find(&content, b"2% discount for payment within 10 days.").is_some());
 }
 
 #[test]

@@ -101,6 +101,10 @@ async fn a_draft_is_issued_numbered_posted_and_frozen() {
         ] {
             assert!(app.exec(&sql).await.is_err(), "{backend:?}: {sql} went through");
         }
+        // Its PDF carries the mentions of a business invoice.
+        let pdf = owner.get(&format!("/invoices/{invoice}/pdf")).await.bytes().await.unwrap().to_vec();
+        let has = |needle: &str| pdf.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(has("L441-10") && has("Pas d'escompte") && has(&series(1)), "mentions missing from the PDF");
         // The client sees it in the portal with its number.
         let (status, html) = owner.get_html(&format!("/back/invoices/{invoice}")).await;
         assert_eq!(status, StatusCode::OK);

@@ -319,6 +319,8 @@ pub(super) struct CreditRow {
     pub(super) invoice_total: i64,
     pub(super) reason: Option<String>,
     pub(super) decision_note: Option<String>,
+    /// A staff credit note's own reason (no dispute).
+    pub(super) credit_reason: String,
 }
 
 pub async fn credit_note(state: &AppState, scope: Scope, id: i64) -> AppResult<CreditNoteDoc> {
@@ -326,7 +328,7 @@ pub async fn credit_note(state: &AppState, scope: Scope, id: i64) -> AppResult<C
     let scope_sql = scope.sql();
     let sql = format!(
         "SELECT c.number, c.issued_on, c.amount_minor, c.currency, a.legal_name, a.address, i.number AS invoice_number,
-                i.total_minor AS invoice_total, d.reason, d.decision_note
+                i.total_minor AS invoice_total, d.reason, d.decision_note, c.reason AS credit_reason
          FROM credit_notes c JOIN accounts a ON a.id = c.account_id JOIN invoices i ON i.id = c.invoice_id
          LEFT JOIN disputes d ON d.id = c.dispute_id
          WHERE {scope_sql} AND c.id = $4"
@@ -345,6 +347,6 @@ pub async fn credit_note(state: &AppState, scope: Scope, id: i64) -> AppResult<C
         invoice_number: r.invoice_number,
         invoice_total: Money::new(r.invoice_total, currency),
         reason: r.reason.as_deref().and_then(DisputeReason::parse).unwrap_or(DisputeReason::Other),
-        note: r.decision_note.unwrap_or_default(),
+        note: r.decision_note.filter(|n| !n.is_empty()).unwrap_or(r.credit_reason),
     })
 }
