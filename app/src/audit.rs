@@ -47,6 +47,8 @@ actions! {
     AccountRestored => "account.restored", TlAccountRestored;
     InvoiceIssued => "invoice.issued", TlInvoiceIssued;
     CreditNoteIssued => "credit_note.issued", TlCreditNoteIssued;
+    InvoiceWrittenOff => "invoice.written_off", TlWrittenOff;
+    InvoiceSent => "invoice.sent", TlInvoiceSent;
     MerchantSettings => "merchant.settings", TlSettings;
     PaymentCreated => "payment.created", TlPaymentCreated;
     PaymentSucceeded => "payment.succeeded", TlPaymentSucceeded;

@@ -582,6 +582,14 @@ messages! {
     TlInvoiceIssued => "Facture émise", "Invoice issued";
     LatePenaltiesMention => "En cas de retard de paiement : pénalités au taux de refinancement de la BCE majoré de 10 points, exigibles dès le lendemain de l'échéance sans rappel, et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce).", "Late payment: penalties at the ECB main refinancing rate plus 10 points, due from the day after the due date without reminder, and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5).";
     TlCreditNoteIssued => "Avoir émis", "Credit note issued";
+    TlWrittenOff => "Passé en perte", "Written off";
+    TlInvoiceSent => "Facture envoyée", "Invoice sent";
+    SendInvoice => "Envoyer par e-mail", "Send by email";
+    InvoiceSentNote => "Facture envoyée aux adresses de facturation du compte, avec son PDF et un lien de paiement.", "Invoice sent to the account's billing addresses, with its PDF and a pay link.";
+    WriteOff => "Passer en perte", "Write off";
+    WriteOffHint => "Vide : tout ce que la facture doit encore. La créance irrécouvrable sort du solde ; la facture reste.", "Empty: all the invoice still owes. The bad debt leaves the balance; the invoice stays.";
+    NothingOwed => "Cette facture ne doit plus rien.", "This invoice owes nothing.";
+    WriteOffTooLarge => "Montant positif, au plus ce que la facture doit encore.", "A positive amount, at most what the invoice still owes.";
 }
 
 /// The locale of the current page, provided once by `App`.

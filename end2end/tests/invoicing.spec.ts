@@ -51,6 +51,13 @@ test('the owner enters a customer and an invoice; the invited client pays part o
     ]);
     await expect(page.getByTestId('amount-due')).toContainText('359,99');
 
+    // Sent to the billing address with its PDF and a pay link.
+    await page.waitForLoadState('networkidle');
+    await page.getByTestId('send-invoice').click();
+    await expect(page.getByTestId('invoice-sent')).toBeVisible();
+    await page.goto('/back/outbox');
+    await expect(page.getByTestId('outbox').locator('details.mail').filter({ hasText: invoice.number }).first()).toBeVisible();
+
     const email = await inviteClient(browser, page, account, CLIENT_PASSWORD);
     const cp = await client.newPage();
     await loginReady(cp, email, PORTAL_HOME, CLIENT_PASSWORD);

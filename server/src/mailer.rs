@@ -7,6 +7,7 @@ use app::state::AppState;
 use app::with_db;
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::header::ContentType;
+use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -20,6 +21,8 @@ struct Pending {
     body_text: String,
     attempts: i32,
     next_attempt_at: DateTime<Utc>,
+    /// The invoice whose PDF goes with the message.
+    invoice_id: Option<i64>,
 }
 
 pub fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
@@ -49,6 +52,24 @@ pub fn spawn(state: AppState, smtp: SmtpSettings, poll_seconds: u64) -> anyhow::
     Ok(())
 }
 
+/// The PDF of an invoice as it stands when the message leaves, in its
+/// account's language, and its file name.
+async fn invoice_attachment(state: &AppState, invoice: i64) -> anyhow::Result<(String, Vec<u8>)> {
+    let language: String = with_db!(&state.db, |pool| {
+        sqlx::query_scalar("SELECT a.language FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE i.id = $1")
+            .bind(invoice)
+            .fetch_one(pool)
+            .await
+    })?;
+    let locale = app::domain::Locale::parse(&language).unwrap_or_default();
+    let detail = app::invoices::ssr::detail(state, app::auth::ssr::Scope::All, invoice)
+        .await
+        .map_err(|e| anyhow::anyhow!("invoice {invoice} for an e-mail: {e}"))?;
+    let merchant = crate::routes::merchant_info(state).await.map_err(|e| anyhow::anyhow!("merchant: {e}"))?;
+    let pdf = crate::pdf::invoice_pdf(&merchant, &detail, locale);
+    Ok((format!("{}.pdf", detail.summary.number), pdf))
+}
+
 /// One delivery round; returns how many messages were sent.
 pub async fn deliver_due(
     state: &AppState,
@@ -58,7 +79,7 @@ pub async fn deliver_due(
     let now = state.clock.now();
     let due: Vec<Pending> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT id, to_address, subject, body_text, attempts, next_attempt_at FROM outbox
+            "SELECT id, to_address, subject, body_text, attempts, next_attempt_at, invoice_id FROM outbox
              WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 20",
         )
         .bind(now)
@@ -86,12 +107,19 @@ pub async fn deliver_due(
             continue;
         }
         let result = async {
-            let email = Message::builder()
-                .from(from.parse()?)
-                .to(msg.to_address.parse()?)
-                .subject(msg.subject.clone())
-                .header(ContentType::TEXT_PLAIN)
-                .body(msg.body_text.clone())?;
+            let builder =
+                Message::builder().from(from.parse()?).to(msg.to_address.parse()?).subject(msg.subject.clone());
+            let email = match msg.invoice_id {
+                None => builder.header(ContentType::TEXT_PLAIN).body(msg.body_text.clone())?,
+                Some(invoice) => {
+                    let (name, pdf) = invoice_attachment(state, invoice).await?;
+                    builder.multipart(
+                        MultiPart::mixed()
+                            .singlepart(SinglePart::plain(msg.body_text.clone()))
+                            .singlepart(Attachment::new(name).body(pdf, ContentType::parse("application/pdf")?)),
+                    )?
+                }
+            };
             mailer.send(email).await?;
             Ok::<(), anyhow::Error>(())
         }

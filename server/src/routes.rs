@@ -102,6 +102,8 @@ async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 struct MerchantRow {
     company_name: String,
     legal_id: String,
+    siren: String,
+    vat_number: String,
     address: String,
     email: String,
     phone: String,
@@ -109,14 +111,18 @@ struct MerchantRow {
 
 pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
     let row: Option<MerchantRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT company_name, legal_id, address, email, phone FROM merchant WHERE id = 1")
-            .fetch_optional(pool)
-            .await
+        sqlx::query_as(
+            "SELECT company_name, legal_id, address, email, phone, siren, vat_number FROM merchant WHERE id = 1",
+        )
+        .fetch_optional(pool)
+        .await
     })?;
     Ok(row
         .map(|m| MerchantInfo {
             company_name: m.company_name,
             legal_id: m.legal_id,
+            siren: m.siren,
+            vat_number: m.vat_number,
             address: m.address,
             email: m.email,
             phone: m.phone,
@@ -124,6 +130,8 @@ pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
         .unwrap_or_else(|| MerchantInfo {
             company_name: "Relance".into(),
             legal_id: String::new(),
+            siren: String::new(),
+            vat_number: String::new(),
             address: String::new(),
             email: String::new(),
             phone: String::new(),

@@ -52,7 +52,10 @@ const OVERPAYMENTS: [i64; 3] = [15_000, 8_250, 32_000];
 const NEW_ACCOUNT_DAYS: [i64; 5] = [120, 95, 75, 60, 45];
 
 const MERCHANT_NAME: &str = "Atelier Lumière SAS";
-const MERCHANT_LEGAL_ID: &str = "SIRET 812 345 678 00021";
+/// A SIREN with a valid key, and the French VAT number it gives.
+const MERCHANT_SIREN: &str = "732829320";
+const MERCHANT_VAT: &str = "FR44732829320";
+const MERCHANT_LEGAL_ID: &str = "SAS au capital de 50 000 € · RCS Lyon 732 829 320";
 const MERCHANT_ADDRESS: &str = "12 rue des Tanneurs, 69001 Lyon";
 const MERCHANT_EMAIL: &str = "compta@atelier-lumiere.fr";
 const MERCHANT_PHONE: &str = "+33 4 72 00 00 00";
@@ -1143,8 +1146,8 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyh
         } else {
             sqlx::query(
                 "INSERT INTO merchant (id, company_name, legal_id, address, email, phone, default_currency, \
-                 default_locale, payment_terms_days, updated_at) \
-                 VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 default_locale, payment_terms_days, updated_at, siren, vat_number) \
+                 VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(MERCHANT_NAME)
             .bind(MERCHANT_LEGAL_ID)
@@ -1155,6 +1158,8 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>, password_hash: &str) -> anyh
             .bind(Locale::Fr.code())
             .bind(MERCHANT_TERMS_DAYS)
             .bind(now)
+            .bind(MERCHANT_SIREN)
+            .bind(MERCHANT_VAT)
             .execute(&mut *tx)
             .await?;
 

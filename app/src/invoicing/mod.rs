@@ -216,3 +216,34 @@ pub async fn credit_invoice(
     })
     .await
 }
+
+/// Owner only: writes off a bad debt, all an issued invoice still owes
+/// (`amount` empty) or part of it, with a reason.
+#[server(endpoint = "invoicing/write_off")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(invoice = invoice_id)))]
+pub async fn write_off(
+    invoice_id: i64,
+    #[server(default)] amount: String,
+    reason: String,
+) -> Result<Done<Created<DocumentStatus>>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        principal.require_owner()?;
+        let done = ssr::adjust::write_off(&state, &principal, invoice_id, &amount, &reason).await?;
+        Ok(Done::new(done, format!("/back/invoices/{invoice_id}")))
+    })
+    .await
+}
+
+/// Staff who may invoice the account: e-mails an issued invoice to its
+/// billing addresses, the PDF attached, with a pay link while it owes.
+#[server(endpoint = "invoicing/send")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(invoice = invoice_id)))]
+pub async fn send_invoice(invoice_id: i64) -> Result<Done<Created<DocumentStatus>>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let done = ssr::send::send(&state, &principal, invoice_id).await?;
+        Ok(Done::new(done, format!("/back/invoices/{invoice_id}?sent=1")))
+    })
+    .await
+}

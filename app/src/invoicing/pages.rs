@@ -3,6 +3,7 @@
 
 use super::{
     get_draft, list_drafts, CreditInvoice, DeleteDraft, DraftEditor, DraftForm, IssueDraft, LineForm, SaveDraft,
+    SendInvoice, WriteOff,
 };
 use crate::components::follow_target as follow;
 use crate::components::{Amount, Day, ErrorMessage, FieldError, Loaded, Page};
@@ -247,5 +248,50 @@ pub fn CreditNoteForm(invoice_id: i64) -> impl IntoView {
                 {move || err().filter(|e| !matches!(e, crate::error::AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
             </ActionForm>
         </details>
+    }
+}
+
+/// Owner only, on an issued invoice that still owes: writes off a bad
+/// debt, all of it or part, with its reason.
+#[component]
+pub fn WriteOffForm(invoice_id: i64) -> impl IntoView {
+    let action = ServerAction::<WriteOff>::new();
+    follow!(action);
+    let err = move || action.value().get().and_then(|r| r.err());
+    view! {
+        <details class="card" data-testid="write-off">
+            <summary>{t(Msg::WriteOff)}</summary>
+            <ActionForm action=action attr:class="stack narrow" attr:data-testid="write-off-form">
+                <input type="hidden" name="invoice_id" value=invoice_id.to_string()/>
+                <label>{t(Msg::Amount)}
+                    <input name="amount" inputmode="decimal" data-testid="write-off-amount"/>
+                    <span class="muted small">{t(Msg::WriteOffHint)}</span>
+                </label>
+                <FieldError error=Signal::derive(err) name="amount"/>
+                <label>{t(Msg::Reason)}
+                    <textarea name="reason" rows="2" maxlength="500" required data-testid="write-off-reason"></textarea>
+                </label>
+                <FieldError error=Signal::derive(err) name="reason"/>
+                <button type="submit" data-testid="write-off-submit">{t(Msg::WriteOff)}</button>
+                {move || err().filter(|e| !matches!(e, crate::error::AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
+            </ActionForm>
+        </details>
+    }
+}
+
+/// Staff who may invoice the account: sends the invoice by e-mail.
+#[component]
+pub fn SendInvoiceButton(invoice_id: i64) -> impl IntoView {
+    let action = ServerAction::<SendInvoice>::new();
+    follow!(action);
+    let query = leptos_router::hooks::use_query_map();
+    let sent = move || query.read().get("sent").is_some_and(|v| v == "1");
+    view! {
+        <ActionForm action=action attr:class="inline" attr:data-testid="send-invoice-form">
+            <input type="hidden" name="invoice_id" value=invoice_id.to_string()/>
+            <button type="submit" data-testid="send-invoice" disabled=move || action.pending().get()>{t(Msg::SendInvoice)}</button>
+        </ActionForm>
+        {move || sent().then(|| view! { <p class="alert ok" role="status" data-testid="invoice-sent">{t(Msg::InvoiceSentNote)}</p> })}
+        {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
     }
 }

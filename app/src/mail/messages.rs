@@ -113,6 +113,15 @@ pub enum Message<'a> {
         text: &'a str,
         link: &'a str,
     },
+    /// An issued invoice, its PDF attached; `pay_link` when it still owes.
+    Invoice {
+        company: &'a str,
+        number: &'a str,
+        total: Money,
+        due: chrono::NaiveDate,
+        pay_link: Option<&'a str>,
+        portal_link: &'a str,
+    },
 }
 
 /// A client's or staff's text, quoted in a message (at most 1,500
@@ -141,8 +150,39 @@ impl Message<'_> {
             Message::Dispute { notice, company, account, dispute, text, link } => {
                 dispute_message(locale, notice, company, account, dispute, text, link)
             }
+            Message::Invoice { company, number, total, due, pay_link, portal_link } => {
+                invoice(locale, company, number, *total, *due, *pay_link, portal_link)
+            }
         };
         Rendered { subject, body }
+    }
+}
+
+fn invoice(
+    locale: Locale,
+    company: &str,
+    number: &str,
+    total: Money,
+    due: chrono::NaiveDate,
+    pay_link: Option<&str>,
+    portal_link: &str,
+) -> (String, String) {
+    let (total, due) = (total.format(locale), locale.format_date(due));
+    match locale {
+        Locale::Fr => {
+            let pay = pay_link.map(|l| format!("Payer en ligne (carte ou prélèvement) : {l}\n")).unwrap_or_default();
+            (
+                format!("{company} : facture {number}"),
+                format!("Bonjour,\n\nVeuillez trouver ci-joint notre facture {number} d'un montant de {total}, à régler au plus tard le {due}.\n\n{pay}Votre espace client (factures, paiements, questions) : {portal_link}\n\nCordialement,\n{company}\n"),
+            )
+        }
+        Locale::En => {
+            let pay = pay_link.map(|l| format!("Pay online (card or direct debit): {l}\n")).unwrap_or_default();
+            (
+                format!("{company}: invoice {number}"),
+                format!("Hello,\n\nPlease find attached our invoice {number} for {total}, due by {due}.\n\n{pay}Your customer area (invoices, payments, questions): {portal_link}\n\nKind regards,\n{company}\n"),
+            )
+        }
     }
 }
 
@@ -400,6 +440,39 @@ mod tests {
                 assert!(r.body.contains(want) || r.subject.contains(want), "{locale:?} lacks {want:?}:\n{}", r.body);
             }
         }
+    }
+
+    #[test]
+    fn invoice() {
+        let due = "2026-12-31".parse().unwrap();
+        let m = Message::Invoice {
+            company: "Acme",
+            number: "F-2026-00042",
+            total: eur(120_050),
+            due,
+            pay_link: Some(LINK),
+            portal_link: "https://relance.example/portal",
+        };
+        check(
+            &m,
+            ("Acme : facture F-2026-00042", "ci-joint"),
+            ("Acme: invoice F-2026-00042", "Please find attached"),
+            &[
+                ("1\u{202f}200,50\u{a0}€", "€1,200.50"),
+                ("31\u{a0}déc.\u{a0}2026", "Dec 31, 2026"),
+                ("/portal", "/portal"),
+            ],
+        );
+        // Paid already: a copy without a pay link.
+        let copy = Message::Invoice {
+            company: "Acme",
+            number: "F-2026-00042",
+            total: eur(120_050),
+            due,
+            pay_link: None,
+            portal_link: "https://relance.example/portal",
+        };
+        assert!(!copy.render(Locale::Fr).body.contains("Payer en ligne"));
     }
 
     #[test]

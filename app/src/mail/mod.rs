@@ -25,6 +25,37 @@ pub async fn send(
     enqueue_tx(tx, now, to, &subject, &body, account_id).await
 }
 
+/// `send`, with the PDF of an invoice attached (the mailer renders it when
+/// the message leaves).
+pub async fn send_with_invoice(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    to: &str,
+    locale: Locale,
+    message: &Message<'_>,
+    account_id: i64,
+    invoice_id: i64,
+) -> AppResult<()> {
+    let Rendered { subject, body } = message.render(locale);
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO outbox (to_address, subject, body_text, status, attempts, next_attempt_at, account_id,
+                 created_at, invoice_id)
+             VALUES ($1, $2, $3, 'pending', 0, $4, $5, $4, $6)",
+        )
+        .bind(to)
+        .bind(&subject)
+        .bind(&body)
+        .bind(now)
+        .bind(account_id)
+        .bind(invoice_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// Queues a message inside the caller's transaction: it leaves if and only
 /// if the change that caused it is committed.
 pub async fn enqueue_tx(

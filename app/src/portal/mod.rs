@@ -250,7 +250,9 @@ fn InvoiceBody() -> impl IntoView {
                                 })}
                             </div>
                             {(can_link && s.balance.is_positive()).then(|| view! { <crate::payments::back::PayLinkButton invoice_id=s.id/> })}
+                            {staff.then(|| view! { <crate::invoicing::pages::SendInvoiceButton invoice_id=s.id/> })}
                             {matches!(role, Some(Role::Owner) | Some(Role::Accountant)).then(|| view! { <crate::invoicing::pages::CreditNoteForm invoice_id=s.id/> })}
+                            {(role == Some(Role::Owner) && s.balance.is_positive()).then(|| view! { <crate::invoicing::pages::WriteOffForm invoice_id=s.id/> })}
                             <dl class="facts">
                                 <div><dt>{t(Msg::Account)}</dt><dd>{s.account_name.clone()}</dd></div>
                                 <div><dt>{t(Msg::IssueDate)}</dt><dd><Day date=s.issue_date/></dd></div>

@@ -14,7 +14,14 @@ pub mod ssr;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MerchantSettings {
     pub company_name: String,
+    /// Legal form, capital, RCS…: a free line.
     pub legal_id: String,
+    /// Checked (Luhn); empty when not French.
+    #[serde(default)]
+    pub siren: String,
+    /// Checked (key and EU shape); empty when not registered.
+    #[serde(default)]
+    pub vat_number: String,
     pub address: String,
     pub email: String,
     pub phone: String,
@@ -45,6 +52,10 @@ pub async fn get_settings() -> Result<MerchantSettings, AppError> {
 pub struct SettingsForm {
     pub company_name: String,
     pub legal_id: String,
+    #[serde(default)]
+    pub siren: String,
+    #[serde(default)]
+    pub vat_number: String,
     pub address: String,
     pub email: String,
     pub phone: String,
@@ -106,6 +117,14 @@ fn SettingsBody() -> impl IntoView {
                             <label>{t(Msg::LegalId)}
                                 <input name="form[legal_id]" maxlength="100" value=m.legal_id/>
                                 {field("legal_id")}
+                            </label>
+                            <label>{t(Msg::SirenLabel)}
+                                <input name="form[siren]" inputmode="numeric" maxlength="15" value=m.siren data-testid="merchant-siren"/>
+                                {field("siren")}
+                            </label>
+                            <label>{t(Msg::VatNumberLabel)}
+                                <input name="form[vat_number]" maxlength="20" value=m.vat_number data-testid="merchant-vat"/>
+                                {field("vat_number")}
                             </label>
                             <label>{t(Msg::Address)}
                                 <input name="form[address]" maxlength="300" value=m.address/>

@@ -12,6 +12,8 @@ use crate::with_db;
 struct Row {
     company_name: String,
     legal_id: String,
+    siren: String,
+    vat_number: String,
     address: String,
     email: String,
     phone: String,
@@ -25,8 +27,8 @@ struct Row {
 pub async fn load(state: &AppState) -> AppResult<MerchantSettings> {
     let row: Option<Row> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT company_name, legal_id, address, email, phone, default_currency, default_locale, payment_terms_days,
-                    promise_max_days, promise_max_per_invoice
+            "SELECT company_name, legal_id, siren, vat_number, address, email, phone, default_currency, default_locale,
+                    payment_terms_days, promise_max_days, promise_max_per_invoice
              FROM merchant WHERE id = 1",
         )
         .fetch_optional(pool)
@@ -36,6 +38,8 @@ pub async fn load(state: &AppState) -> AppResult<MerchantSettings> {
         Some(r) => MerchantSettings {
             company_name: r.company_name,
             legal_id: r.legal_id,
+            siren: r.siren,
+            vat_number: r.vat_number,
             address: r.address,
             email: r.email,
             phone: r.phone,
@@ -49,6 +53,8 @@ pub async fn load(state: &AppState) -> AppResult<MerchantSettings> {
         None => MerchantSettings {
             company_name: String::new(),
             legal_id: String::new(),
+            siren: String::new(),
+            vat_number: String::new(),
             address: String::new(),
             email: String::new(),
             phone: String::new(),
@@ -95,6 +101,34 @@ pub fn parse(form: SettingsForm) -> AppResult<MerchantSettings> {
     if terms.is_none() {
         errors.push(("payment_terms_days".into(), Msg::InvalidTerms));
     }
+    let siren = match form.siren.trim() {
+        "" => String::new(),
+        s => match crate::domain::Siren::parse(s) {
+            Some(s) => s.as_str().to_string(),
+            None => {
+                errors.push(("siren".into(), Msg::SirenInvalid));
+                String::new()
+            }
+        },
+    };
+    let vat_number = match form.vat_number.trim() {
+        "" => String::new(),
+        v => match crate::domain::VatNumber::parse(v) {
+            Ok(v) if v.french_siren().is_some_and(|s| !siren.is_empty() && s != siren) => {
+                errors.push(("vat_number".into(), Msg::VatNotSiren));
+                String::new()
+            }
+            Ok(v) => v.as_str().to_string(),
+            Err(crate::domain::company::VatProblem::FrenchKey) => {
+                errors.push(("vat_number".into(), Msg::VatKeyInvalid));
+                String::new()
+            }
+            Err(_) => {
+                errors.push(("vat_number".into(), Msg::VatFormatInvalid));
+                String::new()
+            }
+        },
+    };
     let mut bounded = |field: &str, value: &str, default: i32, range: std::ops::RangeInclusive<i32>| {
         if value.trim().is_empty() {
             return default;
@@ -113,6 +147,8 @@ pub fn parse(form: SettingsForm) -> AppResult<MerchantSettings> {
         (true, Some(default_currency), Some(payment_terms_days)) => Ok(MerchantSettings {
             company_name,
             legal_id,
+            siren,
+            vat_number,
             address,
             email,
             phone,
@@ -131,11 +167,11 @@ pub async fn save(state: &AppState, principal: &Principal, m: &MerchantSettings)
     with_db!(&state.db, |pool| {
         sqlx::query(
             "INSERT INTO merchant (id, company_name, legal_id, address, email, phone, default_currency, default_locale, payment_terms_days,
-                 updated_at, promise_max_days, promise_max_per_invoice)
-             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 updated_at, promise_max_days, promise_max_per_invoice, siren, vat_number)
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (id) DO UPDATE SET company_name = $1, legal_id = $2, address = $3, email = $4, phone = $5,
                 default_currency = $6, default_locale = $7, payment_terms_days = $8, updated_at = $9,
-                promise_max_days = $10, promise_max_per_invoice = $11",
+                promise_max_days = $10, promise_max_per_invoice = $11, siren = $12, vat_number = $13",
         )
         .bind(&m.company_name)
         .bind(&m.legal_id)
@@ -148,6 +184,8 @@ pub async fn save(state: &AppState, principal: &Principal, m: &MerchantSettings)
         .bind(now)
         .bind(m.promise_max_days)
         .bind(m.promise_max_per_invoice)
+        .bind(&m.siren)
+        .bind(&m.vat_number)
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
@@ -170,6 +208,8 @@ mod tests {
         SettingsForm {
             company_name: " Atelier ".into(),
             legal_id: "".into(),
+            siren: "552 100 554".into(),
+            vat_number: "".into(),
             address: "".into(),
             email: "Compta@Atelier.FR".into(),
             phone: "".into(),
@@ -188,6 +228,7 @@ mod tests {
         assert_eq!(m.email, "compta@atelier.fr");
         assert_eq!(m.default_currency, Currency::Chf);
         assert_eq!(m.payment_terms_days, 45);
+        assert_eq!(m.siren, "552100554");
         // Promise policy: empty keeps the default, a value is read.
         assert_eq!((m.promise_max_days, m.promise_max_per_invoice), (30, 3));
     }
@@ -199,6 +240,7 @@ mod tests {
             email: "nope".into(),
             default_currency: "XXX".into(),
             payment_terms_days: "400".into(),
+            siren: "123".into(),
             promise_max_days: "0".into(),
             promise_max_per_invoice: "21".into(),
             ..input()
@@ -212,6 +254,7 @@ mod tests {
                 "email",
                 "default_currency",
                 "payment_terms_days",
+                "siren",
                 "promise_max_days",
                 "promise_max_per_invoice"
             ]

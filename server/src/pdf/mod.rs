@@ -19,6 +19,9 @@ use writer::{write_pdf, Font, Page, Style, PAGE_H, PAGE_W};
 pub struct MerchantInfo {
     pub company_name: String,
     pub legal_id: String,
+    /// Printed with the company's identity when set.
+    pub siren: String,
+    pub vat_number: String,
     pub address: String,
     pub email: String,
     pub phone: String,
@@ -447,10 +450,13 @@ fn draw_applied(doc: &mut Layout, applied: &[LedgerLine], locale: Locale) {
 
 /// Merchant identity and "n / N" at the foot of every page.
 fn draw_footers(pages: &mut [Page], merchant: &MerchantInfo) {
-    let identity = match merchant.legal_id.trim() {
-        "" => merchant.company_name.clone(),
-        legal_id => format!("{} · {legal_id}", merchant.company_name),
-    };
+    let parts = [
+        merchant.company_name.clone(),
+        merchant.legal_id.trim().to_string(),
+        if merchant.siren.is_empty() { String::new() } else { format!("SIREN {}", merchant.siren) },
+        if merchant.vat_number.is_empty() { String::new() } else { format!("TVA / VAT {}", merchant.vat_number) },
+    ];
+    let identity = parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" · ");
     let count = pages.len();
     for (index, page) in pages.iter_mut().enumerate() {
         page.rule(MARGIN, RIGHT, 58.0, 0.5, 0.8);

@@ -64,7 +64,9 @@ fn detail(lines: Vec<InvoiceLine>) -> InvoiceDetail {
 fn merchant() -> MerchantInfo {
     MerchantInfo {
         company_name: "Atelier Lumière".to_string(),
-        legal_id: "SIREN 123 456 789".to_string(),
+        legal_id: "SAS au capital de 10 000 €".to_string(),
+        siren: "552100554".to_string(),
+        vat_number: "FR96552100554".to_string(),
         address: "12 rue de la Paix\n75002 Paris".to_string(),
         email: "compta@atelier.example".to_string(),
         phone: "+33 1 23 45 67 89".to_string(),

@@ -477,6 +477,24 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
         },
         Row {
+            path: "/api/invoicing/write_off",
+            // The owner alone writes off a bad debt.
+            request: |fx| {
+                Req::Form(
+                    "/api/invoicing/write_off",
+                    vec![("invoice_id", fx.inv2_open.to_string()), ("amount", "1".into()), ("reason", "matrix".into())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/invoicing/send",
+            // Whoever may invoice the account; the collector of account 1
+            // is not account 2's.
+            request: |fx| Req::Form("/api/invoicing/send", vec![("invoice_id", fx.inv2_open.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
             path: "/api/accounts/editor",
             request: |fx| Req::Form("/api/accounts/editor", vec![("id", fx.account2.to_string())]),
             expect: [Denied(401), Denied(403), Denied(403), Sees, Sees],
@@ -793,6 +811,8 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM invoice_drafts").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'invoice.issued'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'credit_note.issued'").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'write_off'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'invoice.sent'").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.reset_link'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);

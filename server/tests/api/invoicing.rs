@@ -219,6 +219,55 @@ async fn credit_notes_correct_an_issued_invoice() {
     }
 }
 
+/// The owner writes off a bad debt, part then the rest; nobody else may.
+#[tokio::test]
+async fn the_owner_writes_off_a_bad_debt() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let d = draft(&owner, app.fx.account1).await;
+        let (invoice, _) = created(issue(&owner, d).await).await;
+        let write_off = |s: &Session, amount: &str| {
+            let (s, amount) = (s.clone(), amount.to_string());
+            async move {
+                s.post_form(
+                    "/api/invoicing/write_off",
+                    &[("invoice_id", &invoice.to_string()), ("amount", &amount), ("reason", "Liquidation judiciaire")],
+                )
+                .await
+            }
+        };
+        for who in ["acc@test.example", "c1@test.example", "client1@test.example"] {
+            let s = app.login(who).await;
+            assert_eq!(write_off(&s, "10").await.status(), StatusCode::FORBIDDEN, "{who}");
+        }
+        assert_eq!(write_off(&owner, "120").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(stored_balance(&app, invoice).await, 11_999);
+        created(write_off(&owner, "19,99").await).await;
+        assert_eq!(stored_balance(&app, invoice).await, 10_000);
+        created(write_off(&owner, "").await).await;
+        assert_eq!(stored_balance(&app, invoice).await, 0);
+        assert_eq!(write_off(&owner, "").await.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM ledger_entries WHERE invoice_id = {invoice} AND kind = 'write_off'"
+            ))
+            .await,
+            2
+        );
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'invoice.written_off' AND account_id = {}",
+                app.fx.account1
+            ))
+            .await,
+            2
+        );
+        app.verify_ledger().await;
+        app.finish().await;
+    }
+}
+
 /// A collector invoices the accounts assigned to them only; a client
 /// none; an archived account takes no new invoice.
 #[tokio::test]

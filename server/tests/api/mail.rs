@@ -126,3 +126,44 @@ async fn failures_back_off_then_give_up() {
         app.finish().await;
     }
 }
+
+/// An invoice sent by e-mail: one message per billing address, each with
+/// the invoice's PDF attached and a pay link; only who may invoice the
+/// account may send it.
+#[tokio::test]
+async fn an_invoice_leaves_with_its_pdf_and_a_pay_link() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let mut form = crate::accounts::account_form("Destinataires SARL");
+        form["billing_emails"] = serde_json::json!("compta@dest.example, direction@dest.example");
+        let (account, _) = crate::helpers::created(crate::accounts::save(&owner, None, form).await).await;
+        let draft = crate::invoicing::draft(&owner, account).await;
+        let (invoice, _) = crate::helpers::created(crate::invoicing::issue(&owner, draft).await).await;
+        let send = |s: crate::helpers::Session| async move {
+            s.post_form("/api/invoicing/send", &[("invoice_id", &invoice.to_string())]).await
+        };
+        assert_eq!(send(app.login("client1@test.example").await).await.status(), 403);
+        assert_eq!(send(app.login("c1@test.example").await).await.status(), 404, "not c1's account");
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE invoice_id IS NOT NULL").await, 0);
+        let next = crate::helpers::next_of(send(app.login("acc@test.example").await).await).await;
+        assert_eq!(next, format!("/back/invoices/{invoice}?sent=1"));
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM outbox WHERE invoice_id = {invoice}")).await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE body_text LIKE '%/pay/%'").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'invoice.sent'").await, 1);
+
+        let (port, received) = fake_smtp().await;
+        let settings = smtp(port);
+        let mailer = transport(&settings).unwrap();
+        assert_eq!(deliver_due(&app.state(), &mailer, &settings.from).await.unwrap(), 2);
+        let got = received.lock().unwrap().clone();
+        let number = crate::money::text(&app, &format!("SELECT number FROM invoices WHERE id = {invoice}")).await;
+        for (mail, to) in got.iter().zip(["compta@dest.example", "direction@dest.example"]) {
+            assert!(mail.contains(to), "{mail}");
+            assert!(mail.contains("application/pdf") && mail.contains(&format!("{number}.pdf")), "{mail}");
+            // "%PDF-" in base64.
+            assert!(mail.contains("JVBERi0"), "the attachment is a PDF");
+        }
+        app.finish().await;
+    }
+}

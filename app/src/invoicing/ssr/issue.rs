@@ -89,6 +89,8 @@ pub async fn issue(state: &AppState, principal: &Principal, draft_id: i64) -> Ap
         seller: Party {
             name: merchant.company_name.clone(),
             legal_id: merchant.legal_id.clone(),
+            siren: Some(merchant.siren.clone()).filter(|s| !s.is_empty()),
+            vat_number: Some(merchant.vat_number.clone()).filter(|s| !s.is_empty()),
             address: merchant.address.clone(),
             email: merchant.email.clone(),
             phone: merchant.phone.clone(),

@@ -1,9 +1,12 @@
 //! Invoicing in the database: drafts (`drafts`), issuing and credit notes
-//! (`issue`), gap-free numbers (`numbering`).
+//! (`issue`), gap-free numbers (`numbering`), bad debts (`adjust`), sending
+//! (`send`).
 
+pub mod adjust;
 pub mod drafts;
 pub mod issue;
 pub mod numbering;
+pub mod send;
 
 use super::BilledAccount;
 use crate::auth::ssr::Principal;
