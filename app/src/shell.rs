@@ -157,6 +157,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/accounts/:id/edit") view=crate::accounts::pages::EditAccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/accounts/:id/invoices/new") view=crate::invoicing::pages::NewDraftPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/drafts/:id") view=crate::invoicing::pages::DraftPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id/recurring/new") view=crate::invoicing::pages::NewRecurringPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/invoices") view=crate::backoffice::InvoicesPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
                 <Route path=path!("/back/team") view=crate::backoffice::TeamPage ssr=SsrMode::Async/>

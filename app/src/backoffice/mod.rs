@@ -544,7 +544,10 @@ fn AccountBody() -> impl IntoView {
                                     }}
                                 </ActionForm>
                             })}
-                            {(!idn.archived).then(|| view! { <crate::invoicing::pages::AccountDrafts account_id=a.id can_invoice=true/> })}
+                            {(!idn.archived).then(|| view! {
+                                <crate::invoicing::pages::AccountDrafts account_id=a.id can_invoice=true/>
+                                <crate::invoicing::pages::AccountRecurring account_id=a.id/>
+                            })}
                             <crate::payments::back::AccountPayments account_id=a.id/>
                             <crate::promises::pages::AccountPromises account_id=a.id/>
                             <crate::disputes::pages::DisputesOf account_id=a.id staff=true/>

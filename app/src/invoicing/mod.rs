@@ -113,6 +113,27 @@ pub struct Parties {
     pub buyer_kind: crate::domain::CustomerKind,
 }
 
+/// Whether a recurring template still issues invoices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecurringStatus {
+    Active,
+    Stopped,
+}
+
+/// A recurring template in a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecurringSummary {
+    pub id: i64,
+    pub frequency: rules::Frequency,
+    pub next_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    /// Invoices issued from it so far.
+    pub issued: i64,
+    pub total: Money,
+    pub status: RecurringStatus,
+}
+
 /// A draft in a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DraftSummary {
@@ -244,6 +265,52 @@ pub async fn send_invoice(invoice_id: i64) -> Result<Done<Created<DocumentStatus
         let (state, principal) = crate::auth::ssr_context().await?;
         let done = ssr::send::send(&state, &principal, invoice_id).await?;
         Ok(Done::new(done, format!("/back/invoices/{invoice_id}?sent=1")))
+    })
+    .await
+}
+
+/// A recurring invoice for the account: the draft form's lines, a
+/// frequency (`monthly`, `quarterly`, `yearly`), a start (today or later)
+/// and an optional end.
+#[server(endpoint = "invoicing/save_recurring")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(account = account_id)))]
+pub async fn save_recurring(
+    account_id: i64,
+    form: DraftForm,
+    frequency: String,
+    #[server(default)] start_date: String,
+    #[server(default)] end_date: String,
+) -> Result<Done<Created<RecurringStatus>>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let done =
+            ssr::recurring::create(&state, &principal, account_id, form, &frequency, &start_date, &end_date).await?;
+        // Due today: issued now rather than at the job's next pass.
+        ssr::recurring::run(&state).await?;
+        Ok(Done::new(done, format!("/back/accounts/{account_id}")))
+    })
+    .await
+}
+
+/// An account's recurring invoices.
+#[server(endpoint = "invoicing/recurring")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(account = account_id)))]
+pub async fn list_recurring(account_id: i64) -> Result<Vec<RecurringSummary>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::recurring::list(&state, &principal, account_id).await
+    })
+    .await
+}
+
+/// Stops a recurring invoice.
+#[server(endpoint = "invoicing/stop_recurring")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(recurring = id)))]
+pub async fn stop_recurring(id: i64) -> Result<Done<Created<RecurringStatus>>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let (account, done) = ssr::recurring::stop(&state, &principal, id).await?;
+        Ok(Done::new(done, format!("/back/accounts/{account}")))
     })
     .await
 }

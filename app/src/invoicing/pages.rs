@@ -2,8 +2,8 @@
 //! credit-note form of an issued invoice.
 
 use super::{
-    get_draft, list_drafts, CreditInvoice, DeleteDraft, DraftEditor, DraftForm, IssueDraft, LineForm, SaveDraft,
-    SendInvoice, WriteOff,
+    get_draft, list_drafts, list_recurring, CreditInvoice, DeleteDraft, DraftEditor, DraftForm, IssueDraft, LineForm,
+    SaveDraft, SaveRecurring, SendInvoice, StopRecurring, WriteOff,
 };
 use crate::components::follow_target as follow;
 use crate::components::{Amount, Day, ErrorMessage, FieldError, Loaded, Page};
@@ -72,8 +72,6 @@ fn DraftView(editor: DraftEditor) -> impl IntoView {
     let a = editor.account.clone();
     let currency = a.currency;
     let DraftForm { issue_date, due_date, discount_percent, discount_days, note, lines } = editor.form;
-    let saved_rows = lines.len();
-    let rows = RwSignal::new(saved_rows + SPARE_ROWS);
     let locale = use_locale();
     view! {
         <p><a href=format!("/back/accounts/{}", a.id)>"← " {a.legal_name.clone()}</a></p>
@@ -96,47 +94,7 @@ fn DraftView(editor: DraftEditor) -> impl IntoView {
                     {field("due_date".into())}
                 </label>
             </div>
-            <table class="data lines" data-testid="draft-lines">
-                <thead><tr>
-                    <th scope="col">{t(Msg::Description)}</th>
-                    <th scope="col">{t(Msg::Quantity)}</th>
-                    <th scope="col">{t(Msg::Unit)}</th>
-                    <th scope="col">{t(Msg::UnitPriceExclTax)}</th>
-                    <th scope="col">{t(Msg::LineDiscount)}</th>
-                    <th scope="col">{t(Msg::TaxRate)}</th>
-                </tr></thead>
-                <tbody>
-                    {move || (0..rows.get()).map(|i| {
-                        let l = lines.get(i).cloned().unwrap_or_else(|| LineForm {
-                            vat: VatCategory::Standard20.as_str().into(),
-                            ..Default::default()
-                        });
-                        let name = move |f: &str| format!("form[lines][{i}][{f}]");
-                        let chosen = VatCategory::parse(&l.vat).unwrap_or(VatCategory::Standard20);
-                        view! {
-                            <tr data-testid="draft-line">
-                                <td><input name=name("description") maxlength="500" value=l.description.clone() aria-label=move || Msg::Description.text(locale.get())/>
-                                    {field(format!("lines.{i}.description"))}</td>
-                                <td><input name=name("quantity") inputmode="decimal" size="6" value=l.quantity.clone() aria-label=move || Msg::Quantity.text(locale.get())/>
-                                    {field(format!("lines.{i}.quantity"))}</td>
-                                <td><input name=name("unit") maxlength="20" size="5" value=l.unit.clone() aria-label=move || Msg::Unit.text(locale.get())/></td>
-                                <td><input name=name("unit_price") inputmode="decimal" size="9" value=l.unit_price.clone() aria-label=move || Msg::UnitPriceExclTax.text(locale.get())/>
-                                    {field(format!("lines.{i}.unit_price"))}</td>
-                                <td><input name=name("discount") inputmode="decimal" size="4" value=l.discount.clone() placeholder="%" aria-label=move || Msg::LineDiscount.text(locale.get())/>
-                                    {field(format!("lines.{i}.discount"))}</td>
-                                <td><select name=name("vat") aria-label=move || Msg::TaxRate.text(locale.get())>
-                                    {VatCategory::ALL.into_iter().map(|v| view! {
-                                        <option value=v.as_str() selected=v == chosen>{t(vat_msg(v))}</option>
-                                    }).collect_view()}
-                                </select>{field(format!("lines.{i}.vat"))}</td>
-                            </tr>
-                        }
-                        .into_any()
-                    }).collect_view()}
-                </tbody>
-            </table>
-            {field("lines".into())}
-            <p><button type="button" data-testid="add-line" on:click=move |_| rows.update(|n| *n += 1)>{t(Msg::AddLine)}</button></p>
+            <LineRows lines=lines error=Signal::derive(err)/>
             <fieldset>
                 <legend>{t(Msg::EarlyPaymentDiscount)}</legend>
                 <div class="controls">
@@ -192,6 +150,58 @@ fn DraftView(editor: DraftEditor) -> impl IntoView {
             {move || issue.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e with_fields=true/> })}
         }
         .into_any())}
+    }
+}
+
+/// The lines of a draft or a template: the saved ones, then spare rows
+/// (more with "Add a line").
+#[component]
+fn LineRows(lines: Vec<LineForm>, #[prop(into)] error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let rows = RwSignal::new(lines.len() + SPARE_ROWS);
+    let locale = use_locale();
+    let field = move |name: String| view! { <FieldError error=error name=name/> };
+    view! {
+            <table class="data lines" data-testid="draft-lines">
+                <thead><tr>
+                    <th scope="col">{t(Msg::Description)}</th>
+                    <th scope="col">{t(Msg::Quantity)}</th>
+                    <th scope="col">{t(Msg::Unit)}</th>
+                    <th scope="col">{t(Msg::UnitPriceExclTax)}</th>
+                    <th scope="col">{t(Msg::LineDiscount)}</th>
+                    <th scope="col">{t(Msg::TaxRate)}</th>
+                </tr></thead>
+                <tbody>
+                    {move || (0..rows.get()).map(|i| {
+                        let l = lines.get(i).cloned().unwrap_or_else(|| LineForm {
+                            vat: VatCategory::Standard20.as_str().into(),
+                            ..Default::default()
+                        });
+                        let name = move |f: &str| format!("form[lines][{i}][{f}]");
+                        let chosen = VatCategory::parse(&l.vat).unwrap_or(VatCategory::Standard20);
+                        view! {
+                            <tr data-testid="draft-line">
+                                <td><input name=name("description") maxlength="500" value=l.description.clone() aria-label=move || Msg::Description.text(locale.get())/>
+                                    {field(format!("lines.{i}.description"))}</td>
+                                <td><input name=name("quantity") inputmode="decimal" size="6" value=l.quantity.clone() aria-label=move || Msg::Quantity.text(locale.get())/>
+                                    {field(format!("lines.{i}.quantity"))}</td>
+                                <td><input name=name("unit") maxlength="20" size="5" value=l.unit.clone() aria-label=move || Msg::Unit.text(locale.get())/></td>
+                                <td><input name=name("unit_price") inputmode="decimal" size="9" value=l.unit_price.clone() aria-label=move || Msg::UnitPriceExclTax.text(locale.get())/>
+                                    {field(format!("lines.{i}.unit_price"))}</td>
+                                <td><input name=name("discount") inputmode="decimal" size="4" value=l.discount.clone() placeholder="%" aria-label=move || Msg::LineDiscount.text(locale.get())/>
+                                    {field(format!("lines.{i}.discount"))}</td>
+                                <td><select name=name("vat") aria-label=move || Msg::TaxRate.text(locale.get())>
+                                    {VatCategory::ALL.into_iter().map(|v| view! {
+                                        <option value=v.as_str() selected=v == chosen>{t(vat_msg(v))}</option>
+                                    }).collect_view()}
+                                </select>{field(format!("lines.{i}.vat"))}</td>
+                            </tr>
+                        }
+                        .into_any()
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {field("lines".into())}
+            <p><button type="button" data-testid="add-line" on:click=move |_| rows.update(|n| *n += 1)>{t(Msg::AddLine)}</button></p>
     }
 }
 
@@ -293,5 +303,116 @@ pub fn SendInvoiceButton(invoice_id: i64) -> impl IntoView {
         </ActionForm>
         {move || sent().then(|| view! { <p class="alert ok" role="status" data-testid="invoice-sent">{t(Msg::InvoiceSentNote)}</p> })}
         {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
+    }
+}
+
+fn frequency_msg(f: super::rules::Frequency) -> Msg {
+    match f {
+        super::rules::Frequency::Monthly => Msg::Monthly,
+        super::rules::Frequency::Quarterly => Msg::Quarterly,
+        super::rules::Frequency::Yearly => Msg::Yearly,
+    }
+}
+
+/// `/back/accounts/:id/recurring/new`: lines and a schedule.
+#[component]
+pub fn NewRecurringPage() -> impl IntoView {
+    let params = use_params_map();
+    let account = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let editor = Resource::new(account, |account| get_draft(None, Some(account)));
+    view! {
+        <Page roles=STAFF title=Msg::NewRecurring>
+            <Loaded resource=editor view=|e| view! { <RecurringForm editor=e/> }.into_any()/>
+        </Page>
+    }
+}
+
+#[component]
+fn RecurringForm(editor: DraftEditor) -> impl IntoView {
+    let save = ServerAction::<SaveRecurring>::new();
+    follow!(save);
+    let err = move || save.value().get().and_then(|r| r.err());
+    let field = move |name: &'static str| view! { <FieldError error=Signal::derive(err) name=name/> };
+    let a = editor.account;
+    view! {
+        <p><a href=format!("/back/accounts/{}", a.id)>"← " {a.legal_name.clone()}</a></p>
+        <h1>{t(Msg::NewRecurring)} " " <small class="muted">{a.legal_name.clone()} " · " {a.code.clone()}</small></h1>
+        <p class="muted">{t(Msg::RecurringIntro)}</p>
+        {move || err().map(|e| view! { <ErrorMessage error=e/> })}
+        {view! { <ActionForm action=save attr:class="stack" attr:data-testid="recurring-form">
+            <input type="hidden" name="account_id" value=a.id.to_string()/>
+            <div class="controls">
+                <label>{t(Msg::Frequency)}
+                    <select name="frequency" data-testid="recurring-frequency">
+                        {super::rules::Frequency::ALL.into_iter().map(|f| view! {
+                            <option value=f.as_str()>{t(frequency_msg(f))}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{t(Msg::StartDate)}
+                    <input type="date" name="start_date" data-testid="recurring-start"/>
+                    {field("start_date")}
+                </label>
+                <label>{t(Msg::EndDate)}
+                    <input type="date" name="end_date"/>
+                    {field("end_date")}
+                </label>
+            </div>
+            <LineRows lines=editor.form.lines error=Signal::derive(err)/>
+            <label>{t(Msg::InvoiceNote)}
+                <textarea name="form[note]" rows="2" maxlength="2000"></textarea>
+            </label>
+            <button type="submit" class="primary" data-testid="save-recurring" disabled=move || save.pending().get()>{t(Msg::SaveRecurring)}</button>
+        </ActionForm> }.into_any()}
+    }
+}
+
+/// An account's recurring invoices, with the way to start one and to stop
+/// each.
+#[component]
+pub fn AccountRecurring(account_id: i64) -> impl IntoView {
+    let stop = ServerAction::<StopRecurring>::new();
+    let list = Resource::new(move || (account_id, stop.version().get()), |(account_id, _)| list_recurring(account_id));
+    view! {
+        <section data-testid="account-recurring">
+            <div class="title-row">
+                <h2>{t(Msg::RecurringInvoices)}</h2>
+                <a class="button" href=format!("/back/accounts/{account_id}/recurring/new") data-testid="new-recurring">{t(Msg::NewRecurring)}</a>
+            </div>
+            <Loaded resource=list view=move |items| if items.is_empty() {
+                view! { <p class="muted">{t(Msg::NoRecurring)}</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data">
+                        <thead><tr>
+                            <th scope="col">{t(Msg::Frequency)}</th>
+                            <th scope="col">{t(Msg::NextInvoice)}</th>
+                            <th scope="col" class="num">{t(Msg::IssuedSoFar)}</th>
+                            <th scope="col" class="num">{t(Msg::Total)}</th>
+                            <th scope="col"></th>
+                        </tr></thead>
+                        <tbody>
+                            {items.into_iter().map(|r| {
+                                let active = r.status == super::RecurringStatus::Active;
+                                view! {
+                                    <tr data-testid="recurring-row">
+                                        <td>{t(frequency_msg(r.frequency))}</td>
+                                        <td>{if active { view! { <Day date=r.next_date/> }.into_any() } else { view! { <span class="badge void">{t(Msg::Stopped)}</span> }.into_any() }}</td>
+                                        <td class="num" data-testid="recurring-issued">{r.issued}</td>
+                                        <td class="num"><Amount money=r.total/></td>
+                                        <td>{active.then(|| view! {
+                                            <ActionForm action=stop attr:class="inline">
+                                                <input type="hidden" name="id" value=r.id.to_string()/>
+                                                <button type="submit" class="link" data-testid="stop-recurring">{t(Msg::StopRecurring)}</button>
+                                            </ActionForm>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }/>
+        </section>
     }
 }

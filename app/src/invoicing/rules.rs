@@ -183,6 +183,46 @@ impl Series {
     }
 }
 
+/// How often a recurring invoice comes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
+impl Frequency {
+    pub const ALL: [Frequency; 3] = [Frequency::Monthly, Frequency::Quarterly, Frequency::Yearly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "monthly",
+            Frequency::Quarterly => "quarterly",
+            Frequency::Yearly => "yearly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Frequency> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    fn months(self) -> u32 {
+        match self {
+            Frequency::Monthly => 1,
+            Frequency::Quarterly => 3,
+            Frequency::Yearly => 12,
+        }
+    }
+
+    /// The date of occurrence `n` (0: the start): counted from the start,
+    /// so a schedule starting on the 31st falls on each month's last day
+    /// and comes back to the 31st, never drifting.
+    pub fn occurrence(self, start: NaiveDate, n: u32) -> Option<NaiveDate> {
+        start.checked_add_months(chrono::Months::new(self.months().checked_mul(n)?))
+    }
+}
+
 /// The date an invoice is issued under: the draft's, or today. Never in
 /// the future; never before the last one of its series (numbers follow
 /// dates).
@@ -278,6 +318,17 @@ mod tests {
     fn yen_have_no_cents() {
         let err = Draft::try_from((form(vec![line("Item", "1", "10.5", "zero")]), Currency::Jpy)).unwrap_err();
         assert_eq!(err, AppError::field("lines.0.unit_price", Msg::AmountInvalid));
+    }
+
+    #[test]
+    fn occurrences_count_from_the_start() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let start = d(2026, 1, 31);
+        let monthly: Vec<_> = (0..4).map(|n| Frequency::Monthly.occurrence(start, n).unwrap()).collect();
+        assert_eq!(monthly, [d(2026, 1, 31), d(2026, 2, 28), d(2026, 3, 31), d(2026, 4, 30)]);
+        assert_eq!(Frequency::Quarterly.occurrence(start, 1), Some(d(2026, 4, 30)));
+        assert_eq!(Frequency::Yearly.occurrence(d(2024, 2, 29), 1), Some(d(2025, 2, 28)));
+        assert_eq!(Frequency::parse("weekly"), None);
     }
 
     #[test]

@@ -187,6 +187,8 @@ pub async fn run_once_timed(state: &AppState) -> Vec<(&'static str, std::time::D
     step!("refund reconciliation", ssr::reconcile_refunds(state));
     step!("autopay", run_autopay(state));
     step!("credit", ssr::apply_all_credit(state));
+    // Recurring invoices due today (or missed while the server was down).
+    step!("recurring invoices", crate::invoicing::ssr::recurring::run(state));
     // Days pass: figures of accounts whose invoices fell due are recomputed.
     step!("figures", crate::ledger::balances::roll(&state.db, state.clock.today()));
     // After payments and credit: a promise paid by them is kept, not broken.

@@ -495,6 +495,26 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
         },
         Row {
+            path: "/api/invoicing/save_recurring",
+            request: |fx| {
+                let mut fields = crate::invoicing::draft_fields(None, fx.account2, &[("Matrix", "1", "1", "zero")]);
+                fields.push(("frequency".into(), "yearly".into()));
+                fields.push(("start_date".into(), (crate::helpers::today() + chrono::Duration::days(30)).to_string()));
+                Req::Form("/api/invoicing/save_recurring", fields.into_iter().map(|(k, v)| (&*k.leak(), v)).collect())
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/invoicing/recurring",
+            request: |fx| Req::Form("/api/invoicing/recurring", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/invoicing/stop_recurring",
+            request: |fx| Req::Form("/api/invoicing/stop_recurring", vec![("id", fx.recurring2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
             path: "/api/accounts/editor",
             request: |fx| Req::Form("/api/accounts/editor", vec![("id", fx.account2.to_string())]),
             expect: [Denied(401), Denied(403), Denied(403), Sees, Sees],
@@ -771,6 +791,25 @@ async fn insert_draft(app: &TestApp, account: i64) -> i64 {
     .expect("a draft")
 }
 
+/// A yearly template starting next month, written straight in.
+async fn insert_recurring(app: &TestApp, account: i64) -> i64 {
+    let lines = r#"[{"description":"Matrix","quantity_milli":1000,"unit":"","unit_price_minor":100,"discount_bp":0,"vat":"zero"}]"#;
+    let start = crate::helpers::today() + chrono::Duration::days(30);
+    with_db!(&app.db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO recurring_invoices (account_id, frequency, start_date, next_date, lines, created_at, updated_at)
+             VALUES ($1, 'yearly', $2, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(account)
+        .bind(start)
+        .bind(lines)
+        .bind(crate::helpers::now())
+        .fetch_one(pool)
+        .await
+    })
+    .expect("a template")
+}
+
 #[tokio::test]
 async fn every_role_against_a_foreign_object() {
     for backend in BACKENDS {
@@ -792,6 +831,7 @@ async fn every_role_against_a_foreign_object() {
         insert_foreign_payments(&mut app).await;
         app.fx.draft2 = insert_draft(&app, app.fx.account2).await;
         app.fx.draft2b = insert_draft(&app, app.fx.account2).await;
+        app.fx.recurring2 = insert_recurring(&app, app.fx.account2).await;
         // The objects above were written straight in: the stored figures follow.
         app::ledger::balances::rebuild(&app.db, crate::helpers::today()).await.unwrap();
         let mut sessions = Vec::new();
@@ -813,6 +853,9 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'credit_note.issued'").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'write_off'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'invoice.sent'").await, 2);
+        // The one written in (stopped) and the bookkeepers' two.
+        assert_eq!(app.count("SELECT COUNT(*) FROM recurring_invoices").await, 3);
+        assert_eq!(app.count("SELECT COUNT(*) FROM recurring_invoices WHERE active").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.reset_link'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);

@@ -71,6 +71,8 @@ pub struct Fixture {
     /// account2: two drafts. Set by the authorization matrix.
     pub draft2: i64,
     pub draft2b: i64,
+    /// account2: a recurring template (made by the matrix's rows).
+    pub recurring2: i64,
 }
 
 pub struct TestApp {

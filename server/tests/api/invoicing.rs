@@ -302,3 +302,112 @@ async fn who_may_invoice_which_account() {
         app.finish().await;
     }
 }
+
+/// The fields of a recurring invoice of one line (100 € at 20 %).
+fn recurring_fields(account: i64, frequency: &str, start: &str) -> Vec<(String, String)> {
+    let mut f = draft_fields(None, account, &[("Abonnement", "1", "100", "standard_20")]);
+    f.push(("frequency".into(), frequency.into()));
+    f.push(("start_date".into(), start.into()));
+    f
+}
+
+async fn save_recurring(s: &Session, fields: &[(String, String)]) -> reqwest::Response {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    s.post_form("/api/invoicing/save_recurring", &fields).await
+}
+
+async fn recurring_invoices(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM invoices WHERE recurring_key IS NOT NULL").await
+}
+
+/// A monthly invoice starting today is issued at once, then once a month:
+/// after two months of downtime the job catches up with both, and four
+/// instances running at once issue each occurrence once.
+#[tokio::test]
+async fn recurring_invoices_are_issued_once_on_their_dates() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let today = today();
+        let res = save_recurring(&owner, &recurring_fields(app.fx.account3, "monthly", "")).await;
+        let (template, status) = created(res).await;
+        assert_eq!(status, "active");
+        assert_eq!(recurring_invoices(&app).await, 1, "the first occurrence, today");
+        let state = app.state();
+        assert_eq!(app::invoicing::ssr::recurring::run(&state).await.unwrap(), 0, "nothing more today");
+
+        // Two months and a few days later, four instances at once.
+        let mut later = app.state();
+        later.clock = app::db::Clock::Fixed(crate::helpers::now() + chrono::Duration::days(65));
+        let passes = (0..4).map(|_| app::invoicing::ssr::recurring::run(&later));
+        let issued: usize = futures::future::join_all(passes).await.into_iter().map(Result::unwrap).sum();
+        let expected = (1..=3)
+            .filter(|n| today.checked_add_months(chrono::Months::new(*n)).unwrap() <= later.clock.today())
+            .count();
+        assert_eq!(issued, expected, "{backend:?}");
+        assert_eq!(recurring_invoices(&app).await, 1 + expected as i64);
+        // Each on its date, numbered in order.
+        let dates = app
+            .count(&format!(
+                "SELECT COUNT(DISTINCT issue_date) FROM invoices WHERE recurring_key LIKE 'recurring:{template}:%'"
+            ))
+            .await;
+        assert_eq!(dates, 1 + expected as i64);
+        let numbers: Vec<String> = app::with_db!(&app.db, |pool| {
+            sqlx::query_scalar("SELECT number FROM invoices WHERE recurring_key IS NOT NULL ORDER BY issue_date, id")
+                .fetch_all(pool)
+                .await
+        })
+        .unwrap();
+        let mut sorted = numbers.clone();
+        sorted.sort();
+        assert_eq!(numbers, sorted, "numbers follow dates");
+
+        // Stopped: nothing more, ever.
+        let res = owner.post_form("/api/invoicing/stop_recurring", &[("id", &template.to_string())]).await;
+        assert_eq!(created(res).await.1, "stopped");
+        let mut much_later = app.state();
+        much_later.clock = app::db::Clock::Fixed(crate::helpers::now() + chrono::Duration::days(400));
+        assert_eq!(app::invoicing::ssr::recurring::run(&much_later).await.unwrap(), 0);
+        app.verify_ledger().await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn recurring_invoices_check_their_schedule_and_their_account() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let yesterday = (today() - chrono::Duration::days(1)).to_string();
+        let res = save_recurring(&owner, &recurring_fields(app.fx.account1, "monthly", &yesterday)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = save_recurring(&owner, &recurring_fields(app.fx.account1, "weekly", "")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // c1 collects account 1, not account 2; clients invoice nobody.
+        let c1 = app.login("c1@test.example").await;
+        let next_month = (today() + chrono::Duration::days(31)).to_string();
+        let res = save_recurring(&c1, &recurring_fields(app.fx.account2, "yearly", &next_month)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let client = app.login("client1@test.example").await;
+        let res = save_recurring(&client, &recurring_fields(app.fx.account1, "yearly", &next_month)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let (own, _) =
+            created(save_recurring(&c1, &recurring_fields(app.fx.account1, "yearly", &next_month)).await).await;
+        assert_eq!(recurring_invoices(&app).await, 0, "not due yet");
+        let listed: Value = c1
+            .post_form("/api/invoicing/recurring", &[("account_id", &app.fx.account1.to_string())])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed[0]["id"], own);
+        assert_eq!(listed[0]["frequency"], "yearly");
+        let foreign =
+            created(save_recurring(&owner, &recurring_fields(app.fx.account2, "yearly", &next_month)).await).await.0;
+        let res = c1.post_form("/api/invoicing/stop_recurring", &[("id", &foreign.to_string())]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.count("SELECT COUNT(*) FROM recurring_invoices WHERE active").await, 2);
+        app.finish().await;
+    }
+}

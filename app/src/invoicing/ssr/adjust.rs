@@ -4,13 +4,13 @@
 use crate::answer::Created;
 use crate::audit::{AuditAction, AuditDetails};
 use crate::auth::ssr::{audit, Audit, Principal};
-use crate::domain::{Money, Note};
+use crate::domain::Money;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
 use crate::invoicing::DocumentStatus;
 use crate::ledger::{self, Posting};
 use crate::state::AppState;
-use crate::{with_db, with_tx};
+use crate::with_tx;
 
 /// Writes off `amount` (empty: all the invoice still owes) of an issued
 /// invoice. Answers the invoice.
@@ -21,17 +21,8 @@ pub async fn write_off(
     amount: &str,
     reason: &str,
 ) -> AppResult<Created<DocumentStatus>> {
-    let reason = Note::parse_max("reason", reason, 500)?;
-    if reason.is_empty() {
-        return Err(AppError::field("reason", Msg::RequiredField));
-    }
-    let found: Option<(i64, String)> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT account_id, number FROM invoices WHERE id = $1 AND status = 'issued'")
-            .bind(invoice_id)
-            .fetch_optional(pool)
-            .await
-    })?;
-    let (account_id, number) = found.ok_or(AppError::NotFound)?;
+    let reason = super::reason(reason)?;
+    let (account_id, number) = super::issued(state, invoice_id).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let locked = ledger::lock(&mut tx, account_id).await?;
@@ -51,13 +42,7 @@ pub async fn write_off(
     if owed <= 0 {
         return Err(AppError::Conflict(Msg::NothingOwed));
     }
-    let amount = match amount.trim() {
-        "" => owed,
-        s => match Money::parse_major(s, currency) {
-            Ok(m) if m.minor > 0 && m.minor <= owed => m.minor,
-            _ => return Err(AppError::field("amount", Msg::WriteOffTooLarge)),
-        },
-    };
+    let amount = super::amount_up_to(amount, currency, owed, Msg::WriteOffTooLarge)?;
     let key = format!("{invoice_id}:{}", earlier + 1);
     let posting = Posting::WriteOff { key: &key, invoice_id, amount, reference: reason.as_ref() };
     ledger::post(&mut tx, &locked, posting, &ledger::Ctx::new(state, Some(principal.user_id))).await?;
