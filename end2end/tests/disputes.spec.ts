@@ -6,7 +6,7 @@
 //
 // The account is taken from the *end* of the owner's overdue list (sorted
 // by overdue amount, largest first), away from the accounts that
-// payments-more.spec.ts and promises.spec.ts take from its start (and from
+// promises.spec.ts takes from its start (and from
 // C0001/C0002, which overdueAccountsWithCollector leaves out). What these
 // tests do only lowers that account's overdue amount, so it stays at the
 // end. The promise is cancelled again in afterAll; the decided dispute and
@@ -220,7 +220,7 @@ async function findClient(browser: Browser): Promise<Client> {
     const page = await owner.newPage();
     await login(page, USERS.owner, BACK_HOME);
     const candidates = await overdueAccountsWithCollector(page);
-    // payments-more and promises take theirs from the start of the list:
+    // promises.spec.ts takes its account from the start of the list:
     // never the first four, and the last ones first.
     const pool = candidates.slice(Math.min(4, candidates.length - 1)).reverse();
     for (const { code, id } of pool.slice(0, 12)) {

@@ -2,23 +2,23 @@
 // (in English, with the PDF receipt) and failed, and a SEPA Direct Debit
 // that stays processing until the sandbox settles it.
 //
-// C0001 (client@relance.demo) is left alone: payments.spec.ts pays two of
-// its open invoices and expects its first saved card to be the default. The
-// tests use the contact of another account with at least three open
-// invoices, found through the owner's back office (overdue accounts that
-// have a collector: admin.spec.ts borrows the first unassigned one).
+// The payer is the test's own: the owner creates an account and three
+// invoices through the back-office forms and invites a French contact, so
+// no demo account is shared with another spec.
 
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   BACK_HOME,
+  PASSWORD,
   PORTAL_HOME,
   USERS,
+  createAccount,
+  createInvoice,
   firstBytes,
+  inviteClient,
   login,
+  loginReady,
   newContext,
-  overdueAccountsWithCollector,
-  payBoxInvoices,
-  signedUpContact,
 } from './helpers';
 
 const CARD_3DS = '4000 0027 6000 3184';
@@ -54,34 +54,22 @@ function thePayer(): Payer {
 }
 
 /**
- * A French-speaking client contact (with a password) of an account other
- * than C0001/C0002 with at least `needed` open invoices, and those invoices.
+ * A French-speaking client contact of an account of its own with `needed`
+ * open invoices (100 €, 110 €, 120 €… plus VAT), made through the forms.
  */
-async function findPayer(browser: Browser, needed: number): Promise<Payer> {
+async function createPayer(browser: Browser, needed: number): Promise<Payer> {
   const owner = await newContext(browser);
   try {
     const page = await owner.newPage();
-    await login(page, USERS.owner, BACK_HOME);
-    const candidates = await overdueAccountsWithCollector(page);
-    for (const { id } of candidates.slice(0, 12)) {
-      const contact = await signedUpContact(page, id);
-      if (!contact) continue;
-      const { email, accountName } = contact;
-
-      const client = await newContext(browser);
-      try {
-        const cp = await client.newPage();
-        await login(cp, email, PORTAL_HOME);
-        const language = (await cp.locator('html').getAttribute('lang')) ?? 'fr';
-        const invoices: Invoice[] = await payBoxInvoices(cp);
-        if (language === 'fr' && invoices.length >= needed) {
-          return { email, accountName, language, invoices };
-        }
-      } finally {
-        await client.close();
-      }
+    await loginReady(page, USERS.owner, BACK_HOME);
+    const account = await createAccount(page, `Paiements E2E ${Date.now()}`);
+    const invoices: Invoice[] = [];
+    for (let i = 0; i < needed; i++) {
+      const inv = await createInvoice(page, account.id, [[`Prestation ${i + 1}`, '1', `${100 + 10 * i}`]]);
+      invoices.push({ id: String(inv.id), number: inv.number });
     }
-    throw new Error(`no account with a French signed-up contact and ${needed} open invoices among ${candidates.length}`);
+    const email = await inviteClient(browser, page, account, PASSWORD);
+    return { email, accountName: account.name, language: 'fr', invoices };
   } finally {
     await owner.close();
   }
@@ -133,7 +121,7 @@ test.describe('more online payments (sandbox)', () => {
 
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(180_000);
-    payer = await findPayer(browser, 3);
+    payer = await createPayer(browser, 3);
     console.log(`payer: ${payer.email} (${payer.accountName}, ${payer.invoices.length} open invoices, ${payer.language})`);
   });
 

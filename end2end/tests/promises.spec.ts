@@ -4,10 +4,9 @@
 // phone, and the client cancels its promises (the invoices go back to
 // collection).
 //
-// C0001 (payments.spec.ts) and C0002 are left alone, and so is the payer of
-// payments-more.spec.ts: the first French signed-up contact of an overdue
-// account with a collector and at least three open invoices (skipped here),
-// and any contact that already paid online (that payer, once its spec ran).
+// C0001 (payments.spec.ts) and C0002 are left alone, and so is any contact
+// that already paid online. The spec needs overdue invoices, which only the
+// demo data has until invoices can be imported with their past dates.
 // Every promise created here is cancelled again before the spec ends.
 
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
@@ -120,8 +119,8 @@ async function inOverdueFilter(page: Page, inv: Invoice): Promise<boolean> {
 
 /**
  * A French-speaking client contact (with a password) of an overdue account
- * with a collector, other than C0001/C0002 and other than payments-more's
- * payer, whose three oldest open invoices are not promised.
+ * with a collector, other than C0001/C0002, whose three oldest open invoices
+ * are not promised.
  */
 async function findPayer(browser: Browser): Promise<Payer> {
   const owner = await newContext(browser);
@@ -130,10 +129,7 @@ async function findPayer(browser: Browser): Promise<Payer> {
     await login(page, USERS.owner, BACK_HOME);
     const candidates = await overdueAccountsWithCollector(page);
 
-    // payments-more.spec.ts takes the first candidate (same order, same
-    // filters) with a French signed-up contact and three open invoices.
-    let skippedPaymentsMorePayer = false;
-    for (const { code, id, collector } of candidates.slice(0, 15)) {
+    for (const { id, collector } of candidates.slice(0, 15)) {
       const contact = await signedUpContact(page, id);
       if (!contact) continue;
       const { email, accountName, collectorName } = contact;
@@ -146,12 +142,7 @@ async function findPayer(browser: Browser): Promise<Payer> {
         const language = (await cp.locator('html').getAttribute('lang')) ?? 'fr';
         const open: Invoice[] = (await payBoxInvoices(cp)).map((inv) => ({ ...inv, state: '' }));
         if (language !== 'fr' || open.length < 3) continue;
-        if (!skippedPaymentsMorePayer) {
-          skippedPaymentsMorePayer = true;
-          console.log(`skipping ${email} (${code}): payments-more.spec.ts pays with it`);
-          continue;
-        }
-        // Paid online already: payments-more's payer once that spec ran.
+        // Paid online already (another spec's payer): left alone.
         await cp.goto('/portal/payments');
         await expect(cp.getByRole('heading', { level: 1 })).toBeVisible();
         if ((await cp.getByTestId('payment-row').count()) > 0) continue;
