@@ -736,3 +736,52 @@ async fn as_days_pass_the_figures_of_accounts_with_invoices_falling_due_are_roll
         app.finish().await;
     }
 }
+
+/// The schema of payments received by staff (issue 12, point 3): a staff
+/// payment names its channel, a gateway payment none; a reversal entry
+/// adds to the debt. Both databases, after the SQLite tables' rebuild.
+#[tokio::test]
+async fn the_schema_takes_staff_payments_and_their_reversal() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let insert = |source: &'static str, channel: Option<&'static str>, key: &'static str| {
+            let (db, account) = (app.db.clone(), app.fx.account1);
+            async move {
+                with_db!(&db, |pool| {
+                    sqlx::query(
+                        "INSERT INTO payments (account_id, idempotency_key, gateway, amount_minor, currency, status,
+                             source, created_at, updated_at, channel, received_on, reference)
+                         VALUES ($1, $2, 'manual', 5000, 'EUR', 'succeeded', $3, $4, $4, $5, $6, 'VIR-2026-118')",
+                    )
+                    .bind(account)
+                    .bind(key)
+                    .bind(source)
+                    .bind(now())
+                    .bind(channel)
+                    .bind(now().date_naive())
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+                })
+            }
+        };
+        assert!(insert("staff", Some("transfer"), "k1").await.is_ok(), "{backend:?}");
+        assert!(insert("staff", None, "k2").await.is_err(), "a staff payment without its channel");
+        assert!(insert("portal", Some("cheque"), "k3").await.is_err(), "a gateway payment with a channel");
+        assert!(insert("staff", Some("carrier pigeon"), "k4").await.is_err());
+        assert!(app.exec("UPDATE payments SET status = 'reversed' WHERE idempotency_key = 'k1'").await.is_ok());
+        let entry = |amount: i64| {
+            format!(
+                "INSERT INTO ledger_entries (account_id, kind, amount_minor, currency, occurred_on, created_at)
+                 VALUES ({}, 'payment_reversal', {amount}, 'EUR', '2026-12-02', '2026-12-02T10:00:00Z')",
+                app.fx.account1
+            )
+        };
+        assert!(app.exec(&entry(-5000)).await.is_err(), "a reversal adds to the debt");
+        assert!(app.exec("INSERT INTO ledger_postings (account_id, currency, kind, occurred_on, created_at)
+            SELECT id, currency, 'payment_reversal', '2026-12-02', '2026-12-02T10:00:00Z' FROM accounts WHERE code = 'A0001'")
+            .await
+            .is_ok());
+        app.finish().await;
+    }
+}
