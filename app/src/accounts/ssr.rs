@@ -45,12 +45,19 @@ struct Row {
     has_entries: bool,
 }
 
-const ROW: &str = "SELECT code, legal_name, kind, siren, siret, vat_number, billing_email, billing_cc, billing_phone,
-        address, postal_code, city, country, language, currency, segment, payment_terms_days, terms_end_of_month,
-        credit_limit_minor, collector_id, external_id, notes, archived_at,
-        EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.id)
-            OR EXISTS (SELECT 1 FROM ledger_entries e WHERE e.account_id = a.id) AS has_entries
-    FROM accounts a WHERE a.id = $1";
+/// Whether the account `a` has invoices or entries (its currency is then
+/// fixed).
+const HAS_ENTRIES: &str = "(EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.id)
+    OR EXISTS (SELECT 1 FROM ledger_entries e WHERE e.account_id = a.id))";
+
+fn row_sql() -> String {
+    format!(
+        "SELECT code, legal_name, kind, siren, siret, vat_number, billing_email, billing_cc, billing_phone,
+            address, postal_code, city, country, language, currency, segment, payment_terms_days, terms_end_of_month,
+            credit_limit_minor, collector_id, external_id, notes, archived_at, {HAS_ENTRIES} AS has_entries
+         FROM accounts a WHERE a.id = $1"
+    )
+}
 
 /// Active collectors, for the form's choice.
 async fn collectors(state: &AppState) -> AppResult<Vec<StaffRef>> {
@@ -65,7 +72,8 @@ async fn collectors(state: &AppState) -> AppResult<Vec<StaffRef>> {
 /// The account's identity, for the account page (the caller checked the
 /// scope).
 pub async fn identity(state: &AppState, id: i64) -> AppResult<super::AccountIdentity> {
-    let row: Option<Row> = with_db!(&state.db, |pool| { sqlx::query_as(ROW).bind(id).fetch_optional(pool).await })?;
+    let sql = row_sql();
+    let row: Option<Row> = with_db!(&state.db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
     let r = row.ok_or(AppError::NotFound)?;
     Ok(super::AccountIdentity {
         kind: crate::domain::CustomerKind::parse(&r.kind).unwrap_or_default(),
@@ -99,7 +107,8 @@ pub async fn editor(state: &AppState, id: Option<i64>) -> AppResult<AccountEdito
         };
         return Ok(AccountEditor { id: None, form, status: AccountStatus::Active, currency_locked: false, collectors });
     };
-    let row: Option<Row> = with_db!(&state.db, |pool| { sqlx::query_as(ROW).bind(id).fetch_optional(pool).await })?;
+    let sql = row_sql();
+    let row: Option<Row> = with_db!(&state.db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
     let r = row.ok_or(AppError::NotFound)?;
     let currency = crate::ledger::parse_currency(&r.currency)?;
     let mut emails = r.billing_email.clone();
@@ -308,17 +317,9 @@ pub async fn update(
     // Under the ledger's lock: the currency check below and a posting
     // cannot interleave.
     let locked = crate::ledger::lock(&mut tx, id).await?;
-    let (code, archived, has_entries): (String, Option<DateTime<Utc>>, bool) = with_tx!(&mut tx, |c| {
-        sqlx::query_as(
-            "SELECT code, archived_at,
-                    EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.id)
-                    OR EXISTS (SELECT 1 FROM ledger_entries e WHERE e.account_id = a.id)
-             FROM accounts a WHERE a.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *c)
-        .await
-    })?;
+    let sql = format!("SELECT code, archived_at, {HAS_ENTRIES} FROM accounts a WHERE a.id = $1");
+    let (code, archived, has_entries): (String, Option<DateTime<Utc>>, bool) =
+        with_tx!(&mut tx, |c| sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await)?;
     if data.currency != locked.currency() && has_entries {
         return Err(AppError::field("currency", Msg::CurrencyLocked));
     }

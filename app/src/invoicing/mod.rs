@@ -232,7 +232,7 @@ pub async fn credit_invoice(
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
         principal.require_bookkeeper()?;
-        let credited = ssr::issue::credit(&state, &principal, invoice_id, &amount, &reason).await?;
+        let credited = ssr::adjust::credit(&state, &principal, invoice_id, &amount, &reason).await?;
         Ok(Done::new(credited, format!("/back/invoices/{invoice_id}")))
     })
     .await
@@ -286,7 +286,7 @@ pub async fn save_recurring(
         let done =
             ssr::recurring::create(&state, &principal, account_id, form, &frequency, &start_date, &end_date).await?;
         // Due today: issued now rather than at the job's next pass.
-        ssr::recurring::run(&state).await?;
+        ssr::recurring::catch_up(&state, done.id).await?;
         Ok(Done::new(done, format!("/back/accounts/{account_id}")))
     })
     .await

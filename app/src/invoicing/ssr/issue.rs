@@ -1,7 +1,6 @@
 //! Issuing: a draft (or a recurring template's occurrence) becomes an
 //! invoice under the next number of its year, posted to the ledger and
-//! frozen, in one transaction under the account's lock. Staff credit notes
-//! take the same path.
+//! frozen, in one transaction under the account's lock.
 
 use super::drafts::{DraftRow, DRAFT_COLUMNS};
 use super::{numbering, require_invoicer};
@@ -218,68 +217,4 @@ pub async fn issue(state: &AppState, principal: &Principal, draft_id: i64) -> Ap
     let (invoice_id, _) = write_invoice(&mut tx, state, &locked, &account, &merchant, &doc).await?;
     tx.commit().await?;
     Ok(Created { id: invoice_id, status: DocumentStatus::Issued })
-}
-
-/// A credit note on an issued invoice: all that may still be credited
-/// (`amount` empty) or part of it; its own gap-free series; posted to
-/// the ledger (what the invoice no longer owes becomes credit).
-pub async fn credit(
-    state: &AppState,
-    principal: &Principal,
-    invoice_id: i64,
-    amount: &str,
-    reason: &str,
-) -> AppResult<Created<DocumentStatus>> {
-    let reason = super::reason(reason)?;
-    let (account_id, invoice_number) = super::issued(state, invoice_id).await?;
-    let today = state.clock.today();
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let locked = ledger::lock(&mut tx, account_id).await?;
-    let currency = locked.currency();
-    let (total, credited): (i64, i64) = with_tx!(&mut tx, |c| {
-        sqlx::query_as(
-            "SELECT i.total_minor,
-                    CAST(COALESCE((SELECT SUM(cn.amount_minor) FROM credit_notes cn WHERE cn.invoice_id = i.id), 0) AS BIGINT)
-             FROM invoices i WHERE i.id = $1",
-        )
-        .bind(invoice_id)
-        .fetch_one(&mut *c)
-        .await
-    })?;
-    let creditable = total - credited;
-    if creditable <= 0 {
-        return Err(AppError::Conflict(Msg::NothingToCredit));
-    }
-    let amount = super::amount_up_to(amount, currency, creditable, Msg::CreditTooLarge)?;
-    let number = numbering::next(&mut tx, Series::CreditNote, today.year()).await?;
-    let id: i64 = with_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO credit_notes (number, account_id, invoice_id, dispute_id, amount_minor, currency, issued_on,
-                 created_by, created_at, reason)
-             VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(&number)
-        .bind(account_id)
-        .bind(invoice_id)
-        .bind(amount)
-        .bind(currency.code())
-        .bind(today)
-        .bind(principal.user_id)
-        .bind(now)
-        .bind(reason.as_ref())
-        .fetch_one(&mut *c)
-        .await
-    })?;
-    let posting = Posting::CreditNote { credit_note_id: id, invoice_id, amount, reference: &number };
-    ledger::post(&mut tx, &locked, posting, &ledger::Ctx::new(state, Some(principal.user_id))).await?;
-    let details = AuditDetails::default()
-        .amount(Money::new(amount, currency))
-        .reference(number)
-        .invoices([invoice_number])
-        .note(reason.into_string());
-    let entry = Audit::new(Some(principal.user_id), AuditAction::CreditNoteIssued, ("credit_note", Some(id)));
-    audit((&mut tx).into(), now, entry.account(Some(account_id)).details(details)).await?;
-    tx.commit().await?;
-    Ok(Created { id, status: DocumentStatus::Issued })
 }

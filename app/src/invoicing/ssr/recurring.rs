@@ -176,19 +176,33 @@ pub async fn run(state: &AppState) -> AppResult<usize> {
     let merchant = crate::settings::ssr::load(state).await?;
     let mut issued = 0;
     for id in due {
-        // At most a few years of monthly occurrences in one pass.
-        for _ in 0..240 {
-            match issue_next(state, &merchant, id).await {
-                Ok(true) => issued += 1,
-                Ok(false) => break,
-                Err(e) => {
-                    tracing::warn!(template = id, error = ?e, "recurring invoice not issued");
-                    break;
-                }
+        issued += catch_up_with(state, &merchant, id).await;
+    }
+    Ok(issued)
+}
+
+/// Brings one template up to date (a template saved with a start of
+/// today issues its first invoice at once). Answers how many it issued.
+pub async fn catch_up(state: &AppState, id: i64) -> AppResult<usize> {
+    let merchant = crate::settings::ssr::load(state).await?;
+    Ok(catch_up_with(state, &merchant, id).await)
+}
+
+/// One occurrence (one invoice) at a time, at most a few years of monthly
+/// ones in a pass; a failure is logged and leaves the rest to the next.
+async fn catch_up_with(state: &AppState, merchant: &crate::settings::MerchantSettings, id: i64) -> usize {
+    let mut issued = 0;
+    for _ in 0..240 {
+        match issue_next(state, merchant, id).await {
+            Ok(true) => issued += 1,
+            Ok(false) => break,
+            Err(e) => {
+                tracing::warn!(template = id, error = ?e, "recurring invoice not issued");
+                break;
             }
         }
     }
-    Ok(issued)
+    issued
 }
 
 /// Issues the template's next occurrence if it is due; `false` when there
