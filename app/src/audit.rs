@@ -50,9 +50,12 @@ actions! {
     InvoiceWrittenOff => "invoice.written_off", TlWrittenOff;
     InvoiceSent => "invoice.sent", TlInvoiceSent;
     MerchantSettings => "merchant.settings", TlSettings;
+    ImportCompleted => "import.completed", TlImported;
     PaymentCreated => "payment.created", TlPaymentCreated;
     PaymentSucceeded => "payment.succeeded", TlPaymentSucceeded;
     PaymentFailed => "payment.failed", TlPaymentFailed;
+    PaymentRecorded => "payment.recorded", TlPaymentRecorded;
+    PaymentReversed => "payment.reversed", TlPaymentReversed;
     PaymentCanceled => "payment.canceled", TlPaymentFailed;
     PaymentDisputed => "payment.disputed", ChargeDisputed;
     RefundCreated => "refund.created", TlRefund;

@@ -169,13 +169,23 @@ pub enum Arg {
     Int(i64),
     OptInt(Option<i64>),
     Text(String),
+    OptText(Option<String>),
     Date(chrono::NaiveDate),
+    OptDate(Option<chrono::NaiveDate>),
+    Time(chrono::DateTime<chrono::Utc>),
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Args(pub Vec<Arg>);
 
 impl Args {
+    /// `n` placeholders in parentheses, `($4, $5, $6)`, for the values
+    /// pushed next (a row of a multi-row insert).
+    pub fn row(&mut self, values: impl IntoIterator<Item = Arg>) -> String {
+        let marks: Vec<String> = values.into_iter().map(|v| self.push(v)).collect();
+        format!("({})", marks.join(", "))
+    }
+
     /// Adds a value; returns its placeholder (`$n`).
     pub fn push(&mut self, arg: Arg) -> String {
         self.0.push(arg);
@@ -194,7 +204,10 @@ macro_rules! bind_args {
                 $crate::db::Arg::Int(v) => query.bind(*v),
                 $crate::db::Arg::OptInt(v) => query.bind(*v),
                 $crate::db::Arg::Text(v) => query.bind(v.clone()),
+                $crate::db::Arg::OptText(v) => query.bind(v.clone()),
                 $crate::db::Arg::Date(v) => query.bind(*v),
+                $crate::db::Arg::OptDate(v) => query.bind(*v),
+                $crate::db::Arg::Time(v) => query.bind(*v),
             };
         }
         query

@@ -13,6 +13,7 @@ pub mod disputes;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod imports;
 pub mod invoices;
 pub mod invoicing;
 pub mod payments;

@@ -162,6 +162,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
                 <Route path=path!("/back/team") view=crate::backoffice::TeamPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/outbox") view=crate::backoffice::OutboxPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/imports") view=crate::imports::pages::ImportsPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/imports/:id") view=crate::imports::pages::ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/settings") view=crate::settings::SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

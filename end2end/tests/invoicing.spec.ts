@@ -1,7 +1,8 @@
 // Your own books in: the owner enters a customer account and an invoice
 // through the back-office forms; the contact invited to the portal sees
-// the invoice, pays part of it by card and downloads its PDF. Everything
-// the test touches it creates itself.
+// the invoice, pays part of it by card and downloads its PDF; the
+// accountant records the bank transfer that pays the rest. Everything the
+// test touches it creates itself.
 
 import { expect, test } from '@playwright/test';
 import {
@@ -19,10 +20,11 @@ import {
 const SIREN_INVALID = 'SIREN invalide : 9 chiffres dont une clé de contrôle.';
 const CLIENT_PASSWORD = 'un-mot-de-passe-e2e-solide';
 
-test('the owner enters a customer and an invoice; the invited client pays part of it by card', async ({ browser }) => {
+test('the owner enters a customer and an invoice; the client pays part by card, the accountant records a transfer for the rest', async ({ browser }) => {
   test.setTimeout(120_000);
   const owner = await newContext(browser);
   const client = await newContext(browser);
+  const accountant = await newContext(browser);
   try {
     const page = await owner.newPage();
     await loginReady(page, USERS.owner, BACK_HOME);
@@ -89,7 +91,33 @@ test('the owner enters a customer and an invoice; the invited client pays part o
     // The owner sees the payment on the account.
     await page.goto(`/back/invoices/${invoice.id}`);
     await expect(page.getByTestId('amount-due')).toContainText('259,99');
+
+    // The rest arrives by bank transfer: the accountant records it on the
+    // account, against this invoice.
+    const ap = await accountant.newPage();
+    await loginReady(ap, USERS.accountant, BACK_HOME);
+    await ap.goto(`/back/accounts/${account.id}`, { waitUntil: 'networkidle' });
+    await ap.getByTestId('record-payment').locator('summary').click();
+    const rec = ap.getByTestId('record-payment-form');
+    await rec.getByTestId('received-channel').selectOption('transfer');
+    await rec.getByTestId('received-amount').fill('259,99');
+    await rec.getByTestId('received-reference').fill('VIR SEPA ATELIER E2E');
+    await rec.getByTestId(`part-${invoice.number}`).fill('259,99');
+    await rec.getByTestId('record-payment-submit').click();
+    await ap.waitForURL((url) => /^\/back\/payments\/\d+$/.test(url.pathname));
+    await expect(ap.getByTestId('payment-method')).toHaveText('Virement');
+    await expect(ap.getByTestId('payer-reference')).toHaveText('VIR SEPA ATELIER E2E');
+    await ap.goto(`/back/invoices/${invoice.id}`);
+    await expect(ap.getByTestId('amount-due')).toContainText('0,00');
+    await expect(ap.getByTestId('invoice-state').first()).toHaveText('Payée');
+
+    // The client sees it paid, and the transfer among their payments.
+    await cp.goto(`/portal/invoices/${invoice.id}`);
+    await expect(cp.getByTestId('invoice-state').first()).toHaveText('Payée');
+    await cp.goto('/portal/payments');
+    await expect(cp.getByTestId('payment-row').filter({ hasText: 'Virement' })).toHaveCount(1);
   } finally {
+    await accountant.close();
     await client.close();
     await owner.close();
   }

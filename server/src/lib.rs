@@ -1,6 +1,7 @@
 //! The Relance server: settings, start-up, HTTP middleware and the few
 //! routes that are not Leptos pages (PDF, language switch, logout, health).
 
+pub mod bench_import;
 pub mod mailer;
 pub mod maintenance;
 pub mod middleware;

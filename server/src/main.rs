@@ -39,6 +39,12 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// Import generated files through the import pipeline and print how
+    /// long it took (benchmarks): 1,000 accounts, then `rows` invoices.
+    TimeImport {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+    },
     /// Recompute every stored balance from the ledger entries and check each
     /// payment, refund and credit note was posted as recorded; exits 1,
     /// naming the rows, on any difference.
@@ -159,6 +165,14 @@ async fn main() -> anyhow::Result<()> {
                 pct(&mut total, 0.99),
                 total.len()
             );
+        }
+        Command::TimeImport { rows } => {
+            let mut settings = settings.clone();
+            settings.bind = "127.0.0.1:0".into();
+            settings.payments_poll_seconds = 0;
+            settings.smtp = None;
+            let app = Application::build(settings, clock).await?;
+            server::bench_import::run(&app.state, rows).await?;
         }
         Command::VerifyLedger => {
             let db = Db::connect(&settings.database_url).await?;

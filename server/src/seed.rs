@@ -1061,6 +1061,7 @@ fn kind_rank(kind: EntryKind) -> u8 {
         EntryKind::CreditApplied => 5,
         EntryKind::Refund => 6,
         EntryKind::RefundReversal => 7,
+        EntryKind::PaymentReversal => 8,
     }
 }
 

@@ -94,19 +94,31 @@ pub async fn identity(state: &AppState, id: i64) -> AppResult<super::AccountIden
 pub async fn editor(state: &AppState, id: Option<i64>) -> AppResult<AccountEditor> {
     let collectors = collectors(state).await?;
     let Some(id) = id else {
-        let m = crate::settings::ssr::load(state).await?;
-        let form = AccountForm {
-            kind: "business".into(),
-            country: "FR".into(),
-            language: m.default_locale.code().into(),
-            currency: m.default_currency.code().into(),
-            segment: "standard".into(),
-            terms_days: m.payment_terms_days.to_string(),
-            terms_basis: "net".into(),
-            ..Default::default()
-        };
+        let form = new_form(state).await?;
         return Ok(AccountEditor { id: None, form, status: AccountStatus::Active, currency_locked: false, collectors });
     };
+    let (form, status, currency_locked) = stored_form(state, id).await?;
+    Ok(AccountEditor { id: Some(id), form, status, currency_locked, collectors })
+}
+
+/// A new account's form: the merchant's defaults.
+pub async fn new_form(state: &AppState) -> AppResult<AccountForm> {
+    let m = crate::settings::ssr::load(state).await?;
+    Ok(AccountForm {
+        kind: "business".into(),
+        country: "FR".into(),
+        language: m.default_locale.code().into(),
+        currency: m.default_currency.code().into(),
+        segment: "standard".into(),
+        terms_days: m.payment_terms_days.to_string(),
+        terms_basis: "net".into(),
+        ..Default::default()
+    })
+}
+
+/// A stored account's form, its status, and whether its currency is
+/// locked (it has entries).
+pub async fn stored_form(state: &AppState, id: i64) -> AppResult<(AccountForm, AccountStatus, bool)> {
     let sql = row_sql();
     let row: Option<Row> = with_db!(&state.db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
     let r = row.ok_or(AppError::NotFound)?;
@@ -144,7 +156,7 @@ pub async fn editor(state: &AppState, id: Option<i64>) -> AppResult<AccountEdito
         notes: r.notes,
     };
     let status = if r.archived_at.is_some() { AccountStatus::Archived } else { AccountStatus::Active };
-    Ok(AccountEditor { id: Some(id), form, status, currency_locked: r.has_entries, collectors })
+    Ok((form, status, r.has_entries))
 }
 
 /// A duplicate code, SIREN or external id, on its field; anything else
@@ -255,10 +267,21 @@ macro_rules! bind_fields {
 }
 
 pub async fn create(state: &AppState, principal: &Principal, data: &AccountData) -> AppResult<Created<AccountStatus>> {
-    let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    check_duplicates(&mut tx, None, data).await?;
-    check_collector(&mut tx, data.collector_id).await?;
+    let created = create_tx(&mut tx, state.clock.now(), principal.user_id, data).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// `create` inside the caller's transaction (an import writes many).
+pub async fn create_tx(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: i64,
+    data: &AccountData,
+) -> AppResult<Created<AccountStatus>> {
+    check_duplicates(&mut *tx, None, data).await?;
+    check_collector(&mut *tx, data.collector_id).await?;
     // Without a code, a unique placeholder until the id gives `C-00042`.
     let code = data.code.clone().unwrap_or_else(|| format!("new-{}", crate::auth::ssr::random_token()));
     let sql = format!(
@@ -267,14 +290,14 @@ pub async fn create(state: &AppState, principal: &Principal, data: &AccountData)
                  $22, $23, $24, $24) RETURNING id"
     );
     let search = data.search_text();
-    let id: i64 = with_tx!(&mut tx, |c| {
+    let id: i64 = with_tx!(&mut *tx, |c| {
         bind_fields!(sqlx::query_scalar(&sql), data).bind(&code).bind(&search).bind(now).fetch_one(&mut *c).await
     })
     .map_err(duplicate)?;
     if data.code.is_none() {
-        let code = free_code(&mut tx, id).await?;
+        let code = free_code(&mut *tx, id).await?;
         let search = AccountData { code: Some(code.clone()), ..data.clone() }.search_text();
-        with_tx!(&mut tx, |c| {
+        with_tx!(&mut *tx, |c| {
             sqlx::query("UPDATE accounts SET code = $1, search_text = $2 WHERE id = $3")
                 .bind(&code)
                 .bind(&search)
@@ -285,9 +308,8 @@ pub async fn create(state: &AppState, principal: &Principal, data: &AccountData)
         })
         .map_err(duplicate)?;
     }
-    let entry = Audit::new(Some(principal.user_id), AuditAction::AccountCreated, ("account", Some(id)));
-    audit((&mut tx).into(), now, entry.account(Some(id)).details(snapshot(data))).await?;
-    tx.commit().await?;
+    let entry = Audit::new(Some(actor), AuditAction::AccountCreated, ("account", Some(id)));
+    audit((&mut *tx).into(), now, entry.account(Some(id)).details(snapshot(data))).await?;
     Ok(Created { id, status: AccountStatus::Active })
 }
 
@@ -312,28 +334,40 @@ pub async fn update(
     id: i64,
     data: &AccountData,
 ) -> AppResult<Created<AccountStatus>> {
-    let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    let saved = update_tx(&mut tx, state.clock.now(), principal.user_id, id, data).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// `update` inside the caller's transaction (an import writes many).
+pub async fn update_tx(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: i64,
+    id: i64,
+    data: &AccountData,
+) -> AppResult<Created<AccountStatus>> {
     // Under the ledger's lock: the currency check below and a posting
     // cannot interleave.
-    let locked = crate::ledger::lock(&mut tx, id).await?;
+    let locked = crate::ledger::lock(&mut *tx, id).await?;
     let sql = format!("SELECT code, archived_at, {HAS_ENTRIES} FROM accounts a WHERE a.id = $1");
     let (code, archived, has_entries): (String, Option<DateTime<Utc>>, bool) =
-        with_tx!(&mut tx, |c| sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await)?;
+        with_tx!(&mut *tx, |c| sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await)?;
     if data.currency != locked.currency() && has_entries {
         return Err(AppError::field("currency", Msg::CurrencyLocked));
     }
     // An empty code keeps the one the account has.
     let data = AccountData { code: Some(data.code.clone().unwrap_or(code)), ..data.clone() };
-    check_duplicates(&mut tx, Some(id), &data).await?;
-    check_collector(&mut tx, data.collector_id).await?;
+    check_duplicates(&mut *tx, Some(id), &data).await?;
+    check_collector(&mut *tx, data.collector_id).await?;
     let sets: Vec<String> = FIELDS.split(',').enumerate().map(|(i, f)| format!("{} = ${}", f.trim(), i + 1)).collect();
     let sql = format!(
         "UPDATE accounts SET {}, code = $22, search_text = $23, updated_at = $24 WHERE id = $25",
         sets.join(", ")
     );
     let search = data.search_text();
-    with_tx!(&mut tx, |c| {
+    with_tx!(&mut *tx, |c| {
         bind_fields!(sqlx::query(&sql), data)
             .bind(data.code.as_deref())
             .bind(&search)
@@ -344,9 +378,8 @@ pub async fn update(
             .map(|r| r.rows_affected())
     })
     .map_err(duplicate)?;
-    let entry = Audit::new(Some(principal.user_id), AuditAction::AccountUpdated, ("account", Some(id)));
-    audit((&mut tx).into(), now, entry.account(Some(id)).details(snapshot(&data))).await?;
-    tx.commit().await?;
+    let entry = Audit::new(Some(actor), AuditAction::AccountUpdated, ("account", Some(id)));
+    audit((&mut *tx).into(), now, entry.account(Some(id)).details(snapshot(&data))).await?;
     let status = if archived.is_some() { AccountStatus::Archived } else { AccountStatus::Active };
     Ok(Created { id, status })
 }

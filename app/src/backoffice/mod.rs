@@ -547,6 +547,7 @@ fn AccountBody() -> impl IntoView {
                             {(!idn.archived).then(|| view! {
                                 <crate::invoicing::pages::AccountDrafts account_id=a.id can_invoice=true/>
                                 <crate::invoicing::pages::AccountRecurring account_id=a.id/>
+                                <crate::payments::received::pages::RecordPaymentForm account_id=a.id/>
                             })}
                             <crate::payments::back::AccountPayments account_id=a.id/>
                             <crate::promises::pages::AccountPromises account_id=a.id/>

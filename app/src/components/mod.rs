@@ -54,6 +54,7 @@ pub fn urlencode(s: &str) -> String {
 pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
     let is_staff = viewer.role.is_staff();
     let is_owner = viewer.role == Role::Owner;
+    let keeps_books = matches!(viewer.role, Role::Owner | Role::Accountant);
     let role_label = role_msg(viewer.role);
     let test_mode = PageCtx::current().test_mode;
     view! {
@@ -69,6 +70,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/back/payments">{t(Msg::Payments)}</A>
                         <A href="/back/promises">{t(Msg::Promises)}</A>
                         <A href="/back/disputes">{t(Msg::Disputes)}</A>
+                        {keeps_books.then(|| view! { <A href="/back/imports">{t(Msg::Imports)}</A> })}
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>
                             <A href="/back/outbox">{t(Msg::Outbox)}</A>
@@ -161,6 +163,7 @@ pub fn kind_msg(kind: EntryKind) -> Msg {
         EntryKind::WriteOff => Msg::KindWriteOff,
         EntryKind::Refund => Msg::KindRefund,
         EntryKind::RefundReversal => Msg::KindRefundReversal,
+        EntryKind::PaymentReversal => Msg::KindPaymentReversal,
         EntryKind::CreditApplied => Msg::KindCreditApplied,
     }
 }

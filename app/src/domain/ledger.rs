@@ -22,6 +22,9 @@ pub enum EntryKind {
     /// Unapplied credit moved onto an invoice: a pair of entries of opposite
     /// signs (credit side without invoice, invoice side negative).
     CreditApplied,
+    /// Money received, then taken back (a bounced cheque, a recalled
+    /// transfer): the debt the payment settled is owed again.
+    PaymentReversal,
 }
 
 impl EntryKind {
@@ -35,6 +38,7 @@ impl EntryKind {
             EntryKind::Refund => "refund",
             EntryKind::RefundReversal => "refund_reversal",
             EntryKind::CreditApplied => "credit_applied",
+            EntryKind::PaymentReversal => "payment_reversal",
         }
     }
 
@@ -48,15 +52,17 @@ impl EntryKind {
             EntryKind::Refund,
             EntryKind::RefundReversal,
             EntryKind::CreditApplied,
+            EntryKind::PaymentReversal,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
     }
 
-    /// Invoices, fees and refunds increase the debt; everything else reduces
-    /// it (a credit transfer is signed by the caller, see `CreditApplied`).
+    /// Invoices, fees, refunds and reversed payments increase the debt;
+    /// everything else reduces it (a credit transfer is signed by the
+    /// caller, see `CreditApplied`).
     pub fn increases_debt(self) -> bool {
-        matches!(self, EntryKind::Invoice | EntryKind::Fee | EntryKind::Refund)
+        matches!(self, EntryKind::Invoice | EntryKind::Fee | EntryKind::Refund | EntryKind::PaymentReversal)
     }
 
     /// Signs a positive magnitude the way the ledger stores it.

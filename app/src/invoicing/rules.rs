@@ -183,6 +183,19 @@ impl Series {
     }
 }
 
+/// Whether a number has the shape of Relance's own series (`F-2026-00042`,
+/// `AV-2026-00001`): an imported invoice may not take one, or the series
+/// would meet it later.
+pub fn is_own_number(number: &str) -> bool {
+    let rest = number.strip_prefix("F-").or_else(|| number.strip_prefix("AV-"));
+    rest.and_then(|r| r.split_once('-')).is_some_and(|(year, n)| {
+        year.len() == 4
+            && year.bytes().all(|b| b.is_ascii_digit())
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 /// How often a recurring invoice comes back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -12,6 +12,7 @@
 //! `crate::collection`, beneath it too).
 
 pub mod balances;
+pub mod bulk;
 pub mod verify;
 pub mod writer;
 

@@ -74,14 +74,24 @@ fn checks() -> Vec<(&'static str, String)> {
                 "-p.amount_minor",
                 &entries("e.payment_id = p.id AND e.kind = 'payment'"),
                 "payments p",
-                "p.status = 'succeeded'",
+                "p.status IN ('succeeded', 'reversed')",
+            ),
+        ),
+        (
+            "payment reversal (a reversed payment: its amount; otherwise nothing)",
+            differs(
+                "'payment ' || CAST(p.id AS TEXT) || ' (' || p.status || ')'",
+                "CASE WHEN p.status = 'reversed' THEN p.amount_minor ELSE 0 END",
+                &entries("e.payment_id = p.id AND e.kind = 'payment_reversal'"),
+                "payments p",
+                "",
             ),
         ),
         (
             "payment posted without succeeding",
             "SELECT 'payment ' || CAST(p.id AS TEXT) || ' (' || p.status || ')' AS label, CAST(0 AS BIGINT) AS stored,
                     CAST((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment') AS BIGINT) AS computed
-             FROM payments p WHERE p.status <> 'succeeded'
+             FROM payments p WHERE p.status NOT IN ('succeeded', 'reversed')
                AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment')"
                 .to_string(),
         ),

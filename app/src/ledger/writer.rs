@@ -28,11 +28,25 @@ pub struct Ctx {
     pub on: NaiveDate,
     pub now: DateTime<Utc>,
     pub actor: Option<i64>,
+    /// The date the entries carry when it is not `on`: money received by
+    /// transfer or cheque is booked on the day it was received. Figures
+    /// (what is overdue) are still computed as of `on`.
+    pub value_date: Option<NaiveDate>,
 }
 
 impl Ctx {
     pub fn new(state: &AppState, actor: Option<i64>) -> Ctx {
-        Ctx { on: state.clock.today(), now: state.clock.now(), actor }
+        Ctx { on: state.clock.today(), now: state.clock.now(), actor, value_date: None }
+    }
+
+    /// The entries carry `date` (at most `on`: the ledger has no future).
+    pub fn dated(mut self, date: NaiveDate) -> Ctx {
+        self.value_date = Some(date.min(self.on));
+        self
+    }
+
+    fn entry_date(&self) -> NaiveDate {
+        self.value_date.unwrap_or(self.on)
     }
 }
 
@@ -71,6 +85,11 @@ pub enum Posting<'a> {
     /// (its entries name no refund) is reversed by its `legacy_amount`, as
     /// credit.
     RefundReversal { refund_id: i64, legacy_amount: Option<i64>, reference: &'a str },
+    /// Money received outside the portal, then taken back (a bounced
+    /// cheque, a recalled transfer): what it settled on each invoice is
+    /// owed again; the credit it left is taken back from the credit still
+    /// waiting, then from the invoices that credit paid since.
+    PaymentReversal { payment_id: i64, reference: &'a str },
     /// Unapplied credit moved onto open invoices (done after every posting;
     /// the payments job retries accounts whose invoices were held).
     ApplyCredit,
@@ -86,6 +105,7 @@ impl Posting<'_> {
             Posting::Fee { .. } => "fee",
             Posting::Refund { .. } => "refund",
             Posting::RefundReversal { .. } => "refund_reversal",
+            Posting::PaymentReversal { .. } => "payment_reversal",
             Posting::ApplyCredit => "credit_application",
         }
     }
@@ -100,6 +120,7 @@ impl Posting<'_> {
             Posting::Fee { key, .. } => Some(format!("fee:{key}")),
             Posting::Refund { refund_id, .. } => Some(format!("refund:{refund_id}")),
             Posting::RefundReversal { refund_id, .. } => Some(format!("refund_reversal:{refund_id}")),
+            Posting::PaymentReversal { payment_id, .. } => Some(format!("payment_reversal:{payment_id}")),
             Posting::ApplyCredit => None,
         }
     }
@@ -421,6 +442,71 @@ async fn lines(tx: &mut Tx, lock: &Locked, posting: &Posting<'_>) -> AppResult<(
             }
             reference.to_string()
         }
+        Posting::PaymentReversal { payment_id, reference } => {
+            let posted: Vec<(Option<i64>, i64)> = with_tx!(tx, |conn| {
+                sqlx::query_as(
+                    "SELECT invoice_id, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries
+                     WHERE payment_id = $1 AND account_id = $2 AND kind = 'payment'
+                     GROUP BY invoice_id ORDER BY invoice_id",
+                )
+                .bind(payment_id)
+                .bind(lock.account_id)
+                .fetch_all(&mut *conn)
+                .await
+            })?;
+            let line =
+                |invoice, amount| Line::new(invoice, EntryKind::PaymentReversal, amount).payment(Some(payment_id));
+            let mut surplus = 0;
+            for (invoice_id, amount) in posted {
+                match invoice_id {
+                    Some(_) if amount < 0 => out.push(line(invoice_id, -amount)),
+                    None if amount < 0 => surplus = -amount,
+                    _ => {}
+                }
+            }
+            // The surplus it left as credit: taken back from the credit still
+            // waiting, then from the invoices that credit has paid since (most
+            // recent first, each up to what it has been paid); anything left
+            // is owed on the account.
+            let waiting = (-balances::unapplied(tx, lock).await?).max(0).min(surplus);
+            let mut left = surplus - waiting;
+            if left > 0 {
+                let applied: Vec<(i64, i64)> = with_tx!(tx, |conn| {
+                    sqlx::query_as(
+                        "SELECT e.invoice_id, CAST(-SUM(e.amount_minor) AS BIGINT) FROM ledger_entries e
+                         WHERE e.account_id = $1 AND e.kind = 'credit_applied' AND e.invoice_id IS NOT NULL
+                           AND e.id > (SELECT MIN(p.id) FROM ledger_entries p WHERE p.payment_id = $2 AND p.kind = 'payment')
+                         GROUP BY e.invoice_id ORDER BY MAX(e.id) DESC",
+                    )
+                    .bind(lock.account_id)
+                    .bind(payment_id)
+                    .fetch_all(&mut *conn)
+                    .await
+                })?;
+                for (invoice_id, amount) in applied {
+                    let paid: i64 = with_tx!(tx, |conn| {
+                        sqlx::query_scalar(
+                            "SELECT total_minor - balance_minor FROM invoices WHERE id = $1 AND account_id = $2",
+                        )
+                        .bind(invoice_id)
+                        .bind(lock.account_id)
+                        .fetch_one(&mut *conn)
+                        .await
+                    })?;
+                    // Less what this reversal already reopens on it.
+                    let reopened: i64 = out.iter().filter(|l| l.invoice_id == Some(invoice_id)).map(|l| l.amount).sum();
+                    let part = amount.min(paid - reopened).min(left);
+                    if part > 0 {
+                        out.push(line(Some(invoice_id), part));
+                        left -= part;
+                    }
+                }
+            }
+            if waiting + left > 0 {
+                out.push(line(None, waiting + left));
+            }
+            reference.to_string()
+        }
         Posting::ApplyCredit => {
             let credit = -balances::unapplied(tx, lock).await?;
             if credit > 0 {
@@ -457,7 +543,7 @@ async fn insert_posting(
         .bind(lock.currency.code())
         .bind(kind)
         .bind(key)
-        .bind(ctx.on)
+        .bind(ctx.entry_date())
         .bind(ctx.actor)
         .bind(ctx.now)
         .fetch_optional(&mut *conn)
@@ -485,7 +571,7 @@ async fn insert_entry(
         .bind(line.kind.as_str())
         .bind(line.amount)
         .bind(lock.currency.code())
-        .bind(ctx.on)
+        .bind(ctx.entry_date())
         .bind(reference)
         .bind(line.payment_id)
         .bind(line.refund_id)

@@ -97,6 +97,15 @@ pub enum Message<'a> {
         reason: &'a str,
         link: &'a str,
     },
+    /// Money received outside the portal, taken back by the bank (a
+    /// bounced cheque, a recalled transfer): what it paid is owed again.
+    PaymentReversed {
+        company: &'a str,
+        reference: &'a str,
+        amount: Money,
+        reason: &'a str,
+        link: &'a str,
+    },
     Promise {
         notice: PromiseNotice,
         company: &'a str,
@@ -143,6 +152,9 @@ impl Message<'_> {
             Message::Receipt { company, reference, amount, link } => receipt(locale, company, reference, *amount, link),
             Message::PaymentFailed { company, reference, amount, reason, link } => {
                 payment_failed(locale, company, reference, *amount, reason, link)
+            }
+            Message::PaymentReversed { company, reference, amount, reason, link } => {
+                payment_reversed(locale, company, reference, *amount, reason, link)
             }
             Message::Promise { notice, company, account, promise, reason, link } => {
                 promise_message(locale, notice, company, account, promise, reason, link)
@@ -243,6 +255,27 @@ fn payment_failed(
         Locale::En => (
             format!("{company}: your payment {reference} did not go through"),
             format!("Hello,\n\nThe payment {reference} of {amount} did not go through: {reason}\nYour balance has not changed. You can pay with another method: {link}\n"),
+        ),
+    }
+}
+
+fn payment_reversed(
+    locale: Locale,
+    company: &str,
+    reference: &str,
+    amount: Money,
+    reason: &str,
+    link: &str,
+) -> (String, String) {
+    let amount = amount.format(locale);
+    match locale {
+        Locale::Fr => (
+            format!("{company} : votre paiement {reference} a été rejeté"),
+            format!("Bonjour,\n\nLe paiement {reference} de {amount} nous a été retourné par la banque ({reason}).\nLes factures qu'il réglait sont de nouveau dues. Votre compte : {link}\n"),
+        ),
+        Locale::En => (
+            format!("{company}: your payment {reference} was returned"),
+            format!("Hello,\n\nThe payment {reference} of {amount} was returned by the bank ({reason}).\nThe invoices it paid are due again. Your account: {link}\n"),
         ),
     }
 }
@@ -512,6 +545,23 @@ mod tests {
             ("n'a pas abouti", "Votre solde n'a pas changé"),
             ("did not go through", "Your balance has not changed"),
             &[("card declined", "card declined"), ("50,00\u{a0}€", "€50.00")],
+        );
+    }
+
+    #[test]
+    fn payment_reversed() {
+        let m = Message::PaymentReversed {
+            company: "Acme",
+            reference: "P-000042",
+            amount: eur(5_000),
+            reason: "chèque sans provision",
+            link: LINK,
+        };
+        check(
+            &m,
+            ("P-000042 a été rejeté", "de nouveau dues"),
+            ("P-000042 was returned", "due again"),
+            &[("chèque sans provision", "chèque sans provision"), ("50,00\u{a0}€", "€50.00")],
         );
     }
 

@@ -6,7 +6,7 @@ use super::pages::PaymentsTable;
 use super::*;
 use crate::components::{Amount, Day, ErrorMessage, Loaded, Page};
 use crate::domain::Role;
-use crate::i18n::t;
+use crate::i18n::{t, use_locale};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
@@ -49,7 +49,10 @@ pub fn BackPaymentPage() -> impl IntoView {
             <p><a href="/back/payments">"← " {t(Msg::Payments)}</a></p>
             <Loaded resource=detail view=move |d| {
                             let s = d.summary.clone();
-                            let refundable = s.status == PaymentStatus::Succeeded && s.refunded.minor < s.amount.minor;
+                            let refundable = s.status == PaymentStatus::Succeeded && s.channel.is_none() && s.refunded.minor < s.amount.minor;
+                            let reversible = s.status == PaymentStatus::Succeeded && s.channel.is_some_and(|c| c.reversible())
+                                && super::received::pages::viewer_keeps_books();
+                            let method = s.method(use_locale().get_untracked());
                             view! {
                                 <div class="title-row">
                                     <h1>{t(Msg::PaymentTitle)} " " <span data-testid="payment-reference">{s.reference.clone()}</span></h1>
@@ -60,8 +63,10 @@ pub fn BackPaymentPage() -> impl IntoView {
                                     <div><dt>{t(Msg::Account)}</dt><dd><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></dd></div>
                                     <div><dt>{t(Msg::Amount)}</dt><dd data-testid="payment-amount"><Amount money=s.amount/></dd></div>
                                     <div><dt>{t(Msg::Refunded)}</dt><dd><Amount money=s.refunded/></dd></div>
-                                    <div><dt>{t(Msg::PaymentMethod)}</dt><dd>{s.method_label.clone()}</dd></div>
-                                    <div><dt>{t(Msg::Date)}</dt><dd><Day date=s.created_at.date_naive()/></dd></div>
+                                    <div><dt>{t(Msg::PaymentMethod)}</dt><dd data-testid="payment-method">{method}</dd></div>
+                                    <div><dt>{t(Msg::Date)}</dt><dd><Day date=s.paid_on()/></dd></div>
+                                    {(!s.payer_reference.is_empty()).then(|| view! { <div><dt>{t(Msg::PayerReference)}</dt><dd data-testid="payer-reference">{s.payer_reference.clone()}</dd></div> })}
+                                    {s.reversal_reason.clone().map(|r| view! { <div><dt>{t(Msg::ReversedBecause)}</dt><dd data-testid="reversal-reason">{r}</dd></div> })}
                                     <div><dt>{t(Msg::Source)}</dt><dd>{s.source.clone()}</dd></div>
                                     <div><dt>{t(Msg::GatewayReference)}</dt><dd data-testid="gateway-ref"><code>{s.gateway.clone()} " " {s.gateway_ref.clone().unwrap_or_default()}</code></dd></div>
                                     {s.failure.map(|m| view! { <div><dt>{t(Msg::FailureReason)}</dt><dd>{t(m)}</dd></div> })}
@@ -86,6 +91,7 @@ pub fn BackPaymentPage() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody></table>
                                 }.into_any() }}
+                                {reversible.then(|| view! { <super::received::pages::ReversePaymentForm payment_id=s.id/> })}
                                 {(is_owner && refundable).then(|| view! {
                                     <ActionForm action=refund attr:class="controls" attr:data-testid="refund-form">
                                         <input type="hidden" name="payment_id" value=s.id.to_string()/>

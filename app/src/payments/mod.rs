@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod back;
 pub mod pages;
+pub mod received;
+
+pub use received::Channel;
 
 #[cfg(feature = "ssr")]
 pub mod events;
@@ -39,15 +42,18 @@ pub enum PaymentStatus {
     Processing,
     Succeeded,
     Failed,
+    /// Received outside the portal, then taken back (a bounced cheque).
+    Reversed,
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 5] = [
+    pub const ALL: [PaymentStatus; 6] = [
         PaymentStatus::Succeeded,
         PaymentStatus::Processing,
         PaymentStatus::RequiresAction,
         PaymentStatus::Pending,
         PaymentStatus::Failed,
+        PaymentStatus::Reversed,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +62,7 @@ impl PaymentStatus {
             PaymentStatus::Processing => "processing",
             PaymentStatus::Succeeded => "succeeded",
             PaymentStatus::Failed => "failed",
+            PaymentStatus::Reversed => "reversed",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -68,9 +75,13 @@ impl PaymentStatus {
             PaymentStatus::Processing => Msg::PayStatusProcessing,
             PaymentStatus::Succeeded => Msg::PayStatusSucceeded,
             PaymentStatus::Failed => Msg::PayStatusFailed,
+            PaymentStatus::Reversed => Msg::PayStatusReversed,
         }
     }
 }
+
+/// Upper bound of a chosen or recorded amount (in minor units): a typo guard.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000;
 
 /// `P-000042`: how people refer to a payment.
 pub fn payment_reference(id: i64) -> String {
@@ -189,6 +200,28 @@ pub struct PaymentSummary {
     pub disputed: bool,
     pub created_at: DateTime<Utc>,
     pub succeeded_at: Option<DateTime<Utc>>,
+    /// Received outside the portal: how, on which day, with which bank or
+    /// cheque reference; and why it was taken back, if it was.
+    pub channel: Option<Channel>,
+    pub received_on: Option<NaiveDate>,
+    pub payer_reference: String,
+    pub reversal_reason: Option<String>,
+}
+
+impl PaymentSummary {
+    /// How it was paid, in `locale`: the card or account on file, or the
+    /// channel of money received outside the portal.
+    pub fn method(&self, locale: crate::domain::Locale) -> String {
+        match self.channel {
+            Some(c) => c.msg().text(locale).to_string(),
+            None => self.method_label.clone(),
+        }
+    }
+
+    /// The day the money arrived.
+    pub fn paid_on(&self) -> NaiveDate {
+        self.received_on.unwrap_or_else(|| self.succeeded_at.unwrap_or(self.created_at).date_naive())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

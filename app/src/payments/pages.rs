@@ -240,6 +240,7 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
     let s = detail.summary.clone();
     let is_client = crate::shell::PageCtx::current().viewer.as_ref().map(|v| v.role) == Some(Role::Client);
     let waiting = matches!(s.status, PaymentStatus::Pending | PaymentStatus::Processing);
+    let method = s.method(use_locale().get_untracked());
     view! {
         {waiting.then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="5"/> })}
         <div class="title-row">
@@ -267,11 +268,15 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
             PaymentStatus::Failed => view! {
                 <p class="alert error" role="alert" data-testid="payment-failed">{t(s.failure.unwrap_or(Msg::DeclineGeneric))} " " {t(Msg::NoBalanceChanged)}</p>
             }.into_any(),
+            PaymentStatus::Reversed => view! {
+                <p class="alert error" role="alert" data-testid="payment-reversed">{t(Msg::ReversedBecause)} {s.reversal_reason.clone().unwrap_or_default()}</p>
+            }.into_any(),
         }}
         <dl class="facts">
             <div><dt>{t(Msg::Amount)}</dt><dd data-testid="payment-amount"><Amount money=s.amount/></dd></div>
-            <div><dt>{t(Msg::Date)}</dt><dd><Day date=s.created_at.date_naive()/></dd></div>
-            {(!s.method_label.is_empty()).then(|| view! { <div><dt>{t(Msg::PaymentMethod)}</dt><dd>{s.method_label.clone()}</dd></div> })}
+            <div><dt>{t(Msg::Date)}</dt><dd><Day date=s.paid_on()/></dd></div>
+            {(!method.is_empty()).then(|| view! { <div><dt>{t(Msg::PaymentMethod)}</dt><dd data-testid="payment-method">{method.clone()}</dd></div> })}
+            {(!s.payer_reference.is_empty()).then(|| view! { <div><dt>{t(Msg::PayerReference)}</dt><dd>{s.payer_reference.clone()}</dd></div> })}
             {s.refunded.is_positive().then(|| view! { <div><dt>{t(Msg::Refunded)}</dt><dd><Amount money=s.refunded/></dd></div> })}
         </dl>
         <h2>{t(Msg::Settles)}</h2>
@@ -296,7 +301,7 @@ impl crate::components::Status for PaymentStatus {
         use crate::components::Tone;
         match self {
             PaymentStatus::Succeeded => Tone::Good,
-            PaymentStatus::Failed => Tone::Bad,
+            PaymentStatus::Failed | PaymentStatus::Reversed => Tone::Bad,
             _ => Tone::Open,
         }
     }
@@ -352,8 +357,8 @@ pub fn PaymentsTable(account_id: Option<i64>, base: &'static str, staff: bool) -
                                             <tr data-testid="payment-row">
                                                 <td><a href=format!("{base}/{}", s.id)>{s.reference.clone()}</a></td>
                                                 {staff.then(|| view! { <td><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></td> })}
-                                                <td><Day date=s.created_at.date_naive()/></td>
-                                                <td>{s.method_label.clone()}</td>
+                                                <td><Day date=s.paid_on()/></td>
+                                                <td>{s.method(use_locale().get_untracked())}</td>
                                                 <td class="num"><Amount money=s.amount/></td>
                                                 <td><crate::components::StatusBadge status=s.status/></td>
                                             </tr>

@@ -38,17 +38,21 @@ pub fn receipt_pdf(merchant: &MerchantInfo, detail: &PaymentDetail, locale: Loca
     let s = &detail.summary;
     let heading = format!("{} {}", Msg::ReceiptTitle.text(locale), s.reference);
     let mut doc = Layout::new(heading.clone());
-    let paid_on = s.succeeded_at.unwrap_or(s.created_at).date_naive();
+    let paid_on = s.paid_on();
     draw_letterhead(&mut doc, merchant, &heading, &[(Msg::PaidOn, paid_on)], &s.account_name, locale);
     let mut y = doc.y;
     let page = doc.page();
 
     // The facts, then the invoices settled.
     let mut facts = vec![(Msg::AmountPaid, s.amount.format(locale))];
-    if !s.method_label.is_empty() {
-        facts.push((Msg::PaymentMethod, s.method_label.clone()));
+    let method = s.method(locale);
+    if !method.is_empty() {
+        facts.push((Msg::PaymentMethod, method));
     }
     facts.push((Msg::Reference, s.reference.clone()));
+    if !s.payer_reference.is_empty() {
+        facts.push((Msg::PayerReference, s.payer_reference.clone()));
+    }
     if s.refunded.is_positive() {
         facts.push((Msg::Refunded, s.refunded.format(locale)));
     }

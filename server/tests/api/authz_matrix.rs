@@ -488,6 +488,80 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
         },
         Row {
+            path: "/api/payments/receive_sheet",
+            // The bookkeepers record money received on any account.
+            request: |fx| Req::Form("/api/payments/receive_sheet", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(403), Sees, Sees],
+        },
+        Row {
+            path: "/api/payments/record",
+            // One key: the accountant's transfer, which the owner's same
+            // post finds rather than recording twice.
+            request: |fx| {
+                Req::Form(
+                    "/api/payments/record",
+                    vec![
+                        ("form[account_id]", fx.account2.to_string()),
+                        ("form[channel]", "transfer".into()),
+                        ("form[received_on]", crate::helpers::today().to_string()),
+                        ("form[amount]", "1".into()),
+                        ("form[idempotency_key]", "matrix-transfer".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/payments/reverse",
+            // A card payment is not reversed by hand, even by the bookkeepers.
+            request: |fx| {
+                Req::Form(
+                    "/api/payments/reverse",
+                    vec![("payment_id", fx.pay2.to_string()), ("reason", "matrix".into())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(409), Denied(409)],
+        },
+        Row {
+            path: "/api/imports/list",
+            request: |_| Req::Form("/api/imports/list", vec![]),
+            expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/imports/upload",
+            // The bookkeepers' two uploads are kept (nothing imported).
+            request: |_| {
+                Req::Multipart(
+                    "/api/imports/upload",
+                    vec![("kind", "payments".into())],
+                    vec![(
+                        "file",
+                        "matrix.csv",
+                        b"Client;Date;Montant
+A0002;01/12/2026;1
+"
+                        .to_vec(),
+                    )],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/imports/detail",
+            request: |_| Req::Form("/api/imports/detail", vec![("id", "999999".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(404), Denied(404)],
+        },
+        Row {
+            path: "/api/imports/preview",
+            request: |_| Req::Form("/api/imports/preview", vec![("id", "999999".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(404), Denied(404)],
+        },
+        Row {
+            path: "/api/imports/run",
+            request: |_| Req::Form("/api/imports/run", vec![("id", "999999".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(404), Denied(404)],
+        },
+        Row {
             path: "/api/invoicing/send",
             // Whoever may invoice the account; the collector of account 1
             // is not account 2's.
@@ -859,12 +933,16 @@ async fn every_role_against_a_foreign_object() {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.reset_link'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.settings'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'client2@test.example'").await, 1);
-        // No payment, refund or method was made on the foreign account (its
-        // declined and its succeeded payment, its one card, still there).
+        // No payment, refund or method was made on the foreign account by
+        // anyone but the bookkeepers (its declined and its succeeded
+        // payment, its one card, still there; the one transfer recorded).
         assert_eq!(
             app.count(&format!("SELECT COUNT(*) FROM payments WHERE account_id = {}", app.fx.account2)).await,
-            2
+            3
         );
+        assert_eq!(app.count("SELECT COUNT(*) FROM payments WHERE source = 'staff'").await, 1);
+        // Two files kept, nothing imported from them.
+        assert_eq!(app.count("SELECT COUNT(*) FROM imports WHERE status = 'uploaded'").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 0);
         assert_eq!(
             app.count(&format!(

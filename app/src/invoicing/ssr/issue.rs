@@ -60,31 +60,20 @@ pub(crate) async fn last_issued_on(tx: &mut crate::db::Tx, year: i32) -> AppResu
     Ok(last)
 }
 
-/// Writes the document's invoice under the account's lock: the next
-/// number of the year, its lines, its parties as printed, its posting and
-/// its audit entry. Answers its id and number.
-pub(crate) async fn write_invoice(
+/// The parties as an invoice of this account prints them (frozen into
+/// it as JSON): the merchant as seller, the account as buyer, today.
+pub(crate) async fn parties_json(
     tx: &mut crate::db::Tx,
-    state: &AppState,
-    locked: &ledger::Locked,
-    account: &crate::invoicing::BilledAccount,
     merchant: &crate::settings::MerchantSettings,
-    doc: &Document,
-) -> AppResult<(i64, String)> {
-    let (issued_on, actor) = (doc.issued_on, doc.actor);
-    let totals = compute(&doc.lines).map_err(AppError::internal)?;
-    let due = doc.due_date.unwrap_or_else(|| account.terms.due_date(issued_on));
-    if due < issued_on {
-        return Err(AppError::field("due_date", Msg::DueBeforeIssue));
-    }
-    let number = numbering::next(tx, Series::Invoice, issued_on.year()).await?;
+    account_id: i64,
+) -> AppResult<String> {
     let buyer: BuyerRow = with_tx!(tx, |c| {
         sqlx::query_as(
             "SELECT legal_name, siren, siret, vat_number, address, postal_code, city, country, billing_email,
                     billing_phone, kind
              FROM accounts WHERE id = $1",
         )
-        .bind(account.id)
+        .bind(account_id)
         .fetch_one(&mut *c)
         .await
     })?;
@@ -114,7 +103,28 @@ pub(crate) async fn write_invoice(
         },
         buyer_kind: CustomerKind::parse(&buyer.kind).unwrap_or_default(),
     };
-    let parties = serde_json::to_string(&parties).map_err(AppError::internal)?;
+    serde_json::to_string(&parties).map_err(AppError::internal)
+}
+
+/// Writes the document's invoice under the account's lock: the next
+/// number of the year, its lines, its parties as printed, its posting and
+/// its audit entry. Answers its id and number.
+pub(crate) async fn write_invoice(
+    tx: &mut crate::db::Tx,
+    state: &AppState,
+    locked: &ledger::Locked,
+    account: &crate::invoicing::BilledAccount,
+    merchant: &crate::settings::MerchantSettings,
+    doc: &Document,
+) -> AppResult<(i64, String)> {
+    let (issued_on, actor) = (doc.issued_on, doc.actor);
+    let totals = compute(&doc.lines).map_err(AppError::internal)?;
+    let due = doc.due_date.unwrap_or_else(|| account.terms.due_date(issued_on));
+    if due < issued_on {
+        return Err(AppError::field("due_date", Msg::DueBeforeIssue));
+    }
+    let number = numbering::next(tx, Series::Invoice, issued_on.year()).await?;
+    let parties = parties_json(tx, merchant, account.id).await?;
     let now = state.clock.now();
     let invoice_id: i64 = with_tx!(tx, |c| {
         sqlx::query_scalar(

@@ -579,7 +579,7 @@ pub async fn transition_tx(
 /// Queues an e-mail about a payment to the account's billing address, in
 /// its language: `message` writes subject and body from the locale, the
 /// merchant's name and the link to the payment's page.
-async fn tell_client(
+pub(crate) async fn tell_client(
     tx: &mut Tx,
     state: &AppState,
     now: DateTime<Utc>,

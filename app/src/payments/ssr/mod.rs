@@ -30,8 +30,7 @@ use crate::with_db;
 
 pub use crate::collection::{account, AccountRow, ACTION_HOLD_MINUTES};
 
-/// Upper bound of a chosen amount (in minor units): a typo guard.
-pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000;
+pub use super::MAX_AMOUNT_MINOR;
 
 /// The gateway's customer for the account, created on first use.
 pub async fn customer_ref(state: &AppState, account_id: i64) -> AppResult<String> {

@@ -26,15 +26,21 @@ struct PaymentRow {
     created_at: DateTime<Utc>,
     succeeded_at: Option<DateTime<Utc>>,
     refunded_minor: i64,
+    channel: Option<String>,
+    received_on: Option<chrono::NaiveDate>,
+    reference: String,
+    reversal_reason: String,
 }
 
 const PAYMENT_SELECT_COLUMNS: &str = "SELECT p.id, p.account_id, a.legal_name AS account_name, p.status, p.amount_minor, p.currency,
     p.method_label, p.failure_code, p.action_url, p.source, p.gateway, p.gateway_ref, p.disputed, p.created_at, p.succeeded_at,
-    CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor";
+    CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor,
+    p.channel, p.received_on, p.reference, p.reversal_reason";
 
 const PAYMENT_SELECT: &str = "SELECT p.id, p.account_id, a.legal_name AS account_name, p.status, p.amount_minor, p.currency,
     p.method_label, p.failure_code, p.action_url, p.source, p.gateway, p.gateway_ref, p.disputed, p.created_at, p.succeeded_at,
-    CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor
+    CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor,
+    p.channel, p.received_on, p.reference, p.reversal_reason
     FROM payments p JOIN accounts a ON a.id = p.account_id";
 
 impl PaymentRow {
@@ -57,6 +63,10 @@ impl PaymentRow {
             disputed: self.disputed,
             created_at: self.created_at,
             succeeded_at: self.succeeded_at,
+            channel: self.channel.as_deref().and_then(Channel::parse),
+            received_on: self.received_on,
+            payer_reference: self.reference,
+            reversal_reason: (self.status == "reversed").then_some(self.reversal_reason),
         })
     }
 }
@@ -159,7 +169,7 @@ pub async fn detail(
         Ok::<_, sqlx::Error>((allocs, posted, events, refunds))
     })?;
     let credit = posted.iter().filter(|(inv, _)| inv.is_none()).map(|(_, a)| -a).sum::<i64>();
-    let applied_to_invoices = summary.status == PaymentStatus::Succeeded;
+    let applied_to_invoices = matches!(summary.status, PaymentStatus::Succeeded | PaymentStatus::Reversed);
     Ok(PaymentDetail {
         allocations: allocs
             .into_iter()

@@ -19,11 +19,12 @@ struct DueRow {
 }
 
 /// Money received on a promise's invoices since it was made: payments and
-/// credit applied, less refunds (a credit note or a write-off is not money).
+/// credit applied, less refunds and reversed payments (a credit note or a
+/// write-off is not money).
 const RECEIVED_SQL: &str = "SELECT CAST(COALESCE(-SUM(e.amount_minor), 0) AS BIGINT) FROM ledger_entries e
     JOIN promise_invoices pi ON pi.invoice_id = e.invoice_id
     WHERE pi.promise_id = $1 AND e.id > $2
-      AND e.kind IN ('payment', 'credit_applied', 'refund', 'refund_reversal')";
+      AND e.kind IN ('payment', 'credit_applied', 'refund', 'refund_reversal', 'payment_reversal')";
 
 /// The settling job's name in `job_runs`.
 const SETTLE_JOB: &str = "promises.settle";
