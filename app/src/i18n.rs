@@ -484,6 +484,8 @@ messages! {
     Required => "obligatoire", "required";
     ImportStarted => "Import lancé.", "Import started.";
     TlImported => "Import de fichier", "File import";
+    EInvoiceHint => "Facture électronique EN 16931 (XML)", "EN 16931 e-invoice (XML)";
+    NoEInvoice => "Cette facture n'existe pas en facture électronique (émise sans lignes ou avant Relance).", "This invoice has no e-invoice (issued without lines, or before Relance).";
     PayStatusReversed => "Annulé (impayé)", "Reversed";
     TestModeTitle => "Mode test.", "Test mode.";
     TestModeBar => "Mode test : les paiements sont simulés, aucun argent réel ne circule.", "Test mode: payments are simulated, no real money moves.";

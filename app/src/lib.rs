@@ -11,6 +11,8 @@ pub mod collection;
 pub mod components;
 pub mod disputes;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod einvoice;
 pub mod error;
 pub mod i18n;
 pub mod imports;

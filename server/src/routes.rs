@@ -30,6 +30,7 @@ routes! {
     post "/lang" => switch_language,
     post "/logout" => logout,
     get "/invoices/{id}/pdf" => invoice_pdf_route,
+    get "/invoices/{id}/einvoice/{syntax}" => einvoice_route,
     get "/payments/{id}/receipt.pdf" => receipt_pdf_route,
     get "/credit-notes/{id}/pdf" => credit_note_pdf_route,
     get "/disputes/attachments/{id}" => attachment_route,
@@ -172,6 +173,34 @@ async fn invoice_pdf_route(
     let merchant = merchant_info(&state).await?;
     let bytes = invoice_pdf(&merchant, &detail, locale);
     Ok(pdf_attachment(&detail.summary.number, bytes))
+}
+
+/// An invoice as an EN 16931 e-invoice, `ubl` (UBL 2.1) or `cii` (the CII
+/// XML Factur-X carries): same scope as its PDF.
+async fn einvoice_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, syntax) = path.into_inner();
+    let (p, id, _) = match document_caller(&req, &id)? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
+    };
+    let write = match syntax.as_str() {
+        "ubl" => app::einvoice::ubl::write,
+        "cii" => app::einvoice::cii::write,
+        _ => return Err(AppError::NotFound),
+    };
+    let detail = app::invoices::ssr::detail(&state, p.scope(), id).await?;
+    let doc = app::einvoice::from_invoice(&detail).ok_or(AppError::Conflict(app::i18n::Msg::NoEInvoice))?;
+    let name: String =
+        detail.summary.number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-{syntax}.xml\"")))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(write(&doc)))
 }
 
 /// The PDF receipt of a succeeded payment: its client, or staff whose

@@ -238,11 +238,16 @@ fn InvoiceBody() -> impl IntoView {
         <p><a href=back>"← " {t(Msg::BackToInvoices)}</a></p>
         <Loaded resource=detail view=move |d| {
                         let s = d.summary.clone();
+                        let einvoice = d.document.is_some() && !d.lines.is_empty();
                         view! {
                             <div class="title-row">
                                 <h1>{t(Msg::InvoiceTitle)} " " <span data-testid="invoice-number">{s.number.clone()}</span></h1>
                                 <StatusBadge status=s.state/>
                                 <a class="button" href=format!("/invoices/{}/pdf", s.id) data-testid="download-pdf" download>{t(Msg::DownloadPdf)}</a>
+                                {einvoice.then(|| view! {
+                                    <a class="button" href=format!("/invoices/{}/einvoice/ubl", s.id) rel="external" data-testid="download-ubl" download title=t(Msg::EInvoiceHint)>"UBL"</a>
+                                    <a class="button" href=format!("/invoices/{}/einvoice/cii", s.id) rel="external" data-testid="download-cii" download title=t(Msg::EInvoiceHint)>"CII"</a>
+                                })}
                                 {(!staff && s.balance.is_positive()).then(|| view! {
                                     <a class="button primary" href=format!("/portal/pay?invoices={}", s.id) data-testid="pay-invoice">{t(Msg::PayThisInvoice)}</a>
                                     <a class="button" href=format!("/portal/promise?inv={}", s.id) data-testid="promise-invoice">{t(Msg::PromiseThese)}</a>

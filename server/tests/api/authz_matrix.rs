@@ -325,6 +325,12 @@ fn rows() -> Vec<Row> {
             request: |fx| Req::Get(format!("/invoices/{}/pdf", fx.inv2_open)),
             expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
         },
+        Row {
+            path: "GET /invoices/{id}/einvoice/{syntax}",
+            // In scope, but seeded without lines nor parties: no e-invoice (409).
+            request: |fx| Req::Get(format!("/invoices/{}/einvoice/ubl", fx.inv2_open)),
+            expect: [Denied(303), Denied(404), Denied(404), Denied(409), Denied(409)],
+        },
         // Disputes: account 2 has one in progress (`fx.dispute2`, the whole of
         // T-0004), with a message, an attachment whose content names T-0004,
         // a credit note and an audit entry naming T-0004 (its timeline). The

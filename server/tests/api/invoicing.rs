@@ -411,3 +411,32 @@ async fn recurring_invoices_check_their_schedule_and_their_account() {
         app.finish().await;
     }
 }
+
+/// An issued invoice downloads as UBL and as CII; what Relance writes,
+/// Relance reads back (EN 16931's calculation rules checked) to the same
+/// figures. The client of the account may, another account's may not.
+#[tokio::test]
+async fn an_issued_invoice_downloads_as_an_e_invoice_that_reads_back() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let lines = [("Conseil", "3", "33,33", "standard_20"), ("Livre", "2", "10", "reduced_5_5")];
+        let (d, _) = created(save_draft(&owner, &draft_fields(None, app.fx.account1, &lines)).await).await;
+        let (invoice, _) = created(issue(&owner, d).await).await;
+        let client = app.login("client1@test.example").await;
+        for syntax in ["ubl", "cii"] {
+            let res = client.get(&format!("/invoices/{invoice}/einvoice/{syntax}")).await;
+            assert_eq!(res.status(), StatusCode::OK, "{syntax}");
+            let text = res.text().await.unwrap();
+            let doc = app::einvoice::read_any(&text).unwrap_or_else(|e| panic!("{syntax}: {e}\n{text}"));
+            assert_eq!(doc.number, number_of(&app, invoice).await);
+            assert_eq!((doc.tax_exclusive_minor, doc.tax_minor, doc.tax_inclusive_minor), (11_999, 2_110, 14_109));
+            assert_eq!(doc.lines.len(), 2);
+            assert_eq!(doc.buyer.name, "Alpha Boulangerie SARL");
+        }
+        let other = app.login("client2@test.example").await;
+        assert_eq!(other.get(&format!("/invoices/{invoice}/einvoice/ubl")).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(owner.get(&format!("/invoices/{invoice}/einvoice/pdf")).await.status(), StatusCode::NOT_FOUND);
+        app.finish().await;
+    }
+}
