@@ -44,6 +44,22 @@ pub fn read(bytes: &[u8]) -> Result<Table, Msg> {
     Ok(Table { headers, rows: all })
 }
 
+/// The header and the first `n` rows, for showing a file: a CSV is read
+/// only that far (a spreadsheet is read whole: its cells are zipped XML).
+pub fn head(bytes: &[u8], n: usize) -> Result<Table, Msg> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        let mut t = read(bytes)?;
+        t.rows.truncate(n);
+        return Ok(t);
+    }
+    let mut rows = csv_rows(bytes, n + 1)?;
+    if rows.is_empty() {
+        return Err(Msg::FileEmpty);
+    }
+    let headers = rows.remove(0).into_iter().map(|h| h.trim().to_string()).collect();
+    Ok(Table { headers, rows })
+}
+
 fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
@@ -71,6 +87,11 @@ fn delimiter(text: &str) -> u8 {
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, Msg> {
+    csv_rows(bytes, MAX_ROWS + 2)
+}
+
+/// At most `limit` records (one past the row cap tells a file too long).
+fn csv_rows(bytes: &[u8], limit: usize) -> Result<Vec<Vec<String>>, Msg> {
     let text = decode(bytes);
     if text.contains('\0') {
         return Err(Msg::FileUnreadable);
@@ -84,9 +105,12 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, Msg> {
     for record in reader.records() {
         let record = record.map_err(|_| Msg::FileUnreadable)?;
         rows.push(record.iter().map(str::to_string).collect());
-        if rows.len() > MAX_ROWS + 1 {
-            return Err(Msg::TooManyRows);
+        if rows.len() == limit {
+            break;
         }
+    }
+    if rows.len() > MAX_ROWS + 1 {
+        return Err(Msg::TooManyRows);
     }
     Ok(rows)
 }
@@ -139,6 +163,13 @@ mod tests {
         let t = read("\u{feff}number,total\nF1,10\nF2\n".as_bytes()).unwrap();
         assert_eq!(t.headers, ["number", "total"]);
         assert_eq!(t.rows, [vec!["F1".to_string(), "10".into()], vec!["F2".to_string()]]);
+    }
+
+    #[test]
+    fn the_head_of_a_file_is_its_first_rows() {
+        let t = head(b"a;b\n1;2\n3;4\n5;6\n", 2).unwrap();
+        assert_eq!(t.headers, ["a", "b"]);
+        assert_eq!(t.rows, [vec!["1", "2"], vec!["3", "4"]]);
     }
 
     #[test]

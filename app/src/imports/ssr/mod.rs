@@ -194,12 +194,17 @@ async fn row(state: &AppState, id: i64) -> AppResult<ImportRow> {
     row.ok_or(AppError::NotFound)
 }
 
-/// The stored file read again (it read when it was uploaded).
-pub async fn table_of(state: &AppState, id: i64) -> AppResult<Table> {
-    let bytes: Vec<u8> = with_db!(&state.db, |pool| {
+/// The stored file's bytes.
+async fn content_of(state: &AppState, id: i64) -> AppResult<Vec<u8>> {
+    let bytes = with_db!(&state.db, |pool| {
         sqlx::query_scalar("SELECT content FROM imports WHERE id = $1").bind(id).fetch_one(pool).await
     })?;
-    table::read(&bytes).map_err(|m| AppError::field("file", m))
+    Ok(bytes)
+}
+
+/// The stored file read again (it read when it was uploaded).
+pub async fn table_of(state: &AppState, id: i64) -> AppResult<Table> {
+    table::read(&content_of(state, id).await?).map_err(|m| AppError::field("file", m))
 }
 
 pub async fn view(state: &AppState, id: i64) -> AppResult<ImportView> {
@@ -208,7 +213,7 @@ pub async fn view(state: &AppState, id: i64) -> AppResult<ImportView> {
     let headers: Vec<String> = serde_json::from_str(&r.headers).map_err(AppError::internal)?;
     let mapping: Mapping = serde_json::from_str(&r.mapping).unwrap_or_default();
     let sample = if summary.status == ImportStatus::Uploaded {
-        table_of(state, id).await?.rows.into_iter().take(5).collect()
+        table::head(&content_of(state, id).await?, 5).map_err(|m| AppError::field("file", m))?.rows
     } else {
         Vec::new()
     };

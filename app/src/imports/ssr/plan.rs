@@ -4,7 +4,7 @@
 
 use super::outcome_of;
 use crate::accounts::rules::AccountData;
-use crate::domain::document::{compute, DraftLine};
+use crate::domain::document::{compute, DraftLine, LineTotals};
 use crate::domain::{Currency, PaymentTerms};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
@@ -45,7 +45,8 @@ pub(crate) struct NewInvoice {
     pub subtotal: i64,
     pub tax: i64,
     pub total: i64,
-    pub lines: Vec<DraftLine>,
+    /// With each line's net and VAT share, as computed for the totals.
+    pub lines: Vec<(DraftLine, LineTotals)>,
 }
 
 pub(crate) struct NewPayment {
@@ -333,12 +334,14 @@ async fn invoices(
         let account = &index.accounts[g.account];
         let problem = |field: &str, msg| RowProblem { row: g.row, field: field.to_string(), msg };
         let r = &g.first;
+        let mut line_totals = Vec::new();
         let (subtotal, tax, total) = if with_lines {
             let totals = compute(&g.lines).map_err(AppError::internal)?;
             if r.total.is_some_and(|t| t != totals.total_minor) {
                 problems.push(problem("total", Msg::LinesTotalDisagree));
                 continue;
             }
+            line_totals = totals.lines;
             (totals.subtotal_minor, totals.tax_minor, totals.total_minor)
         } else {
             let total = r.total.unwrap_or(0);
@@ -374,7 +377,7 @@ async fn invoices(
             subtotal,
             tax,
             total,
-            lines: g.lines,
+            lines: g.lines.into_iter().zip(line_totals).collect(),
         });
     }
     Ok(((out.len(), 0, unchanged), Plan::Invoices(out)))
