@@ -437,6 +437,14 @@ messages! {
     ImportAccounts => "Comptes clients", "Customer accounts";
     ImportInvoices => "Factures", "Invoices";
     ImportPayments => "Paiements reçus", "Payments received";
+    ImportEInvoices => "Factures électroniques (Factur-X, UBL, CII)", "E-invoices (Factur-X, UBL, CII)";
+    EInvoiceRefused => "Fichier refusé : ce n'est pas une facture électronique EN 16931 lisible et cohérente (la règle enfreinte est indiquée).", "File refused: not a readable, consistent EN 16931 e-invoice (the rule it breaks is named).";
+    BuyerUnknown => "Aucun compte n'a le SIREN ou le numéro de TVA de cet acheteur : créez-le (proposé ci-dessous), puis vérifiez à nouveau.", "No account has this buyer's SIREN or VAT number: create it (proposed below), then check again.";
+    EInvoiceCurrency => "La devise de la facture n'est pas celle du compte.", "The invoice's currency is not the account's.";
+    TooManyFiles => "Trop de fichiers en un envoi (500 au plus).", "Too many files in one upload (500 at most).";
+    ProposedAccounts => "Comptes à créer depuis les factures", "Accounts to create from the invoices";
+    CreateProposedAccount => "Créer ce compte", "Create this account";
+    EInvoiceUploadHint => "Factures électroniques : un ou plusieurs fichiers XML (UBL 2.1, CII) ou PDF Factur-X / ZUGFeRD.", "E-invoices: one or more XML files (UBL 2.1, CII) or Factur-X / ZUGFeRD PDFs.";
     ImportUploaded => "À vérifier", "To check";
     ImportRunning => "En cours", "Running";
     ImportDone => "Importé", "Imported";

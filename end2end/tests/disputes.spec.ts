@@ -4,36 +4,39 @@
 // finds the dispute in the back-office queue and approves part of it; the
 // client then sees the credit note (and its PDF) and the reduced balance.
 //
-// The account is taken from the *end* of the owner's overdue list (sorted
-// by overdue amount, largest first), away from the accounts that
-// promises.spec.ts takes from its start (and from
-// C0001/C0002, which overdueAccountsWithCollector leaves out). What these
-// tests do only lowers that account's overdue amount, so it stays at the
-// end. The promise is cancelled again in afterAll; the decided dispute and
-// its credit note stay (nothing undoes a credit note).
+// The spec brings its own data: two overdue invoices (numbers unique to
+// the run, known amounts and due dates in the past) imported in beforeAll
+// through the back office's import, on demo account C0016 Fromagerie
+// Blanchard SARL: its client contact has a password and reads French, it
+// has a collector, and no other spec uses it (C0001 and C0002 belong to the
+// payment specs, promises.spec.ts has C0040). The promise is cancelled again
+// in afterAll; the decided dispute and its credit note stay (nothing undoes
+// a credit note), on this run's own invoice.
 //
-// Every expected amount is computed from what the pages showed before, not
-// from the demo data.
+// The account's figures (balance, overdue amount) are read from the pages
+// before anything and every expected figure is computed from them, so the
+// account's own demo invoices (which depend on the day) do not matter.
 
 import { expect, test, type Browser, type ConsoleMessage, type Page } from '@playwright/test';
 import {
-  BACK_HOME,
   PORTAL_HOME,
-  USERS,
   asOwner,
+  demoAccount,
   frenchAmountInput,
   idFromLink,
+  importInvoices,
+  isoDaysFromToday,
   login,
   minorUnits,
   newContext,
-  overdueAccountsWithCollector,
-  signedUpContact,
   watchProblems,
 } from './helpers';
 
+/** Not C0001/C0002 (payment specs) nor C0040 (promises.spec.ts). */
+const ACCOUNT = 'C0016';
+
 const STATE_OVERDUE = 'En retard';
 const STATE_PROMISED = 'Promise';
-const STATE_DISPUTED = 'Contestée';
 const PROMISE_ACTIVE = 'En cours';
 const PROMISE_CANCELLED = 'Annulée';
 const REASON_DAMAGED = 'Endommagé ou défectueux';
@@ -89,10 +92,12 @@ interface Client {
   accountId: number;
   accountName: string;
   code: string;
-  /** Promised in the first test. */
+  /** Overdue, promised in the first test. */
   promised: Invoice;
   /** Overdue, disputed in part. */
   disputed: Invoice;
+  /** Rows of the client's list of disputes before these tests (none in a fresh database). */
+  disputesBefore: number;
 }
 
 let client: Client | undefined;
@@ -106,7 +111,7 @@ let approvedMinor = 0;
 let creditNoteNumber = '';
 
 function theClient(): Client {
-  expect(client, 'a client was found in beforeAll').toBeDefined();
+  expect(client, 'the client was set up in beforeAll').toBeDefined();
   return client!;
 }
 
@@ -209,48 +214,55 @@ async function fillDispute(
 }
 
 /**
- * A French-speaking client contact (with a password) of an overdue account
- * with a collector, from the end of the owner's list, whose account has no
- * dispute in progress nor promised or disputed invoice, an overdue invoice
- * of at least 10 € and another open invoice.
+ * The client: the French-speaking client contact of ACCOUNT, with two
+ * overdue invoices of its own imported (in euros, 20 % VAT): one to
+ * promise, one to dispute. Checks the client's overview shows them as
+ * imported (overdue, the whole amount due) and no dispute in progress.
  */
-async function findClient(browser: Browser): Promise<Client> {
-  const owner = await newContext(browser);
+async function setUpClient(browser: Browser): Promise<Client> {
+  const account = await asOwner(browser, (page) => demoAccount(page, ACCOUNT));
+  expect(account.collectorName, `${ACCOUNT} has a collector`).not.toMatch(/^(Non attribué|Unassigned)$/);
+
+  const stamp = Date.now();
+  const [toPromise, toDispute] = await importInvoices(browser, ACCOUNT, [
+    { number: `LITIGE-${stamp}-1`, issued: isoDaysFromToday(-70), due: isoDaysFromToday(-40), net: 30_000, vat: 6_000 },
+    { number: `LITIGE-${stamp}-2`, issued: isoDaysFromToday(-55), due: isoDaysFromToday(-25), net: 103_000, vat: 20_600 },
+  ]);
+
+  const c = await newContext(browser);
   try {
-    const page = await owner.newPage();
-    await login(page, USERS.owner, BACK_HOME);
-    const candidates = await overdueAccountsWithCollector(page);
-    // promises.spec.ts takes its account from the start of the list:
-    // never the first four, and the last ones first.
-    const pool = candidates.slice(Math.min(4, candidates.length - 1)).reverse();
-    for (const { code, id } of pool.slice(0, 12)) {
-      const contact = await signedUpContact(page, id);
-      if (!contact) continue;
-      const c = await newContext(browser);
-      try {
-        const cp = await c.newPage();
-        await login(cp, contact.email, PORTAL_HOME);
-        if (((await cp.locator('html').getAttribute('lang')) ?? 'fr') !== 'fr') continue;
-        const open = await overviewInvoices(cp);
-        if ((await cp.getByTestId('disputed-total').count()) > 0) continue;
-        if (open.some((i) => i.state === STATE_PROMISED || i.state === STATE_DISPUTED)) continue;
-        const disputed = open.find((i) => i.state === STATE_OVERDUE && i.balance >= 1000);
-        const promised = open.find((i) => i !== disputed);
-        if (!disputed || !promised) continue;
-        // Nothing disputed before (a decided dispute would still be listed).
-        await cp.goto('/portal/disputes');
-        await expect(cp.getByTestId('no-disputes').or(cp.getByTestId('disputes-table'))).toBeVisible();
-        if ((await cp.getByTestId('dispute-row').count()) > 0) continue;
-        return { email: contact.email, accountId: id, accountName: contact.accountName, code, promised, disputed };
-      } finally {
-        await c.close();
-      }
-    }
-    throw new Error(
-      `no suitable account among the last ${Math.min(12, pool.length)} of ${candidates.length} overdue accounts`,
-    );
+    const cp = await c.newPage();
+    await login(cp, account.contactEmail, PORTAL_HOME);
+    // The checks read French labels.
+    expect(await cp.locator('html').getAttribute('lang'), `${account.contactEmail} reads French`).toBe('fr');
+    const open = await overviewInvoices(cp);
+    await expect(cp.getByTestId('disputed-total'), 'no dispute in progress').toHaveCount(0);
+    const [promised, disputed] = [toPromise, toDispute].map((imported) => {
+      const inv = open.find((i) => i.number === imported.number);
+      expect(inv, `${imported.number} is on the overview`).toBeDefined();
+      expect(inv, `${imported.number} as imported`).toEqual({
+        id: String(imported.id),
+        number: imported.number,
+        state: STATE_OVERDUE,
+        balance: imported.total,
+      });
+      return inv!;
+    });
+    // Disputes of earlier runs on the same database (decided) may be listed.
+    await cp.goto('/portal/disputes');
+    await expect(cp.getByTestId('no-disputes').or(cp.getByTestId('disputes-table'))).toBeVisible();
+    const disputesBefore = await cp.getByTestId('dispute-row').count();
+    return {
+      email: account.contactEmail,
+      accountId: account.id,
+      accountName: account.name,
+      code: ACCOUNT,
+      promised,
+      disputed,
+      disputesBefore,
+    };
   } finally {
-    await owner.close();
+    await c.close();
   }
 }
 
@@ -259,7 +271,7 @@ test.describe('disputes', () => {
 
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(180_000);
-    client = await findClient(browser);
+    client = await setUpClient(browser);
     const c = client;
     disputedMinor = Math.floor(c.disputed.balance / 200) * 100; // about half, in whole euros
     approvedMinor = Math.floor(disputedMinor / 2) + 37; // a part of it, with cents
@@ -335,7 +347,7 @@ test.describe('disputes', () => {
     await expect(overviewRow(page, a).locator('td').last()).toHaveText(STATE_PROMISED);
     await expect(overviewRow(page, c.disputed).locator('td').last()).toHaveText(c.disputed.state);
     expect(after.balance).toBe(balanceStart);
-    expect(after.overdue).toBe(before.overdue - (a.state === STATE_OVERDUE ? a.balance : 0));
+    expect(after.overdue).toBe(before.overdue - a.balance);
     overdueAfterPromise = after.overdue;
 
     expect(problems).toEqual([]);
@@ -369,8 +381,9 @@ test.describe('disputes', () => {
     // Nothing was opened.
     await page.goto('/portal/disputes');
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-    await expect(page.getByTestId('dispute-row')).toHaveCount(0);
-    await expect(page.getByTestId('no-disputes')).toBeVisible();
+    await expect(page.getByTestId('dispute-row').filter({ hasText: b.number })).toHaveCount(0);
+    await expect(page.getByTestId('dispute-row')).toHaveCount(c.disputesBefore);
+    if (c.disputesBefore === 0) await expect(page.getByTestId('no-disputes')).toBeVisible();
     const inv = await invoiceFigures(page, b);
     expect(inv).toEqual({ due: b.balance, disputed: null });
     await expect(page.getByTestId('disputes-of')).toHaveCount(0);

@@ -121,39 +121,6 @@ export async function firstBytes(path: string, n: number): Promise<string> {
   return bytes.subarray(0, n).toString('latin1');
 }
 
-/** An account of the owner's "overdue" list. */
-export interface OverdueAccount {
-  code: string;
-  id: number;
-  /** The collector's name as listed. */
-  collector: string;
-}
-
-/**
- * The owner's overdue accounts that have a collector, in list order, minus
- * C0001 and C0002 (other specs own them). `page` is signed in as the owner.
- */
-export async function overdueAccountsWithCollector(page: Page): Promise<OverdueAccount[]> {
-  await page.goto('/back/accounts?overdue=1');
-  const rows = page.getByTestId('account-row');
-  await expect(rows.first()).toBeVisible();
-  const accounts: OverdueAccount[] = [];
-  for (const row of await rows.all()) {
-    const code = ((await row.locator('td').first().textContent()) ?? '').trim();
-    if (code === 'C0001' || code === 'C0002') continue;
-    // Unassigned accounts show a muted "Non attribué".
-    if ((await row.locator('td').nth(3).locator('.muted').count()) > 0) continue;
-    const collector = ((await row.locator('td').nth(3).textContent()) ?? '').trim();
-    accounts.push({
-      code,
-      collector,
-      id: await idFromLink(row.locator('td').nth(1).getByRole('link'), /^\/back\/accounts\/(\d+)$/),
-    });
-  }
-  expect(accounts.length, 'overdue accounts with a collector').toBeGreaterThan(0);
-  return accounts;
-}
-
 /**
  * From the owner's account page: the account's name, its collector, and the
  * e-mail of its first contact that can sign in (no "invitation pending" nor
@@ -350,4 +317,153 @@ export async function inviteClient(browser: Browser, ownerPage: Page, account: N
     await context.close();
   }
   return email;
+}
+
+/** YYYY-MM-DD, `days` from today (negative: in the past), by the test machine's UTC clock. */
+export function isoDaysFromToday(days: number): string {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** A demo account that a spec brings its own invoices to. */
+export interface DemoAccount {
+  code: string;
+  id: number;
+  name: string;
+  /** The collector's display name. */
+  collectorName: string;
+  /** A client contact of the account who can sign in. */
+  contactEmail: string;
+}
+
+/**
+ * A demo account by its code (`page` is signed in as the owner): its id,
+ * name, collector and a client contact who can sign in. Fails when the
+ * account has no such contact: the calling spec picked it for one.
+ */
+export async function demoAccount(page: Page, code: string): Promise<DemoAccount> {
+  await page.goto(`/back/accounts?q=${encodeURIComponent(code)}`);
+  // The code's own cell: a search by code may list other accounts too.
+  const row = page.getByTestId('account-row').filter({ has: page.getByRole('cell', { name: code, exact: true }) });
+  await expect(row).toHaveCount(1);
+  const id = await idFromLink(row.locator('td').nth(1).getByRole('link'), /^\/back\/accounts\/(\d+)$/);
+  const contact = await signedUpContact(page, id);
+  expect(contact, `${code} has a client contact who can sign in`).not.toBeNull();
+  return {
+    code,
+    id,
+    name: contact!.accountName,
+    collectorName: contact!.collectorName,
+    contactEmail: contact!.email,
+  };
+}
+
+/** An invoice for `importInvoices`: a number outside Relance's own series, its dates and amounts. */
+export interface InvoiceToImport {
+  number: string;
+  /** Issue and due dates, YYYY-MM-DD. */
+  issued: string;
+  due: string;
+  /** Net amount and VAT, minor units (euros); the total is their sum. */
+  net: number;
+  vat: number;
+}
+
+export interface ImportedInvoice extends InvoiceToImport {
+  id: number;
+  /** Net plus VAT, minor units: the amount due once imported. */
+  total: number;
+}
+
+/** The French export's header: every column is one the import recognises by name. */
+const INVOICE_FILE_HEADER = 'N° facture;Code client;Date;Échéance;Total HT;TVA;Total TTC';
+
+/**
+ * As the accountant, through the back office's import (upload, mapping,
+ * preview, run): the invoices on the account with this code, with the
+ * file's dates. The draft form issues an invoice today, due no earlier, so
+ * an import is how a spec gets overdue invoices of its own. Returns them
+ * with their ids, each checked in the invoice list (amount, due date).
+ */
+export async function importInvoices(
+  browser: Browser,
+  accountCode: string,
+  invoices: InvoiceToImport[],
+): Promise<ImportedInvoice[]> {
+  // French dates and amounts, as a French accounting export writes them.
+  const frenchDate = (iso: string) => iso.split('-').reverse().join('/');
+  const rows = invoices.map((i) =>
+    [
+      i.number,
+      accountCode,
+      frenchDate(i.issued),
+      frenchDate(i.due),
+      frenchAmountInput(i.net),
+      frenchAmountInput(i.vat),
+      frenchAmountInput(i.net + i.vat),
+    ].join(';'),
+  );
+  const content = Buffer.from(`${INVOICE_FILE_HEADER}\n${rows.join('\n')}\n`, 'utf-8');
+
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await loginReady(page, USERS.accountant, BACK_HOME);
+    await uploadImport(page, 'invoices', [{ name: 'factures-e2e.csv', mimeType: 'text/csv', buffer: content }]);
+
+    // The mapping is set column by column: a mapping remembered for this
+    // header row (someone's earlier import) must not change what is imported.
+    const columns: Record<string, string> = {
+      number: '0',
+      account: '1',
+      issue_date: '2',
+      due_date: '3',
+      subtotal: '4',
+      tax: '5',
+      total: '6',
+      line_description: '',
+      line_quantity: '',
+      line_unit_price: '',
+      line_vat: '',
+    };
+    for (const [field, column] of Object.entries(columns)) {
+      await page.getByTestId(`map-${field}`).selectOption(column);
+    }
+    await page.getByTestId('import-preview').click();
+    await expect(page.getByTestId('count-created')).toHaveText(String(invoices.length));
+    await expect(page.getByTestId('import-problems')).toHaveCount(0);
+    await page.getByTestId('import-run').click();
+    await expect(page.getByTestId('import-status')).toHaveText('Importé', { timeout: 30_000 });
+
+    const imported: ImportedInvoice[] = [];
+    for (const inv of invoices) {
+      await page.goto(`/back/invoices?filter=all&q=${encodeURIComponent(inv.number)}`);
+      const link = page.getByRole('link', { name: inv.number, exact: true });
+      const row = page.getByTestId('invoice-row').filter({ has: link });
+      await expect(row).toHaveCount(1);
+      await expect(row.locator(`time[datetime="${inv.due}"]`)).toHaveCount(1);
+      const total = inv.net + inv.vat;
+      expect(minorUnits(await row.locator('td.num').first().textContent())).toBe(total);
+      imported.push({ ...inv, total, id: await idFromLink(link, /^\/back\/invoices\/(\d+)$/) });
+    }
+    return imported;
+  } finally {
+    await context.close();
+  }
+}
+
+/** Uploads files on the imports page as `kind` and waits for the import's page. */
+export async function uploadImport(
+  page: Page,
+  kind: string,
+  files: { name: string; mimeType: string; buffer: Buffer }[],
+): Promise<void> {
+  await page.goto('/back/imports', { waitUntil: 'networkidle' });
+  const form = page.getByTestId('import-upload-form');
+  await form.getByTestId('import-kind').selectOption(kind);
+  await form.getByTestId('import-file').setInputFiles(files);
+  await form.getByTestId('import-upload').click();
+  await page.waitForURL((url) => /^\/back\/imports\/\d+$/.test(url.pathname));
+  await page.waitForLoadState('networkidle');
 }

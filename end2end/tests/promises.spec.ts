@@ -4,10 +4,14 @@
 // phone, and the client cancels its promises (the invoices go back to
 // collection).
 //
-// C0001 (payments.spec.ts) and C0002 are left alone, and so is any contact
-// that already paid online. The spec needs overdue invoices, which only the
-// demo data has until invoices can be imported with their past dates.
-// Every promise created here is cancelled again before the spec ends.
+// The spec brings its own data: three overdue invoices (numbers unique to
+// the run, known amounts and due dates in the past) imported in beforeAll
+// through the back office's import, on demo account C0040 Optique Vidal
+// SARL: its client contact has a password and reads French, its collector
+// (Camille Martin) works in French, and no other spec uses it (C0001 and
+// C0002 belong to the payment specs, disputes.spec.ts has C0016). The
+// account's own demo invoices are never touched. Every promise created
+// here is cancelled again before the spec ends.
 
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import {
@@ -15,12 +19,16 @@ import {
   PORTAL_HOME,
   USERS,
   asOwner,
+  demoAccount,
+  importInvoices,
+  isoDaysFromToday,
   login,
   newContext,
-  overdueAccountsWithCollector,
   payBoxInvoices,
-  signedUpContact,
 } from './helpers';
+
+/** Not C0001/C0002 (payment specs) nor C0016 (disputes.spec.ts). */
+const ACCOUNT = 'C0040';
 
 const STATE_PROMISED = 'Promise';
 const STATE_OVERDUE = 'En retard';
@@ -36,11 +44,12 @@ const COLLECTORS: Record<string, string> = {
   'Camille Martin': USERS.camille,
 };
 
+/** One of the invoices imported in beforeAll: overdue before these tests. */
 interface Invoice {
   id: string;
   number: string;
-  /** The state badge on the overview before these tests ("En retard", "À payer"…). */
-  state: string;
+  /** Its amount (nothing paid on it), minor units. */
+  total: number;
 }
 
 interface Payer {
@@ -48,7 +57,7 @@ interface Payer {
   accountId: number;
   accountName: string;
   collectorEmail: string;
-  /** The first three open invoices, oldest due date first. */
+  /** The three imported invoices, oldest due date first. */
   invoices: Invoice[];
 }
 
@@ -59,7 +68,7 @@ let promisedDate = '';
 let overdueBefore = 0;
 
 function thePayer(): Payer {
-  expect(payer, 'a payer was found in beforeAll').toBeDefined();
+  expect(payer, 'the payer was set up in beforeAll').toBeDefined();
   return payer!;
 }
 
@@ -118,50 +127,44 @@ async function inOverdueFilter(page: Page, inv: Invoice): Promise<boolean> {
 }
 
 /**
- * A French-speaking client contact (with a password) of an overdue account
- * with a collector, other than C0001/C0002, whose three oldest open invoices
- * are not promised.
+ * The payer: the French-speaking client contact of ACCOUNT, with three
+ * overdue invoices of its own imported (in euros, 20 % VAT), which the
+ * client's overview offers in the pay box and shows as overdue.
  */
-async function findPayer(browser: Browser): Promise<Payer> {
-  const owner = await newContext(browser);
+async function setUpPayer(browser: Browser): Promise<Payer> {
+  const account = await asOwner(browser, (page) => demoAccount(page, ACCOUNT));
+  const collectorEmail = COLLECTORS[account.collectorName];
+  expect(collectorEmail, `${ACCOUNT}'s collector (${account.collectorName}) works in French`).toBeDefined();
+
+  const stamp = Date.now();
+  const imported = await importInvoices(browser, ACCOUNT, [
+    { number: `PROM-${stamp}-1`, issued: isoDaysFromToday(-75), due: isoDaysFromToday(-45), net: 40_000, vat: 8_000 },
+    { number: `PROM-${stamp}-2`, issued: isoDaysFromToday(-60), due: isoDaysFromToday(-30), net: 25_050, vat: 5_010 },
+    { number: `PROM-${stamp}-3`, issued: isoDaysFromToday(-50), due: isoDaysFromToday(-20), net: 100_000, vat: 20_000 },
+  ]);
+  const invoices: Invoice[] = imported.map((i) => ({ id: String(i.id), number: i.number, total: i.total }));
+
+  const client = await newContext(browser);
   try {
-    const page = await owner.newPage();
-    await login(page, USERS.owner, BACK_HOME);
-    const candidates = await overdueAccountsWithCollector(page);
-
-    for (const { id, collector } of candidates.slice(0, 15)) {
-      const contact = await signedUpContact(page, id);
-      if (!contact) continue;
-      const { email, accountName, collectorName } = contact;
-      expect(collectorName).toBe(collector);
-
-      const client = await newContext(browser);
-      try {
-        const cp = await client.newPage();
-        await login(cp, email, PORTAL_HOME);
-        const language = (await cp.locator('html').getAttribute('lang')) ?? 'fr';
-        const open: Invoice[] = (await payBoxInvoices(cp)).map((inv) => ({ ...inv, state: '' }));
-        if (language !== 'fr' || open.length < 3) continue;
-        // Paid online already (another spec's payer): left alone.
-        await cp.goto('/portal/payments');
-        await expect(cp.getByRole('heading', { level: 1 })).toBeVisible();
-        if ((await cp.getByTestId('payment-row').count()) > 0) continue;
-
-        const invoices = open.slice(0, 3);
-        const states = await overviewStates(cp, invoices);
-        if (states.includes(STATE_PROMISED)) continue;
-        invoices.forEach((inv, i) => (inv.state = states[i]));
-        const collectorEmail = COLLECTORS[collectorName];
-        if (!collectorEmail) continue;
-        return { email, accountId: id, accountName, collectorEmail, invoices };
-      } finally {
-        await client.close();
-      }
+    const page = await client.newPage();
+    await login(page, account.contactEmail, PORTAL_HOME);
+    // The checks below read French labels.
+    expect(await page.locator('html').getAttribute('lang'), `${account.contactEmail} reads French`).toBe('fr');
+    const offered = await payBoxInvoices(page);
+    for (const inv of invoices) {
+      expect(offered, `${inv.number} is offered in the pay box`).toContainEqual({ id: inv.id, number: inv.number });
     }
-    throw new Error(`no suitable account with a French signed-up contact among ${candidates.length}`);
+    expect(await overviewStates(page, invoices)).toEqual([STATE_OVERDUE, STATE_OVERDUE, STATE_OVERDUE]);
   } finally {
-    await owner.close();
+    await client.close();
   }
+  return {
+    email: account.contactEmail,
+    accountId: account.id,
+    accountName: account.name,
+    collectorEmail: collectorEmail!,
+    invoices,
+  };
 }
 
 /** Cancels, as the client, every promise still open on these invoices. */
@@ -187,11 +190,11 @@ test.describe('promises to pay', () => {
 
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(180_000);
-    payer = await findPayer(browser);
+    payer = await setUpPayer(browser);
     const p = payer;
     console.log(
-      `payer: ${p.email} (${p.accountName}, collector ${p.collectorEmail}; ` +
-        `invoices ${p.invoices.map((i) => `${i.number} ${i.state}`).join(', ')})`,
+      `payer: ${p.email} (${ACCOUNT} ${p.accountName}, collector ${p.collectorEmail}; ` +
+        `imported ${p.invoices.map((i) => `${i.number} ${i.total}`).join(', ')})`,
     );
   });
 
@@ -219,12 +222,14 @@ test.describe('promises to pay', () => {
     const [a, b] = p.invoices;
     await login(page, p.email, PORTAL_HOME);
 
-    const wasOverdue = [await inOverdueFilter(page, a), await inOverdueFilter(page, b)];
-    expect(wasOverdue, 'overdue filter agrees with the badges').toEqual([
-      a.state === STATE_OVERDUE,
-      b.state === STATE_OVERDUE,
-    ]);
+    // Overdue, as imported: in the overdue filter and in the overdue figure.
+    for (const inv of [a, b]) {
+      expect(await inOverdueFilter(page, inv), `${inv.number} is in the overdue filter`).toBe(true);
+    }
     overdueBefore = await overdueAmount(page);
+    expect(overdueBefore, 'the overdue figure counts the imported invoices').toBeGreaterThanOrEqual(
+      p.invoices.reduce((sum, inv) => sum + inv.total, 0),
+    );
 
     // 1. Tick the two invoices in the overview's pay box, "Promettre une date".
     const box = page.getByTestId('pay-box');
@@ -238,6 +243,7 @@ test.describe('promises to pay', () => {
       const label = box.locator('label.choice').filter({ has: page.getByTestId(`select-${inv.number}`) });
       balances.push(minor(await label.locator('.amount').textContent()));
     }
+    expect(balances, 'the pay box offers what is due: the imported amounts').toEqual([a.total, b.total]);
     await expect(box.getByTestId('promise-selected')).toHaveText('Promettre une date');
     await box.getByTestId('promise-selected').click();
     await page.waitForURL((url) => url.pathname === '/portal/promise');
@@ -295,8 +301,7 @@ test.describe('promises to pay', () => {
     for (const inv of [a, b]) {
       expect(await inOverdueFilter(page, inv), `${inv.number} is not in the overdue filter`).toBe(false);
     }
-    const overdueShare = (wasOverdue[0] ? balances[0] : 0) + (wasOverdue[1] ? balances[1] : 0);
-    expect(await overdueAmount(page)).toBe(overdueBefore - overdueShare);
+    expect(await overdueAmount(page)).toBe(overdueBefore - balances[0] - balances[1]);
   });
 
   test('a date beyond the policy is refused with a field error and creates nothing', async ({ page }) => {
@@ -333,7 +338,7 @@ test.describe('promises to pay', () => {
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     await expect(page.getByTestId('promise-row').first()).toBeVisible();
     await expect(promiseRow(page, [c.number])).toHaveCount(0);
-    expect(await overviewStates(page, [c])).toEqual([c.state]);
+    expect(await overviewStates(page, [c])).toEqual([STATE_OVERDUE]);
   });
 
   test("the account's collector sees the promise; the owner records one made by phone", async ({ browser }) => {
@@ -431,11 +436,9 @@ test.describe('promises to pay', () => {
     await expect(row.getByTestId('promise-status')).toHaveText(STATUS_CANCELLED);
     await expect(row.getByTestId('promise-cancel')).toHaveCount(0);
 
-    expect(await overviewStates(page, [a, b])).toEqual([a.state, b.state]);
+    expect(await overviewStates(page, [a, b])).toEqual([STATE_OVERDUE, STATE_OVERDUE]);
     for (const inv of [a, b]) {
-      expect(await inOverdueFilter(page, inv), `${inv.number} in the overdue filter as before`).toBe(
-        inv.state === STATE_OVERDUE,
-      );
+      expect(await inOverdueFilter(page, inv), `${inv.number} in the overdue filter as before`).toBe(true);
     }
 
     // 2. The one recorded by phone too, so the account is left as found.
@@ -444,7 +447,7 @@ test.describe('promises to pay', () => {
     await expect(phone).toHaveCount(1);
     await phone.getByTestId('promise-cancel').click();
     await expect(phone.getByTestId('promise-status')).toHaveText(STATUS_CANCELLED);
-    expect(await overviewStates(page, [a, b, c])).toEqual([a.state, b.state, c.state]);
+    expect(await overviewStates(page, [a, b, c])).toEqual([STATE_OVERDUE, STATE_OVERDUE, STATE_OVERDUE]);
     expect(await overdueAmount(page)).toBe(overdueBefore);
   });
 });

@@ -66,7 +66,11 @@ async fn invoice_attachment(state: &AppState, invoice: i64) -> anyhow::Result<(S
         .await
         .map_err(|e| anyhow::anyhow!("invoice {invoice} for an e-mail: {e}"))?;
     let merchant = crate::routes::merchant_info(state).await.map_err(|e| anyhow::anyhow!("merchant: {e}"))?;
-    let pdf = crate::pdf::invoice_pdf(&merchant, &detail, locale);
+    // The invoice as issued, with its e-invoice inside when it has one.
+    let pdf = match crate::pdf::facturx_pdf(&merchant, &detail, locale)? {
+        Some(pdf) => pdf,
+        None => crate::pdf::invoice_pdf(&merchant, &detail, locale)?,
+    };
     Ok((format!("{}.pdf", detail.summary.number), pdf))
 }
 

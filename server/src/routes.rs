@@ -1,6 +1,6 @@
 //! Plain HTTP routes beside the Leptos pages. Each checks its caller itself.
 
-use crate::pdf::{credit_note_pdf, invoice_pdf, receipt_pdf, MerchantInfo};
+use crate::pdf::{credit_note_pdf, facturx_pdf, invoice_pdf, receipt_pdf, MerchantInfo, PdfError};
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use app::auth::safe_next;
@@ -139,6 +139,13 @@ pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
         }))
 }
 
+/// A document that could not be rendered: logged with its cause, a
+/// generic error for the user.
+fn pdf_failed(e: PdfError) -> AppError {
+    tracing::error!(error = %e, "rendering a PDF");
+    AppError::Internal
+}
+
 /// A PDF sent as a download that no cache keeps.
 fn pdf_attachment(name: &str, bytes: Vec<u8>) -> HttpResponse {
     let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
@@ -171,36 +178,42 @@ async fn invoice_pdf_route(
     };
     let detail = app::invoices::ssr::detail(&state, p.scope(), id).await?;
     let merchant = merchant_info(&state).await?;
-    let bytes = invoice_pdf(&merchant, &detail, locale);
+    let bytes = invoice_pdf(&merchant, &detail, locale).map_err(pdf_failed)?;
     Ok(pdf_attachment(&detail.summary.number, bytes))
 }
 
-/// An invoice as an EN 16931 e-invoice, `ubl` (UBL 2.1) or `cii` (the CII
-/// XML Factur-X carries): same scope as its PDF.
+/// An invoice as an EN 16931 e-invoice: `ubl` (UBL 2.1), `cii` (the CII
+/// XML alone) or `facturx` (the PDF as issued, carrying that CII); same
+/// scope as its PDF.
 async fn einvoice_route(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, syntax) = path.into_inner();
-    let (p, id, _) = match document_caller(&req, &id)? {
+    let (p, id, locale) = match document_caller(&req, &id)? {
         Ok(caller) => caller,
         Err(to_login) => return Ok(to_login),
     };
-    let write = match syntax.as_str() {
-        "ubl" => app::einvoice::ubl::write,
-        "cii" => app::einvoice::cii::write,
-        _ => return Err(AppError::NotFound),
-    };
+    if !matches!(syntax.as_str(), "ubl" | "cii" | "facturx") {
+        return Err(AppError::NotFound);
+    }
     let detail = app::invoices::ssr::detail(&state, p.scope(), id).await?;
-    let doc = app::einvoice::from_invoice(&detail).ok_or(AppError::Conflict(app::i18n::Msg::NoEInvoice))?;
+    let no_einvoice = || AppError::Conflict(app::i18n::Msg::NoEInvoice);
+    if syntax == "facturx" {
+        let merchant = merchant_info(&state).await?;
+        let bytes = facturx_pdf(&merchant, &detail, locale).map_err(pdf_failed)?.ok_or_else(no_einvoice)?;
+        return Ok(pdf_attachment(&format!("{}-facturx", detail.summary.number), bytes));
+    }
+    let doc = app::einvoice::from_invoice(&detail).ok_or_else(no_einvoice)?;
+    let xml = if syntax == "ubl" { app::einvoice::ubl::write(&doc) } else { app::einvoice::cii::write(&doc) };
     let name: String =
         detail.summary.number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     Ok(HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-{syntax}.xml\"")))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(write(&doc)))
+        .body(xml))
 }
 
 /// The PDF receipt of a succeeded payment: its client, or staff whose
@@ -221,7 +234,7 @@ async fn receipt_pdf_route(
         return Err(AppError::NotFound);
     }
     let merchant = merchant_info(&state).await?;
-    let bytes = receipt_pdf(&merchant, &detail, locale);
+    let bytes = receipt_pdf(&merchant, &detail, locale).map_err(pdf_failed)?;
     Ok(pdf_attachment(&detail.summary.reference, bytes))
 }
 
@@ -237,7 +250,7 @@ async fn credit_note_pdf_route(
     };
     let doc = app::disputes::ssr::credit_note(&state, p.scope(), id).await?;
     let merchant = merchant_info(&state).await?;
-    let bytes = credit_note_pdf(&merchant, &doc, locale);
+    let bytes = credit_note_pdf(&merchant, &doc, locale).map_err(pdf_failed)?;
     Ok(pdf_attachment(&doc.number, bytes))
 }
 

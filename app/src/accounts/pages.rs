@@ -7,7 +7,7 @@ use crate::components::{ErrorMessage, FieldError, Loaded, Page};
 use crate::domain::{Currency, CustomerKind, Role, Segment};
 use crate::i18n::{t, Msg};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Who keeps the books: the owner and the accountant.
 pub const BOOKKEEPERS: &[Role] = &[Role::Owner, Role::Accountant];
@@ -15,10 +15,26 @@ pub const BOOKKEEPERS: &[Role] = &[Role::Owner, Role::Accountant];
 #[component]
 pub fn NewAccountPage() -> impl IntoView {
     let editor = Resource::new(|| (), |_| get_account_form(None));
+    // A buyer proposed by an e-invoice import arrives with its name and
+    // identifiers in the query: the form starts from them.
+    let query = use_query_map();
+    let prefill = move |mut e: AccountEditor| {
+        let q = query.read_untracked();
+        for (key, slot) in [
+            ("legal_name", &mut e.form.legal_name),
+            ("siren", &mut e.form.siren),
+            ("vat_number", &mut e.form.vat_number),
+        ] {
+            if let Some(v) = q.get(key).filter(|v| !v.trim().is_empty()) {
+                *slot = v.chars().take(200).collect();
+            }
+        }
+        e
+    };
     view! {
         <Page roles=BOOKKEEPERS title=Msg::NewAccount>
             <h1>{t(Msg::NewAccount)}</h1>
-            <Loaded resource=editor view=|e| view! { <AccountFormView editor=e/> }.into_any()/>
+            <Loaded resource=editor view=move |e| view! { <AccountFormView editor=prefill(e)/> }.into_any()/>
         </Page>
     }
 }

@@ -10,6 +10,7 @@
 mod build;
 pub mod check;
 pub mod cii;
+pub mod facturx;
 pub mod ubl;
 pub mod xml;
 

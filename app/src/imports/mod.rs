@@ -10,11 +10,15 @@
 //! content), so importing the same file again changes nothing.
 //!
 //! - `table`: a file's bytes as a header row and text cells (ssr);
+//! - `einvoices`: UBL, CII and Factur-X files read as an invoice table
+//!   (ssr), their buyers matched by SIREN or VAT number;
 //! - `rules`: the fields of each kind, guessing a mapping, and each row
 //!   parsed to a domain type (pure, unit-tested);
 //! - `ssr/`: storing, previewing and running an import;
 //! - `pages`: the imports list, upload, mapping, preview and progress.
 
+#[cfg(feature = "ssr")]
+pub mod einvoices;
 pub mod pages;
 pub mod rules;
 #[cfg(feature = "ssr")]
@@ -78,6 +82,10 @@ pub struct RowProblem {
     pub row: usize,
     pub field: String,
     pub msg: Msg,
+    /// What the message is about when the field says too little (an
+    /// e-invoice's file name and the EN 16931 rule it breaks).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
 }
 
 /// What a run would do, or did.
@@ -91,6 +99,20 @@ pub struct Outcome {
     /// counts them all.
     pub problems: Vec<RowProblem>,
     pub problem_count: usize,
+    /// E-invoices whose buyer matches no account: the account Relance
+    /// proposes to create from the invoice.
+    #[serde(default)]
+    pub proposals: Vec<ProposedAccount>,
+}
+
+/// A buyer read from an e-invoice, to create as an account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedAccount {
+    pub name: String,
+    pub siren: String,
+    pub vat_number: String,
+    /// The new-account form filled with the buyer's details.
+    pub href: String,
 }
 
 /// At most this many problems are listed (all are counted).
@@ -150,8 +172,8 @@ pub async fn upload_import(data: MultipartData) -> Result<Done<Created<ImportSta
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
         principal.require_bookkeeper()?;
-        let (kind, file_name, bytes) = ssr::read_upload(data).await?;
-        let created = ssr::store(&state, principal.user_id, kind, &file_name, bytes).await?;
+        let (upload, files) = ssr::read_upload(data).await?;
+        let created = ssr::store_upload(&state, principal.user_id, upload, files).await?;
         Ok(Done::new(created, format!("/back/imports/{}", created.id)))
     })
     .await

@@ -69,11 +69,15 @@ fn UploadForm() -> impl IntoView {
                 <label>{t(Msg::ImportKindLabel)}
                     <select name="kind" data-testid="import-kind">
                         {ImportKind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{t(k.msg())}</option> }).collect_view()}
+                        <option value="einvoices">{t(Msg::ImportEInvoices)}</option>
                     </select>
                 </label>
                 <label>{t(Msg::ImportFile)}
-                    <input type="file" name="file" required accept=".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" data-testid="import-file"/>
+                    <input type="file" name="file" required multiple
+                        accept=".csv,.txt,.xlsx,.xml,.pdf,text/csv,application/xml,text/xml,application/pdf,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                        data-testid="import-file"/>
                 </label>
+                <p class="muted small">{t(Msg::EInvoiceUploadHint)}</p>
                 <crate::components::FieldError error=Signal::derive(err) name="file"/>
                 <button type="submit" class="primary" data-testid="import-upload" disabled=move || action.pending().get()>{t(Msg::Upload)}</button>
                 {move || err().filter(|e| !matches!(e, AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
@@ -240,12 +244,26 @@ fn OutcomeView(kind: ImportKind, outcome: Outcome) -> impl IntoView {
                         <tr data-testid="problem-row">
                             <td class="num">{p.row}</td>
                             <td>{if p.field.is_empty() { None } else { Some(t(field_label(kind, &p.field))) }}</td>
-                            <td>{t(p.msg)}</td>
+                            <td>{t(p.msg)}{(!p.detail.is_empty()).then(|| view! { " " <span class="muted" data-testid="problem-detail">{p.detail.clone()}</span> })}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
             </table>
             {(o.problem_count > o.problems.len()).then(|| view! { <p class="muted">{t(Msg::MoreProblems)}</p> })}
+        })}
+        {(!o.proposals.is_empty()).then(|| view! {
+            <h2>{t(Msg::ProposedAccounts)}</h2>
+            <ul data-testid="proposed-accounts">
+                {o.proposals.iter().map(|p| {
+                    let ids = [p.siren.clone(), p.vat_number.clone()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
+                    view! {
+                        <li>
+                            <strong>{p.name.clone()}</strong> " " <span class="muted">{ids}</span> " "
+                            <a class="button" href=p.href.clone() data-testid="create-proposed-account">{t(Msg::CreateProposedAccount)}</a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
         })}
     }
 }

@@ -258,10 +258,10 @@ pub fn missing(kind: ImportKind, mapping: &Mapping) -> Vec<RowProblem> {
         .fields()
         .iter()
         .filter(|f| f.required && !mapping.contains_key(f.key))
-        .map(|f| RowProblem { row: 1, field: f.key.to_string(), msg: Msg::ColumnRequired })
+        .map(|f| RowProblem { row: 1, field: f.key.to_string(), msg: Msg::ColumnRequired, detail: String::new() })
         .collect();
     if kind == ImportKind::Invoices && !mapping.contains_key("total") && !mapping.contains_key("line_description") {
-        out.push(RowProblem { row: 1, field: "total".into(), msg: Msg::TotalOrLinesRequired });
+        out.push(RowProblem { row: 1, field: "total".into(), msg: Msg::TotalOrLinesRequired, detail: String::new() });
     }
     out
 }
@@ -285,7 +285,7 @@ impl Cells<'_> {
     }
 
     pub fn problem(&self, field: &str, msg: Msg) -> RowProblem {
-        RowProblem { row: self.row, field: field.to_string(), msg }
+        RowProblem { row: self.row, field: field.to_string(), msg, detail: String::new() }
     }
 
     pub fn is_blank(&self) -> bool {

@@ -245,6 +245,7 @@ fn InvoiceBody() -> impl IntoView {
                                 <StatusBadge status=s.state/>
                                 <a class="button" href=format!("/invoices/{}/pdf", s.id) data-testid="download-pdf" download>{t(Msg::DownloadPdf)}</a>
                                 {einvoice.then(|| view! {
+                                    <a class="button" href=format!("/invoices/{}/einvoice/facturx", s.id) rel="external" data-testid="download-facturx" download title=t(Msg::EInvoiceHint)>"Factur-X"</a>
                                     <a class="button" href=format!("/invoices/{}/einvoice/ubl", s.id) rel="external" data-testid="download-ubl" download title=t(Msg::EInvoiceHint)>"UBL"</a>
                                     <a class="button" href=format!("/invoices/{}/einvoice/cii", s.id) rel="external" data-testid="download-cii" download title=t(Msg::EInvoiceHint)>"CII"</a>
                                 })}

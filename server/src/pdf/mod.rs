@@ -1,9 +1,11 @@
-//! Invoice, receipt and credit note PDFs without dependencies: the
-//! layouts on A4 (the invoice's line table flows onto as many pages as it
-//! needs) over a minimal PDF 1.4 writer (`writer`: standard Helvetica
-//! fonts, Windows-1252 text, uncompressed streams).
+//! Invoice, receipt and credit note PDFs: the layouts on A4 (the
+//! invoice's line table flows onto as many pages as it needs) drawn as
+//! display lists (`canvas`) and written as PDF/A-3b by krilla, with
+//! DejaVu Sans embedded so every European name prints. An issued invoice
+//! also exists as Factur-X: the same document as issued, carrying its
+//! EN 16931 CII XML.
 
-mod writer;
+mod canvas;
 
 use app::components::kind_msg;
 use app::disputes::ssr::CreditNoteDoc;
@@ -11,8 +13,9 @@ use app::domain::Locale;
 use app::i18n::Msg;
 use app::invoices::{InvoiceDetail, InvoiceLine, LedgerLine};
 use app::payments::PaymentDetail;
+pub use canvas::PdfError;
+use canvas::{write_pdf, Font, Page, Style, PAGE_H, PAGE_W};
 use rust_decimal::Decimal;
-use writer::{write_pdf, Font, Page, Style, PAGE_H, PAGE_W};
 
 /// The issuing company, as printed in the letterhead and footer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,13 +31,28 @@ pub struct MerchantInfo {
 }
 
 /// Renders one invoice as a complete PDF document.
-pub fn invoice_pdf(merchant: &MerchantInfo, detail: &InvoiceDetail, locale: Locale) -> Vec<u8> {
-    render(merchant, Msg::InvoiceTitle.text(locale), detail, locale)
+pub fn invoice_pdf(merchant: &MerchantInfo, detail: &InvoiceDetail, locale: Locale) -> Result<Vec<u8>, PdfError> {
+    let (heading, pages) = render(merchant, Msg::InvoiceTitle.text(locale), detail, true, locale);
+    write_pdf(&pages, &heading, None)
+}
+
+/// The invoice as issued (no payments since) as a Factur-X PDF carrying
+/// its EN 16931 CII XML; `None` for an invoice that has no e-invoice (no
+/// lines or parties: one imported from totals only).
+pub fn facturx_pdf(
+    merchant: &MerchantInfo,
+    detail: &InvoiceDetail,
+    locale: Locale,
+) -> Result<Option<Vec<u8>>, PdfError> {
+    let Some(doc) = app::einvoice::from_invoice(detail) else { return Ok(None) };
+    let xml = app::einvoice::cii::write(&doc);
+    let (heading, pages) = render(merchant, Msg::InvoiceTitle.text(locale), detail, false, locale);
+    write_pdf(&pages, &heading, Some(&xml)).map(Some)
 }
 
 /// Renders the receipt of a succeeded payment: what was paid, when, how,
 /// and which invoices it settled (refunds listed when there are any).
-pub fn receipt_pdf(merchant: &MerchantInfo, detail: &PaymentDetail, locale: Locale) -> Vec<u8> {
+pub fn receipt_pdf(merchant: &MerchantInfo, detail: &PaymentDetail, locale: Locale) -> Result<Vec<u8>, PdfError> {
     let s = &detail.summary;
     let heading = format!("{} {}", Msg::ReceiptTitle.text(locale), s.reference);
     let mut doc = Layout::new(heading.clone());
@@ -108,12 +126,12 @@ pub fn receipt_pdf(merchant: &MerchantInfo, detail: &PaymentDetail, locale: Loca
         }
     }
     draw_footers(&mut doc.pages, merchant);
-    write_pdf(&doc.pages, &heading)
+    write_pdf(&doc.pages, &heading, None)
 }
 
 /// Renders a credit note: its number and date, the invoice it credits,
 /// why, and the amount deducted from the client's balance.
-pub fn credit_note_pdf(merchant: &MerchantInfo, c: &CreditNoteDoc, locale: Locale) -> Vec<u8> {
+pub fn credit_note_pdf(merchant: &MerchantInfo, c: &CreditNoteDoc, locale: Locale) -> Result<Vec<u8>, PdfError> {
     let heading = format!("{} {}", Msg::CreditNote.text(locale), c.number);
     let mut doc = Layout::new(heading.clone());
     draw_letterhead(&mut doc, merchant, &heading, &[(Msg::IssueDate, c.issued_on)], &c.account_name, locale);
@@ -151,7 +169,7 @@ pub fn credit_note_pdf(merchant: &MerchantInfo, c: &CreditNoteDoc, locale: Local
     page.text(MARGIN, y, MUTED, Msg::CreditNoteExplained.text(locale), RIGHT - MARGIN);
     doc.y = y - ROW_H;
     draw_footers(&mut doc.pages, merchant);
-    write_pdf(&doc.pages, &heading)
+    write_pdf(&doc.pages, &heading, None)
 }
 
 /// Splits text into lines of at most `width` characters, at spaces.
@@ -244,7 +262,15 @@ impl Layout {
     }
 }
 
-fn render(merchant: &MerchantInfo, title: &str, detail: &InvoiceDetail, locale: Locale) -> Vec<u8> {
+/// The invoice's pages and running head; `with_payments` adds what has
+/// been applied to it since it was issued.
+fn render(
+    merchant: &MerchantInfo,
+    title: &str,
+    detail: &InvoiceDetail,
+    with_payments: bool,
+    locale: Locale,
+) -> (String, Vec<Page>) {
     let heading = format!("{title} {}", detail.summary.number);
     let mut doc = Layout::new(heading.clone());
     let dates = [(Msg::IssueDate, detail.summary.issue_date), (Msg::DueDate, detail.summary.due_date)];
@@ -253,13 +279,15 @@ fn render(merchant: &MerchantInfo, title: &str, detail: &InvoiceDetail, locale: 
         draw_buyer(&mut doc, &facts.parties.buyer);
     }
     draw_lines(&mut doc, &detail.lines, locale);
-    draw_totals(&mut doc, detail, locale);
+    draw_totals(&mut doc, detail, with_payments, locale);
     if let Some(facts) = &detail.document {
         draw_mentions(&mut doc, detail, facts, locale);
     }
-    draw_applied(&mut doc, &detail.applied, locale);
+    if with_payments {
+        draw_applied(&mut doc, &detail.applied, locale);
+    }
     draw_footers(&mut doc.pages, merchant);
-    write_pdf(&doc.pages, &heading)
+    (heading, doc.pages)
 }
 
 /// Merchant top left, title and dates top right, client block below them.
@@ -334,13 +362,16 @@ fn draw_lines(doc: &mut Layout, lines: &[InvoiceLine], locale: Locale) {
     }
 }
 
-fn draw_totals(doc: &mut Layout, detail: &InvoiceDetail, locale: Locale) {
+/// Totals; the amount due is what remains today with the payments shown,
+/// the whole total on the invoice as issued.
+fn draw_totals(doc: &mut Layout, detail: &InvoiceDetail, with_payments: bool, locale: Locale) {
     let summary = &detail.summary;
+    let due = if with_payments { summary.balance } else { summary.total };
     let rows = [
         (Msg::Subtotal, detail.subtotal, BODY),
         (Msg::TaxTotal, detail.tax, BODY),
         (Msg::Total, summary.total, BODY_BOLD),
-        (Msg::AmountDue, summary.balance, BODY_BOLD),
+        (Msg::AmountDue, due, BODY_BOLD),
     ];
     doc.y -= 8.0;
     doc.ensure(rows.len() as f32 * ROW_H);

@@ -1,4 +1,4 @@
-use super::writer::*;
+use super::canvas::*;
 use super::*;
 use app::domain::{Currency, EntryKind, InvoiceState, Money};
 use app::invoices::InvoiceSummary;
@@ -77,98 +77,78 @@ fn two_lines() -> InvoiceDetail {
     detail(vec![line("Création du site", 1, 250_000), line("Hébergement annuel", 12, 2_500)])
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// Every text run of an invoice as rendered (with its payments), page by page.
+fn texts(detail: &InvoiceDetail, locale: Locale) -> Vec<Vec<String>> {
+    let (_, pages) = render(&merchant(), Msg::InvoiceTitle.text(locale), detail, true, locale);
+    pages.iter().map(|p| p.texts().into_iter().map(str::to_string).collect()).collect()
 }
 
-fn count(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack.windows(needle.len()).filter(|w| *w == needle).count()
+fn all_text(detail: &InvoiceDetail, locale: Locale) -> String {
+    texts(detail, locale).concat().join("\n")
 }
 
-fn number_at(bytes: &[u8], at: usize) -> usize {
-    let digits: String = bytes[at..].iter().take_while(|b| b.is_ascii_digit()).map(|&b| char::from(b)).collect();
-    digits.parse().expect("a number")
+fn load(pdf: &[u8]) -> lopdf::Document {
+    lopdf::Document::load_mem(pdf).expect("a PDF lopdf reads")
 }
 
-/// Checks startxref, the xref table and the trailer; returns the object count.
-fn check_structure(pdf: &[u8]) -> usize {
-    assert!(pdf.starts_with(b"%PDF-1.4\n%"), "header");
-    assert!(pdf[10..14].iter().all(|&b| b >= 0x80), "binary comment line");
-    assert!(pdf.trim_ascii_end().ends_with(b"%%EOF"), "trailer ends with %%EOF");
-
-    let startxref = pdf.windows(10).rposition(|w| w == b"startxref\n").expect("startxref");
-    let xref = number_at(pdf, startxref + 10);
-    assert!(pdf[xref..].starts_with(b"xref\n0 "), "startxref points at the xref table");
-    let size = number_at(pdf, xref + 7);
-    let first_entry = xref + 7 + size.to_string().len() + 1;
-    assert_eq!(&pdf[first_entry..first_entry + 20], b"0000000000 65535 f \n");
-    for object in 1..size {
-        let entry = &pdf[first_entry + 20 * object..first_entry + 20 * (object + 1)];
-        assert!(entry.ends_with(b" 00000 n \n"), "entry {object} is in use and 20 bytes long");
-        let offset = number_at(entry, 0);
-        assert_eq!(entry[10], b' ', "10-digit offset");
-        let expected = format!("{object} 0 obj\n");
-        assert!(pdf[offset..].starts_with(expected.as_bytes()), "xref entry {object} points at its object");
-    }
-    let trailer = &pdf[first_entry + 20 * size..];
-    assert!(trailer.starts_with(b"trailer\n<<"), "trailer follows the table");
-    assert!(find(trailer, format!("/Size {size} ").as_bytes()).is_some());
-    assert!(find(trailer, b"/Root 1 0 R").is_some());
-    assert!(find(trailer, b"/Info ").is_some());
-    size - 1
-}
-
-/// The data of every stream, checking each `/Length` against `endstream`.
-fn streams(pdf: &[u8]) -> Vec<&[u8]> {
-    let mut found = Vec::new();
-    let mut rest = pdf;
-    while let Some(at) = find(rest, b"<< /Length ") {
-        let length = number_at(rest, at + 11);
-        let start = at + find(&rest[at..], b"stream\n").expect("stream keyword") + 7;
-        let data = &rest[start..start + length];
-        assert!(rest[start + length..].starts_with(b"\nendstream"), "/Length is exact");
-        found.push(data);
-        rest = &rest[start + length..];
-    }
-    found
-}
-
-fn page_count(pdf: &[u8]) -> usize {
-    count(pdf, b"/Type /Page ")
+/// The XMP metadata packet of a document.
+fn xmp(doc: &lopdf::Document) -> String {
+    let id = doc.catalog().unwrap().get(b"Metadata").unwrap().as_reference().unwrap();
+    let stream = doc.get_object(id).unwrap().as_stream().unwrap();
+    assert!(stream.dict.get(b"Filter").is_err(), "PDF/A: the metadata stream is not filtered");
+    String::from_utf8(stream.content.clone()).unwrap()
 }
 
 #[test]
-fn renders_a_well_formed_document() {
-    let pdf = invoice_pdf(&merchant(), &two_lines(), Locale::Fr);
-    let objects = check_structure(&pdf);
-    // Catalog, page tree, two fonts, info, plus content and page per page.
-    assert_eq!(objects, 5 + 2 * page_count(&pdf));
-    assert_eq!(page_count(&pdf), 1);
-    assert!(find(&pdf, b"/Count 1 ").is_some());
-    assert!(find(&pdf, b"/BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding").is_some());
-    assert!(find(&pdf, b"/Producer (Relance)").is_some());
-    assert_eq!(streams(&pdf).len(), 1);
+fn renders_a_pdf_a_document_with_its_font_embedded() {
+    let pdf = invoice_pdf(&merchant(), &two_lines(), Locale::Fr).unwrap();
+    assert!(pdf.starts_with(b"%PDF-1.7"), "header");
+    assert!(pdf[9..14].iter().filter(|&&b| b >= 0x80).count() >= 4, "binary comment line");
+    let doc = load(&pdf);
+    assert_eq!(doc.get_pages().len(), 1);
+    let meta = xmp(&doc);
+    assert!(meta.contains("<pdfaid:part>3</pdfaid:part>"), "{meta}");
+    assert!(meta.contains("<pdfaid:conformance>B</pdfaid:conformance>"), "{meta}");
+    assert!(meta.contains("Facture F-2026-0042"), "title in the XMP");
+    assert!(!meta.contains("factur-x"), "a plain PDF declares no Factur-X");
+    // The fonts are embedded (TrueType outlines), not referenced by name.
+    let embedded =
+        doc.objects.values().filter_map(|o| o.as_dict().ok()).filter(|d| d.get(b"FontFile2").is_ok()).count();
+    assert!(embedded >= 2, "regular and bold embedded, got {embedded}");
+    assert!(doc.catalog().unwrap().get(b"OutputIntents").is_ok(), "PDF/A output intent");
 }
 
 #[test]
-fn content_carries_number_and_win_ansi_text() {
-    let pdf = invoice_pdf(&merchant(), &two_lines(), Locale::Fr);
-    let content = streams(&pdf).concat();
-    assert!(find(&content, b"(Facture F-2026-0042)").is_some());
-    assert!(content.contains(&0xE9), "é is encoded as a single WinAnsi byte");
-    assert!(find(&content, "é".as_bytes()).is_none(), "no UTF-8 leaks into the content");
-    // 1 234,56 € style amounts: narrow no-break spaces become spaces, € is 0x80.
-    assert!(find(&content, b"(2\x20500,00\x20\x80)").is_some());
-    assert!(find(&content, b"(Paiement)").is_some());
-    assert!(find(&content, b"(VIR-0001)").is_some());
-    assert!(find(&content, b"(20\x20%)").is_some());
-    assert!(find(&content, b"(1 / 1)").is_some());
+fn text_prints_in_the_reader_language() {
+    let fr = all_text(&two_lines(), Locale::Fr);
+    assert!(fr.contains("Facture F-2026-0042"));
+    assert!(fr.contains("Création du site"), "accents kept as they are");
+    // 1 234,56 € style amounts: every kind of space prints as a space.
+    assert!(fr.contains("2 500,00 €"), "{fr}");
+    assert!(fr.contains("Paiement") && fr.contains("VIR-0001"));
+    assert!(fr.contains("20 %"));
+    assert!(fr.contains("1 / 1"));
 
-    let english = invoice_pdf(&merchant(), &two_lines(), Locale::En);
-    let content = streams(&english).concat();
-    assert!(find(&content, b"(Invoice F-2026-0042)").is_some());
-    assert!(find(&content, b"(\x802,500.00)").is_some());
-    assert!(find(&content, b"(Issue date: Feb 3, 2026)").is_some());
+    let en = all_text(&two_lines(), Locale::En);
+    assert!(en.contains("Invoice F-2026-0042"));
+    assert!(en.contains("€2,500.00"));
+    assert!(en.contains("Issue date: Feb 3, 2026"));
+}
+
+/// Names beyond Latin-1 print with their own letters (the old writer
+/// printed '?'), and only characters the font lacks become '?'.
+#[test]
+fn central_european_and_turkish_names_print() {
+    let mut d = two_lines();
+    d.summary.account_name = "Łódź Spółka, Žluťoučký kůň s.r.o., İstanbul Çiçekçilik Şti.".into();
+    d.lines[0].description = "Zażółć gęślą jaźń 日本".into();
+    let text = all_text(&d, Locale::Fr);
+    assert!(text.contains("Łódź Spółka"), "{text}");
+    assert!(text.contains("Zażółć gęślą jaźń ??"), "{text}");
+    let pdf = invoice_pdf(&merchant(), &d, Locale::Fr).unwrap();
+    let extracted = load(&pdf).extract_text(&[1]).unwrap_or_default();
+    assert!(extracted.contains("Łódź Spółka"), "ToUnicode maps back: {extracted}");
+    assert_eq!(printable("a\tb\u{202f}c\u{a0}€", Font::Regular), "a b c €");
 }
 
 /// An invoice written in Relance prints the buyer's identifiers and the
@@ -193,17 +173,14 @@ fn an_issued_invoice_carries_its_legal_mentions() {
         early_discount: None,
         note: "Merci".into(),
     });
-    let content = streams(&invoice_pdf(&merchant(), &d, Locale::Fr)).concat();
-    assert!(find(&content, b"SIREN 552100554").is_some());
-    assert!(find(&content, b"FR96552100554").is_some());
-    assert!(find(&content, b"69001 Lyon").is_some());
-    assert!(find(&content, b"TVA non applicable, art. 293 B du CGI").is_some());
-    assert!(find(&content, b"Pas d'escompte pour paiement anticip").is_some());
-    assert!(
-        find(&content, b"40 \x80").is_some() || find(&content, b"40\xa0\x80").is_some(),
-        "the \u{20ac}40 indemnity"
-    );
-    assert!(find(&content, b"(Merci)").is_some());
+    let content = all_text(&d, Locale::Fr);
+    assert!(content.contains("SIREN 552100554"));
+    assert!(content.contains("FR96552100554"));
+    assert!(content.contains("69001 Lyon"));
+    assert!(content.contains("TVA non applicable, art. 293 B du CGI"));
+    assert!(content.contains("Pas d'escompte pour paiement anticip"));
+    assert!(content.contains("40 €"), "the \u{20ac}40 indemnity: {content}");
+    assert!(content.lines().any(|l| l == "Merci"));
 
     let consumer = app::invoices::DocumentFacts {
         parties: Parties { buyer_kind: app::domain::CustomerKind::Consumer, ..Default::default() },
@@ -211,77 +188,96 @@ fn an_issued_invoice_carries_its_legal_mentions() {
         note: String::new(),
     };
     d.document = Some(consumer);
-    let content = streams(&invoice_pdf(&merchant(), &d, Locale::En)).concat();
-    assert!(find(&content, b"Late payment").is_none());
-    assert!(find(&content, b"2% discount for payment within 10 days.").is_some());
+    let content = all_text(&d, Locale::En);
+    assert!(!content.contains("Late payment"));
+    assert!(content.contains("2% discount for payment within 10 days."));
 }
 
 #[test]
 fn many_lines_flow_onto_more_pages() {
     let lines = (1..=80).map(|i| line(&format!("Prestation {i}"), i, 1_000)).collect();
-    let pdf = invoice_pdf(&merchant(), &detail(lines), Locale::Fr);
-    check_structure(&pdf);
-    let pages = page_count(&pdf);
-    assert!(pages >= 2, "80 lines need more than one page, got {pages}");
-    assert!(find(&pdf, format!("/Count {pages} ").as_bytes()).is_some());
-    let contents = streams(&pdf);
-    assert_eq!(contents.len(), pages);
-    let with_header = contents.iter().filter(|c| find(c, b"(Description)").is_some()).count();
+    let d = detail(lines);
+    let pages = texts(&d, Locale::Fr);
+    let n = pages.len();
+    assert!(n >= 2, "80 lines need more than one page, got {n}");
+    let with_header = pages.iter().filter(|p| p.iter().any(|t| t == "Description")).count();
     assert!(with_header >= 2, "the table header repeats on continuation pages");
-    let all = contents.concat();
-    assert!(find(&all, b"(Prestation 1)").is_some());
-    assert!(find(&all, b"(Prestation 80)").is_some());
-    assert!(find(&all, format!("(1 / {pages})").as_bytes()).is_some());
-    assert!(find(&all, format!("({pages} / {pages})").as_bytes()).is_some());
-}
-
-#[test]
-fn parentheses_and_backslashes_are_escaped() {
-    let invoice = detail(vec![line(r"Support (niveau 2) \ urgent", 1, 100)]);
-    let pdf = invoice_pdf(&merchant(), &invoice, Locale::Fr);
-    check_structure(&pdf);
-    let content = streams(&pdf).concat();
-    assert!(find(&content, br"(Support \(niveau 2\) \\ urgent)").is_some());
+    let all = pages.concat();
+    assert!(all.iter().any(|t| t == "Prestation 1"));
+    assert!(all.iter().any(|t| t == "Prestation 80"));
+    assert!(all.iter().any(|t| *t == format!("1 / {n}")));
+    assert!(all.iter().any(|t| *t == format!("{n} / {n}")));
+    let pdf = invoice_pdf(&merchant(), &d, Locale::Fr).unwrap();
+    assert_eq!(load(&pdf).get_pages().len(), n);
 }
 
 #[test]
 fn long_descriptions_are_cut_to_the_column() {
     let long = "Accompagnement ".repeat(20);
-    let pdf = invoice_pdf(&merchant(), &detail(vec![line(&long, 1, 100)]), Locale::Fr);
-    let content = streams(&pdf).concat();
-    let start = find(&content, b"(Accompagnement").expect("description shown");
-    let end = start + find(&content[start..], b") Tj").expect("end of string");
-    let shown = &content[start + 1..end];
-    assert!(shown.ends_with(b"..."));
+    let all = texts(&detail(vec![line(&long, 1, 100)]), Locale::Fr).concat();
+    let shown = all.iter().find(|t| t.starts_with("Accompagnement")).expect("description shown");
+    assert!(shown.ends_with("..."));
     let (_, left, right) = COLUMNS[0];
     assert!(BODY.width(shown) <= right - left);
 
-    let cut = truncate(b"abcdefghijklmnopqrstuvwxyz", BODY, 40.0);
-    assert!(cut.ends_with(b"...") && BODY.width(&cut) <= 40.0);
-    assert_eq!(truncate(b"short", BODY, 40.0), b"short");
+    let cut = truncate("abcdefghijklmnopqrstuvwxyz", BODY, 40.0);
+    assert!(cut.ends_with("...") && BODY.width(&cut) <= 40.0);
+    assert_eq!(truncate("short", BODY, 40.0), "short");
 }
 
 #[test]
-fn encodes_windows_1252() {
-    assert_eq!(win_ansi("1\u{202f}234,56\u{a0}€"), b"1 234,56 \x80");
-    assert_eq!(win_ansi("éèàçôûêëïîù"), b"\xE9\xE8\xE0\xE7\xF4\xFB\xEA\xEB\xEF\xEE\xF9");
-    assert_eq!(win_ansi("œŒ«»’…"), b"\x9C\x8C\xAB\xBB\x92\x85");
-    assert_eq!(win_ansi("→ 日本"), b"? ??");
-    let mut out = Vec::new();
-    push_literal(&mut out, br"a(b)c\d");
-    assert_eq!(out, br"(a\(b\)c\\d)");
+fn widths_follow_the_embedded_font() {
+    // DejaVu Sans: 2048 units per em; 'W' is wider than 'i'.
+    let style = Style { font: Font::Regular, size: 10.0, gray: 0.0 };
+    assert!(style.width("W") > 2.0 * style.width("i"));
+    assert!((style.width("ii") - 2.0 * style.width("i")).abs() < 1e-4);
+    let bold = Style { font: Font::Bold, ..style };
+    assert!(bold.width("Relance") > style.width("Relance"));
 }
 
+/// The Factur-X PDF is the invoice as issued (no payments) with its CII
+/// attached and declared; reading it back gives the same figures.
 #[test]
-fn widths_follow_helvetica_metrics() {
-    assert_eq!(Font::Regular.glyph_width(b' '), 278);
-    assert_eq!(Font::Regular.glyph_width(b'W'), 944);
-    assert_eq!(Font::Regular.glyph_width(b'i'), 222);
-    assert_eq!(Font::Bold.glyph_width(b'i'), 278);
-    assert_eq!(Font::Regular.glyph_width(0xE9), 556);
-    assert!((BODY.width(b"0000") - 4.0 * 556.0 * 9.0 / 1000.0).abs() < 1e-3);
-    assert_eq!(num(595.0), "595");
-    assert_eq!(num(0.92), "0.92");
-    assert_eq!(num(12.5), "12.5");
-    assert_eq!(text_string("Fé"), "<FEFF004600E9>");
+fn facturx_carries_the_invoice_xml_and_reads_back_to_the_same_figures() {
+    let mut d = two_lines();
+    d.document = Some(app::invoices::DocumentFacts {
+        parties: app::invoicing::Parties {
+            seller: app::invoicing::Party {
+                name: "Atelier Lumière".into(),
+                country: "FR".into(),
+                ..Default::default()
+            },
+            buyer: app::invoicing::Party {
+                name: "Łódź Spółka".into(),
+                siren: Some("552100554".into()),
+                country: "FR".into(),
+                ..Default::default()
+            },
+            buyer_kind: app::domain::CustomerKind::Business,
+        },
+        early_discount: None,
+        note: String::new(),
+    });
+    let expected = app::einvoice::from_invoice(&d).expect("an e-invoice");
+    let pdf = facturx_pdf(&merchant(), &d, Locale::Fr).unwrap().expect("Factur-X");
+    let doc = load(&pdf);
+    let meta = xmp(&doc);
+    assert!(meta.contains("<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>"), "{meta}");
+    assert!(meta.contains("<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"));
+    assert!(meta.contains("<pdfaid:part>3</pdfaid:part>"));
+    assert!(doc.catalog().unwrap().get(b"AF").is_ok(), "associated file listed on the catalog");
+    let xml = app::einvoice::facturx::embedded_xml(&pdf).expect("embedded XML");
+    let back = app::einvoice::read_any(&xml).expect("valid CII");
+    assert_eq!(back, expected);
+
+    let (_, pages) = render(&merchant(), Msg::InvoiceTitle.text(Locale::Fr), &d, false, Locale::Fr);
+    let shown: Vec<&str> = pages.iter().flat_map(|p| p.texts()).collect();
+    assert!(!shown.contains(&"VIR-0001"), "the issued document lists no payment");
+    assert!(!shown.contains(&"3 260,00 €") && shown.contains(&"3 360,00 €"), "due: the whole total");
+
+    // Without lines or parties there is no e-invoice, so no Factur-X.
+    assert!(facturx_pdf(&merchant(), &two_lines(), Locale::Fr).unwrap().is_none());
+    // A PDF without an attachment is refused by the reader.
+    let plain = invoice_pdf(&merchant(), &d, Locale::Fr).unwrap();
+    assert_eq!(app::einvoice::facturx::embedded_xml(&plain), Err(app::einvoice::facturx::FacturXError::NoInvoiceXml));
 }

@@ -760,7 +760,7 @@ async fn send(s: &Session, req: Req) -> (StatusCode, Vec<u8>) {
 }
 
 fn contains(body: &[u8], needle: &str) -> bool {
-    body.windows(needle.len()).any(|w| w == needle.as_bytes())
+    crate::helpers::body_contains(body, needle)
 }
 
 #[tokio::test]

@@ -604,6 +604,23 @@ pub async fn created(res: reqwest::Response) -> (i64, String) {
 
 /// Where a plain form's post sent the browser: asserts a redirect and
 /// returns its `Location`, made relative to the server.
+/// A response body as text can be searched: a PDF's text (its fonts map
+/// glyphs back to Unicode), anything else as it is.
+pub fn readable(body: &[u8]) -> Vec<u8> {
+    if !body.starts_with(b"%PDF") {
+        return body.to_vec();
+    }
+    // An uploaded attachment may only look like a PDF: kept as it is.
+    let Ok(doc) = lopdf::Document::load_mem(body) else { return body.to_vec() };
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("the PDF's text").into_bytes()
+}
+
+/// Whether a response body (a PDF's text) contains `needle`.
+pub fn body_contains(body: &[u8], needle: &str) -> bool {
+    readable(body).windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
 pub fn redirected_to(res: &reqwest::Response) -> String {
     assert!(res.status().is_redirection(), "not a redirect: {} {:?}", res.status(), res.headers());
     let location = res.headers().get("location").expect("a Location").to_str().unwrap().to_string();

@@ -12,14 +12,14 @@ pub(crate) async fn upload(s: &Session, kind: &str, name: &str, content: &[u8]) 
     s.post_multipart("/api/imports/upload", &[("kind", kind)], &[("file", name, content)]).await
 }
 
-async fn detail(s: &Session, id: i64) -> Value {
+pub(crate) async fn detail(s: &Session, id: i64) -> Value {
     let res = s.post_form("/api/imports/detail", &[("id", &id.to_string())]).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
 
 /// The mapping the page shows (remembered or guessed), as the form posts it.
-fn mapping_of(view: &Value) -> Vec<(String, String)> {
+pub(crate) fn mapping_of(view: &Value) -> Vec<(String, String)> {
     view["mapping"]
         .as_object()
         .unwrap()
@@ -35,14 +35,14 @@ async fn call(s: &Session, path: &str, id: i64, map: &[(String, String)]) -> req
     s.post_form(path, &form).await
 }
 
-async fn preview(s: &Session, id: i64, map: &[(String, String)]) -> Value {
+pub(crate) async fn preview(s: &Session, id: i64, map: &[(String, String)]) -> Value {
     let res = call(s, "/api/imports/preview", id, map).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
 
 /// Runs an import and waits for it to end; answers its final view.
-async fn run(s: &Session, id: i64, map: &[(String, String)]) -> Value {
+pub(crate) async fn run(s: &Session, id: i64, map: &[(String, String)]) -> Value {
     created(call(s, "/api/imports/run", id, map).await).await;
     for _ in 0..300 {
         let v = detail(s, id).await;
@@ -55,7 +55,7 @@ async fn run(s: &Session, id: i64, map: &[(String, String)]) -> Value {
 }
 
 /// Uploads, previews with the page's mapping, runs: the final view.
-async fn import(s: &Session, kind: &str, name: &str, content: &[u8]) -> (Value, Value) {
+pub(crate) async fn import(s: &Session, kind: &str, name: &str, content: &[u8]) -> (Value, Value) {
     let (id, _) = created(upload(s, kind, name, content).await).await;
     let map = mapping_of(&detail(s, id).await);
     let checked = preview(s, id, &map).await;

@@ -41,7 +41,7 @@ pub(crate) async fn issue(s: &Session, draft: i64) -> reqwest::Response {
     s.post_form("/api/invoicing/issue", &[("id", &draft.to_string())]).await
 }
 
-async fn number_of(app: &TestApp, invoice: i64) -> String {
+pub(crate) async fn number_of(app: &TestApp, invoice: i64) -> String {
     text(app, &format!("SELECT number FROM invoices WHERE id = {invoice}")).await
 }
 
@@ -103,7 +103,7 @@ async fn a_draft_is_issued_numbered_posted_and_frozen() {
         }
         // Its PDF carries the mentions of a business invoice.
         let pdf = owner.get(&format!("/invoices/{invoice}/pdf")).await.bytes().await.unwrap().to_vec();
-        let has = |needle: &str| pdf.windows(needle.len()).any(|w| w == needle.as_bytes());
+        let has = |needle: &str| crate::helpers::body_contains(&pdf, needle);
         assert!(has("L441-10") && has("Pas d'escompte") && has(&series(1)), "mentions missing from the PDF");
         // The client sees it in the portal with its number.
         let (status, html) = owner.get_html(&format!("/back/invoices/{invoice}")).await;
@@ -412,7 +412,7 @@ async fn recurring_invoices_check_their_schedule_and_their_account() {
     }
 }
 
-/// An issued invoice downloads as UBL and as CII; what Relance writes,
+/// An issued invoice downloads as UBL, as CII and as Factur-X; what Relance writes,
 /// Relance reads back (EN 16931's calculation rules checked) to the same
 /// figures. The client of the account may, another account's may not.
 #[tokio::test]
@@ -434,7 +434,17 @@ async fn an_issued_invoice_downloads_as_an_e_invoice_that_reads_back() {
             assert_eq!(doc.lines.len(), 2);
             assert_eq!(doc.buyer.name, "Alpha Boulangerie SARL");
         }
+        // Factur-X: a PDF carrying the same CII.
+        let res = client.get(&format!("/invoices/{invoice}/einvoice/facturx")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let pdf = res.bytes().await.unwrap();
+        let xml = app::einvoice::facturx::embedded_xml(&pdf).expect("factur-x.xml inside");
+        let doc = app::einvoice::read_any(&xml).expect("valid CII");
+        assert_eq!((doc.tax_exclusive_minor, doc.tax_minor, doc.tax_inclusive_minor), (11_999, 2_110, 14_109));
+        assert_eq!(doc.number, number_of(&app, invoice).await);
         let other = app.login("client2@test.example").await;
+        assert_eq!(other.get(&format!("/invoices/{invoice}/einvoice/facturx")).await.status(), StatusCode::NOT_FOUND);
         assert_eq!(other.get(&format!("/invoices/{invoice}/einvoice/ubl")).await.status(), StatusCode::NOT_FOUND);
         assert_eq!(owner.get(&format!("/invoices/{invoice}/einvoice/pdf")).await.status(), StatusCode::NOT_FOUND);
         app.finish().await;

@@ -7,6 +7,7 @@ mod auth;
 mod authz_matrix;
 mod cli;
 mod disputes;
+mod einvoice_imports;
 mod hardening;
 mod helpers;
 mod imports;

@@ -61,7 +61,7 @@ async fn make_sandbox_events_due(app: &TestApp) -> u64 {
 }
 
 fn contains(body: &[u8], needle: &str) -> bool {
-    body.windows(needle.len()).any(|w| w == needle.as_bytes())
+    crate::helpers::body_contains(body, needle)
 }
 
 // ---------------------------------------------------------------- 3-D Secure

@@ -40,17 +40,39 @@ fn bad_form(e: impl std::fmt::Display) -> AppError {
     AppError::Request(format!("malformed form: {e}"))
 }
 
-/// The upload form: `kind` and one `file`.
-pub async fn read_upload(data: MultipartData) -> AppResult<(ImportKind, String, Vec<u8>)> {
+/// What the upload form asks for: a table of one kind, or e-invoice
+/// files (read as an invoice table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+    Table(ImportKind),
+    EInvoices,
+}
+
+impl Upload {
+    /// The form's `kind` value.
+    pub fn parse(s: &str) -> Option<Upload> {
+        match s {
+            "einvoices" => Some(Upload::EInvoices),
+            other => ImportKind::parse(other).map(Upload::Table),
+        }
+    }
+}
+
+/// Most e-invoice files one upload takes.
+pub const MAX_FILES: usize = 500;
+
+/// The upload form: `kind` and one `file` (a table) or several (e-invoices).
+pub async fn read_upload(data: MultipartData) -> AppResult<(Upload, Vec<(String, Vec<u8>)>)> {
     let mut multipart = data.into_inner().ok_or_else(|| bad_form("not multipart"))?;
-    let (mut kind, mut file) = (None, None);
+    let (mut kind, mut files, mut total) = (None, Vec::new(), 0usize);
     while let Some(mut field) = multipart.next_field().await.map_err(bad_form)? {
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().map(str::to_string);
         let limit = if file_name.is_some() { table::MAX_BYTES } else { 100 };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
-            if bytes.len() + chunk.len() > limit {
+            total += chunk.len();
+            if bytes.len() + chunk.len() > limit || total > 4 * table::MAX_BYTES {
                 return Err(match file_name {
                     Some(_) => AppError::field("file", Msg::FileTooLarge),
                     None => bad_form("text field too long"),
@@ -59,19 +81,50 @@ pub async fn read_upload(data: MultipartData) -> AppResult<(ImportKind, String, 
             bytes.extend_from_slice(&chunk);
         }
         match (name.as_str(), file_name) {
-            ("file", Some(file_name)) => file = Some((file_name, bytes)),
-            ("kind", None) => kind = ImportKind::parse(&String::from_utf8_lossy(&bytes)),
+            ("file", Some(file_name)) if !bytes.is_empty() => {
+                if files.len() == MAX_FILES {
+                    return Err(AppError::field("file", Msg::TooManyFiles));
+                }
+                files.push((file_name.chars().take(200).collect(), bytes));
+            }
+            ("kind", None) => kind = Upload::parse(&String::from_utf8_lossy(&bytes)),
             _ => {}
         }
     }
     let kind = kind.ok_or_else(|| AppError::field("kind", Msg::RequiredField))?;
-    let (file_name, bytes) =
-        file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| AppError::field("file", Msg::FileEmpty))?;
-    Ok((kind, file_name.chars().take(200).collect(), bytes))
+    if files.is_empty() {
+        return Err(AppError::field("file", Msg::FileEmpty));
+    }
+    Ok((kind, files))
+}
+
+/// Keeps an upload: a table as it came, e-invoices as the invoice table
+/// they read as (named after their files).
+pub async fn store_upload(
+    state: &AppState,
+    actor: i64,
+    upload: Upload,
+    mut files: Vec<(String, Vec<u8>)>,
+) -> AppResult<Created<ImportStatus>> {
+    match upload {
+        Upload::Table(kind) => {
+            let (name, bytes) = files.swap_remove(0);
+            store(state, actor, kind, &name, bytes).await
+        }
+        Upload::EInvoices => {
+            let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+            let mut name = names.join(", ");
+            if name.chars().count() > 200 {
+                name = format!("{} e-invoices: {}…", names.len(), name.chars().take(160).collect::<String>());
+            }
+            let table = super::einvoices::to_csv(&files);
+            store(state, actor, ImportKind::Invoices, &name, table).await
+        }
+    }
 }
 
 /// Keeps an upload whose content reads as a table; its mapping starts
-/// from the one remembered for this header row (or this kind), else a
+/// from the one remembered for this header row, else a
 /// guess from the headers.
 pub async fn store(
     state: &AppState,
@@ -108,15 +161,18 @@ pub async fn store(
 }
 
 async fn remembered(state: &AppState, kind: ImportKind, headers: &[String]) -> AppResult<Mapping> {
-    let signature = rules::signature(headers);
+    // E-invoices always read as the same columns: their own guess.
+    if super::einvoices::is_einvoice_table(headers) {
+        return Ok(rules::guess(kind, headers));
+    }
+    // A mapping is column positions: it holds for the same header row
+    // only (another file's columns would land on the wrong fields).
     let found: Option<String> = with_db!(&state.db, |pool| {
-        sqlx::query_scalar(
-            "SELECT mapping FROM import_mappings WHERE kind = $1 ORDER BY (signature = $2) DESC, updated_at DESC LIMIT 1",
-        )
-        .bind(kind.as_str())
-        .bind(&signature)
-        .fetch_optional(pool)
-        .await
+        sqlx::query_scalar("SELECT mapping FROM import_mappings WHERE kind = $1 AND signature = $2")
+            .bind(kind.as_str())
+            .bind(rules::signature(headers))
+            .fetch_optional(pool)
+            .await
     })?;
     let remembered = found.and_then(|m| serde_json::from_str::<Mapping>(&m).ok());
     Ok(match remembered {
@@ -227,7 +283,15 @@ pub(crate) fn outcome_of(rows: usize, mut problems: Vec<RowProblem>, counts: (us
     problems.sort_by_key(|p| p.row);
     let problem_count = problems.len();
     problems.truncate(MAX_PROBLEMS);
-    Outcome { rows, created: counts.0, updated: counts.1, unchanged: counts.2, problems, problem_count }
+    Outcome {
+        rows,
+        created: counts.0,
+        updated: counts.1,
+        unchanged: counts.2,
+        problems,
+        problem_count,
+        proposals: Vec::new(),
+    }
 }
 
 /// An import, its file, and the mapping posted (kept to this kind's
@@ -287,7 +351,7 @@ pub async fn start(state: &AppState, principal: &Principal, id: i64, mapping: &M
                 tracing::error!(import = id, error = ?e, "import failed");
                 outcome_of(
                     table.rows.len(),
-                    vec![RowProblem { row: 0, field: String::new(), msg: e.message() }],
+                    vec![RowProblem { row: 0, field: String::new(), msg: e.message(), detail: String::new() }],
                     (0, 0, 0),
                 )
             }

@@ -8,9 +8,10 @@ use crate::domain::document::{compute, DraftLine, LineTotals};
 use crate::domain::{Currency, PaymentTerms};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
+use crate::imports::einvoices;
 use crate::imports::rules::{self, Cells, ImportKind, PaymentRow};
 use crate::imports::table::Table;
-use crate::imports::{Mapping, Outcome, RowProblem};
+use crate::imports::{Mapping, Outcome, ProposedAccount, RowProblem};
 use crate::state::AppState;
 use crate::with_db;
 use chrono::NaiveDate;
@@ -63,6 +64,7 @@ struct AccountRow {
     code: String,
     external_id: Option<String>,
     siren: Option<String>,
+    vat_number: Option<String>,
     currency: String,
     payment_terms_days: i32,
     terms_end_of_month: bool,
@@ -76,12 +78,13 @@ struct Known {
     archived: bool,
 }
 
-/// Every account by code, external id and SIREN.
+/// Every account by code, external id, SIREN and VAT number.
 struct Index {
     accounts: Vec<Known>,
     by_code: HashMap<String, usize>,
     by_external: HashMap<String, usize>,
     by_siren: HashMap<String, usize>,
+    by_vat: HashMap<String, usize>,
 }
 
 fn digits(s: &str) -> String {
@@ -92,7 +95,7 @@ impl Index {
     async fn load(state: &AppState) -> AppResult<Index> {
         let rows: Vec<AccountRow> = with_db!(&state.db, |pool| {
             sqlx::query_as(
-                "SELECT id, code, external_id, siren, currency, payment_terms_days, terms_end_of_month,
+                "SELECT id, code, external_id, siren, vat_number, currency, payment_terms_days, terms_end_of_month,
                         archived_at IS NOT NULL AS archived
                  FROM accounts ORDER BY id",
             )
@@ -104,6 +107,7 @@ impl Index {
             by_code: HashMap::new(),
             by_external: HashMap::new(),
             by_siren: HashMap::new(),
+            by_vat: HashMap::new(),
         };
         for (i, r) in rows.into_iter().enumerate() {
             index.by_code.insert(r.code.to_lowercase(), i);
@@ -112,6 +116,9 @@ impl Index {
             }
             if let Some(s) = r.siren {
                 index.by_siren.insert(s, i);
+            }
+            if let Some(v) = r.vat_number {
+                index.by_vat.insert(digits(&v).to_uppercase(), i);
             }
             index.accounts.push(Known {
                 id: r.id,
@@ -142,15 +149,19 @@ impl Index {
         }
     }
 
-    /// The account a cell names: by external id, code or SIREN.
+    /// The account a cell names: by external id, code, SIREN or VAT number.
     fn resolve(&self, reference: &str) -> Result<usize, Msg> {
         let lower = reference.trim().to_lowercase();
-        let found: HashSet<usize> =
-            [self.by_external.get(&lower), self.by_code.get(&lower), self.by_siren.get(&digits(reference))]
-                .into_iter()
-                .flatten()
-                .copied()
-                .collect();
+        let found: HashSet<usize> = [
+            self.by_external.get(&lower),
+            self.by_code.get(&lower),
+            self.by_siren.get(&digits(reference)),
+            self.by_vat.get(&digits(reference).to_uppercase()),
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
         match found.len() {
             0 => Err(Msg::UnknownAccount),
             1 => Ok(*found.iter().next().unwrap_or(&0)),
@@ -171,13 +182,15 @@ pub(crate) async fn plan(
     if !missing.is_empty() {
         return Ok((outcome_of(table.rows.len(), missing, (0, 0, 0)), Plan::Accounts(Vec::new())));
     }
-    let mut problems = Vec::new();
+    let (mut problems, mut proposals) = (Vec::new(), Vec::new());
     let (counts, plan) = match kind {
         ImportKind::Accounts => accounts(state, table, mapping, &mut problems).await?,
-        ImportKind::Invoices => invoices(state, table, mapping, &mut problems).await?,
+        ImportKind::Invoices => invoices(state, table, mapping, &mut problems, &mut proposals).await?,
         ImportKind::Payments => payments(state, table, mapping, &mut problems).await?,
     };
-    Ok((outcome_of(table.rows.len(), problems, counts), plan))
+    let mut outcome = outcome_of(table.rows.len(), problems, counts);
+    outcome.proposals = proposals;
+    Ok((outcome, plan))
 }
 
 fn cells<'a>(table: &'a Table, mapping: &'a Mapping) -> impl Iterator<Item = Cells<'a>> {
@@ -185,6 +198,49 @@ fn cells<'a>(table: &'a Table, mapping: &'a Mapping) -> impl Iterator<Item = Cel
 }
 
 type Counts = (usize, usize, usize);
+
+/// An e-invoice row's account: its file's problem if it has one, else the
+/// account of its buyer (by SIREN or VAT number), else the account to
+/// create is proposed.
+fn einvoice_account(
+    index: &Index,
+    c: &Cells,
+    problems: &mut Vec<RowProblem>,
+    proposals: &mut Vec<ProposedAccount>,
+) -> Option<usize> {
+    let raw = |i: usize| c.cells.get(i).map(|s| s.trim()).unwrap_or("");
+    let file = raw(einvoices::FILE);
+    // Once per file, not once per line of its invoice.
+    let mut report = |field: &str, msg, detail: String| {
+        if !problems.iter().any(|p| p.msg == msg && p.detail == detail) {
+            problems.push(RowProblem { row: c.row, field: field.into(), msg, detail });
+        }
+    };
+    if !raw(einvoices::PROBLEM).is_empty() {
+        report("file", Msg::EInvoiceRefused, format!("{file}: {}", raw(einvoices::PROBLEM)));
+        return None;
+    }
+    let (siren, vat) = (raw(einvoices::BUYER_SIREN), raw(einvoices::BUYER_VAT));
+    let found = [siren, vat].into_iter().filter(|r| !r.is_empty()).find_map(|r| index.resolve(r).ok());
+    let Some(i) = found else {
+        let buyer = raw(einvoices::BUYER);
+        report("account", Msg::BuyerUnknown, format!("{file}: {buyer}"));
+        if !proposals.iter().any(|p| p.name == buyer && p.siren == siren && p.vat_number == vat) {
+            proposals.push(einvoices::proposal(buyer, siren, vat));
+        }
+        return None;
+    };
+    let known = &index.accounts[i];
+    if known.archived {
+        report("account", Msg::AccountIsArchived, file.to_string());
+        return None;
+    }
+    if raw(einvoices::CURRENCY) != known.currency.code() {
+        report("total", Msg::EInvoiceCurrency, format!("{file}: {}", raw(einvoices::CURRENCY)));
+        return None;
+    }
+    Some(i)
+}
 
 async fn accounts(
     state: &AppState,
@@ -291,13 +347,22 @@ async fn invoices(
     table: &Table,
     mapping: &Mapping,
     problems: &mut Vec<RowProblem>,
+    proposals: &mut Vec<ProposedAccount>,
 ) -> AppResult<(Counts, Plan)> {
     let index = Index::load(state).await?;
     let with_lines = mapping.contains_key("line_description");
+    let from_einvoices = einvoices::is_einvoice_table(&table.headers);
     let mut groups: Vec<Group> = Vec::new();
     let mut by_number: HashMap<String, usize> = HashMap::new();
     for c in cells(table, mapping) {
-        let account = index.account_of(&c, problems);
+        let account = if from_einvoices {
+            match einvoice_account(&index, &c, problems, proposals) {
+                Some(a) => Some(a),
+                None => continue,
+            }
+        } else {
+            index.account_of(&c, problems)
+        };
         let currency = account.map(|a| index.accounts[a].currency).unwrap_or(Currency::Eur);
         let Some(row) = rules::invoice_row(&c, currency, problems) else { continue };
         let Some(account_index) = account else { continue };
@@ -332,7 +397,8 @@ async fn invoices(
     let (mut out, mut unchanged) = (Vec::new(), 0);
     for g in groups {
         let account = &index.accounts[g.account];
-        let problem = |field: &str, msg| RowProblem { row: g.row, field: field.to_string(), msg };
+        let problem =
+            |field: &str, msg| RowProblem { row: g.row, field: field.to_string(), msg, detail: String::new() };
         let r = &g.first;
         let mut line_totals = Vec::new();
         let (subtotal, tax, total) = if with_lines {
@@ -409,7 +475,8 @@ async fn payments(
     let known: HashSet<String> = known.into_iter().map(|(k,)| k).collect();
     let (mut out, mut unchanged, mut seen) = (Vec::new(), 0, HashSet::new());
     for ((account_id, payment), key) in parsed.into_iter().zip(keys) {
-        let problem = |field: &str, msg| RowProblem { row: payment.row, field: field.to_string(), msg };
+        let problem =
+            |field: &str, msg| RowProblem { row: payment.row, field: field.to_string(), msg, detail: String::new() };
         let invoice_id = match payment.invoice.as_deref().map(|n| invoices.get(n)) {
             None => None,
             Some(Some(&(id, a))) if a == account_id => Some(id),

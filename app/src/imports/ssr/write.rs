@@ -77,10 +77,13 @@ async fn accounts(
             Ok(_) => {}
             Err(AppError::Validation(fields)) => {
                 let row = op.row();
-                return Ok(Err(fields.into_iter().map(|(field, msg)| RowProblem { row, field, msg }).collect()));
+                return Ok(Err(fields
+                    .into_iter()
+                    .map(|(field, msg)| RowProblem { row, field, msg, detail: String::new() })
+                    .collect()));
             }
             Err(AppError::Conflict(msg)) => {
-                return Ok(Err(vec![RowProblem { row: op.row(), field: String::new(), msg }]));
+                return Ok(Err(vec![RowProblem { row: op.row(), field: String::new(), msg, detail: String::new() }]));
             }
             Err(e) => return Err(e),
         }
@@ -209,6 +212,7 @@ async fn taken(state: &AppState, list: &[NewInvoice]) -> AppResult<Vec<RowProble
             row: i.row,
             field: "number".into(),
             msg: Msg::NumberTaken,
+            detail: String::new(),
         }));
     }
     Ok(out)
@@ -272,7 +276,12 @@ async fn payments(
         let posted = match ledger::post(tx, lock, posting, &ctx).await {
             Ok(p) => p,
             Err(AppError::Validation(_) | AppError::Conflict(_) | AppError::NotFound) => {
-                return Ok(Err(vec![RowProblem { row: p.row, field: "invoice".into(), msg: Msg::InvoiceNotPayable }]));
+                return Ok(Err(vec![RowProblem {
+                    row: p.row,
+                    field: "invoice".into(),
+                    msg: Msg::InvoiceNotPayable,
+                    detail: String::new(),
+                }]));
             }
             Err(e) => return Err(e),
         };
