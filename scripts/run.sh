@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export LEPTOS_OUTPUT_NAME=relance
 cargo leptos build --frontend-only
 cargo build -p relance-server --bin relance
 exec target/debug/relance serve

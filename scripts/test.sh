@@ -6,8 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 
-# One value everywhere so cargo never rebuilds leptos between steps.
-export LEPTOS_OUTPUT_NAME=relance
 export RELANCE_TEST_DATABASE_URL="${RELANCE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 
