@@ -58,8 +58,19 @@ struct Metrics<'a> {
     upem: f32,
 }
 
-impl<'a> Metrics<'a> {
-    fn of(font: Font) -> Option<Metrics<'static>> {
+static REGULAR_METRICS: LazyLock<Option<Metrics<'static>>> = LazyLock::new(|| Metrics::parse(Font::Regular));
+static BOLD_METRICS: LazyLock<Option<Metrics<'static>>> = LazyLock::new(|| Metrics::parse(Font::Bold));
+
+impl Metrics<'static> {
+    /// The font's metrics, parsed once per process.
+    fn of(font: Font) -> Option<&'static Metrics<'static>> {
+        match font {
+            Font::Regular => REGULAR_METRICS.as_ref(),
+            Font::Bold => BOLD_METRICS.as_ref(),
+        }
+    }
+
+    fn parse(font: Font) -> Option<Metrics<'static>> {
         let font = skrifa::FontRef::new(font.bytes()).ok()?;
         let upem = f32::from(font.metrics(Size::unscaled(), LocationRef::default()).units_per_em);
         if upem == 0.0 {
@@ -67,7 +78,9 @@ impl<'a> Metrics<'a> {
         }
         Some(Metrics { font, upem })
     }
+}
 
+impl Metrics<'_> {
     fn advance(&self, c: char) -> Option<f32> {
         let glyph = self.font.charmap().map(c)?;
         let width = self.font.glyph_metrics(Size::unscaled(), LocationRef::default()).advance_width(glyph)?;
@@ -100,7 +113,7 @@ pub(super) fn printable(text: &str, font: Font) -> String {
         .map(|c| {
             if c.is_whitespace() || c.is_control() {
                 ' '
-            } else if metrics.as_ref().is_some_and(|m| m.advance(c).is_some()) {
+            } else if metrics.is_some_and(|m| m.advance(c).is_some()) {
                 c
             } else {
                 '?'
