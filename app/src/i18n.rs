@@ -493,6 +493,9 @@ messages! {
     ImportStarted => "Import lancé.", "Import started.";
     TlImported => "Import de fichier", "File import";
     EInvoiceHint => "Facture électronique EN 16931 (XML)", "EN 16931 e-invoice (XML)";
+    NoCreditNoteEInvoice => "Cet avoir n'existe pas en facture électronique (la facture qu'il corrige n'a pas de lignes).", "This credit note has no e-invoice (the invoice it corrects has no lines).";
+    CreditedInvoiceUnknown => "La facture que cet avoir corrige (BT-25) n'est pas une facture émise de ce client, ni une facture de cet import.", "The invoice this credit note corrects (BT-25) is not an issued invoice of this client, nor one in this import.";
+    CreditNoteDiffers => "Un avoir de ce numéro existe déjà avec d'autres montants ou sur une autre facture.", "A credit note with this number already exists, with other amounts or on another invoice.";
     NoEInvoice => "Cette facture n'existe pas en facture électronique (émise sans lignes ou avant Relance).", "This invoice has no e-invoice (issued without lines, or before Relance).";
     PayStatusReversed => "Annulé (impayé)", "Reversed";
     TestModeTitle => "Mode test.", "Test mode.";

@@ -1,6 +1,8 @@
 //! Plain HTTP routes beside the Leptos pages. Each checks its caller itself.
 
-use crate::pdf::{credit_note_pdf, facturx_pdf, invoice_pdf, receipt_pdf, MerchantInfo, PdfError};
+use crate::pdf::{
+    credit_note_facturx_pdf, credit_note_pdf, facturx_pdf, invoice_pdf, receipt_pdf, MerchantInfo, PdfError,
+};
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use app::auth::safe_next;
@@ -33,6 +35,7 @@ routes! {
     get "/invoices/{id}/einvoice/{syntax}" => einvoice_route,
     get "/payments/{id}/receipt.pdf" => receipt_pdf_route,
     get "/credit-notes/{id}/pdf" => credit_note_pdf_route,
+    get "/credit-notes/{id}/einvoice/{syntax}" => credit_note_einvoice_route,
     get "/disputes/attachments/{id}" => attachment_route,
     post "/webhooks/stripe" => stripe_webhook,
 }
@@ -167,6 +170,21 @@ fn document_caller(req: &HttpRequest, id: &str) -> Result<Result<(Principal, i64
     Ok(Ok((p, id, locale)))
 }
 
+/// A document route's caller, the id, the language and the syntax asked.
+type EInvoiceCaller = (Principal, i64, Locale, String);
+
+/// As `document_caller`, for a document's e-invoice in one of its syntaxes
+/// (`ubl`, `cii`, `facturx`; anything else is not found).
+fn einvoice_caller(
+    req: &HttpRequest,
+    (id, syntax): (String, String),
+) -> Result<Result<EInvoiceCaller, HttpResponse>, AppError> {
+    if !matches!(syntax.as_str(), "ubl" | "cii" | "facturx") {
+        return Err(AppError::NotFound);
+    }
+    Ok(document_caller(req, &id)?.map(|(p, id, locale)| (p, id, locale, syntax)))
+}
+
 async fn invoice_pdf_route(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -190,14 +208,10 @@ async fn einvoice_route(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, syntax) = path.into_inner();
-    let (p, id, locale) = match document_caller(&req, &id)? {
+    let (p, id, locale, syntax) = match einvoice_caller(&req, path.into_inner())? {
         Ok(caller) => caller,
         Err(to_login) => return Ok(to_login),
     };
-    if !matches!(syntax.as_str(), "ubl" | "cii" | "facturx") {
-        return Err(AppError::NotFound);
-    }
     let detail = app::invoices::ssr::detail(&state, p.scope(), id).await?;
     let no_einvoice = || AppError::Conflict(app::i18n::Msg::NoEInvoice);
     if syntax == "facturx" {
@@ -206,14 +220,18 @@ async fn einvoice_route(
         return Ok(pdf_attachment(&format!("{}-facturx", detail.summary.number), bytes));
     }
     let doc = app::einvoice::from_invoice(&detail).ok_or_else(no_einvoice)?;
-    let xml = if syntax == "ubl" { app::einvoice::ubl::write(&doc) } else { app::einvoice::cii::write(&doc) };
-    let name: String =
-        detail.summary.number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    Ok(HttpResponse::Ok()
+    Ok(xml_attachment(&doc, &syntax))
+}
+
+/// An e-invoice's XML in the syntax asked (`ubl`, else CII), as a download.
+fn xml_attachment(doc: &app::einvoice::EInvoice, syntax: &str) -> HttpResponse {
+    let xml = if syntax == "ubl" { app::einvoice::ubl::write(doc) } else { app::einvoice::cii::write(doc) };
+    let name: String = doc.number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-{syntax}.xml\"")))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(xml))
+        .body(xml)
 }
 
 /// The PDF receipt of a succeeded payment: its client, or staff whose
@@ -248,10 +266,32 @@ async fn credit_note_pdf_route(
         Ok(caller) => caller,
         Err(to_login) => return Ok(to_login),
     };
-    let doc = app::disputes::ssr::credit_note(&state, p.scope(), id).await?;
+    let doc = app::invoicing::ssr::credit_notes::document(&state, p.scope(), id).await?;
     let merchant = merchant_info(&state).await?;
     let bytes = credit_note_pdf(&merchant, &doc, locale).map_err(pdf_failed)?;
     Ok(pdf_attachment(&doc.number, bytes))
+}
+
+/// A credit note as an EN 16931 e-invoice (type 381, naming the invoice it
+/// corrects): `ubl`, `cii` or `facturx`; same scope as its PDF.
+async fn credit_note_einvoice_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (p, id, locale, syntax) = match einvoice_caller(&req, path.into_inner())? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
+    };
+    let credit = app::invoicing::ssr::credit_notes::document(&state, p.scope(), id).await?;
+    let no_einvoice = || AppError::Conflict(app::i18n::Msg::NoCreditNoteEInvoice);
+    if syntax == "facturx" {
+        let merchant = merchant_info(&state).await?;
+        let bytes = credit_note_facturx_pdf(&merchant, &credit, locale).map_err(pdf_failed)?.ok_or_else(no_einvoice)?;
+        return Ok(pdf_attachment(&format!("{}-facturx", credit.number), bytes));
+    }
+    let doc = app::einvoice::from_credit_note(&credit).ok_or_else(no_einvoice)?;
+    Ok(xml_attachment(&doc, &syntax))
 }
 
 /// A dispute attachment, to the dispute's client or staff in scope (a

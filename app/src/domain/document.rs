@@ -360,7 +360,7 @@ fn checked_sum(values: impl IntoIterator<Item = i64>) -> Result<i64, MoneyError>
 /// largest-remainder method: floors first, then one unit each to the largest
 /// remainders, ties to the earlier index. The shares sum exactly to `amount`.
 /// With all weights zero the whole amount goes to the first share.
-fn apportion(amount: i64, weights: &[i64]) -> Vec<i64> {
+pub(crate) fn apportion(amount: i64, weights: &[i64]) -> Vec<i64> {
     let total_weight: i128 = weights.iter().map(|w| i128::from(*w)).sum();
     if total_weight <= 0 {
         let mut shares = vec![0; weights.len()];

@@ -1,6 +1,7 @@
 //! Pure domain types, shared by the server and the browser (compiles to wasm).
 
 pub mod company;
+pub mod credit;
 pub mod document;
 pub mod identity;
 pub mod ledger;

@@ -4,7 +4,7 @@
 use super::xml::{Node, Writer};
 use super::{
     amount_text, parse_amount, parse_quantity, parse_rate, quantity_text, rate_text, DocKind, EBreakdown, EInvoice,
-    ELine, EParty, EN16931,
+    ELine, EParty, EReference, EN16931,
 };
 use crate::domain::document::VatCategory;
 use crate::domain::Currency;
@@ -100,9 +100,11 @@ pub fn write(doc: &EInvoice) -> String {
             .leaf("ram:RateApplicablePercent", &[], &rate_text(g.vat.rate_bp()))
             .close();
     }
-    if let Some(due) = doc.due_date {
-        w.open("ram:SpecifiedTradePaymentTerms", &[]);
-        date(&mut w, "ram:DueDateDateTime", due);
+    if doc.due_date.is_some() || !doc.payment_terms.is_empty() {
+        w.open("ram:SpecifiedTradePaymentTerms", &[]).leaf("ram:Description", &[], &doc.payment_terms);
+        if let Some(due) = doc.due_date {
+            date(&mut w, "ram:DueDateDateTime", due);
+        }
         w.close();
     }
     w.open("ram:SpecifiedTradeSettlementHeaderMonetarySummation", &[])
@@ -113,6 +115,15 @@ pub fn write(doc: &EInvoice) -> String {
         .leaf("ram:TotalPrepaidAmount", &[], &amount_text(doc.prepaid_minor, c))
         .leaf("ram:DuePayableAmount", &[], &amount_text(doc.payable_minor, c))
         .close();
+    if let Some(r) = &doc.preceding {
+        w.open("ram:InvoiceReferencedDocument", &[]).leaf("ram:IssuerAssignedID", &[], &r.number);
+        if let Some(d) = r.issue_date {
+            w.open("ram:FormattedIssueDateTime", &[])
+                .leaf("qdt:DateTimeString", &[("format", "102")], &d.format("%Y%m%d").to_string())
+                .close();
+        }
+        w.close();
+    }
     w.finish()
 }
 
@@ -234,6 +245,13 @@ pub fn read(root: &Node) -> Result<EInvoice, ReadError> {
     let agreement = tx.child("ApplicableHeaderTradeAgreement").ok_or(ReadError::Term("BG-4"))?;
     let sum = settlement.child("SpecifiedTradeSettlementHeaderMonetarySummation").ok_or(ReadError::Term("BG-22"))?;
     let due_date = date_102(settlement.text_at(&["SpecifiedTradePaymentTerms", "DueDateDateTime", "DateTimeString"]));
+    let preceding = settlement
+        .child("InvoiceReferencedDocument")
+        .map(|r| EReference {
+            number: r.text_at(&["IssuerAssignedID"]).to_string(),
+            issue_date: date_102(r.text_at(&["FormattedIssueDateTime", "DateTimeString"])),
+        })
+        .filter(|r| !r.number.is_empty());
     Ok(EInvoice {
         kind,
         number,
@@ -243,6 +261,8 @@ pub fn read(root: &Node) -> Result<EInvoice, ReadError> {
         seller: read_party(agreement.child("SellerTradeParty"), "BT-27")?,
         buyer: read_party(agreement.child("BuyerTradeParty"), "BT-44")?,
         notes,
+        payment_terms: settlement.text_at(&["SpecifiedTradePaymentTerms", "Description"]).to_string(),
+        preceding,
         lines,
         vat,
         line_total_minor: amount(sum, &["LineTotalAmount"], "BT-106")?,

@@ -84,6 +84,15 @@ pub struct EBreakdown {
     pub tax_minor: i64,
 }
 
+/// The invoice a credit note corrects (BG-3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EReference {
+    /// BT-25.
+    pub number: String,
+    /// BT-26.
+    pub issue_date: Option<NaiveDate>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EInvoice {
     pub kind: DocKind,
@@ -95,6 +104,10 @@ pub struct EInvoice {
     pub buyer: EParty,
     /// Free text notes (BT-22): the legal mentions.
     pub notes: Vec<String>,
+    /// Payment terms (BT-20), empty when none are written.
+    pub payment_terms: String,
+    /// The preceding invoice (BG-3): what a credit note corrects.
+    pub preceding: Option<EReference>,
     pub lines: Vec<ELine>,
     pub vat: Vec<EBreakdown>,
     /// Sum of line nets (BT-106).
@@ -152,7 +165,7 @@ pub fn parse_rate(text: &str) -> Option<i32> {
     scaled(text, 100)?.try_into().ok()
 }
 
-pub use build::from_invoice;
+pub use build::{from_credit_note, from_invoice};
 
 /// Reads a file's XML as whichever syntax it is (CII or UBL), then checks
 /// its figures; the error says why in terms of the standard.
@@ -236,6 +249,8 @@ mod tests {
             seller: party("Relance Démo SAS", "732829320"),
             buyer: party("Łódź Spółka & Cie", "542065479"),
             notes: vec!["TVA non applicable, art. 293 B du CGI".into()],
+            payment_terms: String::new(),
+            preceding: None,
             lines,
             vat: totals
                 .vat
@@ -261,6 +276,10 @@ mod tests {
         }
         let mut credit = doc.clone();
         credit.kind = DocKind::CreditNote;
+        credit.due_date = None;
+        credit.payment_terms = "Avoir imputé sur le solde du compte".into();
+        credit.preceding =
+            Some(EReference { number: "F-2026-00041".into(), issue_date: NaiveDate::from_ymd_opt(2026, 11, 2) });
         assert_eq!(read_any(&ubl::write(&credit)).unwrap(), credit);
         assert_eq!(read_any(&cii::write(&credit)).unwrap(), credit);
     }
@@ -273,11 +292,12 @@ mod tests {
             ("BR-CO-15", |d| d.tax_inclusive_minor += 1),
             ("BR-CO-16", |d| d.payable_minor -= 1),
             ("BR-CO-14", |d| d.tax_minor += 1),
+            // A whole unit off: beyond the tolerance of the standard's rule.
             ("BR-S-09", |d| {
-                d.vat[0].tax_minor += 1;
-                d.tax_minor += 1;
-                d.tax_inclusive_minor += 1;
-                d.payable_minor += 1;
+                d.vat[0].tax_minor += 100;
+                d.tax_minor += 100;
+                d.tax_inclusive_minor += 100;
+                d.payable_minor += 100;
             }),
             ("BR-16", |d| d.lines.clear()),
         ];
@@ -288,6 +308,31 @@ mod tests {
                 assert_eq!(read_any(&text).unwrap_err(), rule);
             }
         }
+    }
+
+    #[test]
+    fn vat_a_cent_off_is_accepted_but_not_on_an_exempt_group() {
+        // As EN 16931's validation artefacts: BR-S-09 tolerates less than one
+        // unit of difference (VAT computed per line by the sender's software).
+        let mut doc = sample();
+        doc.vat[0].tax_minor += 1;
+        doc.tax_minor += 1;
+        doc.tax_inclusive_minor += 1;
+        doc.payable_minor += 1;
+        assert_eq!(check::check(&doc), Ok(()));
+        doc.vat[0].tax_minor += 98;
+        doc.tax_minor += 98;
+        doc.tax_inclusive_minor += 98;
+        doc.payable_minor += 98;
+        assert_eq!(check::check(&doc), Ok(()), "0.99 off");
+        let mut exempt = sample();
+        let last = exempt.vat.len() - 1;
+        assert_eq!(exempt.vat[last].vat, VatCategory::ExemptFranchise);
+        exempt.vat[last].tax_minor += 1;
+        exempt.tax_minor += 1;
+        exempt.tax_inclusive_minor += 1;
+        exempt.payable_minor += 1;
+        assert_eq!(check::check(&exempt), Err(check::Rule::BrS09));
     }
 
     #[test]

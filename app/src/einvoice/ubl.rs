@@ -3,7 +3,8 @@
 use super::cii::{amount_at, category, optional_at, ReadError};
 use super::xml::{Node, Writer};
 use super::{
-    amount_text, parse_quantity, quantity_text, rate_text, DocKind, EBreakdown, EInvoice, ELine, EParty, EN16931,
+    amount_text, parse_quantity, quantity_text, rate_text, DocKind, EBreakdown, EInvoice, ELine, EParty, EReference,
+    EN16931,
 };
 use crate::domain::Currency;
 use chrono::NaiveDate;
@@ -75,6 +76,13 @@ pub fn write(doc: &EInvoice) -> String {
         w.leaf("cbc:Note", &[], note);
     }
     w.leaf("cbc:DocumentCurrencyCode", &[], c.code());
+    if let Some(r) = &doc.preceding {
+        w.open("cac:BillingReference", &[]).open("cac:InvoiceDocumentReference", &[]).leaf("cbc:ID", &[], &r.number);
+        if let Some(d) = r.issue_date {
+            w.leaf("cbc:IssueDate", &[], &d.to_string());
+        }
+        w.close().close();
+    }
     party(&mut w, "cac:AccountingSupplierParty", &doc.seller);
     party(&mut w, "cac:AccountingCustomerParty", &doc.buyer);
     if credit {
@@ -84,6 +92,9 @@ pub fn write(doc: &EInvoice) -> String {
                 .leaf("cbc:PaymentDueDate", &[], &due.to_string())
                 .close();
         }
+    }
+    if !doc.payment_terms.is_empty() {
+        w.open("cac:PaymentTerms", &[]).leaf("cbc:Note", &[], &doc.payment_terms).close();
     }
     w.open("cac:TaxTotal", &[]).leaf("cbc:TaxAmount", &cur, &amount_text(doc.tax_minor, c));
     for g in &doc.vat {
@@ -221,6 +232,14 @@ pub fn read(root: &Node) -> Result<EInvoice, ReadError> {
         seller: read_party(root.child("AccountingSupplierParty"), "BT-27")?,
         buyer: read_party(root.child("AccountingCustomerParty"), "BT-44")?,
         notes: root.all("Note").map(|n| n.text.trim().to_string()).filter(|n| !n.is_empty()).collect(),
+        payment_terms: root.text_at(&["PaymentTerms", "Note"]).to_string(),
+        preceding: root
+            .child("BillingReference")
+            .map(|r| EReference {
+                number: r.text_at(&["InvoiceDocumentReference", "ID"]).to_string(),
+                issue_date: day(r.text_at(&["InvoiceDocumentReference", "IssueDate"])),
+            })
+            .filter(|r| !r.number.is_empty()),
         lines,
         vat,
         line_total_minor: amount(sum, &["LineExtensionAmount"], "BT-106")?,

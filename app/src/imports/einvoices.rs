@@ -2,7 +2,9 @@
 //! invoice table: each file read with the XML parser and checked against
 //! EN 16931's calculation rules, then written as one CSV row per line in
 //! the columns of an invoice import, so preview, matching, re-import and
-//! the one-transaction run are the invoice import's own. A file that
+//! the one-transaction run are the invoice import's own. A credit note
+//! (381) becomes one row per VAT group it takes back, naming the invoice
+//! it corrects (BT-25), and is recorded on that invoice. A file that
 //! cannot be read, or breaks a rule, becomes a row naming its problem,
 //! which the preview reports and which stops the run.
 
@@ -11,7 +13,9 @@ use crate::imports::ProposedAccount;
 
 /// The table's columns; the first nine are invoice-import fields (their
 /// headers are among those fields' synonyms, so the mapping guesses them).
-pub const HEADERS: [&str; 15] = [
+/// On a credit note's row, `description` holds its reason, `unit price`
+/// the VAT group's taxable amount and `credited vat` its VAT.
+pub const HEADERS: [&str; 18] = [
     "number",
     "account",
     "issue date",
@@ -27,6 +31,9 @@ pub const HEADERS: [&str; 15] = [
     "buyer",
     "buyer siren",
     "buyer vat",
+    "kind",
+    "credits",
+    "credited vat",
 ];
 
 /// Column positions of the non-field columns.
@@ -36,10 +43,21 @@ pub const PROBLEM: usize = 11;
 pub const BUYER: usize = 12;
 pub const BUYER_SIREN: usize = 13;
 pub const BUYER_VAT: usize = 14;
+/// The document type (BT-3): `380`, or `381` for a credit note.
+pub const KIND: usize = 15;
+/// A credit note's preceding invoice number (BT-25).
+pub const CREDITS: usize = 16;
+pub const VAT_AMOUNT: usize = 17;
 
-/// Whether a stored table is an e-invoice table.
+/// Whether a stored table is an e-invoice table (tables stored before
+/// credit notes were read have the first fifteen columns only).
 pub fn is_einvoice_table(headers: &[String]) -> bool {
-    headers.len() == HEADERS.len() && headers.iter().zip(HEADERS).all(|(h, e)| h == e)
+    (headers.len() == HEADERS.len() || headers.len() == 15) && headers.iter().zip(HEADERS).all(|(h, e)| h == e)
+}
+
+/// Whether an e-invoice table's row is a credit note's.
+pub fn is_credit_row(cells: &[String]) -> bool {
+    cells.get(KIND).is_some_and(|k| k.trim() == DocKind::CreditNote.code())
 }
 
 /// The file's invoice, or why it is refused (in EN 16931's terms).
@@ -51,8 +69,8 @@ pub fn read_file(bytes: &[u8]) -> Result<EInvoice, String> {
         text.trim_start_matches('\u{feff}').to_string()
     };
     let doc = einvoice::read_any(&text)?;
-    if doc.kind == DocKind::CreditNote {
-        return Err("credit note (381): record it on its invoice".to_string());
+    if doc.kind == DocKind::CreditNote && doc.preceding.is_none() {
+        return Err("credit note without the invoice it corrects (BT-25)".to_string());
     }
     Ok(doc)
 }
@@ -67,15 +85,45 @@ pub fn to_csv(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = out.write_record(HEADERS);
     for (name, bytes) in files {
-        let mut row = |cells: [String; 15]| {
+        let mut row = |cells: [String; 18]| {
             let _ = out.write_record(&cells);
         };
         match read_file(bytes) {
             Err(problem) => {
-                let mut cells: [String; 15] = Default::default();
+                let mut cells: [String; 18] = Default::default();
                 cells[FILE] = name.clone();
                 cells[PROBLEM] = problem;
                 row(cells);
+            }
+            Ok(doc) if doc.kind == DocKind::CreditNote => {
+                let credits = doc.preceding.as_ref().map(|p| p.number.clone()).unwrap_or_default();
+                // The reason: the notes other than the VAT mentions.
+                let mentions: Vec<&str> =
+                    doc.vat.iter().filter_map(|g| g.vat.mention(crate::domain::Locale::Fr)).collect();
+                let reason: Vec<&str> =
+                    doc.notes.iter().map(String::as_str).filter(|n| !mentions.contains(n)).collect();
+                for g in &doc.vat {
+                    row([
+                        doc.number.clone(),
+                        reference(&doc.buyer),
+                        doc.issue_date.to_string(),
+                        String::new(),
+                        einvoice::amount_text(doc.tax_inclusive_minor, doc.currency),
+                        reason.join(" "),
+                        "1".to_string(),
+                        einvoice::amount_text(g.base_minor, doc.currency),
+                        g.vat.as_str().to_string(),
+                        doc.currency.code().to_string(),
+                        name.clone(),
+                        String::new(),
+                        doc.buyer.name.clone(),
+                        doc.buyer.siren.clone().unwrap_or_default(),
+                        doc.buyer.vat_number.clone().unwrap_or_default(),
+                        DocKind::CreditNote.code().to_string(),
+                        credits.clone(),
+                        einvoice::amount_text(g.tax_minor, doc.currency),
+                    ]);
+                }
             }
             Ok(doc) => {
                 for line in &doc.lines {
@@ -95,6 +143,9 @@ pub fn to_csv(files: &[(String, Vec<u8>)]) -> Vec<u8> {
                         doc.buyer.name.clone(),
                         doc.buyer.siren.clone().unwrap_or_default(),
                         doc.buyer.vat_number.clone().unwrap_or_default(),
+                        doc.kind.code().to_string(),
+                        String::new(),
+                        String::new(),
                     ]);
                 }
             }

@@ -144,6 +144,9 @@ pub struct LedgerLine {
     pub reference: String,
     pub invoice_number: Option<String>,
     pub memo: String,
+    /// The credit note a `credit_note` entry posted (its PDF and e-invoice).
+    #[serde(default)]
+    pub credit_note_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -204,6 +204,7 @@ pub struct EntryRow {
     reference: String,
     memo: String,
     invoice_number: Option<String>,
+    credit_note_id: Option<i64>,
 }
 
 impl EntryRow {
@@ -217,6 +218,7 @@ impl EntryRow {
             reference: self.reference,
             memo: self.memo,
             invoice_number: self.invoice_number,
+            credit_note_id: self.credit_note_id,
         })
     }
 }
@@ -234,7 +236,8 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
         .fetch_all(pool)
         .await?;
         let entries = sqlx::query_as(
-            "SELECT e.id, e.kind, e.amount_minor, e.currency, e.occurred_on, e.reference, e.memo, i.number AS invoice_number
+            "SELECT e.id, e.kind, e.amount_minor, e.currency, e.occurred_on, e.reference, e.memo, i.number AS invoice_number,
+                    e.credit_note_id
              FROM ledger_entries e LEFT JOIN invoices i ON i.id = e.invoice_id
              WHERE e.invoice_id = $1 ORDER BY e.occurred_on, e.id",
         )
@@ -329,7 +332,8 @@ pub async fn overview(state: &AppState, scope: Scope, account_id: i64) -> AppRes
 pub async fn account_ledger(state: &AppState, scope: Scope, account_id: i64, limit: i64) -> AppResult<Vec<LedgerLine>> {
     let (all, collector, account) = scope.binds();
     let sql = format!(
-        "SELECT e.id, e.kind, e.amount_minor, e.currency, e.occurred_on, e.reference, e.memo, i.number AS invoice_number
+        "SELECT e.id, e.kind, e.amount_minor, e.currency, e.occurred_on, e.reference, e.memo, i.number AS invoice_number,
+                    e.credit_note_id
          FROM ledger_entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN invoices i ON i.id = e.invoice_id
          WHERE {} AND e.account_id = $4 ORDER BY e.occurred_on DESC, e.id DESC LIMIT $5",
         scope.sql()

@@ -14,6 +14,29 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// What a credit note's PDF and e-invoice print.
+#[derive(Clone, Debug)]
+pub struct CreditNoteDoc {
+    pub id: i64,
+    pub number: String,
+    pub issued_on: NaiveDate,
+    /// Tax included.
+    pub amount: Money,
+    pub account_name: String,
+    pub account_address: String,
+    pub invoice_number: String,
+    pub invoice_issue_date: NaiveDate,
+    pub invoice_total: Money,
+    /// The dispute's reason, when the owner's decision on one issued it.
+    pub dispute_reason: Option<crate::disputes::DisputeReason>,
+    /// The decision's note, or the reason staff gave.
+    pub note: String,
+    /// The VAT it takes back per rate; empty when the invoice has no lines.
+    pub vat: Vec<crate::domain::VatBreakdown>,
+    /// The parties as the credited invoice printed them, if it has them.
+    pub parties: Option<Parties>,
+}
+
 pub mod pages;
 pub mod rules;
 #[cfg(feature = "ssr")]

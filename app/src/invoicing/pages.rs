@@ -18,7 +18,8 @@ const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
 /// Spare rows the form offers below the lines (without JavaScript too).
 const SPARE_ROWS: usize = 3;
 
-fn vat_msg(v: VatCategory) -> Msg {
+/// The label of a VAT category (rate or exemption) as the forms and PDFs show it.
+pub fn vat_msg(v: VatCategory) -> Msg {
     match v {
         VatCategory::Standard20 => Msg::Vat20,
         VatCategory::Intermediate10 => Msg::Vat10,

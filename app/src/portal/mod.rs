@@ -312,7 +312,13 @@ fn InvoiceBody() -> impl IntoView {
                                                     <tr>
                                                         <td><Day date=e.occurred_on/></td>
                                                         <td>{t(kind_msg(e.kind))}</td>
-                                                        <td>{e.reference}</td>
+                                                        <td>{e.reference.clone()} {e.credit_note_id.map(|c| view! {
+                                                            " " <a href=format!("/credit-notes/{c}/pdf") rel="external" download data-testid="applied-credit-note-pdf">"PDF"</a>
+                                                            {einvoice.then(|| view! {
+                                                                " " <a href=format!("/credit-notes/{c}/einvoice/facturx") rel="external" download data-testid="credit-note-facturx" title=t(Msg::EInvoiceHint)>"Factur-X"</a>
+                                                                " " <a href=format!("/credit-notes/{c}/einvoice/ubl") rel="external" download data-testid="credit-note-ubl" title=t(Msg::EInvoiceHint)>"UBL"</a>
+                                                            })}
+                                                        })}</td>
                                                         <td class="num"><Amount money=e.amount/></td>
                                                     </tr>
                                                 }).collect_view()}

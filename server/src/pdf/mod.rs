@@ -8,10 +8,10 @@
 mod canvas;
 
 use app::components::kind_msg;
-use app::disputes::ssr::CreditNoteDoc;
 use app::domain::Locale;
 use app::i18n::Msg;
 use app::invoices::{InvoiceDetail, InvoiceLine, LedgerLine};
+use app::invoicing::CreditNoteDoc;
 use app::payments::PaymentDetail;
 pub use canvas::PdfError;
 use canvas::{write_pdf, Font, Page, Style, PAGE_H, PAGE_W};
@@ -130,30 +130,62 @@ pub fn receipt_pdf(merchant: &MerchantInfo, detail: &PaymentDetail, locale: Loca
 }
 
 /// Renders a credit note: its number and date, the invoice it credits,
-/// why, and the amount deducted from the client's balance.
+/// why, the taxable amount and VAT it takes back per rate, and the amount
+/// deducted from the client's balance.
 pub fn credit_note_pdf(merchant: &MerchantInfo, c: &CreditNoteDoc, locale: Locale) -> Result<Vec<u8>, PdfError> {
+    let (heading, pages) = render_credit_note(merchant, c, locale);
+    write_pdf(&pages, &heading, None)
+}
+
+/// The credit note as Factur-X, carrying its EN 16931 CII XML (type 381,
+/// naming the invoice it corrects); `None` for one without an e-invoice
+/// (on an invoice without lines or parties).
+pub fn credit_note_facturx_pdf(
+    merchant: &MerchantInfo,
+    c: &CreditNoteDoc,
+    locale: Locale,
+) -> Result<Option<Vec<u8>>, PdfError> {
+    let Some(doc) = app::einvoice::from_credit_note(c) else { return Ok(None) };
+    let xml = app::einvoice::cii::write(&doc);
+    let (heading, pages) = render_credit_note(merchant, c, locale);
+    write_pdf(&pages, &heading, Some(&xml)).map(Some)
+}
+
+fn render_credit_note(merchant: &MerchantInfo, c: &CreditNoteDoc, locale: Locale) -> (String, Vec<Page>) {
     let heading = format!("{} {}", Msg::CreditNote.text(locale), c.number);
     let mut doc = Layout::new(heading.clone());
     draw_letterhead(&mut doc, merchant, &heading, &[(Msg::IssueDate, c.issued_on)], &c.account_name, locale);
+    match &c.parties {
+        Some(parties) => draw_buyer(&mut doc, &parties.buyer),
+        None => {
+            let mut y = doc.y;
+            for line in c.account_address.lines().take(4) {
+                doc.page().text(CLIENT_X, y + 4.0, MUTED, line, RIGHT - CLIENT_X);
+                y -= 11.0;
+            }
+            doc.y = y - 6.0;
+        }
+    }
     let mut y = doc.y;
     let page = doc.page();
-    if !c.account_address.is_empty() {
-        for line in c.account_address.lines().take(4) {
-            page.text(CLIENT_X, y + 4.0, MUTED, line, RIGHT - CLIENT_X);
-            y -= 11.0;
-        }
-        y -= 6.0;
+    let invoice = format!(
+        "{} ({}, {})",
+        c.invoice_number,
+        locale.format_date(c.invoice_issue_date),
+        c.invoice_total.format(locale)
+    );
+    let mut facts = vec![(Msg::Invoice, invoice)];
+    match c.dispute_reason {
+        Some(reason) => facts.push((Msg::DisputeReason, reason.msg().text(locale).to_string())),
+        None if !c.note.is_empty() => facts.push((Msg::Reason, c.note.clone())),
+        None => {}
     }
-    let facts = [
-        (Msg::Invoice, format!("{} ({})", c.invoice_number, c.invoice_total.format(locale))),
-        (Msg::DisputeReason, c.reason.msg().text(locale).to_string()),
-    ];
     for (label, value) in facts {
         page.text(MARGIN, y, MUTED, label.text(locale), 150.0);
         page.text(MARGIN + 150.0, y, BODY_BOLD, &value, RIGHT - MARGIN - 150.0);
         y -= ROW_H;
     }
-    if !c.note.is_empty() {
+    if c.dispute_reason.is_some() && !c.note.is_empty() {
         page.text(MARGIN, y, MUTED, Msg::DecisionNote.text(locale), 150.0);
         for chunk in wrap(&c.note, 85).into_iter().take(8) {
             page.text(MARGIN + 150.0, y, BODY, &chunk, RIGHT - MARGIN - 150.0);
@@ -162,14 +194,49 @@ pub fn credit_note_pdf(merchant: &MerchantInfo, c: &CreditNoteDoc, locale: Local
     }
     y -= 14.0;
     const AMOUNT_W: f32 = 120.0;
+    let currency = c.amount.currency;
+    let money = |minor: i64| app::domain::Money::new(minor, currency).format(locale);
+    if !c.vat.is_empty() {
+        // Per rate: the taxable amount and the VAT taken back.
+        const RATE_W: f32 = 200.0;
+        page.fill(MARGIN, y - 5.0, RIGHT - MARGIN, 16.0, 0.92);
+        page.text(MARGIN, y, BODY_BOLD, Msg::TaxRate.text(locale), RATE_W);
+        page.text_right(RIGHT - AMOUNT_W, y, BODY_BOLD, Msg::Subtotal.text(locale), AMOUNT_W);
+        page.text_right(RIGHT, y, BODY_BOLD, Msg::TaxTotal.text(locale), AMOUNT_W);
+        y -= ROW_H;
+        for g in &c.vat {
+            let label = app::invoicing::pages::vat_msg(g.category).text(locale);
+            page.text(MARGIN, y, BODY, label, RATE_W);
+            page.text_right(RIGHT - AMOUNT_W, y, BODY, &money(g.base_minor), AMOUNT_W);
+            page.text_right(RIGHT, y, BODY, &money(g.tax_minor), AMOUNT_W);
+            page.rule(MARGIN, RIGHT, y - 5.0, 0.5, 0.85);
+            y -= ROW_H;
+        }
+        y -= 8.0;
+        let base: i64 = c.vat.iter().map(|g| g.base_minor).sum();
+        let tax: i64 = c.vat.iter().map(|g| g.tax_minor).sum();
+        for (msg, minor) in [(Msg::Subtotal, base), (Msg::TaxTotal, tax)] {
+            page.text(TOTALS_X, y, BODY, msg.text(locale), 120.0);
+            page.text_right(RIGHT, y, BODY, &money(minor), RIGHT - TOTALS_X - 120.0);
+            y -= ROW_H;
+        }
+    }
     page.rule(MARGIN, RIGHT, y + 11.0, 0.8, 0.0);
     page.text(MARGIN, y, BODY_BOLD, Msg::CreditNoteTotal.text(locale), RIGHT - MARGIN - AMOUNT_W);
     page.text_right(RIGHT, y, BODY_BOLD, &c.amount.format(locale), AMOUNT_W);
     y -= ROW_H + 10.0;
-    page.text(MARGIN, y, MUTED, Msg::CreditNoteExplained.text(locale), RIGHT - MARGIN);
+    let mut mentions: Vec<String> =
+        c.vat.iter().filter_map(|g| g.category.mention(locale)).map(str::to_string).collect();
+    mentions.push(Msg::CreditNoteExplained.text(locale).to_string());
+    for text in mentions {
+        for line in wrap(&text, 120) {
+            page.text(MARGIN, y, MUTED, &line, RIGHT - MARGIN);
+            y -= 11.0;
+        }
+    }
     doc.y = y - ROW_H;
     draw_footers(&mut doc.pages, merchant);
-    write_pdf(&doc.pages, &heading, None)
+    (heading, doc.pages)
 }
 
 /// Splits text into lines of at most `width` characters, at spaces.

@@ -54,6 +54,7 @@ fn detail(lines: Vec<InvoiceLine>) -> InvoiceDetail {
             occurred_on: date(2, 20),
             reference: "VIR-0001".to_string(),
             invoice_number: Some(NUMBER.to_string()),
+            credit_note_id: None,
             memo: String::new(),
         }],
         history: Vec::new(),
@@ -280,4 +281,68 @@ fn facturx_carries_the_invoice_xml_and_reads_back_to_the_same_figures() {
     // A PDF without an attachment is refused by the reader.
     let plain = invoice_pdf(&merchant(), &d, Locale::Fr).unwrap();
     assert_eq!(app::einvoice::facturx::embedded_xml(&plain), Err(app::einvoice::facturx::FacturXError::NoInvoiceXml));
+}
+
+fn credit_note(vat: Vec<app::domain::VatBreakdown>, parties: Option<app::invoicing::Parties>) -> CreditNoteDoc {
+    let amount: i64 = vat.iter().map(|g| g.base_minor + g.tax_minor).sum();
+    CreditNoteDoc {
+        id: 3,
+        number: "AV-2026-00003".into(),
+        issued_on: date(3, 20),
+        amount: eur(if vat.is_empty() { 5_000 } else { amount }),
+        account_name: "Łódź Spółka".into(),
+        account_address: "ul. Piotrkowska 1\n90-001 Łódź".into(),
+        invoice_number: NUMBER.into(),
+        invoice_issue_date: date(2, 3),
+        invoice_total: eur(336_000),
+        dispute_reason: None,
+        note: "Remise commerciale".into(),
+        vat,
+        parties,
+    }
+}
+
+/// A credit note prints the VAT it takes back per rate and, as Factur-X,
+/// carries a 381 naming the invoice it corrects.
+#[test]
+fn a_credit_note_shows_its_vat_and_travels_as_a_381() {
+    use app::domain::document::VatCategory;
+    use app::domain::VatBreakdown;
+    let vat = vec![
+        VatBreakdown { category: VatCategory::Standard20, rate_bp: 2000, base_minor: 5_000, tax_minor: 1_000 },
+        VatBreakdown { category: VatCategory::ExemptFranchise, rate_bp: 0, base_minor: 1_000, tax_minor: 0 },
+    ];
+    let parties = app::invoicing::Parties {
+        seller: app::invoicing::Party { name: "Atelier Lumière".into(), country: "FR".into(), ..Default::default() },
+        buyer: app::invoicing::Party {
+            name: "Łódź Spółka".into(),
+            siren: Some("552100554".into()),
+            country: "FR".into(),
+            ..Default::default()
+        },
+        buyer_kind: app::domain::CustomerKind::Business,
+    };
+    let c = credit_note(vat, Some(parties));
+    let (_, pages) = render_credit_note(&merchant(), &c, Locale::Fr);
+    let shown: Vec<&str> = pages.iter().flat_map(|p| p.texts()).collect();
+    for text in ["50,00 €", "10,00 €", "60,00 €", "70,00 €", "Total HT", "Total TVA", "Remise commerciale"] {
+        assert!(shown.contains(&text), "{text} in {shown:?}");
+    }
+    assert!(shown.iter().any(|t| t.contains("293 B")), "the exemption's mention: {shown:?}");
+    let pdf = credit_note_facturx_pdf(&merchant(), &c, Locale::Fr).unwrap().expect("Factur-X");
+    if let Ok(dir) = std::env::var("RELANCE_PDF_DUMP") {
+        std::fs::write(format!("{dir}/credit-note.pdf"), &pdf).unwrap();
+    }
+    let xml = app::einvoice::facturx::embedded_xml(&pdf).expect("embedded XML");
+    let back = app::einvoice::read_any(&xml).expect("valid CII");
+    assert_eq!(back.kind, app::einvoice::DocKind::CreditNote);
+    assert_eq!(back.preceding.map(|p| p.number), Some(NUMBER.to_string()));
+    assert_eq!((back.tax_exclusive_minor, back.tax_minor, back.tax_inclusive_minor), (6_000, 1_000, 7_000));
+
+    // Without VAT groups (an invoice imported from totals): the amount only, no Factur-X.
+    let plain = credit_note(Vec::new(), None);
+    assert!(credit_note_facturx_pdf(&merchant(), &plain, Locale::Fr).unwrap().is_none());
+    let (_, pages) = render_credit_note(&merchant(), &plain, Locale::En);
+    let shown: Vec<&str> = pages.iter().flat_map(|p| p.texts()).collect();
+    assert!(shown.contains(&"€50.00") && !shown.contains(&"Subtotal"), "{shown:?}");
 }

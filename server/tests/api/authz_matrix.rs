@@ -364,6 +364,12 @@ fn rows() -> Vec<Row> {
             expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
         },
         Row {
+            path: "GET /credit-notes/{id}/einvoice/{syntax}",
+            // In scope, but on an invoice seeded without lines: no e-invoice (409).
+            request: |fx| Req::Get(format!("/credit-notes/{}/einvoice/cii", fx.credit_note2)),
+            expect: [Denied(303), Denied(404), Denied(404), Denied(409), Denied(409)],
+        },
+        Row {
             path: "/api/back/timeline",
             // Staff only (a client is refused before any lookup); out of scope looks missing.
             request: |fx| Req::Form("/api/back/timeline", vec![("account_id", fx.account2.to_string())]),

@@ -3,7 +3,7 @@
 //! buyer's account; what Relance exports, it imports back to the same
 //! figures; a bad file names its rule and nothing is written.
 
-use crate::helpers::{created, spawn_app, Session, BACKENDS};
+use crate::helpers::{created, spawn_app, Session, TestApp, BACKENDS};
 use crate::imports::{detail, mapping_of, preview, run};
 use crate::invoicing::{draft_fields, issue, number_of, save_draft};
 use reqwest::StatusCode;
@@ -20,7 +20,7 @@ async fn download(s: &Session, invoice: i64, syntax: &str) -> Vec<u8> {
     res.bytes().await.unwrap().to_vec()
 }
 
-fn replaced(bytes: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn replaced(bytes: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
     let mut text = String::from_utf8(bytes.to_vec()).unwrap();
     for (from, to) in pairs {
         assert!(text.contains(from), "{from} in the file");
@@ -38,22 +38,28 @@ fn problems(outcome: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An invoice of account 1, given a SIREN and VAT number first (frozen on
+/// the invoice when it is issued): 3 × 33.33 at 20 % and 2 × 10.00 at
+/// 5.5 %, i.e. 99.99 + 20.00 net, VAT 20.00 + 1.10, total 141.09.
+pub(crate) async fn issued_with_identifiers(app: &TestApp, owner: &Session) -> (i64, String) {
+    app.exec(&format!(
+        "UPDATE accounts SET siren = '443061841', vat_number = 'FR04443061841' WHERE id = {}",
+        app.fx.account1
+    ))
+    .await
+    .unwrap();
+    let lines = [("Conseil", "3", "33,33", "standard_20"), ("Livre", "2", "10", "reduced_5_5")];
+    let (d, _) = created(save_draft(owner, &draft_fields(None, app.fx.account1, &lines)).await).await;
+    let (invoice, _) = created(issue(owner, d).await).await;
+    (invoice, number_of(app, invoice).await)
+}
+
 #[tokio::test]
 async fn e_invoices_import_back_to_the_same_figures_or_name_their_problem() {
     for backend in BACKENDS {
         let Some(app) = spawn_app(backend).await else { continue };
-        // The buyer's identifiers, frozen on the invoice when it is issued.
-        app.exec(&format!(
-            "UPDATE accounts SET siren = '443061841', vat_number = 'FR04443061841' WHERE id = {}",
-            app.fx.account1
-        ))
-        .await
-        .unwrap();
         let owner = app.login("owner@test.example").await;
-        let lines = [("Conseil", "3", "33,33", "standard_20"), ("Livre", "2", "10", "reduced_5_5")];
-        let (d, _) = created(save_draft(&owner, &draft_fields(None, app.fx.account1, &lines)).await).await;
-        let (invoice, _) = created(issue(&owner, d).await).await;
-        let number = number_of(&app, invoice).await;
+        let (invoice, number) = issued_with_identifiers(&app, &owner).await;
         let (ubl, cii, pdf) = (
             download(&owner, invoice, "ubl").await,
             download(&owner, invoice, "cii").await,

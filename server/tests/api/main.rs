@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod authz_matrix;
 mod cli;
+mod credit_note_einvoices;
 mod disputes;
 mod einvoice_imports;
 mod hardening;

@@ -21,7 +21,7 @@ use crate::db::Tx;
 use crate::domain::{Currency, Locale, Role};
 use crate::error::AppResult;
 use crate::invoices::ssr::parse_currency;
-use crate::ledger::{self, balances, Locked, Posting};
+use crate::ledger::{self, balances, Locked};
 use crate::state::AppState;
 use crate::{with_db, with_tx};
 use notices::*;

@@ -456,28 +456,24 @@ pub async fn decide(
             chrono::Datelike::year(&today),
         )
         .await?;
-        let credit_id: i64 = with_tx!(&mut tx, |conn| {
-            sqlx::query_scalar(
-                "INSERT INTO credit_notes (number, account_id, invoice_id, dispute_id, amount_minor, currency, issued_on, created_by, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(&n)
-            .bind(account_id)
-            .bind(invoice_id)
-            .bind(id)
-            .bind(approved_minor)
-            .bind(currency.code())
-            .bind(today)
-            .bind(actor)
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await
-        })?;
         // At most what the invoice still owes goes on it; the rest (the
         // client paid the disputed amount meanwhile) becomes credit.
-        let posting =
-            Posting::CreditNote { credit_note_id: credit_id, invoice_id, amount: approved_minor, reference: &n };
-        ledger::post(&mut tx, &lock, posting, &ledger::Ctx::new(state, Some(actor))).await?;
+        let credit = crate::invoicing::ssr::credit_notes::NewCreditNote {
+            number: &n,
+            account_id,
+            invoice_id,
+            dispute_id: Some(id),
+            amount: approved_minor,
+            currency,
+            issued_on: today,
+            reason: "",
+            created_by: actor,
+            created_at: now,
+            import_id: None,
+            vat: None,
+        };
+        crate::invoicing::ssr::credit_notes::record(&mut tx, &lock, credit, &ledger::Ctx::new(state, Some(actor)))
+            .await?;
         number = Some(n);
     }
     let body = if note.is_empty() { status.as_str().to_string() } else { note.clone() };

@@ -3,6 +3,7 @@
 //! matched, nothing written) and the run (`write`: the plan written in one
 //! transaction, in a background task whose progress the page shows).
 
+mod credits;
 mod plan;
 mod write;
 

@@ -2,6 +2,7 @@
 //! written: what a run would create, update or leave, and each row's
 //! problems. The run plans again, then writes the plan.
 
+use super::credits::{self, NewCredit};
 use super::outcome_of;
 use crate::accounts::rules::AccountData;
 use crate::domain::document::{compute, DraftLine, LineTotals};
@@ -19,7 +20,8 @@ use std::collections::{HashMap, HashSet};
 
 pub(crate) enum Plan {
     Accounts(Vec<AccountOp>),
-    Invoices(Vec<NewInvoice>),
+    /// Invoices, then the credit notes of e-invoice files.
+    Invoices(Vec<NewInvoice>, Vec<NewCredit>),
     Payments(Vec<NewPayment>),
 }
 
@@ -71,16 +73,16 @@ struct AccountRow {
     archived: bool,
 }
 
-struct Known {
-    id: i64,
-    currency: Currency,
+pub(super) struct Known {
+    pub(super) id: i64,
+    pub(super) currency: Currency,
     terms: PaymentTerms,
     archived: bool,
 }
 
 /// Every account by code, external id, SIREN and VAT number.
-struct Index {
-    accounts: Vec<Known>,
+pub(super) struct Index {
+    pub(super) accounts: Vec<Known>,
     by_code: HashMap<String, usize>,
     by_external: HashMap<String, usize>,
     by_siren: HashMap<String, usize>,
@@ -202,7 +204,7 @@ type Counts = (usize, usize, usize);
 /// An e-invoice row's account: its file's problem if it has one, else the
 /// account of its buyer (by SIREN or VAT number), else the account to
 /// create is proposed.
-fn einvoice_account(
+pub(super) fn einvoice_account(
     index: &Index,
     c: &Cells,
     problems: &mut Vec<RowProblem>,
@@ -319,7 +321,7 @@ struct Existing {
 }
 
 /// Runs `sql` (with `{}` for the placeholders) for each chunk of `values`.
-async fn in_chunks<T>(state: &AppState, sql: &str, values: &[String]) -> AppResult<Vec<T>>
+pub(super) async fn in_chunks<T>(state: &AppState, sql: &str, values: &[String]) -> AppResult<Vec<T>>
 where
     T: Send
         + Unpin
@@ -354,7 +356,12 @@ async fn invoices(
     let from_einvoices = einvoices::is_einvoice_table(&table.headers);
     let mut groups: Vec<Group> = Vec::new();
     let mut by_number: HashMap<String, usize> = HashMap::new();
+    let mut credit_rows = Vec::new();
     for c in cells(table, mapping) {
+        if from_einvoices && einvoices::is_credit_row(c.cells) {
+            credit_rows.push(c);
+            continue;
+        }
         let account = if from_einvoices {
             match einvoice_account(&index, &c, problems, proposals) {
                 Some(a) => Some(a),
@@ -446,7 +453,8 @@ async fn invoices(
             lines: g.lines.into_iter().zip(line_totals).collect(),
         });
     }
-    Ok(((out.len(), 0, unchanged), Plan::Invoices(out)))
+    let (credits, credits_unchanged) = credits::plan(state, &index, &credit_rows, &out, problems, proposals).await?;
+    Ok(((out.len() + credits.len(), 0, unchanged + credits_unchanged), Plan::Invoices(out, credits)))
 }
 
 async fn payments(

@@ -2,6 +2,7 @@
 //! multi-row statements and through `ledger::bulk`; accounts and payments
 //! through the same functions as their forms.
 
+use super::credits::NewCredit;
 use super::plan::{AccountOp, NewInvoice, NewPayment, Plan};
 use super::set_progress;
 use crate::audit::{AuditAction, AuditDetails};
@@ -35,9 +36,10 @@ pub(crate) async fn write(
             }
             ("accounts", n)
         }
-        Plan::Invoices(list) => {
-            match invoices(&mut tx, state, actor, import_id, &merchant, &list).await {
-                Ok(()) => {}
+        Plan::Invoices(list, credits) => {
+            match invoices(&mut tx, state, actor, import_id, &merchant, &list, &credits).await {
+                Ok(Ok(())) => {}
+                Ok(Err(problems)) => return Ok(Err(problems)),
                 // A number issued meanwhile: rolled back, then named.
                 Err(AppError::Conflict(Msg::NumberTaken)) => {
                     drop(tx);
@@ -45,7 +47,7 @@ pub(crate) async fn write(
                 }
                 Err(e) => return Err(e),
             }
-            ("invoices", list.len())
+            ("invoices", list.len() + credits.len())
         }
         Plan::Payments(list) => {
             if let Err(problems) = payments(&mut tx, state, actor, import_id, &list).await? {
@@ -104,10 +106,11 @@ async fn invoices(
     import_id: i64,
     merchant: &crate::settings::MerchantSettings,
     list: &[NewInvoice],
-) -> AppResult<()> {
+    credits: &[NewCredit],
+) -> AppResult<Result<(), Vec<RowProblem>>> {
     let mut locks: HashMap<i64, Locked> = HashMap::new();
     let mut printed: HashMap<i64, String> = HashMap::new();
-    let mut ids: Vec<i64> = list.iter().map(|i| i.account_id).collect();
+    let mut ids: Vec<i64> = list.iter().map(|i| i.account_id).chain(credits.iter().map(|c| c.account_id)).collect();
     ids.sort_unstable();
     ids.dedup();
     // In id order, as every writer locks: no deadlock with a payment.
@@ -192,7 +195,71 @@ async fn invoices(
     }
     let ctx = ledger::Ctx::new(state, Some(actor));
     ledger::bulk::post_invoices(tx, &locks, &debts, &ctx).await?;
-    Ok(())
+    credit_notes(tx, &locks, actor, import_id, now, credits, &ctx).await
+}
+
+/// The credit notes, each on its invoice (written above or already in the
+/// books), checked again under the lock: at most what it may still be
+/// credited.
+async fn credit_notes(
+    tx: &mut Tx,
+    locks: &HashMap<i64, Locked>,
+    actor: i64,
+    import_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+    credits: &[NewCredit],
+    ctx: &ledger::Ctx,
+) -> AppResult<Result<(), Vec<RowProblem>>> {
+    use crate::invoicing::ssr::credit_notes::{record, NewCreditNote};
+    for c in credits {
+        let found: Option<(i64, i64, i64)> = with_tx!(tx, |conn| {
+            sqlx::query_as(
+                "SELECT i.id, i.total_minor,
+                        CAST(COALESCE((SELECT SUM(n.amount_minor) FROM credit_notes n WHERE n.invoice_id = i.id), 0) AS BIGINT)
+                 FROM invoices i WHERE i.number = $1 AND i.account_id = $2 AND i.status = 'issued'",
+            )
+            .bind(&c.invoice_number)
+            .bind(c.account_id)
+            .fetch_optional(&mut *conn)
+            .await
+        })?;
+        let problem = |field: &str, msg| RowProblem { row: c.row, field: field.into(), msg, detail: c.number.clone() };
+        let Some((invoice_id, total, credited)) = found else {
+            return Ok(Err(vec![problem("credits", Msg::CreditedInvoiceUnknown)]));
+        };
+        // Recorded meanwhile (the same file imported twice at once).
+        let taken: Option<i64> = with_tx!(tx, |conn| {
+            sqlx::query_scalar("SELECT id FROM credit_notes WHERE number = $1")
+                .bind(&c.number)
+                .fetch_optional(&mut *conn)
+                .await
+        })?;
+        if taken.is_some() {
+            return Ok(Err(vec![problem("number", Msg::NumberTaken)]));
+        }
+        if c.total > total - credited {
+            return Ok(Err(vec![problem("total", Msg::CreditTooLarge)]));
+        }
+        let note = NewCreditNote {
+            number: &c.number,
+            account_id: c.account_id,
+            invoice_id,
+            dispute_id: None,
+            amount: c.total,
+            currency: c.currency,
+            issued_on: c.issue_date,
+            reason: &c.reason,
+            created_by: actor,
+            created_at: now,
+            import_id: Some(import_id),
+            vat: Some(c.vat.clone()),
+        };
+        let locked = locks
+            .get(&c.account_id)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("account {} not locked", c.account_id)))?;
+        record(tx, locked, note, ctx).await?;
+    }
+    Ok(Ok(()))
 }
 
 /// The rows whose number exists now.

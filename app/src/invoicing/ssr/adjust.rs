@@ -2,6 +2,7 @@
 //! ledger's one writer: credit notes (their own gap-free series) and bad
 //! debts written off by the owner.
 
+use super::credit_notes::{self, NewCreditNote};
 use super::numbering;
 use crate::answer::Created;
 use crate::audit::{AuditAction, AuditDetails};
@@ -91,26 +92,21 @@ pub async fn credit(
     }
     let amount = super::amount_up_to(amount, currency, creditable, Msg::CreditTooLarge)?;
     let number = numbering::next(&mut tx, Series::CreditNote, today.year()).await?;
-    let id: i64 = with_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO credit_notes (number, account_id, invoice_id, dispute_id, amount_minor, currency, issued_on,
-                 created_by, created_at, reason)
-             VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(&number)
-        .bind(account_id)
-        .bind(invoice_id)
-        .bind(amount)
-        .bind(currency.code())
-        .bind(today)
-        .bind(principal.user_id)
-        .bind(now)
-        .bind(reason.as_ref())
-        .fetch_one(&mut *c)
-        .await
-    })?;
-    let posting = Posting::CreditNote { credit_note_id: id, invoice_id, amount, reference: &number };
-    ledger::post(&mut tx, &locked, posting, &ledger::Ctx::new(state, Some(principal.user_id))).await?;
+    let note = NewCreditNote {
+        number: &number,
+        account_id,
+        invoice_id,
+        dispute_id: None,
+        amount,
+        currency,
+        issued_on: today,
+        reason: reason.as_ref(),
+        created_by: principal.user_id,
+        created_at: now,
+        import_id: None,
+        vat: None,
+    };
+    let id = credit_notes::record(&mut tx, &locked, note, &ledger::Ctx::new(state, Some(principal.user_id))).await?;
     let details = AuditDetails::default()
         .amount(Money::new(amount, currency))
         .reference(number)

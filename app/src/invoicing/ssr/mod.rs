@@ -1,8 +1,9 @@
 //! Invoicing in the database: drafts (`drafts`), issuing and credit notes
-//! (`issue`), gap-free numbers (`numbering`), bad debts (`adjust`), sending
-//! (`send`).
+//! (`issue`), gap-free numbers (`numbering`), credit notes and bad debts
+//! (`adjust`, written by `credit_notes`), sending (`send`).
 
 pub mod adjust;
+pub mod credit_notes;
 pub mod drafts;
 pub mod issue;
 pub mod numbering;
