@@ -68,6 +68,12 @@ actions! {
     MethodRemoved => "payment_method.removed", TlPaymentMethod;
     AutopayEnrolled => "autopay.enrolled", TlPaymentMethod;
     AutopayStopped => "autopay.stopped", TlPaymentMethod;
+    RemindersPaused => "reminders.paused", TlRemindersPaused;
+    RemindersResumed => "reminders.resumed", TlRemindersResumed;
+    ReminderRecorded => "reminder.recorded", TlReminder;
+    ReminderPlanSaved => "reminder_plan.saved", TlReminderPlan;
+    ReminderPlanArchived => "reminder_plan.archived", TlReminderPlan;
+    ReminderPlanAssigned => "reminder_plan.assigned", TlReminderPlan;
     PromiseCreated => "promise.created", TlPromiseCreated;
     PromiseCancelled => "promise.cancelled", TlPromiseCancelled;
     PromiseApproved => "promise.approved", TlPromiseApproved;

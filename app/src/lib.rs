@@ -21,6 +21,7 @@ pub mod invoicing;
 pub mod payments;
 pub mod portal;
 pub mod promises;
+pub mod reminders;
 pub mod settings;
 pub mod shell;
 

@@ -165,6 +165,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/imports") view=crate::imports::pages::ImportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/imports/:id") view=crate::imports::pages::ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/settings") view=crate::settings::SettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/reminders") view=crate::reminders::pages::PlansPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

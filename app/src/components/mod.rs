@@ -70,6 +70,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/back/payments">{t(Msg::Payments)}</A>
                         <A href="/back/promises">{t(Msg::Promises)}</A>
                         <A href="/back/disputes">{t(Msg::Disputes)}</A>
+                        <A href="/back/reminders">{t(Msg::RemindersTitle)}</A>
                         {keeps_books.then(|| view! { <A href="/back/imports">{t(Msg::Imports)}</A> })}
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>

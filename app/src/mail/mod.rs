@@ -66,21 +66,32 @@ pub async fn enqueue_tx(
     body: &str,
     account_id: Option<i64>,
 ) -> AppResult<()> {
-    with_tx!(tx, |conn| {
-        sqlx::query(
+    enqueue_id_tx(tx, now, to, subject, body, account_id).await.map(|_| ())
+}
+
+/// `enqueue_tx`, answering the outbox row's id (for whatever names it).
+pub async fn enqueue_id_tx(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    to: &str,
+    subject: &str,
+    body: &str,
+    account_id: Option<i64>,
+) -> AppResult<i64> {
+    let id = with_tx!(tx, |conn| {
+        sqlx::query_scalar(
             "INSERT INTO outbox (to_address, subject, body_text, status, attempts, next_attempt_at, account_id, created_at)
-             VALUES ($1, $2, $3, 'pending', 0, $4, $5, $4)",
+             VALUES ($1, $2, $3, 'pending', 0, $4, $5, $4) RETURNING id",
         )
         .bind(to)
         .bind(subject)
         .bind(body)
         .bind(now)
         .bind(account_id)
-        .execute(conn)
+        .fetch_one(conn)
         .await
-        .map(|r| r.rows_affected())
     })?;
-    Ok(())
+    Ok(id)
 }
 
 /// Queues a message carrying a single-use link (invitation, password

@@ -165,7 +165,8 @@ pub async fn reconcile(state: &AppState) -> AppResult<usize> {
 }
 
 /// One pass of everything: sandbox events due, reconciliation, autopay,
-/// waiting credit, then promises to pay that are kept or broken.
+/// waiting credit, promises to pay that are kept or broken, then the
+/// reminders due.
 pub async fn run_once(state: &AppState) {
     run_once_timed(state).await;
 }
@@ -193,5 +194,7 @@ pub async fn run_once_timed(state: &AppState) -> Vec<(&'static str, std::time::D
     step!("figures", crate::ledger::balances::roll(&state.db, state.clock.today()));
     // After payments and credit: a promise paid by them is kept, not broken.
     step!("promises", crate::promises::ssr::settle_due(state));
+    // Last: what payments, credit and promises changed today is seen.
+    step!("reminders", crate::reminders::ssr::engine::run(state));
     times
 }

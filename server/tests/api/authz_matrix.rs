@@ -489,6 +489,50 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(403), Scoped, Scoped],
         },
         Row {
+            path: "/api/reminders/status",
+            // Staff in scope; out of scope looks missing.
+            request: |fx| Req::Form("/api/reminders/status", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/reminders/plans",
+            // Staff read the plans (no account data in them).
+            request: |_| Req::Form("/api/reminders/plans", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
+            path: "/api/reminders/create_plan",
+            // The owner alone; a plan without a name is refused before anything is written.
+            request: |_| Req::Form("/api/reminders/create_plan", vec![("form[name]", String::new())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(422)],
+        },
+        Row {
+            path: "/api/reminders/archive_plan",
+            request: |_| Req::Form("/api/reminders/archive_plan", vec![("id", "999999".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(404)],
+        },
+        Row {
+            path: "/api/reminders/assign",
+            request: |_| Req::Form("/api/reminders/assign", vec![("segment", "nowhere".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(422)],
+        },
+        Row {
+            path: "/api/reminders/pause",
+            // The owner and the account's collector; a date in the past is
+            // refused before anything is written.
+            request: |fx| {
+                Req::Form(
+                    "/api/reminders/pause",
+                    vec![
+                        ("account_id", fx.account2.to_string()),
+                        ("until", "2000-01-01".into()),
+                        ("reason", "matrix".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(422)],
+        },
+        Row {
             path: "/api/invoicing/write_off",
             // The owner alone writes off a bad debt.
             request: |fx| {

@@ -23,6 +23,7 @@ mod payment_flows;
 mod payments;
 mod promises;
 mod received;
+mod reminders;
 mod seed;
 mod stripe_gateway;
 mod stripe_mode;

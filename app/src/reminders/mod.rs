@@ -1,0 +1,195 @@
+//! Reminders (relances): plans of ordered steps chase overdue invoices by
+//! e-mail or leave calls and tasks for the collector, each step once per
+//! invoice, inside the merchant's send window in the account's time, and
+//! never while an invoice is promised, disputed or being paid.
+//!
+//! `rules` says which step is due (pure), `template` fills a step's
+//! message, `ssr::engine` is the job (every instance runs it; the account's
+//! lock and unique keys make it send once).
+
+use crate::answer::Done;
+use crate::domain::Money;
+use crate::error::AppError;
+use crate::i18n::Msg;
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use rules::Channel;
+use serde::{Deserialize, Serialize};
+
+pub mod pages;
+pub mod plans;
+pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod template;
+
+/// The step an invoice comes to next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextStep {
+    pub position: i32,
+    pub channel: Channel,
+    /// Its day (today when due now).
+    pub day: NaiveDate,
+    /// Due now: it goes at the next pass inside the send window, unless held.
+    pub due_now: bool,
+}
+
+/// Where one open invoice stands in the account's plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceReminder {
+    pub invoice_id: i64,
+    pub number: String,
+    pub due_date: NaiveDate,
+    pub balance: Money,
+    /// The position of the last step it reached.
+    pub last_step: Option<i32>,
+    pub next: Option<NextStep>,
+    /// Why it is not chased, if it is not.
+    pub hold: Option<Hold>,
+}
+
+/// A reminder the engine recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedReminder {
+    pub at: DateTime<Utc>,
+    pub position: i32,
+    pub channel: Channel,
+    /// `sent`, `task`, `awaiting_approval`, `cancelled`.
+    pub status: String,
+    /// Why its channel changed, if it did.
+    pub reason: Option<Hold>,
+    pub amount: Money,
+    pub invoices: Vec<String>,
+}
+
+/// Why an account's next reminder will or will not go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderStatus {
+    /// The plan that applies (the account's own, else its segment's).
+    pub plan: Option<String>,
+    /// A hold on the whole account.
+    pub hold: Option<Hold>,
+    pub paused_until: Option<NaiveDate>,
+    pub paused_reason: String,
+    pub invoices: Vec<InvoiceReminder>,
+    /// Newest first.
+    pub recorded: Vec<RecordedReminder>,
+}
+
+crate::reads!(ReminderStatus);
+
+/// Why an account's next reminder will or will not go (staff in scope).
+#[server(endpoint = "reminders/status")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(account = account_id)))]
+pub async fn get_reminder_status(account_id: i64) -> Result<ReminderStatus, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::status::status(&state, &principal, account_id).await
+    })
+    .await
+}
+
+/// Pauses an account's reminders until a date, with a reason; an empty
+/// date resumes them. The owner or the account's collector.
+#[server(endpoint = "reminders/pause")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(account = account_id)))]
+pub async fn pause_reminders(
+    account_id: i64,
+    #[server(default)] until: String,
+    #[server(default)] reason: String,
+) -> Result<Done<Option<NaiveDate>>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let until = ssr::status::pause(&state, &principal, account_id, &until, &reason).await?;
+        Ok(Done::new(until, format!("/back/accounts/{account_id}")))
+    })
+    .await
+}
+
+/// Why a reminder does not go, or did not go, for an invoice or account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// Covered by an active promise to pay.
+    Promised,
+    /// Under a dispute in progress.
+    Disputed,
+    /// A payment in flight will settle it.
+    PaymentInFlight,
+    /// Autopay will charge it (or is retrying).
+    Autopay,
+    /// Staff paused the account's reminders (until a date).
+    Paused,
+    /// The account is in insolvency proceedings.
+    Insolvent,
+    /// The account is excluded from reminders.
+    Excluded,
+    /// No plan applies to the account (none for its segment, none chosen).
+    NoPlan,
+    /// What is due is below the plan's minimum.
+    BelowMinimum,
+    /// No e-mail address: the step became a letter on the collector's to-do.
+    NoAddress,
+}
+
+impl Hold {
+    pub const ALL: [Hold; 10] = [
+        Hold::Promised,
+        Hold::Disputed,
+        Hold::PaymentInFlight,
+        Hold::Autopay,
+        Hold::Paused,
+        Hold::Insolvent,
+        Hold::Excluded,
+        Hold::NoPlan,
+        Hold::BelowMinimum,
+        Hold::NoAddress,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::Promised => "promised",
+            Hold::Disputed => "disputed",
+            Hold::PaymentInFlight => "payment_in_flight",
+            Hold::Autopay => "autopay",
+            Hold::Paused => "paused",
+            Hold::Insolvent => "insolvent",
+            Hold::Excluded => "excluded",
+            Hold::NoPlan => "no_plan",
+            Hold::BelowMinimum => "below_minimum",
+            Hold::NoAddress => "no_address",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Hold> {
+        Hold::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+
+    pub fn msg(self) -> Msg {
+        match self {
+            Hold::Promised => Msg::HoldPromised,
+            Hold::Disputed => Msg::HoldDisputed,
+            Hold::PaymentInFlight => Msg::HoldPaymentInFlight,
+            Hold::Autopay => Msg::HoldAutopay,
+            Hold::Paused => Msg::HoldPaused,
+            Hold::Insolvent => Msg::HoldInsolvent,
+            Hold::Excluded => Msg::HoldExcluded,
+            Hold::NoPlan => Msg::HoldNoPlan,
+            Hold::BelowMinimum => Msg::HoldBelowMinimum,
+            Hold::NoAddress => Msg::HoldNoAddress,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_round_trip() {
+        for h in Hold::ALL {
+            assert_eq!(Hold::parse(h.as_str()), Some(h));
+        }
+        assert_eq!(Hold::parse("late"), None);
+    }
+}

@@ -1,0 +1,449 @@
+//! The reminder job. Every instance runs it; for each account inside the
+//! send window (in the account's time zone) it takes the account's ledger
+//! lock, reads where each open invoice stands in the account's plan, and in
+//! one transaction records the step reached (`reminders`, keyed by account,
+//! step and day; `reminder_invoices`, unique per invoice, step and cycle)
+//! with what the step does: the e-mail in the outbox, or the collector's
+//! task. Read and written under the lock, a step goes once even with two
+//! instances, and an invoice paid, promised or disputed meanwhile is not
+//! chased. Held invoices are not recorded: their step waits for the hold
+//! to lift, and after downtime only the latest due step goes.
+
+use super::super::rules::{self, Anchor, Channel, Progress, StepRule};
+use super::super::template::{self, Facts, Line};
+use super::super::Hold;
+use crate::audit::{AuditAction, AuditDetails};
+use crate::auth::ssr::{audit, Audit};
+use crate::collection::{DISPUTED_SQL, IN_FLIGHT_SQL, PROMISED_SQL};
+use crate::db::Tx;
+use crate::domain::{Currency, Locale, Money};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Msg;
+use crate::ledger;
+use crate::state::AppState;
+use crate::{with_db, with_tx};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, HashSet};
+
+/// Days autopay keeps retrying a declined charge after the due date (the
+/// payments job retries after 1, 3 and 7 days): no reminder meanwhile.
+const AUTOPAY_RETRY_DAYS: i64 = 7;
+
+/// Broken promises older than this are no longer answered.
+const BROKEN_PROMISE_DAYS: i64 = 30;
+
+/// One pass over every account a plan applies to that owes something;
+/// answers how many reminders were recorded.
+pub async fn run(state: &AppState) -> AppResult<usize> {
+    let now = state.clock.now();
+    let window = super::window(state).await?;
+    let accounts: Vec<(i64, String)> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT a.id, a.time_zone FROM accounts a
+             WHERE a.archived_at IS NULL AND NOT a.reminders_excluded
+               AND (a.reminder_plan_id IS NOT NULL OR a.segment IN (SELECT segment FROM segment_reminder_plans))
+               AND EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.id AND i.status = 'issued' AND i.balance_minor > 0)
+             ORDER BY a.id",
+        )
+        .fetch_all(pool)
+        .await
+    })?;
+    let mut recorded = 0;
+    for (id, zone) in accounts {
+        let local = now.with_timezone(&time_zone(&zone)).naive_local();
+        if !window.contains(local) {
+            continue;
+        }
+        match account(state, id, local.date(), now).await {
+            Ok(n) => recorded += n,
+            Err(e) => tracing::error!(account = id, error = ?e, "reminders: account left for the next pass"),
+        }
+    }
+    Ok(recorded)
+}
+
+/// An account's zone; Paris for one that does not parse.
+pub fn time_zone(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::Europe::Paris)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountFacts {
+    pub legal_name: String,
+    pub billing_email: String,
+    pub language: String,
+    pub currency: String,
+    pub reminders_excluded: bool,
+    pub reminders_paused_until: Option<NaiveDate>,
+    pub insolvent_since: Option<NaiveDate>,
+    pub plan_id: Option<i64>,
+}
+
+pub(crate) const ACCOUNT_SQL: &str =
+    "SELECT a.legal_name, a.billing_email, a.language, a.currency, a.reminders_excluded, a.reminders_paused_until,
+            a.insolvent_since,
+            COALESCE(a.reminder_plan_id, (SELECT s.plan_id FROM segment_reminder_plans s WHERE s.segment = a.segment))
+                AS plan_id
+     FROM accounts a WHERE a.id = $1";
+
+impl AccountFacts {
+    /// Why nothing goes for the whole account today, if anything.
+    pub(crate) fn hold(&self, today: NaiveDate) -> Option<Hold> {
+        if self.reminders_excluded {
+            Some(Hold::Excluded)
+        } else if self.insolvent_since.is_some_and(|d| d <= today) {
+            Some(Hold::Insolvent)
+        } else if self.reminders_paused_until.is_some_and(|d| d >= today) {
+            Some(Hold::Paused)
+        } else if self.plan_id.is_none() {
+            Some(Hold::NoPlan)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OpenInvoice {
+    pub id: i64,
+    pub number: String,
+    pub due_date: NaiveDate,
+    pub balance_minor: i64,
+    pub promised: bool,
+    pub disputed_minor: i64,
+    pub in_flight_minor: i64,
+    pub last_position: Option<i32>,
+    pub last_on: Option<NaiveDate>,
+}
+
+impl OpenInvoice {
+    pub(crate) fn progress(&self) -> Progress {
+        Progress { last: self.last_position.zip(self.last_on).filter(|(p, _)| *p > 0) }
+    }
+
+    /// Why the invoice is not chased today, if it is not.
+    pub(crate) fn hold(&self, autopay_since: Option<NaiveDate>, today: NaiveDate) -> Option<Hold> {
+        if self.promised {
+            Some(Hold::Promised)
+        } else if self.disputed_minor > 0 {
+            Some(Hold::Disputed)
+        } else if self.in_flight_minor > 0 {
+            Some(Hold::PaymentInFlight)
+        } else if autopay_since
+            .is_some_and(|since| self.due_date >= since && today <= self.due_date + Duration::days(AUTOPAY_RETRY_DAYS))
+        {
+            Some(Hold::Autopay)
+        } else {
+            None
+        }
+    }
+}
+
+pub(crate) async fn open_invoices(tx: &mut Tx, account_id: i64) -> AppResult<Vec<OpenInvoice>> {
+    let sql = format!(
+        "SELECT i.id, i.number, i.due_date, i.balance_minor, {PROMISED_SQL} AS promised,
+                CAST({DISPUTED_SQL} AS BIGINT) AS disputed_minor, CAST({IN_FLIGHT_SQL} AS BIGINT) AS in_flight_minor,
+                (SELECT MAX(ri.position) FROM reminder_invoices ri WHERE ri.invoice_id = i.id) AS last_position,
+                (SELECT MAX(ri.reached_on) FROM reminder_invoices ri WHERE ri.invoice_id = i.id AND ri.position > 0)
+                    AS last_on
+         FROM invoices i WHERE i.account_id = $1 AND i.status = 'issued' AND i.balance_minor > 0
+         ORDER BY i.due_date, i.id"
+    );
+    let rows = with_tx!(tx, |c| sqlx::query_as(&sql).bind(account_id).fetch_all(&mut *c).await)?;
+    Ok(rows)
+}
+
+/// A step as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StepRow {
+    pub plan_id: i64,
+    pub id: i64,
+    pub position: i32,
+    pub anchor: String,
+    pub offset_days: i32,
+    pub channel: String,
+    pub needs_approval: bool,
+}
+
+pub(crate) async fn steps(tx: &mut Tx, plan_id: i64) -> AppResult<Vec<StepRule>> {
+    let rows: Vec<StepRow> = with_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT plan_id, id, position, anchor, offset_days, channel, needs_approval FROM reminder_steps
+             WHERE plan_id = $1 ORDER BY position",
+        )
+        .bind(plan_id)
+        .fetch_all(&mut *c)
+        .await
+    })?;
+    rows.into_iter()
+        .map(|r| {
+            let unknown = || AppError::internal(anyhow::anyhow!("reminder step {} unreadable", r.id));
+            Ok(StepRule {
+                id: r.id,
+                position: r.position,
+                anchor: Anchor::parse(&r.anchor).ok_or_else(unknown)?,
+                offset_days: r.offset_days,
+                channel: Channel::parse(&r.channel).ok_or_else(unknown)?,
+                needs_approval: r.needs_approval,
+            })
+        })
+        .collect()
+}
+
+/// The account's autopay method's start, if it has one.
+pub(crate) async fn autopay_since(tx: &mut Tx, account_id: i64) -> AppResult<Option<NaiveDate>> {
+    let since: Option<Option<NaiveDate>> = with_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT autopay_since FROM payment_methods WHERE account_id = $1 AND autopay AND removed_at IS NULL",
+        )
+        .bind(account_id)
+        .fetch_optional(&mut *c)
+        .await
+    })?;
+    Ok(since.flatten())
+}
+
+/// One invoice a step is about to cover.
+struct Item<'a> {
+    invoice: &'a OpenInvoice,
+    /// 0, or the broken promise answered.
+    cycle: i64,
+}
+
+/// A promise broken lately, for one of its invoices.
+struct Broken {
+    promise_id: i64,
+    invoice_id: i64,
+    on: NaiveDate,
+}
+
+async fn broken_promises(
+    tx: &mut Tx,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<Broken>, HashSet<(i64, i64, i64)>)> {
+    let since = now - Duration::days(BROKEN_PROMISE_DAYS);
+    let rows: Vec<(i64, i64, DateTime<Utc>)> = with_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT p.id, pi.invoice_id, p.settled_at FROM promises p JOIN promise_invoices pi ON pi.promise_id = p.id
+             WHERE p.account_id = $1 AND p.status = 'broken' AND p.settled_at >= $2",
+        )
+        .bind(account_id)
+        .bind(since)
+        .fetch_all(&mut *c)
+        .await
+    })?;
+    // (invoice, step, promise) already answered.
+    let answered: Vec<(i64, i64, i64)> = with_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT ri.invoice_id, ri.step_id, ri.cycle FROM reminder_invoices ri JOIN invoices i ON i.id = ri.invoice_id
+             WHERE i.account_id = $1 AND ri.cycle > 0",
+        )
+        .bind(account_id)
+        .fetch_all(&mut *c)
+        .await
+    })?;
+    let broken =
+        rows.into_iter().map(|(promise_id, invoice_id, at)| Broken { promise_id, invoice_id, on: at.date_naive() });
+    Ok((broken.collect(), answered.into_iter().collect()))
+}
+
+/// What a step does for an account: the channel used, the reminder's
+/// status, the task it leaves (if any) and why the channel changed.
+fn outcome(step: &StepRule, email: &str) -> (Channel, &'static str, Option<&'static str>, Option<Hold>) {
+    match step.channel {
+        // Nowhere to write: a letter for the collector to send.
+        Channel::Email if email.trim().is_empty() => (Channel::Letter, "task", Some("letter"), Some(Hold::NoAddress)),
+        Channel::Email if step.needs_approval => (Channel::Email, "awaiting_approval", None, None),
+        Channel::Email => (Channel::Email, "sent", None, None),
+        Channel::Call => (Channel::Call, "task", Some("call"), None),
+        Channel::Letter | Channel::FormalDemand => (step.channel, "task", Some("letter"), None),
+        Channel::Sms | Channel::Task => (step.channel, "task", Some("task"), None),
+    }
+}
+
+/// The account's due steps, each recorded with what it does; answers how
+/// many reminders were recorded.
+async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateTime<Utc>) -> AppResult<usize> {
+    let mut tx = state.db.begin().await?;
+    // The ledger's lock: a payment, a promise or another instance waits.
+    ledger::lock(&mut tx, account_id).await?;
+    let account: AccountFacts =
+        with_tx!(&mut tx, |c| sqlx::query_as(ACCOUNT_SQL).bind(account_id).fetch_one(&mut *c).await)?;
+    let (None, Some(plan_id)) = (account.hold(today), account.plan_id) else { return Ok(0) };
+    let plan: Option<(i64, bool)> = with_tx!(&mut tx, |c| {
+        sqlx::query_as("SELECT min_amount_minor, archived_at IS NOT NULL FROM reminder_plans WHERE id = $1")
+            .bind(plan_id)
+            .fetch_optional(&mut *c)
+            .await
+    })?;
+    let Some((min_amount, false)) = plan else { return Ok(0) };
+    let steps = steps(&mut tx, plan_id).await?;
+    let invoices = open_invoices(&mut tx, account_id).await?;
+    let autopay = autopay_since(&mut tx, account_id).await?;
+    let (broken, answered) = broken_promises(&mut tx, account_id, now).await?;
+
+    let mut due: BTreeMap<i32, (StepRule, Vec<Item>)> = BTreeMap::new();
+    for invoice in &invoices {
+        if invoice.hold(autopay, today).is_some() {
+            continue;
+        }
+        if let Some(step) = rules::due_step(&steps, invoice.due_date, &invoice.progress(), today) {
+            due.entry(step.position).or_insert((step, Vec::new())).1.push(Item { invoice, cycle: 0 });
+        }
+        for b in broken.iter().filter(|b| b.invoice_id == invoice.id) {
+            for step in rules::broken_promise_steps(&steps, b.on, today) {
+                if !answered.contains(&(invoice.id, step.id, b.promise_id)) {
+                    let item = Item { invoice, cycle: b.promise_id };
+                    due.entry(step.position).or_insert((step, Vec::new())).1.push(item);
+                }
+            }
+        }
+    }
+    let currency = crate::ledger::parse_currency(&account.currency)?;
+    let locale = Locale::parse(&account.language).unwrap_or_default();
+    let overdue: i64 = invoices.iter().filter(|i| i.due_date < today).map(|i| i.balance_minor).sum();
+    let portal = &state.auth.public_url;
+    let mut recorded = 0;
+    for (step, items) in due.into_values() {
+        let total: i64 = items.iter().map(|i| i.invoice.balance_minor).sum();
+        // Below the minimum the step waits: a later invoice may raise it.
+        if total < min_amount {
+            continue;
+        }
+        let ids: Vec<String> = items.iter().map(|i| i.invoice.id.to_string()).collect();
+        let message = Facts {
+            locale,
+            contact: account.legal_name.clone(),
+            account: account.legal_name.clone(),
+            lines: items
+                .iter()
+                .map(|i| Line {
+                    number: i.invoice.number.clone(),
+                    due_date: i.invoice.due_date,
+                    due: Money::new(i.invoice.balance_minor, currency),
+                })
+                .collect(),
+            total: Money::new(total, currency),
+            overdue: Money::new(overdue, currency),
+            pay_link: format!("{portal}/portal/pay?invoices={}", ids.join(",")),
+            promise_link: format!("{portal}/portal/promise?invoices={}", ids.join(",")),
+            dispute_link: format!("{portal}/portal/dispute?inv={}", ids[0]),
+        };
+        let r = Record { account_id, step, today, now, currency, to: &account.billing_email, message };
+        if record(&mut tx, &r, &items).await? {
+            recorded += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+struct Record<'a> {
+    account_id: i64,
+    step: StepRule,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    currency: Currency,
+    to: &'a str,
+    message: Facts,
+}
+
+/// Records one step reached by `items` with what it does; `false` when
+/// another instance recorded it first (nothing written).
+async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bool> {
+    let (channel, status, task, reason) = outcome(&r.step, r.to);
+    let key = format!("{}:{}:{}", r.account_id, r.step.id, r.today);
+    let id: Option<i64> = with_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO reminders (account_id, step_id, key, channel, status, reason, amount_minor, currency, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING RETURNING id",
+        )
+        .bind(r.account_id)
+        .bind(r.step.id)
+        .bind(&key)
+        .bind(channel.as_str())
+        .bind(status)
+        .bind(reason.map(Hold::as_str).unwrap_or(""))
+        .bind(r.message.total.minor)
+        .bind(r.currency.code())
+        .bind(r.now)
+        .fetch_optional(&mut *c)
+        .await
+    })?;
+    let Some(id) = id else { return Ok(false) };
+    for item in items {
+        let position = if item.cycle == 0 { r.step.position } else { 0 };
+        with_tx!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO reminder_invoices (reminder_id, invoice_id, step_id, cycle, position, reached_on, amount_minor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(item.invoice.id)
+            .bind(r.step.id)
+            .bind(item.cycle)
+            .bind(position)
+            .bind(r.today)
+            .bind(item.invoice.balance_minor)
+            .execute(&mut *c)
+            .await
+            .map(|x| x.rows_affected())
+        })?;
+    }
+    let details = AuditDetails::default()
+        .amount(r.message.total)
+        .invoices(r.message.lines.iter().map(|l| l.number.clone()))
+        .code(channel.as_str())
+        .note(reason.map(|h| h.as_str()).unwrap_or(""));
+    let entry = Audit::new(None, AuditAction::ReminderRecorded, ("reminder", Some(id)));
+    audit((&mut *tx).into(), r.now, entry.account(Some(r.account_id)).details(details)).await?;
+    if status == "sent" {
+        let (subject, body) = message(tx, r.step.id, &r.message).await?;
+        let outbox = crate::mail::enqueue_id_tx(tx, r.now, r.to, &subject, &body, Some(r.account_id)).await?;
+        with_tx!(tx, |c| {
+            sqlx::query("UPDATE reminders SET outbox_id = $2 WHERE id = $1")
+                .bind(id)
+                .bind(outbox)
+                .execute(&mut *c)
+                .await
+                .map(|x| x.rows_affected())
+        })?;
+    }
+    if let Some(kind) = task {
+        let note = reason.map(|h| h.msg().text(r.message.locale)).unwrap_or("");
+        with_tx!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO collection_tasks (account_id, reminder_id, kind, due_on, status, note, created_at)
+                 VALUES ($1, $2, $3, $4, 'open', $5, $6)",
+            )
+            .bind(r.account_id)
+            .bind(id)
+            .bind(kind)
+            .bind(r.today)
+            .bind(note)
+            .bind(r.now)
+            .execute(&mut *c)
+            .await
+            .map(|x| x.rows_affected())
+        })?;
+    }
+    Ok(true)
+}
+
+/// The step's subject and body in the account's language (its own
+/// template, else the default one), placeholders filled.
+async fn message(tx: &mut Tx, step_id: i64, facts: &Facts) -> AppResult<(String, String)> {
+    let own: Option<(String, String)> = with_tx!(tx, |c| {
+        sqlx::query_as("SELECT subject, body FROM reminder_templates WHERE step_id = $1 AND language = $2")
+            .bind(step_id)
+            .bind(facts.locale.code())
+            .fetch_optional(&mut *c)
+            .await
+    })?;
+    let (subject, body) = own.unwrap_or_else(|| {
+        (Msg::ReminderSubject.text(facts.locale).to_string(), Msg::ReminderBody.text(facts.locale).to_string())
+    });
+    Ok((template::render(&subject, facts), template::render(&body, facts)))
+}

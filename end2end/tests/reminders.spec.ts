@@ -1,0 +1,59 @@
+// Reminder plans: the owner builds a plan from the form (a bad step is
+// refused on its field), sees it listed, and archives it; an account page
+// says which plan applies and why its next reminder goes or not; a
+// collector reads the plans but gets no form.
+//
+// The plan is this run's own (a unique name) and is archived at the end,
+// without being given to a segment, so no other test's accounts are chased.
+
+import { expect, test } from '@playwright/test';
+import { BACK_HOME, USERS, asOwner, harbourAccountId, login, newContext } from './helpers';
+
+test('the owner builds a reminder plan, a bad step named on its field, then archives it', async ({ browser }) => {
+  await asOwner(browser, async (page) => {
+    const name = `E2E plan ${Date.now()}`;
+    await page.goto('/back/reminders');
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    // Hydrated: the form keeps what was typed when a step is refused.
+    await page.waitForLoadState('networkidle');
+    const form = page.getByTestId('new-plan-form');
+    await form.getByTestId('plan-name').fill(name);
+    await form.getByTestId('step-0-days').fill('7');
+    await expect(form.getByTestId('step-0-anchor')).toHaveValue('due_date');
+    await expect(form.getByTestId('step-1-anchor')).toHaveValue('previous_step');
+    // Counted from the previous step, a negative number of days is refused.
+    await form.getByTestId('step-1-channel').selectOption('call');
+    await form.getByTestId('step-1-days').fill('-2');
+    await form.getByTestId('create-plan').click();
+    await expect(page.getByTestId('error-steps.1.offset_days')).toBeVisible();
+    await expect(page.getByTestId('plan').filter({ hasText: name })).toHaveCount(0);
+    await form.getByTestId('step-1-days').fill('10');
+    await form.getByTestId('create-plan').click();
+    const plan = page.getByTestId('plan').filter({ hasText: name });
+    await expect(plan).toBeVisible();
+    await expect(plan.getByTestId('plan-step')).toHaveCount(2);
+
+    // An account page explains its reminders.
+    const account = await harbourAccountId(page);
+    await page.goto(`/back/accounts/${account}`);
+    const panel = page.getByTestId('reminders');
+    await expect(panel).toBeVisible();
+    await expect(panel.getByTestId('reminder-plan')).toBeVisible();
+
+    await page.goto('/back/reminders');
+    await page.waitForLoadState('networkidle');
+    await page.getByTestId('plan').filter({ hasText: name }).getByTestId('archive-plan').click();
+    await expect(page.getByTestId('plan').filter({ hasText: name })).toHaveCount(0);
+  });
+});
+
+test('a collector reads the plans but may not change them', async ({ browser }) => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await login(page, USERS.camille, BACK_HOME);
+  await page.goto('/back/reminders');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await expect(page.getByTestId('new-plan-form')).toHaveCount(0);
+  await expect(page.getByTestId('archive-plan')).toHaveCount(0);
+  await context.close();
+});

@@ -1,0 +1,431 @@
+//! The reminder engine on both backends: a due step goes once (run twice,
+//! or by two instances at once), after downtime only the latest due step
+//! goes, every hold stops it, the send window follows the account's time
+//! zone and the French public holidays, and a broken promise is answered.
+
+use crate::helpers::{spawn_app, TestApp, BACKENDS};
+use app::db::Clock;
+use app::reminders::ssr::engine;
+use chrono::{DateTime, TimeZone, Utc};
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+/// Runs the job as an instance whose clock says `now`.
+async fn run_at(app: &TestApp, now: DateTime<Utc>) -> usize {
+    let mut state = app.state();
+    state.clock = Clock::Fixed(now);
+    engine::run(&state).await.expect("the job runs")
+}
+
+/// A plan for the `standard` segment (all three fixture accounts), steps
+/// as (anchor, offset days, channel); answers the step ids.
+async fn plan(app: &TestApp, min_amount: i64, steps: &[(&str, i32, &str)]) -> Vec<i64> {
+    let now = at(2026, 11, 1, 8, 0);
+    let plan: i64 = app::with_db!(&app.db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO reminder_plans (name, customer_kind, min_amount_minor, created_at, updated_at)
+             VALUES ('Standard', 'business', $1, $2, $2) RETURNING id",
+        )
+        .bind(min_amount)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    let mut ids = Vec::new();
+    for (i, (anchor, offset, channel)) in steps.iter().enumerate() {
+        let id: i64 = app::with_db!(&app.db, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO reminder_steps (plan_id, position, anchor, offset_days, channel) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING id",
+            )
+            .bind(plan)
+            .bind(i as i32 + 1)
+            .bind(*anchor)
+            .bind(*offset)
+            .bind(*channel)
+            .fetch_one(pool)
+            .await
+        })
+        .unwrap();
+        ids.push(id);
+    }
+    app.exec(&format!("INSERT INTO segment_reminder_plans (segment, plan_id) VALUES ('standard', {plan})"))
+        .await
+        .unwrap();
+    ids
+}
+
+/// A promise on T-0002 (account 1, 300.00): `status` as given, made at
+/// `made`, settled (kept or broken) at `settled` if any.
+async fn promise_on_t2(app: &TestApp, status: &str, made: DateTime<Utc>, settled: Option<DateTime<Utc>>) -> i64 {
+    let promise: i64 = app::with_db!(&app.db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO promises (account_id, promised_date, amount_minor, currency, balance_at_promise_minor, status,
+                 source, created_at, updated_at, settled_at)
+             VALUES ($1, '2026-11-22', 30000, 'EUR', 30000, $2, 'portal', $3, $3, $4) RETURNING id",
+        )
+        .bind(app.fx.account1)
+        .bind(status)
+        .bind(made)
+        .bind(settled)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    let t2 = app.fx.inv1_overdue;
+    app.exec(&format!(
+        "INSERT INTO promise_invoices (promise_id, invoice_id, balance_minor) VALUES ({promise}, {t2}, 30000)"
+    ))
+    .await
+    .unwrap();
+    promise
+}
+
+async fn reminders(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM reminders").await
+}
+
+async fn outbox(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM outbox").await
+}
+
+/// The invoices (numbers) a step covered, in order.
+async fn covered(app: &TestApp, step: i64) -> Vec<String> {
+    let sql = format!(
+        "SELECT i.number FROM reminder_invoices ri JOIN invoices i ON i.id = ri.invoice_id WHERE ri.step_id = {step}
+         ORDER BY i.number"
+    );
+    app::with_db!(&app.db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
+}
+
+#[tokio::test]
+async fn a_due_step_goes_once_by_e_mail_then_the_call_lands_on_the_to_do() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        // T-0002 (account 1, 300.00 left) fell due on 21 October.
+        let steps =
+            plan(&app, 0, &[("due_date", 7, "email"), ("previous_step", 14, "email"), ("previous_step", 14, "call")])
+                .await;
+        let before = outbox(&app).await;
+        // Friday 20 November, 11:00 in Paris: steps 1 (28 Oct) and 2 (11 Nov)
+        // are both due; only the second goes, once.
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        assert_eq!(covered(&app, steps[0]).await, Vec::<String>::new());
+        assert_eq!(covered(&app, steps[1]).await, ["T-0002"]);
+        assert_eq!(outbox(&app).await, before + 1);
+        let (to, subject, body): (String, String, String) = app::with_db!(&app.db, |pool| {
+            sqlx::query_as("SELECT to_address, subject, body_text FROM outbox ORDER BY id DESC LIMIT 1")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(to, "billing@example.com");
+        assert!(subject.contains("Alpha Boulangerie SARL") && subject.contains("300,00"), "{subject}");
+        let t2 = app.fx.inv1_overdue;
+        assert!(body.contains("T-0002") && !body.contains("T-0001"), "{body}");
+        assert!(body.contains(&format!("/portal/pay?invoices={t2}")), "{body}");
+        assert!(body.contains(&format!("/portal/dispute?inv={t2}")), "{body}");
+        // Again, the same hour, and on the next run: nothing more.
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 5)).await, 0);
+        assert_eq!(run_at(&app, at(2026, 11, 23, 10, 0)).await, 0);
+        assert_eq!(outbox(&app).await, before + 1);
+
+        // The third step counts from the day the second was reached
+        // (20 November): due on Friday 4 December. Two instances at once
+        // record it once.
+        assert_eq!(run_at(&app, at(2026, 12, 3, 10, 0)).await, 0);
+        let (a, b) = tokio::join!(run_at(&app, at(2026, 12, 4, 10, 0)), run_at(&app, at(2026, 12, 4, 10, 0)));
+        assert_eq!(a + b, 1, "two instances, one reminder");
+        assert_eq!(covered(&app, steps[2]).await, ["T-0002"]);
+        let tasks = app.count("SELECT COUNT(*) FROM collection_tasks WHERE kind = 'call' AND status = 'open'").await;
+        assert_eq!(tasks, 1);
+        assert_eq!(outbox(&app).await, before + 1, "a call is not an e-mail");
+        assert_eq!(reminders(&app).await, 2);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn after_a_week_of_downtime_each_account_gets_its_latest_step_once() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let steps =
+            plan(&app, 0, &[("due_date", 1, "email"), ("due_date", 3, "email"), ("due_date", 5, "email")]).await;
+        // Wednesday 9 December: T-0002 long overdue (its latest step, once);
+        // T-0001 falls due on the 10th.
+        assert_eq!(run_at(&app, at(2026, 12, 9, 10, 0)).await, 1);
+        assert_eq!(covered(&app, steps[2]).await, ["T-0002"]);
+        // Down until Thursday 17 December: T-0001's three steps (11, 13, 15
+        // December) were missed; account 1 gets the last one, once. Account
+        // 2's T-0004 (due the 15th) reached its first step on the 16th: one
+        // reminder each.
+        let before = outbox(&app).await;
+        assert_eq!(run_at(&app, at(2026, 12, 17, 10, 0)).await, 2);
+        assert_eq!(covered(&app, steps[0]).await, ["T-0004"]);
+        assert_eq!(covered(&app, steps[1]).await, Vec::<String>::new());
+        assert_eq!(covered(&app, steps[2]).await, ["T-0001", "T-0002"]);
+        assert_eq!(outbox(&app).await, before + 2);
+        assert_eq!(run_at(&app, at(2026, 12, 17, 16, 0)).await, 0);
+        // Friday 18th: T-0004's second step, on its day.
+        assert_eq!(run_at(&app, at(2026, 12, 18, 10, 0)).await, 1);
+        assert_eq!(covered(&app, steps[1]).await, ["T-0004"]);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn every_hold_stops_the_step_until_it_lifts() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let steps = plan(&app, 0, &[("due_date", 7, "email")]).await;
+        let (account, t2) = (app.fx.account1, app.fx.inv1_overdue);
+        let now = at(2026, 11, 20, 10, 0);
+        let hold_and_lift = [
+            (
+                format!("UPDATE accounts SET reminders_paused_until = '2026-11-30', reminders_paused_reason = 'Appel en cours' WHERE id = {account}"),
+                format!("UPDATE accounts SET reminders_paused_until = '2026-11-19' WHERE id = {account}"),
+            ),
+            (
+                format!("UPDATE accounts SET insolvent_since = '2026-11-01' WHERE id = {account}"),
+                format!("UPDATE accounts SET insolvent_since = NULL WHERE id = {account}"),
+            ),
+            (
+                format!("UPDATE accounts SET reminders_excluded = TRUE WHERE id = {account}"),
+                format!("UPDATE accounts SET reminders_excluded = FALSE WHERE id = {account}"),
+            ),
+            (
+                "UPDATE reminder_plans SET min_amount_minor = 30001".to_string(),
+                "UPDATE reminder_plans SET min_amount_minor = 30000".to_string(),
+            ),
+        ];
+        for (hold, lift) in &hold_and_lift {
+            app.exec(hold).await.unwrap();
+            assert_eq!(run_at(&app, now).await, 0, "{hold}");
+            app.exec(lift).await.unwrap();
+        }
+        // A promise in progress, a dispute in progress, a payment in flight.
+        let stamp = at(2026, 11, 19, 9, 0);
+        let promise = promise_on_t2(&app, "active", stamp, None).await;
+        assert_eq!(run_at(&app, now).await, 0, "promised");
+        app.exec(&format!("UPDATE promises SET status = 'cancelled' WHERE id = {promise}")).await.unwrap();
+        let dispute: i64 = app::with_db!(&app.db, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO disputes (account_id, invoice_id, reason, scope, amount_minor, currency, status, created_at,
+                     updated_at)
+                 VALUES ($1, $2, 'wrong_amount', 'amount', 5000, 'EUR', 'open', $3, $3) RETURNING id",
+            )
+            .bind(account)
+            .bind(t2)
+            .bind(stamp)
+            .fetch_one(pool)
+            .await
+        })
+        .unwrap();
+        assert_eq!(run_at(&app, now).await, 0, "disputed");
+        app.exec(&format!("UPDATE disputes SET status = 'rejected' WHERE id = {dispute}")).await.unwrap();
+        assert_eq!(reminders(&app).await, 0);
+
+        // No address: the e-mail becomes a letter on the collector's to-do.
+        app.exec(&format!("UPDATE accounts SET billing_email = '' WHERE id = {account}")).await.unwrap();
+        let before = outbox(&app).await;
+        assert_eq!(run_at(&app, now).await, 1);
+        assert_eq!(covered(&app, steps[0]).await, ["T-0002"]);
+        assert_eq!(outbox(&app).await, before);
+        let (channel, reason): (String, String) = app::with_db!(&app.db, |pool| {
+            sqlx::query_as("SELECT channel, reason FROM reminders").fetch_one(pool).await
+        })
+        .unwrap();
+        assert_eq!((channel.as_str(), reason.as_str()), ("letter", "no_address"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM collection_tasks WHERE kind = 'letter'").await, 1);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_send_window_is_the_account_s_and_skips_weekends_and_holidays() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", 7, "email")]).await;
+        let account = app.fx.account1;
+        // 17:30 UTC is 18:30 in Paris: closed.
+        assert_eq!(run_at(&app, at(2026, 11, 20, 17, 30)).await, 0);
+        // In London it is 17:30: open.
+        app.exec(&format!("UPDATE accounts SET time_zone = 'Europe/London' WHERE id = {account}")).await.unwrap();
+        assert_eq!(run_at(&app, at(2026, 11, 20, 17, 30)).await, 1);
+
+        // Account 2's T-0004 falls due on 15 December; ten days after is
+        // Christmas, a Friday (account 1 left out from here).
+        app.exec(&format!("UPDATE accounts SET reminders_excluded = TRUE WHERE id = {account}")).await.unwrap();
+        app.exec("UPDATE reminder_steps SET offset_days = 10").await.unwrap();
+        assert_eq!(run_at(&app, at(2026, 12, 24, 10, 0)).await, 0, "not due yet");
+        // Christmas, then the weekend: closed; Monday 28th: it goes.
+        for day in [25, 26, 27] {
+            assert_eq!(run_at(&app, at(2026, 12, day, 10, 0)).await, 0, "closed on the {day}th");
+        }
+        assert_eq!(run_at(&app, at(2026, 12, 28, 10, 0)).await, 1);
+        // Whit Monday 2027 (17 May, Easter-based) is closed too.
+        assert!(app::domain::calendar::is_holiday(
+            app::domain::calendar::HolidayCalendar::France,
+            chrono::NaiveDate::from_ymd_opt(2027, 5, 17).unwrap()
+        ));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_broken_promise_is_answered_once() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let steps = plan(&app, 0, &[("due_date", 7, "email"), ("broken_promise", 2, "call")]).await;
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        // A promise made, then broken on Monday 23 November.
+        promise_on_t2(&app, "broken", at(2026, 11, 20, 12, 0), Some(at(2026, 11, 23, 6, 0))).await;
+        assert_eq!(run_at(&app, at(2026, 11, 24, 10, 0)).await, 0);
+        assert_eq!(run_at(&app, at(2026, 11, 25, 10, 0)).await, 1);
+        assert_eq!(covered(&app, steps[1]).await, ["T-0002"]);
+        assert_eq!(run_at(&app, at(2026, 11, 26, 10, 0)).await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM collection_tasks WHERE kind = 'call'").await, 1);
+        app.finish().await;
+    }
+}
+
+async fn status(s: &crate::helpers::Session, account: i64) -> serde_json::Value {
+    let res = s.post_form("/api/reminders/status", &[("account_id", &account.to_string())]).await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+fn invoice<'a>(status: &'a serde_json::Value, number: &str) -> &'a serde_json::Value {
+    status["invoices"].as_array().unwrap().iter().find(|i| i["number"] == number).expect(number)
+}
+
+#[tokio::test]
+async fn each_account_shows_why_its_next_reminder_goes_or_not() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", 7, "email"), ("due_date", 40, "call")]).await;
+        let account = app.fx.account1;
+        let owner = app.login("owner@test.example").await;
+        let s = status(&owner, account).await;
+        assert_eq!(s["plan"], "Standard");
+        assert!(s["hold"].is_null(), "{s}");
+        let t2 = invoice(&s, "T-0002");
+        assert_eq!((t2["next"]["position"].as_i64(), t2["next"]["due_now"].as_bool()), (Some(1), Some(true)), "{s}");
+        let t1 = invoice(&s, "T-0001");
+        assert_eq!(t1["next"]["day"], "2026-12-17", "T-0001 is due on 10 December: {s}");
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        let s = status(&owner, account).await;
+        let t2 = invoice(&s, "T-0002");
+        assert_eq!(t2["last_step"].as_i64(), Some(1));
+        assert_eq!((t2["next"]["position"].as_i64(), t2["next"]["day"].as_str()), (Some(2), Some("2026-11-30")));
+        assert_eq!(s["recorded"][0]["invoices"], serde_json::json!(["T-0002"]));
+        assert_eq!(s["recorded"][0]["status"], "sent");
+
+        // A dispute holds the invoice, and says so.
+        app.exec(&format!(
+            "INSERT INTO disputes (account_id, invoice_id, reason, scope, amount_minor, currency, status, created_at, updated_at)
+             SELECT {account}, {}, 'other', 'amount', 1000, 'EUR', 'open', created_at, created_at FROM invoices WHERE id = {}",
+            app.fx.inv1_overdue, app.fx.inv1_overdue
+        ))
+        .await
+        .unwrap();
+        assert_eq!(invoice(&status(&owner, account).await, "T-0002")["hold"], "disputed");
+
+        // The account's collector pauses it, with a reason; the accountant
+        // and the client may not; a date in the past is refused.
+        let pause = |s: crate::helpers::Session, until: &'static str| async move {
+            s.post_form(
+                "/api/reminders/pause",
+                &[("account_id", &account.to_string()), ("until", until), ("reason", "Appel en cours")],
+            )
+            .await
+            .status()
+        };
+        for who in ["acc@test.example", "client1@test.example"] {
+            assert_eq!(pause(app.login(who).await, "2026-11-30").await, reqwest::StatusCode::FORBIDDEN, "{who}");
+        }
+        assert_eq!(pause(app.login("c2@test.example").await, "2026-11-30").await, reqwest::StatusCode::NOT_FOUND);
+        let c1 = app.login("c1@test.example").await;
+        assert_eq!(pause(c1.clone(), "2026-11-19").await, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(pause(c1.clone(), "2026-11-30").await, reqwest::StatusCode::OK);
+        let s = status(&c1, account).await;
+        assert_eq!((s["hold"].as_str(), s["paused_reason"].as_str()), (Some("paused"), Some("Appel en cours")), "{s}");
+        assert_eq!(s["paused_until"], "2026-11-30");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reminders.paused'").await, 1);
+        // Resumed: no hold on the account any more.
+        assert_eq!(pause(c1.clone(), "").await, reqwest::StatusCode::OK);
+        assert!(status(&c1, account).await["hold"].is_null());
+        // (Written straight to the table, the dispute never moved the stored
+        // figures: closed, they agree with the ledger again.)
+        app.exec("UPDATE disputes SET status = 'rejected'").await.unwrap();
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_owner_builds_a_plan_and_gives_it_to_a_segment() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        let owner = app.login("owner@test.example").await;
+        let form = |name: &str, days: &str| {
+            vec![
+                ("form[name]".to_string(), name.to_string()),
+                ("form[customer_kind]".into(), "business".into()),
+                ("form[min_amount]".into(), "10".into()),
+                ("form[steps][0][channel]".into(), "email".into()),
+                ("form[steps][0][anchor]".into(), "due_date".into()),
+                ("form[steps][0][offset_days]".into(), days.to_string()),
+                ("form[steps][0][subject_fr]".into(), "Rappel : {total}".into()),
+                ("form[steps][0][body_fr]".into(), "Bonjour,\n{invoices}\nPayer : {pay_link}".into()),
+                ("form[steps][1][channel]".into(), "call".into()),
+                ("form[steps][1][anchor]".into(), "previous_step".into()),
+                ("form[steps][1][offset_days]".into(), "30".into()),
+            ]
+        };
+        let post = |fields: Vec<(String, String)>| {
+            let owner = owner.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                owner.post_form("/api/reminders/create_plan", &pairs).await
+            }
+        };
+        // A step counted from the previous one cannot be before it: refused, nothing written.
+        let mut bad = form("Standard", "7");
+        bad[10].1 = "-2".into();
+        let res = post(bad).await;
+        assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("steps.1.offset_days"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM reminder_plans").await, 0);
+        let res = post(form("Standard", "7")).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let plan = res.json::<serde_json::Value>().await.unwrap()["value"]["id"].as_i64().unwrap();
+        assert_eq!(post(form("Standard", "3")).await.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "name taken");
+        assert_eq!(app.count("SELECT COUNT(*) FROM reminder_steps").await, 2);
+        assert_eq!(app.count("SELECT min_amount_minor FROM reminder_plans").await, 1000);
+        let res =
+            owner.post_form("/api/reminders/assign", &[("segment", "standard"), ("plan_id", &plan.to_string())]).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let page: serde_json::Value = owner.post_form("/api/reminders/plans", &[]).await.json().await.unwrap();
+        assert_eq!(page["plans"][0]["steps"][0]["templates"], serde_json::json!(["fr"]), "{page}");
+        assert!(page["segments"].as_array().unwrap().iter().any(|s| s[0] == "standard" && s[1] == plan), "{page}");
+
+        // The engine follows it, with the step's own message.
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        let (subject, body): (String, String) = app::with_db!(&app.db, |pool| {
+            sqlx::query_as("SELECT subject, body_text FROM outbox ORDER BY id DESC LIMIT 1").fetch_one(pool).await
+        })
+        .unwrap();
+        assert!(subject.starts_with("Rappel : 300,00"), "{subject}");
+        assert!(body.contains("T-0002") && body.contains("/portal/pay?invoices="), "{body}");
+
+        // Archived, it chases no more and leaves the segment.
+        let res = owner.post_form("/api/reminders/archive_plan", &[("id", &plan.to_string())]).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        assert_eq!(app.count("SELECT COUNT(*) FROM segment_reminder_plans").await, 0);
+        assert_eq!(run_at(&app, at(2026, 12, 10, 10, 0)).await, 0);
+        app.finish().await;
+    }
+}
