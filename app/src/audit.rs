@@ -74,6 +74,7 @@ actions! {
     ReminderPlanSaved => "reminder_plan.saved", TlReminderPlan;
     ReminderPlanArchived => "reminder_plan.archived", TlReminderPlan;
     ReminderPlanAssigned => "reminder_plan.assigned", TlReminderPlan;
+    TaskDone => "collection_task.done", TlTaskDone;
     PromiseCreated => "promise.created", TlPromiseCreated;
     PromiseCancelled => "promise.cancelled", TlPromiseCancelled;
     PromiseApproved => "promise.approved", TlPromiseApproved;

@@ -138,6 +138,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal/payments") view=crate::payments::pages::PaymentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/payments/:id") view=crate::payments::pages::ReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/methods") view=crate::payments::pages::MethodsPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/history") view=crate::portal::history::HistoryPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/promise") view=crate::promises::pages::PromisePage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/promises") view=crate::promises::pages::MyPromisesPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/promises") view=crate::promises::pages::BackPromisesPage ssr=SsrMode::Async/>
@@ -166,6 +167,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/imports/:id") view=crate::imports::pages::ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/settings") view=crate::settings::SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/reminders") view=crate::reminders::pages::PlansPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/todo") view=crate::reminders::pages::TodoPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -7,7 +7,7 @@
 // without being given to a segment, so no other test's accounts are chased.
 
 import { expect, test } from '@playwright/test';
-import { BACK_HOME, USERS, asOwner, harbourAccountId, login, newContext } from './helpers';
+import { BACK_HOME, NO_ACCESS_TEXT, PORTAL_HOME, USERS, asOwner, harbourAccountId, login, newContext } from './helpers';
 
 test('the owner builds a reminder plan, a bad step named on its field, then archives it', async ({ browser }) => {
   await asOwner(browser, async (page) => {
@@ -56,4 +56,48 @@ test('a collector reads the plans but may not change them', async ({ browser }) 
   await expect(page.getByTestId('new-plan-form')).toHaveCount(0);
   await expect(page.getByTestId('archive-plan')).toHaveCount(0);
   await context.close();
+});
+
+test('the client reads their history; staff have the account timeline instead', async ({ browser }) => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await login(page, USERS.client, PORTAL_HOME);
+  await page.getByRole('link', { name: /^(Historique|History)$/ }).click();
+  await expect(page).toHaveURL(/\/portal\/history$/);
+  const history = page.getByTestId('history');
+  await expect(history).toBeVisible();
+  // The demo account's invoices were issued and some paid: both are there,
+  // each linking to its page.
+  await expect(history.locator('[data-kind="invoice"]').first()).toBeVisible();
+  await expect(history.locator('[data-kind="payment"]').first()).toBeVisible();
+  const issued = history.locator('[data-kind="invoice"] a').first();
+  await issued.click();
+  await expect(page).toHaveURL(/\/portal\/invoices\/\d+$/);
+  await context.close();
+
+  const staff = await newContext(browser);
+  const back = await staff.newPage();
+  await login(back, USERS.camille, BACK_HOME);
+  await back.goto('/portal/history');
+  await expect(back.getByText(NO_ACCESS_TEXT)).toBeVisible();
+  await staff.close();
+});
+
+test('a collector opens the day\'s to-do; a client may not', async ({ browser }) => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await login(page, USERS.camille, BACK_HOME);
+  await page.getByRole('link', { name: /^(À faire|To do)$/ }).click();
+  await expect(page).toHaveURL(/\/back\/todo$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/À faire|To do/);
+  // Either today's tasks or the empty state, never an error.
+  await expect(page.getByTestId('todo').or(page.getByTestId('todo-empty'))).toBeVisible();
+  await context.close();
+
+  const client = await newContext(browser);
+  const portal = await client.newPage();
+  await login(portal, USERS.client, PORTAL_HOME);
+  await portal.goto('/back/todo');
+  await expect(portal.getByText(NO_ACCESS_TEXT)).toBeVisible();
+  await client.close();
 });

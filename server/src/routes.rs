@@ -37,6 +37,7 @@ routes! {
     get "/credit-notes/{id}/pdf" => credit_note_pdf_route,
     get "/credit-notes/{id}/einvoice/{syntax}" => credit_note_einvoice_route,
     get "/disputes/attachments/{id}" => attachment_route,
+    get "/reminders/{id}/pdf" => reminder_pdf_route,
     post "/webhooks/stripe" => stripe_webhook,
 }
 
@@ -254,6 +255,23 @@ async fn receipt_pdf_route(
     let merchant = merchant_info(&state).await?;
     let bytes = receipt_pdf(&merchant, &detail, locale).map_err(pdf_failed)?;
     Ok(pdf_attachment(&detail.summary.reference, bytes))
+}
+
+/// A reminder that went out, as a PDF letter: its client, or staff whose
+/// scope holds the account.
+async fn reminder_pdf_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (p, id, locale) = match document_caller(&req, &path)? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
+    };
+    let letter = app::reminders::ssr::letter::letter(&state, p.scope(), id).await?;
+    let merchant = merchant_info(&state).await?;
+    let bytes = crate::pdf::reminder_pdf(&merchant, &letter, locale).map_err(pdf_failed)?;
+    Ok(pdf_attachment(&format!("relance-{id}"), bytes))
 }
 
 /// A credit note's PDF: its client, or staff whose scope holds the account.

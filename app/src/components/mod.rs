@@ -55,6 +55,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
     let is_staff = viewer.role.is_staff();
     let is_owner = viewer.role == Role::Owner;
     let keeps_books = matches!(viewer.role, Role::Owner | Role::Accountant);
+    let collects = matches!(viewer.role, Role::Owner | Role::Collector);
     let role_label = role_msg(viewer.role);
     let test_mode = PageCtx::current().test_mode;
     view! {
@@ -71,6 +72,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/back/promises">{t(Msg::Promises)}</A>
                         <A href="/back/disputes">{t(Msg::Disputes)}</A>
                         <A href="/back/reminders">{t(Msg::RemindersTitle)}</A>
+                        {collects.then(|| view! { <A href="/back/todo">{t(Msg::Todo)}</A> })}
                         {keeps_books.then(|| view! { <A href="/back/imports">{t(Msg::Imports)}</A> })}
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>
@@ -86,6 +88,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/portal/methods">{t(Msg::PaymentMethods)}</A>
                         <A href="/portal/promises">{t(Msg::Promises)}</A>
                         <A href="/portal/disputes">{t(Msg::Disputes)}</A>
+                        <A href="/portal/history">{t(Msg::History)}</A>
                     }.into_any()
                 }}
             </nav>

@@ -1,6 +1,8 @@
 //! The client portal: overview, invoice list and invoice detail. The detail
 //! page also serves the back-office (same data, scoped by the caller).
 
+pub mod history;
+
 use crate::components::{kind_msg, Amount, Day, Loaded, Page, Pager, StatusBadge};
 use crate::domain::Role;
 use crate::i18n::{t, Msg};

@@ -22,6 +22,7 @@ pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod template;
+pub mod todo;
 
 /// The step an invoice comes to next.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 use super::plans::{get_plans, ArchivePlan, AssignPlan, CreatePlan};
 use super::rules::{Anchor, Channel};
+use super::todo::{get_todo, CompleteTask};
 use super::{get_reminder_status, Hold, PauseReminders};
 use crate::components::follow_target as follow;
 use crate::components::{Amount, Day, ErrorMessage, FieldError, Loaded};
@@ -306,5 +307,71 @@ fn NewPlanForm(action: ServerAction<CreatePlan>) -> impl IntoView {
                 {move || err().filter(|e| !matches!(e, crate::error::AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
             </ActionForm>
         </section>
+    }
+}
+
+/// `/back/todo`: today's calls, letters and tasks (the owner and collectors).
+#[component]
+pub fn TodoPage() -> impl IntoView {
+    view! {
+        <crate::components::Page roles=&[Role::Owner, Role::Collector] title=Msg::Todo>
+            <TodoBody/>
+        </crate::components::Page>
+    }
+}
+
+#[component]
+fn TodoBody() -> impl IntoView {
+    let done = ServerAction::<CompleteTask>::new();
+    follow!(done);
+    let items = Resource::new(move || done.version().get(), |_| get_todo());
+    let err = move || done.value().get().and_then(|r| r.err());
+    view! {
+        <h1>{t(Msg::Todo)}</h1>
+        <p class="muted">{t(Msg::TodoIntro)}</p>
+        {move || err().filter(|e| !matches!(e, crate::error::AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
+        <Loaded resource=items view=move |list| {
+            if list.is_empty() {
+                return view! { <p class="muted" data-testid="todo-empty">{t(Msg::TodoEmpty)}</p> }.into_any();
+            }
+            view! {
+                <ol class="cards" data-testid="todo">
+                    {list.into_iter().map(|i| view! {
+                        <li class="card" data-testid="todo-item" data-kind=i.kind.as_str()>
+                            <h2>
+                                {t(i.kind.msg())} " — " <a href=format!("/back/accounts/{}", i.account_id)>{i.account_name.clone()}</a>
+                            </h2>
+                            <dl class="facts">
+                                <div><dt>{t(Msg::Overdue)}</dt><dd><Amount money=i.overdue/></dd></div>
+                                <div><dt>{t(Msg::DaysLate)}</dt><dd>{i.days_late}</dd></div>
+                                {(!i.phone.is_empty()).then(|| view! {
+                                    <div><dt>{t(Msg::Phone)}</dt><dd><a href=format!("tel:{}", i.phone)>{i.phone.clone()}</a></dd></div>
+                                })}
+                                <div><dt>{t(Msg::DueDate)}</dt><dd><Day date=i.due_on/></dd></div>
+                            </dl>
+                            {(!i.note.is_empty()).then(|| view! { <p class="muted">{i.note.clone()}</p> })}
+                            <ActionForm action=done attr:class="stack narrow" attr:data-testid="task-outcome">
+                                <input type="hidden" name="id" value=i.id.to_string()/>
+                                <fieldset>
+                                    <legend>{t(Msg::Outcome)}</legend>
+                                    {crate::reminders::todo::Outcome::ALL.into_iter().map(|o| view! {
+                                        <label class="check">
+                                            <input type="radio" name="outcome" value=o.as_str() required data-testid=format!("outcome-{}", o.as_str())/>
+                                            " " {t(o.msg())}
+                                        </label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <label>{t(Msg::PromisedOn)} <input type="date" name="promised_on" data-testid="promised-on"/></label>
+                                <label>{t(Msg::CallBackOn)} <input type="date" name="call_back_on" data-testid="call-back-on"/></label>
+                                <label>{t(Msg::Note)} <textarea name="note" rows="2" maxlength="1000" data-testid="task-note"></textarea></label>
+                                <button type="submit" data-testid="task-done">{t(Msg::Save)}</button>
+                            </ActionForm>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            }.into_any()
+        }/>
+        <FieldError error=Signal::derive(err) name="call_back_on"/>
+        <FieldError error=Signal::derive(err) name="promised_on"/>
     }
 }

@@ -6,6 +6,9 @@
 //! EN 16931 CII XML.
 
 mod canvas;
+mod letter;
+
+pub use letter::reminder_pdf;
 
 use app::components::kind_msg;
 use app::domain::Locale;

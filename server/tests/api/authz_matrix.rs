@@ -517,6 +517,30 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(422)],
         },
         Row {
+            path: "GET /reminders/{id}/pdf",
+            request: |fx| Req::Get(format!("/reminders/{}/pdf", fx.reminder2)),
+            expect: [Denied(303), Denied(404), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/portal/history",
+            // The client's own account; staff have the account timeline.
+            request: |_| Req::Form("/api/portal/history", vec![]),
+            expect: [Denied(401), Scoped, Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "/api/reminders/todo",
+            // The owner and collectors, each within their accounts.
+            request: |_| Req::Form("/api/reminders/todo", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/reminders/task_done",
+            request: |_| {
+                Req::Form("/api/reminders/task_done", vec![("id", "999999".into()), ("outcome", "done".into())])
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(404)],
+        },
+        Row {
             path: "/api/reminders/pause",
             // The owner and the account's collector; a date in the past is
             // refused before anything is written.
@@ -962,6 +986,7 @@ async fn every_role_against_a_foreign_object() {
         app.fx.draft2 = insert_draft(&app, app.fx.account2).await;
         app.fx.draft2b = insert_draft(&app, app.fx.account2).await;
         app.fx.recurring2 = insert_recurring(&app, app.fx.account2).await;
+        app.fx.reminder2 = insert_sent_reminder(&app, app.fx.account2).await;
         // The objects above were written straight in: the stored figures follow.
         app::ledger::balances::rebuild(&app.db, crate::helpers::today()).await.unwrap();
         let mut sessions = Vec::new();
@@ -1177,4 +1202,48 @@ async fn refused_writes_leave_the_database_untouched() {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'account.%'").await, 0);
         app.finish().await;
     }
+}
+
+/// A reminder e-mail sent to `account` (its plan, step and outbox row).
+async fn insert_sent_reminder(app: &TestApp, account: i64) -> i64 {
+    let now = chrono::Utc::now();
+    with_db!(&app.db, |pool| {
+        async {
+        let plan: i64 = sqlx::query_scalar(
+            "INSERT INTO reminder_plans (name, customer_kind, min_amount_minor, created_at, updated_at)
+             VALUES ('Matrix', 'business', 0, $1, $1) RETURNING id",
+        )
+        .bind(now)
+        .fetch_one(pool)
+        .await?;
+        let step: i64 = sqlx::query_scalar(
+            "INSERT INTO reminder_steps (plan_id, position, anchor, offset_days, channel)
+             VALUES ($1, 1, 'due_date', 7, 'email') RETURNING id",
+        )
+        .bind(plan)
+        .fetch_one(pool)
+        .await?;
+        let outbox: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (to_address, subject, body_text, status, next_attempt_at, account_id, created_at)
+             VALUES ('billing@bravo.example', 'Bravo Shipping Ltd: invoices to pay', 'T-0004', 'sent', $1, $2, $1)
+             RETURNING id",
+        )
+        .bind(now)
+        .bind(account)
+        .fetch_one(pool)
+        .await?;
+        sqlx::query_scalar(
+            "INSERT INTO reminders (account_id, step_id, key, channel, status, amount_minor, currency, outbox_id, created_at)
+             VALUES ($1, $2, 'matrix', 'email', 'sent', 99900, 'EUR', $3, $4) RETURNING id",
+        )
+        .bind(account)
+        .bind(step)
+        .bind(outbox)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        }
+        .await
+    })
+    .unwrap()
 }

@@ -73,6 +73,8 @@ pub struct Fixture {
     pub draft2b: i64,
     /// account2: a recurring template (made by the matrix's rows).
     pub recurring2: i64,
+    /// account2: a reminder e-mail that went out. Set by the matrix.
+    pub reminder2: i64,
 }
 
 pub struct TestApp {

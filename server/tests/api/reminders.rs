@@ -429,3 +429,129 @@ async fn the_owner_builds_a_plan_and_gives_it_to_a_segment() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_collector_s_to_do_ranks_the_calls_of_their_accounts_and_records_an_outcome() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", 7, "call")]).await;
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        let todo = |who: &'static str| {
+            let app = &app;
+            async move { app.login(who).await.post_form("/api/reminders/todo", &[]).await }
+        };
+        for who in ["acc@test.example", "client1@test.example"] {
+            assert_eq!(todo(who).await.status(), reqwest::StatusCode::FORBIDDEN, "{who}");
+        }
+        let other: serde_json::Value = todo("c2@test.example").await.json().await.unwrap();
+        assert_eq!(other, serde_json::json!([]), "not c2's account");
+        let list: serde_json::Value = todo("c1@test.example").await.json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        let item = &list[0];
+        assert_eq!(
+            (item["kind"].as_str(), item["account_name"].as_str()),
+            (Some("call"), Some("Alpha Boulangerie SARL"))
+        );
+        // T-0002 fell due on 21 October: 30 days late on 20 November.
+        assert_eq!((item["days_late"].as_i64(), item["overdue"]["minor"].as_i64()), (Some(30), Some(30_000)), "{item}");
+        let task = item["id"].as_i64().unwrap().to_string();
+
+        let c1 = app.login("c1@test.example").await;
+        let c2 = app.login("c2@test.example").await;
+        let done = |s: &crate::helpers::Session, task: String, fields: &'static [(&'static str, &'static str)]| {
+            let s = s.clone();
+            async move {
+                let mut form = vec![("id", task.as_str()), ("note", "Rappeler après 14 h")];
+                form.extend_from_slice(fields);
+                s.post_form("/api/reminders/task_done", &form).await.status()
+            }
+        };
+        let unprocessable = reqwest::StatusCode::UNPROCESSABLE_ENTITY;
+        assert_eq!(done(&c2, task.clone(), &[("outcome", "reached")]).await, reqwest::StatusCode::NOT_FOUND, "c2's?");
+        for bad in [
+            &[("outcome", "call_back")][..],
+            &[("outcome", "call_back"), ("call_back_on", "2026-11-19")],
+            &[("outcome", "reached"), ("promised_on", "2026-11-19")],
+            &[("outcome", "shrugged")],
+        ] {
+            assert_eq!(done(&c1, task.clone(), bad).await, unprocessable, "{bad:?}");
+        }
+        let back = &[("outcome", "call_back"), ("call_back_on", "2026-11-25")];
+        assert_eq!(done(&c1, task.clone(), back).await, reqwest::StatusCode::OK);
+        assert_eq!(done(&c1, task.clone(), &[("outcome", "reached")]).await, reqwest::StatusCode::CONFLICT, "once");
+        // The call back waits for its day; the outcome is on the timeline.
+        let list: serde_json::Value = todo("c1@test.example").await.json().await.unwrap();
+        assert_eq!(list, serde_json::json!([]));
+        let again = "SELECT id FROM collection_tasks WHERE status = 'open' AND due_on = '2026-11-25'";
+        let again = app.count(again).await.to_string();
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'collection_task.done'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM promises").await, 0, "refused outcomes record nothing");
+
+        // On that day the client answers and promises: a staff promise on the
+        // overdue invoice (T-0002), which holds its reminders.
+        app.exec(&format!("UPDATE collection_tasks SET due_on = '2026-11-20' WHERE id = {again}")).await.unwrap();
+        let promised = &[("outcome", "reached"), ("promised_on", "2026-11-27")];
+        assert_eq!(done(&c1, again.clone(), promised).await, reqwest::StatusCode::OK);
+        let source = "SELECT COUNT(*) FROM promises p JOIN promise_invoices pi ON pi.promise_id = p.id
+            JOIN invoices i ON i.id = pi.invoice_id WHERE p.source = 'staff' AND p.status = 'active' AND i.number = 'T-0002'";
+        assert_eq!(app.count(source).await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM promise_invoices").await, 1, "only the overdue invoice");
+        assert_eq!(app.count("SELECT COUNT(*) FROM collection_tasks WHERE status = 'open'").await, 0);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_client_s_history_shows_what_was_sent_with_its_pdf_and_nothing_of_staff() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", 7, "email"), ("due_date", 35, "call")]).await;
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1, "the e-mail (the call waits for 25 November)");
+        let sent: i64 = app.count("SELECT id FROM reminders WHERE channel = 'email' AND status = 'sent'").await;
+
+        let client1 = app.login("client1@test.example").await;
+        let history: serde_json::Value = client1.post_form("/api/portal/history", &[]).await.json().await.unwrap();
+        let reminder = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"]["action"] == "ReminderRecorded")
+            .unwrap_or_else(|| panic!("no reminder in {history}"));
+        assert_eq!(reminder["channel"], "email");
+        assert_eq!(reminder["link"], format!("/reminders/{sent}/pdf"));
+        assert_eq!(reminder["invoices"], serde_json::json!(["T-0002"]), "{reminder}");
+        let pdf = client1.get(&format!("/reminders/{sent}/pdf")).await;
+        assert_eq!(pdf.status(), reqwest::StatusCode::OK);
+        let bytes = pdf.bytes().await.unwrap();
+        for text in ["factures à régler", "restent à régler", "T-0002"] {
+            assert!(crate::helpers::body_contains(&bytes, text), "the letter prints {text:?}");
+        }
+
+        // Another client, another collector: neither the event nor the PDF.
+        let client2 = app.login("client2@test.example").await;
+        let theirs: serde_json::Value = client2.post_form("/api/portal/history", &[]).await.json().await.unwrap();
+        assert!(theirs.as_array().unwrap().iter().all(|e| e["kind"]["action"] != "ReminderRecorded"), "{theirs}");
+        assert_eq!(client2.get(&format!("/reminders/{sent}/pdf")).await.status(), reqwest::StatusCode::NOT_FOUND);
+        let c2 = app.login("c2@test.example").await;
+        assert_eq!(c2.get(&format!("/reminders/{sent}/pdf")).await.status(), reqwest::StatusCode::NOT_FOUND);
+        let c1 = app.login("c1@test.example").await;
+        assert_eq!(c1.get(&format!("/reminders/{sent}/pdf")).await.status(), reqwest::StatusCode::OK);
+        assert_eq!(c1.post_form("/api/portal/history", &[]).await.status(), reqwest::StatusCode::FORBIDDEN);
+
+        // A call is staff's: not in the history, no letter.
+        assert_eq!(run_at(&app, at(2026, 11, 25, 10, 0)).await, 1);
+        let call: i64 = app.count("SELECT id FROM reminders WHERE channel = 'call'").await;
+        assert_eq!(client1.get(&format!("/reminders/{call}/pdf")).await.status(), reqwest::StatusCode::NOT_FOUND);
+        let history: serde_json::Value = client1.post_form("/api/portal/history", &[]).await.json().await.unwrap();
+        let reminders =
+            history.as_array().unwrap().iter().filter(|e| e["kind"]["action"] == "ReminderRecorded").count();
+        assert_eq!(reminders, 1, "{history}");
+        // The money, from the ledger: the invoices and what was paid on them.
+        let entry = |kind: &str, reference: &str| {
+            history.as_array().unwrap().iter().any(|e| e["kind"]["entry"] == kind && e["reference"] == reference)
+        };
+        assert!(entry("invoice", "T-0001") && entry("invoice", "T-0002"), "{history}");
+        assert!(!entry("invoice", "T-0004"), "not another account's");
+        app.finish().await;
+    }
+}

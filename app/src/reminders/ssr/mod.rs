@@ -2,8 +2,10 @@
 //! reminder goes or not (`status`), and the merchant's send window.
 
 pub mod engine;
+pub mod letter;
 pub mod plans;
 pub mod status;
+pub mod todo;
 
 use crate::domain::calendar::{HolidayCalendar, SendWindow};
 use crate::error::AppResult;
