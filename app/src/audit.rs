@@ -49,6 +49,7 @@ actions! {
     CreditNoteIssued => "credit_note.issued", TlCreditNoteIssued;
     InvoiceWrittenOff => "invoice.written_off", TlWrittenOff;
     InvoiceSent => "invoice.sent", TlInvoiceSent;
+    PrescriptionInterrupted => "invoice.prescription_interrupted", TlPrescriptionInterrupted;
     MerchantSettings => "merchant.settings", TlSettings;
     ImportCompleted => "import.completed", TlImported;
     PaymentCreated => "payment.created", TlPaymentCreated;

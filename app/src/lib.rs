@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod imports;
 pub mod invoices;
 pub mod invoicing;
+pub mod legal;
 pub mod payments;
 pub mod portal;
 pub mod promises;

@@ -38,6 +38,7 @@ routes! {
     get "/credit-notes/{id}/einvoice/{syntax}" => credit_note_einvoice_route,
     get "/disputes/attachments/{id}" => attachment_route,
     get "/reminders/{id}/pdf" => reminder_pdf_route,
+    get "/back/accounts/{id}/claim.csv" => claim_csv_route,
     post "/webhooks/stripe" => stripe_webhook,
 }
 
@@ -272,6 +273,29 @@ async fn reminder_pdf_route(
     let merchant = merchant_info(&state).await?;
     let bytes = crate::pdf::reminder_pdf(&merchant, &letter, locale).map_err(pdf_failed)?;
     Ok(pdf_attachment(&format!("relance-{id}"), bytes))
+}
+
+/// An overdue account's claim as CSV, for an injonction de payer petition:
+/// staff whose scope holds the account.
+async fn claim_csv_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (p, id, locale) = match document_caller(&req, &path)? {
+        Ok(caller) => caller,
+        Err(to_login) => return Ok(to_login),
+    };
+    let claim = app::legal::ssr::claim::claim(&state, &p, id).await?;
+    let bytes = app::legal::ssr::claim::csv(&claim, locale)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"creance-{id}-{}.csv\"", claim.as_of),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
 }
 
 /// A credit note's PDF: its client, or staff whose scope holds the account.

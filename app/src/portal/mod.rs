@@ -270,6 +270,7 @@ fn InvoiceBody() -> impl IntoView {
                                     <div><dt>{t(Msg::Disputed)}</dt><dd data-testid="invoice-disputed"><Amount money=s.disputed/></dd></div>
                                 })}
                             </dl>
+                            {staff.then(|| view! { <crate::legal::pages::PrescriptionPanel invoice_id=s.id/> })}
                             <crate::disputes::pages::DisputesOf invoice_id=s.id staff=staff/>
                             <table class="data lines">
                                 <thead><tr>

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use rules::Channel;
 use serde::{Deserialize, Serialize};
 
+pub mod calendar;
 pub mod pages;
 pub mod plans;
 pub mod rules;
@@ -52,6 +53,7 @@ pub struct InvoiceReminder {
 /// A reminder the engine recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedReminder {
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub position: i32,
     pub channel: Channel,
@@ -68,6 +70,10 @@ pub struct RecordedReminder {
 pub struct ReminderStatus {
     /// The plan that applies (the account's own, else its segment's).
     pub plan: Option<String>,
+    /// The account's own plan, if it has one (else its segment's applies).
+    pub own_plan_id: Option<i64>,
+    /// Left out of reminders by the owner.
+    pub excluded: bool,
     /// A hold on the whole account.
     pub hold: Option<Hold>,
     pub paused_until: Option<NaiveDate>,
@@ -78,6 +84,40 @@ pub struct ReminderStatus {
 }
 
 crate::reads!(ReminderStatus);
+
+/// How far ahead the calendar looks, in days.
+pub const CALENDAR_DAYS: i64 = 30;
+
+/// A reminder a plan will send (or leave as a task) on a day, for the
+/// calendar: one per account, step and day, as the engine groups them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedReminder {
+    pub day: NaiveDate,
+    pub account_id: i64,
+    pub account_name: String,
+    pub position: i32,
+    pub channel: Channel,
+    pub invoices: Vec<String>,
+    /// What the invoices owe today.
+    pub amount: Money,
+}
+
+crate::reads!(PlannedReminder);
+
+/// What the plans will do in the next `CALENDAR_DAYS` days, as things
+/// stand (a payment, promise or dispute meanwhile changes it): for one
+/// account, or for every account in the caller's scope.
+#[server(endpoint = "reminders/calendar")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
+pub async fn get_reminder_calendar(
+    #[server(default)] account_id: Option<i64>,
+) -> Result<Vec<PlannedReminder>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        ssr::calendar::calendar(&state, &principal, account_id).await
+    })
+    .await
+}
 
 /// Why an account's next reminder will or will not go (staff in scope).
 #[server(endpoint = "reminders/status")]

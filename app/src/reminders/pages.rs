@@ -2,7 +2,7 @@
 //! reminder will or will not go for each open invoice, what was recorded,
 //! and the pause form.
 
-use super::plans::{get_plans, ArchivePlan, AssignPlan, CreatePlan};
+use super::plans::{get_plans, ArchivePlan, AssignPlan, CreatePlan, SetAccountPlan};
 use super::rules::{Anchor, Channel};
 use super::todo::{get_todo, CompleteTask};
 use super::{get_reminder_status, Hold, PauseReminders};
@@ -18,6 +18,7 @@ pub fn ReminderPanel(account_id: i64) -> impl IntoView {
     let status = Resource::new(move || account_id, get_reminder_status);
     let role = crate::shell::PageCtx::current().viewer.map(|v| v.role);
     let can_pause = matches!(role, Some(Role::Owner) | Some(Role::Collector));
+    let is_owner = role == Some(Role::Owner);
     view! {
         <section data-testid="reminders">
             <h2>{t(Msg::RemindersTitle)}</h2>
@@ -62,6 +63,8 @@ pub fn ReminderPanel(account_id: i64) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    <h3>{t(Msg::ReminderCalendar)}</h3>
+                    <super::calendar::ReminderCalendar account_id=Some(account_id)/>
                     <h3>{t(Msg::ReminderHistory)}</h3>
                     {if s.recorded.is_empty() {
                         view! { <p class="muted">{t(Msg::NoRemindersYet)}</p> }.into_any()
@@ -73,12 +76,16 @@ pub fn ReminderPanel(account_id: i64) -> impl IntoView {
                                         <Day date=r.at.date_naive()/> " — " {t(Msg::ReminderStep)} " " {r.position} " · " {t(r.channel.msg())}
                                         " · " {r.invoices.join(", ")} " · " <Amount money=r.amount/>
                                         {r.reason.map(|h| view! { " " <span class="muted small">"(" {t(h.msg())} ")"</span> })}
+                                        {(r.status == "sent").then(|| view! {
+                                            " " <a href=format!("/reminders/{}/pdf", r.id) rel="external" download data-testid="reminder-pdf">"PDF"</a>
+                                        })}
                                     </li>
                                 }).collect_view()}
                             </ol>
                         }.into_any()
                     }}
                     {can_pause.then(|| view! { <PauseForm account_id=account_id paused=paused.is_some()/> })}
+                    {is_owner.then(|| view! { <AccountPlanForm account_id=account_id own_plan=s.own_plan_id excluded=s.excluded/> })}
                 }.into_any()
             }/>
         </section>
@@ -122,6 +129,40 @@ fn PauseForm(account_id: i64, paused: bool) -> impl IntoView {
     }
 }
 
+/// The owner: the account's own plan (or its segment's) and whether it is
+/// left out of reminders.
+#[component]
+fn AccountPlanForm(account_id: i64, own_plan: Option<i64>, excluded: bool) -> impl IntoView {
+    let action = ServerAction::<SetAccountPlan>::new();
+    follow!(action);
+    let plans = Resource::new(|| (), |_| get_plans());
+    let err = move || action.value().get().and_then(|r| r.err());
+    view! {
+        <details class="card" data-testid="account-plan">
+            <summary>{t(Msg::AccountPlan)}</summary>
+            <Loaded resource=plans view=move |p| view! {
+                <ActionForm action=action attr:class="stack narrow" attr:data-testid="account-plan-form">
+                    <input type="hidden" name="account_id" value=account_id.to_string()/>
+                    <label>{t(Msg::ReminderPlan)}
+                        <select name="plan_id" data-testid="account-plan-select">
+                            <option value="" selected=own_plan.is_none()>{t(Msg::SegmentPlan)}</option>
+                            {p.plans.into_iter().map(|plan| view! {
+                                <option value=plan.id.to_string() selected=own_plan == Some(plan.id)>{plan.name.clone()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" name="excluded" value="on" checked=excluded data-testid="account-excluded"/>
+                        " " {t(Msg::ExcludeFromReminders)}
+                    </label>
+                    <button type="submit" data-testid="account-plan-save">{t(Msg::Save)}</button>
+                </ActionForm>
+            }.into_any()/>
+            {move || err().map(|e| view! { <ErrorMessage error=e/> })}
+        </details>
+    }
+}
+
 const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
 
 /// Spare step rows the new-plan form offers (without JavaScript too).
@@ -162,6 +203,10 @@ fn PlansBody() -> impl IntoView {
     view! {
         <h1>{t(Msg::ReminderPlans)}</h1>
         <p class="muted">{t(Msg::ReminderPlansIntro)}</p>
+        <p>
+            <a href="/back/reminders/calendar" data-testid="calendar-link">{t(Msg::ReminderCalendar)}</a> " · "
+            <a href="/back/prescription" data-testid="claims-link">{t(Msg::ClaimsAtRisk)}</a>
+        </p>
         <Loaded resource=data view=move |page| {
             let plans = page.plans.clone();
             view! {
@@ -329,6 +374,10 @@ fn TodoBody() -> impl IntoView {
     view! {
         <h1>{t(Msg::Todo)}</h1>
         <p class="muted">{t(Msg::TodoIntro)}</p>
+        <p>
+            <a href="/back/reminders/calendar">{t(Msg::ReminderCalendar)}</a> " · "
+            <a href="/back/prescription">{t(Msg::ClaimsAtRisk)}</a>
+        </p>
         {move || err().filter(|e| !matches!(e, crate::error::AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
         <Loaded resource=items view=move |list| {
             if list.is_empty() {

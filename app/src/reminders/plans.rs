@@ -229,6 +229,24 @@ pub async fn assign_plan(segment: String, #[server(default)] plan_id: String) ->
     .await
 }
 
+/// An account's own plan (`plan_id` empty: its segment's) and whether it
+/// is left out of reminders altogether (the owner).
+#[server(endpoint = "reminders/account_plan")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(account = account_id)))]
+pub async fn set_account_plan(
+    account_id: i64,
+    #[server(default)] plan_id: String,
+    #[server(default)] excluded: Option<String>,
+) -> Result<Done<()>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let excluded = excluded.is_some_and(|v| !v.is_empty() && v != "false");
+        super::ssr::plans::set_account(&state, &principal, account_id, &plan_id, excluded).await?;
+        Ok(Done::new((), format!("/back/accounts/{account_id}")))
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

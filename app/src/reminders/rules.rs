@@ -150,6 +150,41 @@ pub fn next_day(
     None
 }
 
+/// The sequence steps an invoice will reach from `today` to `until`, each
+/// on the day it goes, for the calendar: a step already due goes today
+/// (after downtime only the latest), every step on the first day
+/// `send_day` allows (the send window's business day on or after it), and
+/// a step counted from the previous one from the day that one went, as the
+/// engine records it.
+pub fn upcoming(
+    steps: &[StepRule],
+    due_date: NaiveDate,
+    progress: &Progress,
+    today: NaiveDate,
+    until: NaiveDate,
+    send_day: impl Fn(NaiveDate) -> NaiveDate,
+) -> Vec<(StepRule, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut progress = progress.clone();
+    let mut from = today;
+    // Each pass moves past one step at least: no more passes than steps.
+    for _ in 0..steps.len() {
+        let found = match due_step(steps, due_date, &progress, from) {
+            Some(step) => Some((step, from)),
+            None => next_day(steps, due_date, &progress, from),
+        };
+        let Some((step, day)) = found else { break };
+        let day = send_day(day.max(today));
+        if day > until {
+            break;
+        }
+        out.push((step, day));
+        progress.last = Some((step.position, day));
+        from = day;
+    }
+    out
+}
+
 /// The broken-promise steps due on `today` for a promise broken on
 /// `broken_on` (each answered once per promise: the caller knows which).
 pub fn broken_promise_steps(steps: &[StepRule], broken_on: NaiveDate, today: NaiveDate) -> Vec<StepRule> {
@@ -166,6 +201,7 @@ pub fn broken_promise_steps(steps: &[StepRule], broken_on: NaiveDate, today: Nai
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -221,6 +257,36 @@ mod tests {
             next_day(&plan(), due, &after_second, d("2026-11-20")).map(|(s, day)| (s.id, day)),
             Some((3, d("2026-11-28")))
         );
+    }
+
+    #[test]
+    fn the_calendar_lists_each_step_on_the_day_it_goes() {
+        let due = d("2026-11-10");
+        let same = |day: NaiveDate| day;
+        let days = |list: Vec<(StepRule, NaiveDate)>| list.into_iter().map(|(s, day)| (s.id, day)).collect::<Vec<_>>();
+        let all = upcoming(&plan(), due, &Progress::default(), d("2026-11-01"), d("2026-11-30"), same);
+        assert_eq!(days(all), [(1, d("2026-11-07")), (2, d("2026-11-17")), (3, d("2026-11-27"))]);
+        // Saturday 7 November goes on Monday 9th; the third step counts
+        // from the day the second went.
+        let weekdays = |day: NaiveDate| {
+            let mut day = day;
+            while day.weekday().number_from_monday() > 5 {
+                day = day.succ_opt().unwrap();
+            }
+            day
+        };
+        let shifted = upcoming(&plan(), due, &Progress::default(), d("2026-11-01"), d("2026-11-30"), weekdays);
+        assert_eq!(days(shifted), [(1, d("2026-11-09")), (2, d("2026-11-17")), (3, d("2026-11-27"))]);
+        // Within the range only.
+        let first = upcoming(&plan(), due, &Progress::default(), d("2026-11-01"), d("2026-11-16"), same);
+        assert_eq!(days(first), [(1, d("2026-11-07"))]);
+        // Late: the latest due step today, then nothing left.
+        let late = upcoming(&plan(), due, &Progress::default(), d("2026-12-10"), d("2027-01-10"), same);
+        assert_eq!(days(late), [(3, d("2026-12-10"))]);
+        // From where the invoice stands.
+        let after_first = Progress { last: Some((1, d("2026-11-07"))) };
+        let rest = upcoming(&plan(), due, &after_first, d("2026-11-08"), d("2026-12-31"), same);
+        assert_eq!(days(rest), [(2, d("2026-11-17")), (3, d("2026-11-27"))]);
     }
 
     #[test]

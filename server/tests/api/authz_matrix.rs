@@ -528,6 +528,62 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Scoped, Denied(403), Denied(403), Denied(403)],
         },
         Row {
+            path: "/api/reminders/calendar",
+            // Staff within their scope; another's account is not found.
+            // T-0004 is disputed here, so nothing is planned for the ones
+            // who may see it (reminders.rs shows what they see).
+            request: |fx| Req::Form("/api/reminders/calendar", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Scoped, Scoped],
+        },
+        Row {
+            path: "/api/reminders/account_plan",
+            // The owner alone; an unknown plan is not found.
+            request: |fx| {
+                Req::Form(
+                    "/api/reminders/account_plan",
+                    vec![("account_id", fx.account2.to_string()), ("plan_id", "999999".into())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(404)],
+        },
+        Row {
+            path: "/api/legal/prescription",
+            request: |fx| Req::Form("/api/legal/prescription", vec![("invoice_id", fx.inv2_open.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/legal/claim",
+            request: |fx| Req::Form("/api/legal/claim", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "GET /back/accounts/{id}/claim.csv",
+            request: |fx| Req::Get(format!("/back/accounts/{}/claim.csv", fx.account2)),
+            expect: [Denied(303), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "/api/legal/at_risk",
+            // Staff within their scope (nothing near prescription here).
+            request: |_| Req::Form("/api/legal/at_risk", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
+            path: "/api/legal/interrupt",
+            // Staff in scope; a date in the future is refused, so the
+            // bookkeepers' calls change nothing either.
+            request: |fx| {
+                Req::Form(
+                    "/api/legal/interrupt",
+                    vec![
+                        ("invoice_id", fx.inv2_open.to_string()),
+                        ("kind", "acknowledgement".into()),
+                        ("occurred_on", "2099-01-01".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Denied(422), Denied(422)],
+        },
+        Row {
             path: "/api/reminders/todo",
             // The owner and collectors, each within their accounts.
             request: |_| Req::Form("/api/reminders/todo", vec![]),
@@ -1204,7 +1260,9 @@ async fn refused_writes_leave_the_database_untouched() {
     }
 }
 
-/// A reminder e-mail sent to `account` (its plan, step and outbox row).
+/// A reminder e-mail sent to `account` (its plan, step and outbox row);
+/// the plan is the account's own, its step on the due date (so T-0004
+/// is in the calendar).
 async fn insert_sent_reminder(app: &TestApp, account: i64) -> i64 {
     let now = chrono::Utc::now();
     with_db!(&app.db, |pool| {
@@ -1218,11 +1276,12 @@ async fn insert_sent_reminder(app: &TestApp, account: i64) -> i64 {
         .await?;
         let step: i64 = sqlx::query_scalar(
             "INSERT INTO reminder_steps (plan_id, position, anchor, offset_days, channel)
-             VALUES ($1, 1, 'due_date', 7, 'email') RETURNING id",
+             VALUES ($1, 1, 'due_date', 0, 'email') RETURNING id",
         )
         .bind(plan)
         .fetch_one(pool)
         .await?;
+        sqlx::query("UPDATE accounts SET reminder_plan_id = $1 WHERE id = $2").bind(plan).bind(account).execute(pool).await?;
         let outbox: i64 = sqlx::query_scalar(
             "INSERT INTO outbox (to_address, subject, body_text, status, next_attempt_at, account_id, created_at)
              VALUES ('billing@bravo.example', 'Bravo Shipping Ltd: invoices to pay', 'T-0004', 'sent', $1, $2, $1)

@@ -14,6 +14,7 @@ mod helpers;
 mod imports;
 mod invoicing;
 mod ledger;
+mod legal;
 mod mail;
 mod mock_stripe;
 mod money;

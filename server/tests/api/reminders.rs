@@ -7,6 +7,7 @@ use crate::helpers::{spawn_app, TestApp, BACKENDS};
 use app::db::Clock;
 use app::reminders::ssr::engine;
 use chrono::{DateTime, TimeZone, Utc};
+use serde_json::json;
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
@@ -552,6 +553,138 @@ async fn the_client_s_history_shows_what_was_sent_with_its_pdf_and_nothing_of_st
         };
         assert!(entry("invoice", "T-0001") && entry("invoice", "T-0002"), "{history}");
         assert!(!entry("invoice", "T-0004"), "not another account's");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_calendar_shows_what_will_go_in_the_next_30_days_as_the_engine_sends_it() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", 7, "email"), ("previous_step", 10, "call")]).await;
+        let account = app.fx.account1;
+        let calendar = |who: &'static str, account: Option<i64>| {
+            let app = &app;
+            async move {
+                let form: Vec<(&str, String)> = account.map(|a| ("account_id", a.to_string())).into_iter().collect();
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.login(who).await.post_form("/api/reminders/calendar", &form).await
+            }
+        };
+        let days = |list: &serde_json::Value| -> Vec<(String, String, String)> {
+            list.as_array()
+                .unwrap_or_else(|| panic!("{list}"))
+                .iter()
+                .map(|p| {
+                    let invoices =
+                        p["invoices"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect::<Vec<_>>();
+                    (p["day"].as_str().unwrap().into(), p["channel"].as_str().unwrap().into(), invoices.join(","))
+                })
+                .collect()
+        };
+        let owned = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+        // Friday 20 November: T-0002 (due 21 October) is past both steps'
+        // days, so the latest, the call, goes today; T-0001 (due
+        // 10 December) gets its e-mail on 17 December; its call (27th) is
+        // beyond 30 days.
+        let expected = vec![owned("2026-11-20", "call", "T-0002"), owned("2026-12-17", "email", "T-0001")];
+        let mine: serde_json::Value = calendar("c1@test.example", Some(account)).await.json().await.unwrap();
+        assert_eq!(days(&mine), expected, "{mine}");
+        let all: serde_json::Value = calendar("owner@test.example", None).await.json().await.unwrap();
+        assert_eq!(days(&all), expected, "account 2's first step (22 December) is beyond 30 days: {all}");
+        assert_eq!(all[0]["amount"]["minor"], 30_000);
+        let theirs: serde_json::Value = calendar("c2@test.example", None).await.json().await.unwrap();
+        assert_eq!(theirs, serde_json::json!([]), "c2's portfolio plans nothing");
+        assert_eq!(calendar("c2@test.example", Some(account)).await.status(), reqwest::StatusCode::NOT_FOUND);
+        assert_eq!(calendar("client1@test.example", Some(account)).await.status(), reqwest::StatusCode::FORBIDDEN);
+
+        // Paused until Monday 30 November, the call waits for Tuesday.
+        let c1 = app.login("c1@test.example").await;
+        let form = [("account_id", account.to_string()), ("until", "2026-11-30".into()), ("reason", "Vacances".into())];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(c1.post_form("/api/reminders/pause", &form).await.status(), reqwest::StatusCode::OK);
+        let paused: serde_json::Value = calendar("c1@test.example", Some(account)).await.json().await.unwrap();
+        assert_eq!(days(&paused), [owned("2026-12-01", "call", "T-0002"), owned("2026-12-17", "email", "T-0001")]);
+        let resume = [("account_id", account.to_string())];
+        let resume: Vec<(&str, &str)> = resume.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(c1.post_form("/api/reminders/pause", &resume).await.status(), reqwest::StatusCode::OK);
+
+        // The engine does what the calendar said; the call is then behind.
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reminders WHERE channel = 'call'").await, 1);
+        let after: serde_json::Value = calendar("c1@test.example", Some(account)).await.json().await.unwrap();
+        assert_eq!(days(&after), [owned("2026-12-17", "email", "T-0001")]);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_owner_gives_an_account_its_own_plan_or_leaves_it_out() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", 7, "email")]).await;
+        // A second plan, given to no segment: calls only.
+        let calls: i64 = app::with_db!(&app.db, |pool| {
+            async {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO reminder_plans (name, customer_kind, min_amount_minor, created_at, updated_at)
+                     VALUES ('Appels', 'business', 0, $1, $1) RETURNING id",
+                )
+                .bind(at(2026, 11, 1, 8, 0))
+                .fetch_one(pool)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO reminder_steps (plan_id, position, anchor, offset_days, channel)
+                     VALUES ($1, 1, 'due_date', 7, 'call')",
+                )
+                .bind(id)
+                .execute(pool)
+                .await?;
+                Ok::<i64, sqlx::Error>(id)
+            }
+            .await
+        })
+        .unwrap();
+        let (one, two) = (app.fx.account1.to_string(), app.fx.account2.to_string());
+        let set = |who: &'static str, account: String, plan: String, excluded: bool| {
+            let app = &app;
+            async move {
+                let mut form = vec![("account_id", account.as_str()), ("plan_id", plan.as_str())];
+                if excluded {
+                    form.push(("excluded", "on"));
+                }
+                app.login(who).await.post_form("/api/reminders/account_plan", &form).await.status()
+            }
+        };
+        for who in ["c1@test.example", "acc@test.example", "client1@test.example"] {
+            assert_eq!(set(who, one.clone(), calls.to_string(), false).await, reqwest::StatusCode::FORBIDDEN, "{who}");
+        }
+        assert_eq!(
+            set("owner@test.example", one.clone(), "999999".into(), false).await,
+            reqwest::StatusCode::NOT_FOUND
+        );
+        assert_eq!(set("owner@test.example", "999999".into(), "".into(), false).await, reqwest::StatusCode::NOT_FOUND);
+        assert_eq!(set("owner@test.example", one.clone(), calls.to_string(), false).await, reqwest::StatusCode::OK);
+        assert_eq!(set("owner@test.example", two.clone(), "".into(), true).await, reqwest::StatusCode::OK);
+
+        let owner = app.login("owner@test.example").await;
+        let s = status(&owner, app.fx.account1).await;
+        assert_eq!(
+            (s["plan"].as_str(), s["own_plan_id"].as_i64(), &s["excluded"]),
+            (Some("Appels"), Some(calls), &json!(false))
+        );
+        let s = status(&owner, app.fx.account2).await;
+        assert_eq!((&s["hold"], &s["excluded"], &s["own_plan_id"]), (&json!("excluded"), &json!(true), &json!(null)));
+        // The engine follows the account's own plan: a call, not the segment's e-mail.
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        let channel =
+            format!("SELECT COUNT(*) FROM reminders WHERE account_id = {} AND channel = 'call'", app.fx.account1);
+        assert_eq!(app.count(&channel).await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reminders WHERE channel = 'email'").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reminder_plan.assigned'").await, 2);
+        // Back to the segment's plan.
+        assert_eq!(set("owner@test.example", one.clone(), "".into(), false).await, reqwest::StatusCode::OK);
+        assert_eq!(status(&owner, app.fx.account1).await["plan"], "Standard");
         app.finish().await;
     }
 }

@@ -191,6 +191,18 @@ pub(crate) async fn steps(tx: &mut Tx, plan_id: i64) -> AppResult<Vec<StepRule>>
         .collect()
 }
 
+/// The minimum amount of `plan_id` if it is active (`None`: archived or
+/// gone, so it chases nothing).
+pub(crate) async fn plan_minimum(tx: &mut Tx, plan_id: i64) -> AppResult<Option<i64>> {
+    let plan: Option<(i64, bool)> = with_tx!(tx, |c| {
+        sqlx::query_as("SELECT min_amount_minor, archived_at IS NOT NULL FROM reminder_plans WHERE id = $1")
+            .bind(plan_id)
+            .fetch_optional(&mut *c)
+            .await
+    })?;
+    Ok(plan.and_then(|(min, archived)| (!archived).then_some(min)))
+}
+
 /// The account's autopay method's start, if it has one.
 pub(crate) async fn autopay_since(tx: &mut Tx, account_id: i64) -> AppResult<Option<NaiveDate>> {
     let since: Option<Option<NaiveDate>> = with_tx!(tx, |c| {
@@ -272,13 +284,7 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
     let account: AccountFacts =
         with_tx!(&mut tx, |c| sqlx::query_as(ACCOUNT_SQL).bind(account_id).fetch_one(&mut *c).await)?;
     let (None, Some(plan_id)) = (account.hold(today), account.plan_id) else { return Ok(0) };
-    let plan: Option<(i64, bool)> = with_tx!(&mut tx, |c| {
-        sqlx::query_as("SELECT min_amount_minor, archived_at IS NOT NULL FROM reminder_plans WHERE id = $1")
-            .bind(plan_id)
-            .fetch_optional(&mut *c)
-            .await
-    })?;
-    let Some((min_amount, false)) = plan else { return Ok(0) };
+    let Some(min_amount) = plan_minimum(&mut tx, plan_id).await? else { return Ok(0) };
     let steps = steps(&mut tx, plan_id).await?;
     let invoices = open_invoices(&mut tx, account_id).await?;
     let autopay = autopay_since(&mut tx, account_id).await?;

@@ -164,25 +164,63 @@ pub async fn archive(state: &AppState, principal: &Principal, id: i64) -> AppRes
     Ok(())
 }
 
+/// A plan named in a form: none (empty), or an active plan's id (else not
+/// found), checked in `tx`.
+async fn active_plan(tx: &mut crate::db::Tx, plan: &str) -> AppResult<Option<i64>> {
+    let plan = match plan.trim() {
+        "" => return Ok(None),
+        id => id.parse::<i64>().map_err(|_| AppError::NotFound)?,
+    };
+    let active: Option<i64> = with_tx!(tx, |c| {
+        sqlx::query_scalar("SELECT id FROM reminder_plans WHERE id = $1 AND archived_at IS NULL")
+            .bind(plan)
+            .fetch_optional(&mut *c)
+            .await
+    })?;
+    active.ok_or(AppError::NotFound).map(Some)
+}
+
+/// An account's own plan (`plan` empty: its segment's) and whether it is
+/// excluded from reminders.
+pub async fn set_account(
+    state: &AppState,
+    principal: &Principal,
+    account_id: i64,
+    plan: &str,
+    excluded: bool,
+) -> AppResult<()> {
+    principal.require_owner()?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let plan = active_plan(&mut tx, plan).await?;
+    let changed = with_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE accounts SET reminder_plan_id = $2, reminders_excluded = $3 WHERE id = $1 AND archived_at IS NULL",
+        )
+        .bind(account_id)
+        .bind(plan)
+        .bind(excluded)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    let details = AuditDetails::default().code(if excluded { "account: excluded" } else { "account" });
+    let entry = Audit::new(Some(principal.user_id), AuditAction::ReminderPlanAssigned, ("reminder_plan", plan));
+    audit((&mut tx).into(), now, entry.account(Some(account_id)).details(details)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The plan a segment follows (`plan` empty: none).
 pub async fn assign(state: &AppState, principal: &Principal, segment: &str, plan: &str) -> AppResult<()> {
     principal.require_owner()?;
     let segment = Segment::parse(segment.trim()).ok_or_else(|| AppError::field("segment", Msg::RequiredField))?;
-    let plan = match plan.trim() {
-        "" => None,
-        id => Some(id.parse::<i64>().map_err(|_| AppError::NotFound)?),
-    };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if let Some(plan) = plan {
-        let active: Option<i64> = with_tx!(&mut tx, |c| {
-            sqlx::query_scalar("SELECT id FROM reminder_plans WHERE id = $1 AND archived_at IS NULL")
-                .bind(plan)
-                .fetch_optional(&mut *c)
-                .await
-        })?;
-        active.ok_or(AppError::NotFound)?;
-    }
+    let plan = active_plan(&mut tx, plan).await?;
     with_tx!(&mut tx, |c| {
         sqlx::query("DELETE FROM segment_reminder_plans WHERE segment = $1")
             .bind(segment.as_str())

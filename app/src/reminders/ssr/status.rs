@@ -44,8 +44,8 @@ pub async fn status(state: &AppState, principal: &Principal, account_id: i64) ->
     let hold = account.hold(today).or_else(|| plan.is_none().then_some(Hold::NoPlan));
     let autopay = engine::autopay_since(&mut tx, account_id).await?;
     let invoices = engine::open_invoices(&mut tx, account_id).await?;
-    let reasons: String = with_tx!(&mut tx, |c| {
-        sqlx::query_scalar("SELECT reminders_paused_reason FROM accounts WHERE id = $1")
+    let (reasons, own_plan_id): (String, Option<i64>) = with_tx!(&mut tx, |c| {
+        sqlx::query_as("SELECT reminders_paused_reason, reminder_plan_id FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(&mut *c)
             .await
@@ -78,6 +78,8 @@ pub async fn status(state: &AppState, principal: &Principal, account_id: i64) ->
     Ok(ReminderStatus {
         plan,
         hold,
+        own_plan_id,
+        excluded: account.reminders_excluded,
         paused_until: account.reminders_paused_until.filter(|d| *d >= today),
         paused_reason: reasons,
         invoices,
@@ -121,6 +123,7 @@ async fn recorded(state: &AppState, account_id: i64) -> AppResult<Vec<RecordedRe
             .await
         })?;
         out.push(RecordedReminder {
+            id: r.id,
             at: r.created_at,
             position: r.position,
             channel: Channel::parse(&r.channel).unwrap_or(Channel::Task),
@@ -134,7 +137,7 @@ async fn recorded(state: &AppState, account_id: i64) -> AppResult<Vec<RecordedRe
 }
 
 /// Not found unless the account is in the caller's scope.
-async fn in_scope(state: &AppState, principal: &Principal, account_id: i64) -> AppResult<()> {
+pub(crate) async fn in_scope(state: &AppState, principal: &Principal, account_id: i64) -> AppResult<()> {
     let scope = principal.scope();
     let (all, collector, acc) = scope.binds();
     let sql = format!("SELECT a.id FROM accounts a WHERE {} AND a.id = $4", scope.sql());
