@@ -1,7 +1,9 @@
 //! The Relance server: settings, start-up, HTTP middleware and the few
 //! routes that are not Leptos pages (PDF, language switch, logout, health).
 
+pub mod assets;
 pub mod bench_import;
+pub mod bench_reminders;
 pub mod mailer;
 pub mod maintenance;
 pub mod middleware;

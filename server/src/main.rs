@@ -45,6 +45,9 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
     },
+    /// Run the reminder job over the book (after `time-import`) and print
+    /// its planning throughput (benchmarks; gives every segment a plan).
+    TimeReminders,
     /// Recompute every stored balance from the ledger entries and check each
     /// payment, refund and credit note was posted as recorded; exits 1,
     /// naming the rows, on any difference.
@@ -173,6 +176,14 @@ async fn main() -> anyhow::Result<()> {
             settings.smtp = None;
             let app = Application::build(settings, clock).await?;
             server::bench_import::run(&app.state, rows).await?;
+        }
+        Command::TimeReminders => {
+            let mut settings = settings.clone();
+            settings.bind = "127.0.0.1:0".into();
+            settings.payments_poll_seconds = 0;
+            settings.smtp = None;
+            let app = Application::build(settings, clock).await?;
+            server::bench_reminders::run(&app.state).await?;
         }
         Command::VerifyLedger => {
             let db = Db::connect(&settings.database_url).await?;

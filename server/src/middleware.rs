@@ -57,7 +57,7 @@ fn pick_locale(req: &ServiceRequest, principal: Option<&Principal>) -> Locale {
 
 /// Single-use link tokens never reach the logs.
 fn loggable_path(path: &str) -> String {
-    for prefix in ["/invite/", "/reset/", "/pay/"] {
+    for prefix in ["/invite/", "/reset/", "/pay/", "/r/"] {
         if path.starts_with(prefix) {
             return format!("{prefix}[redacted]");
         }
@@ -169,6 +169,7 @@ mod tests {
     #[test]
     fn link_tokens_never_reach_the_logs() {
         assert_eq!(loggable_path("/pay/eyJhbGciOiJIUzI1NiJ9.x.y"), "/pay/[redacted]");
+        assert_eq!(loggable_path("/r/eyJhbGciOiJIUzI1NiJ9.x.y"), "/r/[redacted]");
         assert_eq!(loggable_path("/reset/0a1b2c3d"), "/reset/[redacted]");
         assert_eq!(loggable_path("/invite/0a1b2c3d"), "/invite/[redacted]");
         assert_eq!(loggable_path("/portal/payments/12"), "/portal/payments/12");

@@ -39,6 +39,8 @@ routes! {
     get "/disputes/attachments/{id}" => attachment_route,
     get "/reminders/{id}/pdf" => reminder_pdf_route,
     get "/back/accounts/{id}/claim.csv" => claim_csv_route,
+    get "/back/letters.pdf" => letters_pdf_route,
+    get "/r/{token}" => reminder_link,
     post "/webhooks/stripe" => stripe_webhook,
 }
 
@@ -269,10 +271,43 @@ async fn reminder_pdf_route(
         Ok(caller) => caller,
         Err(to_login) => return Ok(to_login),
     };
-    let letter = app::reminders::ssr::letter::letter(&state, p.scope(), id).await?;
+    let letter = app::reminders::ssr::letter::letter(&state, &p, id).await?;
     let merchant = merchant_info(&state).await?;
     let bytes = crate::pdf::reminder_pdf(&merchant, &letter, locale).map_err(pdf_failed)?;
     Ok(pdf_attachment(&format!("relance-{id}"), bytes))
+}
+
+/// A reminder e-mail's one-click link: to the portal page of its invoices
+/// (through the sign-in page when needed). The signed token is the
+/// credential for where it goes, not for the account.
+async fn reminder_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let p = principal(&req);
+    let to = app::reminders::ssr::links::landing(&state, p.as_ref(), &path).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .finish())
+}
+
+/// The letters and formal demands to post today, in one PDF: staff, each
+/// within their scope.
+async fn letters_pdf_route(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let Some(p) = principal(&req) else {
+        return Ok(see_other(&format!("/login?next={}", app::components::urlencode(req.path()))));
+    };
+    let locale = req.extensions().get::<PageCtx>().map(|c| c.locale).unwrap_or_default();
+    let letters = app::reminders::ssr::letter::to_post(&state, &p).await?;
+    if letters.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let merchant = merchant_info(&state).await?;
+    let bytes = crate::pdf::letters_pdf(&merchant, &letters, locale).map_err(pdf_failed)?;
+    Ok(pdf_attachment(&format!("courriers-{}", state.clock.today()), bytes))
 }
 
 /// An overdue account's claim as CSV, for an injonction de payer petition:

@@ -97,6 +97,8 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(crate::middleware::security_headers())
                 .wrap(DefaultHeaders::new())
+                .app_data(web::Data::new(crate::assets::PkgDir(format!("{site_root}/pkg").into())))
+                .route("/pkg/{name}", web::get().to(crate::assets::pkg))
                 .service(actix_files::Files::new("/pkg", format!("{site_root}/pkg")))
                 .configure(crate::routes::configure)
                 .leptos_routes_with_context(

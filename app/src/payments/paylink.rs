@@ -48,16 +48,22 @@ pub fn sign(
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret)).map_err(AppError::internal)
 }
 
+/// How a link token (HS256 with the server's key) is checked: its audience
+/// and presence of an expiry; the expiry itself is compared with the
+/// application clock by the caller.
+pub fn validation(audience: &str) -> Validation {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_audience(&[audience]);
+    v.set_required_spec_claims(&["exp", "aud"]);
+    v.validate_exp = false;
+    v.leeway = 0;
+    v
+}
+
 /// The link, invoice and account a token names, if it is genuine and
 /// unexpired (its row is checked by `verify_live`).
 pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> AppResult<(i64, i64, i64)> {
-    let mut v = Validation::new(Algorithm::HS256);
-    v.set_audience(&[AUDIENCE]);
-    v.set_required_spec_claims(&["exp", "aud"]);
-    // Expiry is checked against the application clock below.
-    v.validate_exp = false;
-    v.leeway = 0;
-    let data = decode::<Claims>(token, &DecodingKey::from_secret(secret), &v)
+    let data = decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation(AUDIENCE))
         .map_err(|_| AppError::Refused(Msg::LinkInvalid))?;
     if data.claims.exp <= now.timestamp() {
         return Err(AppError::Refused(Msg::LinkExpired));

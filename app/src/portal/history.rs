@@ -4,7 +4,7 @@
 //! comes from the ledger (so imported invoices and payments are there too),
 //! the rest from the audit log, keeping only what a client may see: no
 //! staff notes, no collector's proposal, no task, no write-off, and a
-//! reminder only once it went out.
+//! reminder only once it went out (an e-mail sent, a letter posted).
 
 use crate::audit::AuditAction;
 use crate::components::{Amount, Day, Loaded, Page};
@@ -169,8 +169,9 @@ pub mod ssr {
             "SELECT l.occurred_at, l.action, l.entity_id, l.details FROM audit_log l
              WHERE l.account_id = $1 AND l.action IN ({actions})
                AND (l.action <> 'reminder.recorded' OR EXISTS (SELECT 1 FROM reminders r
-                    WHERE r.id = l.entity_id AND r.account_id = $1 AND r.status = 'sent'))
-             ORDER BY l.occurred_at DESC, l.id DESC LIMIT {HISTORY_LIMIT}"
+                    WHERE r.id = l.entity_id AND r.account_id = $1 AND {went_out}))
+             ORDER BY l.occurred_at DESC, l.id DESC LIMIT {HISTORY_LIMIT}",
+            went_out = crate::reminders::ssr::letter::WENT_OUT_SQL
         );
         let actions: Vec<ActionRow> =
             with_db!(&state.db, |pool| sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)?;

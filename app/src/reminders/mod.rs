@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub mod calendar;
 pub mod pages;
 pub mod plans;
+pub mod preview;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -74,6 +75,8 @@ pub struct ReminderStatus {
     pub own_plan_id: Option<i64>,
     /// Left out of reminders by the owner.
     pub excluded: bool,
+    /// The active plans (id, name), for the owner to pick the account's own.
+    pub plans: Vec<(i64, String)>,
     /// A hold on the whole account.
     pub hold: Option<Hold>,
     pub paused_until: Option<NaiveDate>,

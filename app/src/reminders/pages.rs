@@ -63,8 +63,6 @@ pub fn ReminderPanel(account_id: i64) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <h3>{t(Msg::ReminderCalendar)}</h3>
-                    <super::calendar::ReminderCalendar account_id=Some(account_id)/>
                     <h3>{t(Msg::ReminderHistory)}</h3>
                     {if s.recorded.is_empty() {
                         view! { <p class="muted">{t(Msg::NoRemindersYet)}</p> }.into_any()
@@ -76,7 +74,7 @@ pub fn ReminderPanel(account_id: i64) -> impl IntoView {
                                         <Day date=r.at.date_naive()/> " — " {t(Msg::ReminderStep)} " " {r.position} " · " {t(r.channel.msg())}
                                         " · " {r.invoices.join(", ")} " · " <Amount money=r.amount/>
                                         {r.reason.map(|h| view! { " " <span class="muted small">"(" {t(h.msg())} ")"</span> })}
-                                        {(r.status == "sent").then(|| view! {
+                                        {(r.status == "sent" || matches!(r.channel, Channel::Letter | Channel::FormalDemand)).then(|| view! {
                                             " " <a href=format!("/reminders/{}/pdf", r.id) rel="external" download data-testid="reminder-pdf">"PDF"</a>
                                         })}
                                     </li>
@@ -85,9 +83,13 @@ pub fn ReminderPanel(account_id: i64) -> impl IntoView {
                         }.into_any()
                     }}
                     {can_pause.then(|| view! { <PauseForm account_id=account_id paused=paused.is_some()/> })}
-                    {is_owner.then(|| view! { <AccountPlanForm account_id=account_id own_plan=s.own_plan_id excluded=s.excluded/> })}
+                    {is_owner.then(|| view! { <AccountPlanForm account_id=account_id own_plan=s.own_plan_id excluded=s.excluded plans=s.plans.clone()/> })}
                 }.into_any()
             }/>
+            // Beside the status, not inside it: a resource created while
+            // another one's view renders would hydrate out of order.
+            <h3>{t(Msg::ReminderCalendar)}</h3>
+            <super::calendar::ReminderCalendar account_id=Some(account_id)/>
         </section>
     }
 }
@@ -132,32 +134,29 @@ fn PauseForm(account_id: i64, paused: bool) -> impl IntoView {
 /// The owner: the account's own plan (or its segment's) and whether it is
 /// left out of reminders.
 #[component]
-fn AccountPlanForm(account_id: i64, own_plan: Option<i64>, excluded: bool) -> impl IntoView {
+fn AccountPlanForm(account_id: i64, own_plan: Option<i64>, excluded: bool, plans: Vec<(i64, String)>) -> impl IntoView {
     let action = ServerAction::<SetAccountPlan>::new();
     follow!(action);
-    let plans = Resource::new(|| (), |_| get_plans());
     let err = move || action.value().get().and_then(|r| r.err());
     view! {
         <details class="card" data-testid="account-plan">
             <summary>{t(Msg::AccountPlan)}</summary>
-            <Loaded resource=plans view=move |p| view! {
-                <ActionForm action=action attr:class="stack narrow" attr:data-testid="account-plan-form">
-                    <input type="hidden" name="account_id" value=account_id.to_string()/>
-                    <label>{t(Msg::ReminderPlan)}
-                        <select name="plan_id" data-testid="account-plan-select">
-                            <option value="" selected=own_plan.is_none()>{t(Msg::SegmentPlan)}</option>
-                            {p.plans.into_iter().map(|plan| view! {
-                                <option value=plan.id.to_string() selected=own_plan == Some(plan.id)>{plan.name.clone()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
-                    <label class="check">
-                        <input type="checkbox" name="excluded" value="on" checked=excluded data-testid="account-excluded"/>
-                        " " {t(Msg::ExcludeFromReminders)}
-                    </label>
-                    <button type="submit" data-testid="account-plan-save">{t(Msg::Save)}</button>
-                </ActionForm>
-            }.into_any()/>
+            <ActionForm action=action attr:class="stack narrow" attr:data-testid="account-plan-form">
+                <input type="hidden" name="account_id" value=account_id.to_string()/>
+                <label>{t(Msg::ReminderPlan)}
+                    <select name="plan_id" data-testid="account-plan-select">
+                        <option value="" selected=own_plan.is_none()>{t(Msg::SegmentPlan)}</option>
+                        {plans.into_iter().map(|(id, name)| view! {
+                            <option value=id.to_string() selected=own_plan == Some(id)>{name}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="excluded" value="on" checked=excluded data-testid="account-excluded"/>
+                    " " {t(Msg::ExcludeFromReminders)}
+                </label>
+                <button type="submit" data-testid="account-plan-save">{t(Msg::Save)}</button>
+            </ActionForm>
             {move || err().map(|e| view! { <ErrorMessage error=e/> })}
         </details>
     }
@@ -207,6 +206,7 @@ fn PlansBody() -> impl IntoView {
             <a href="/back/reminders/calendar" data-testid="calendar-link">{t(Msg::ReminderCalendar)}</a> " · "
             <a href="/back/prescription" data-testid="claims-link">{t(Msg::ClaimsAtRisk)}</a>
         </p>
+        <super::preview::TemplatePreviewForm/>
         <Loaded resource=data view=move |page| {
             let plans = page.plans.clone();
             view! {
@@ -383,7 +383,11 @@ fn TodoBody() -> impl IntoView {
             if list.is_empty() {
                 return view! { <p class="muted" data-testid="todo-empty">{t(Msg::TodoEmpty)}</p> }.into_any();
             }
+            let letters = list.iter().any(|i| i.kind == crate::reminders::todo::TaskKind::Letter && i.reminder_id.is_some());
             view! {
+                {letters.then(|| view! {
+                    <p><a class="button" href="/back/letters.pdf" rel="external" download data-testid="letters-batch">{t(Msg::DownloadLetters)}</a></p>
+                })}
                 <ol class="cards" data-testid="todo">
                     {list.into_iter().map(|i| view! {
                         <li class="card" data-testid="todo-item" data-kind=i.kind.as_str()>
@@ -399,6 +403,9 @@ fn TodoBody() -> impl IntoView {
                                 <div><dt>{t(Msg::DueDate)}</dt><dd><Day date=i.due_on/></dd></div>
                             </dl>
                             {(!i.note.is_empty()).then(|| view! { <p class="muted">{i.note.clone()}</p> })}
+                            {i.reminder_id.filter(|_| i.kind == crate::reminders::todo::TaskKind::Letter).map(|r| view! {
+                                <p><a href=format!("/reminders/{r}/pdf") rel="external" download data-testid="letter-pdf">{t(Msg::DownloadPdf)}</a></p>
+                            })}
                             <ActionForm action=done attr:class="stack narrow" attr:data-testid="task-outcome">
                                 <input type="hidden" name="id" value=i.id.to_string()/>
                                 <fieldset>

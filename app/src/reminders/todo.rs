@@ -93,6 +93,8 @@ impl Outcome {
 pub struct TodoItem {
     pub id: i64,
     pub kind: TaskKind,
+    /// The reminder that left it (a letter's PDF), if one did.
+    pub reminder_id: Option<i64>,
     pub due_on: NaiveDate,
     pub note: String,
     pub account_id: i64,

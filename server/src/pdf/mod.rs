@@ -8,7 +8,7 @@
 mod canvas;
 mod letter;
 
-pub use letter::reminder_pdf;
+pub use letter::{letters_pdf, reminder_pdf};
 
 use app::components::kind_msg;
 use app::domain::Locale;

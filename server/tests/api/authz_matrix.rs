@@ -19,6 +19,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST /lang", "sets the caller's own language"),
     ("POST /logout", "ends the caller's own session"),
     ("POST /webhooks/stripe", "Stripe's signature is the credential (tests in stripe_mode.rs)"),
+    ("GET /r/{token}", "a reminder's signed link only redirects: to sign-in unless the caller is the account's contact (tests in reminders.rs)"),
 ];
 
 /// Server functions anyone may call, and why.
@@ -560,6 +561,19 @@ fn rows() -> Vec<Row> {
             path: "GET /back/accounts/{id}/claim.csv",
             request: |fx| Req::Get(format!("/back/accounts/{}/claim.csv", fx.account2)),
             expect: [Denied(303), Denied(403), Denied(404), Sees, Sees],
+        },
+        Row {
+            path: "GET /back/letters.pdf",
+            // Staff, their own letters to post (none here); not a client.
+            request: |_| Req::Get("/back/letters.pdf".into()),
+            expect: [Denied(303), Denied(403), Denied(404), Denied(404), Denied(404)],
+        },
+        Row {
+            path: "/api/reminders/preview",
+            // The owner alone (a test goes to the caller; here, an unknown
+            // language is refused first).
+            request: |_| Req::Form("/api/reminders/preview", vec![("language", "xx".into())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(422)],
         },
         Row {
             path: "/api/legal/at_risk",

@@ -69,10 +69,57 @@ pub async fn claim(state: &AppState, principal: &Principal, account_id: i64) -> 
         .fetch_all(pool)
         .await
     })?;
+    let lines = charge(&account, invoices, group(entries), today)?;
+    Ok(assemble(account_id, account, today, lines))
+}
+
+/// The breakdown of what a formal demand (`reminder_id`, of `account_id`,
+/// whose caller was authorized) claims, as of `as_of`: its invoices at the
+/// amount they owed when it was recorded, charged up to that day.
+pub async fn for_reminder(state: &AppState, account_id: i64, reminder_id: i64, as_of: NaiveDate) -> AppResult<Claim> {
+    let account: AccountRow = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT a.legal_name, COALESCE(a.siren, '') AS siren, a.kind, a.country FROM accounts a WHERE a.id = $1",
+        )
+        .bind(account_id)
+        .fetch_one(pool)
+        .await
+    })?;
+    let invoices: Vec<InvoiceRow> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT i.id, i.number, i.issue_date, i.due_date, i.total_minor, ri.amount_minor AS balance_minor, i.currency
+             FROM reminder_invoices ri JOIN invoices i ON i.id = ri.invoice_id
+             WHERE ri.reminder_id = $1 ORDER BY i.due_date, i.id",
+        )
+        .bind(reminder_id)
+        .fetch_all(pool)
+        .await
+    })?;
+    let entries: Vec<(i64, NaiveDate, i64)> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT e.invoice_id, e.occurred_on, e.amount_minor FROM ledger_entries e
+             JOIN reminder_invoices ri ON ri.invoice_id = e.invoice_id
+             WHERE ri.reminder_id = $1 AND e.occurred_on <= $2 ORDER BY e.occurred_on, e.id",
+        )
+        .bind(reminder_id)
+        .bind(as_of)
+        .fetch_all(pool)
+        .await
+    })?;
+    let lines = charge(&account, invoices, group(entries), as_of)?;
+    Ok(assemble(account_id, account, as_of, lines))
+}
+
+fn group(entries: Vec<(i64, NaiveDate, i64)>) -> HashMap<i64, Vec<(NaiveDate, i64)>> {
     let mut by_invoice: HashMap<i64, Vec<(NaiveDate, i64)>> = HashMap::new();
     for (invoice, day, amount) in entries {
         by_invoice.entry(invoice).or_default().push((day, amount));
     }
+    by_invoice
+}
+
+/// The account's law.
+fn rule_of(account: &AccountRow) -> (ClaimRule, Jurisdiction, CustomerKind) {
     let customer = CustomerKind::parse(&account.kind).unwrap_or_default();
     let jurisdiction = if account.country == "GB" { Jurisdiction::UnitedKingdom } else { Jurisdiction::France };
     let rule = match (customer, jurisdiction) {
@@ -80,6 +127,17 @@ pub async fn claim(state: &AppState, principal: &Principal, account_id: i64) -> 
         (_, Jurisdiction::UnitedKingdom) => ClaimRule::UkBusiness,
         _ => ClaimRule::FranceBusiness,
     };
+    (rule, jurisdiction, customer)
+}
+
+/// Each invoice charged as of `as_of` by the account's law.
+fn charge(
+    account: &AccountRow,
+    invoices: Vec<InvoiceRow>,
+    by_invoice: HashMap<i64, Vec<(NaiveDate, i64)>>,
+    today: NaiveDate,
+) -> AppResult<Vec<ClaimLine>> {
+    let (rule, jurisdiction, customer) = rule_of(account);
     let table = RateTable::shipped();
     let mut lines = Vec::with_capacity(invoices.len());
     for i in invoices {
@@ -122,6 +180,12 @@ pub async fn claim(state: &AppState, principal: &Principal, account_id: i64) -> 
             indemnity,
         });
     }
+    Ok(lines)
+}
+
+/// The claim with its totals (each in the first line's currency).
+fn assemble(account_id: i64, account: AccountRow, as_of: NaiveDate, lines: Vec<ClaimLine>) -> Claim {
+    let (rule, _, _) = rule_of(&account);
     let currency = lines.first().map(|l| l.principal.currency).unwrap_or(Currency::Eur);
     let sum = |f: &dyn Fn(&ClaimLine) -> Option<Money>| -> Money {
         Money::new(lines.iter().filter_map(f).filter(|m| m.currency == currency).map(|m| m.minor).sum(), currency)
@@ -129,17 +193,17 @@ pub async fn claim(state: &AppState, principal: &Principal, account_id: i64) -> 
     let principal = sum(&|l| Some(l.principal));
     let penalties = sum(&|l| l.penalties);
     let indemnities = lines.iter().filter_map(|l| l.indemnity).reduce(|a, b| Money::new(a.minor + b.minor, a.currency));
-    Ok(Claim {
+    Claim {
         account_id,
         account_name: account.legal_name,
         siren: account.siren,
-        as_of: today,
+        as_of,
         rule,
         lines,
         principal,
         penalties,
         indemnities,
-    })
+    }
 }
 
 /// How much was unpaid from the day after `due_date`: the entries up to

@@ -12,6 +12,7 @@
 use super::super::rules::{self, Anchor, Channel, Progress, StepRule};
 use super::super::template::{self, Facts, Line};
 use super::super::Hold;
+use super::links::{self, LinkAction};
 use crate::audit::{AuditAction, AuditDetails};
 use crate::auth::ssr::{audit, Audit};
 use crate::collection::{DISPUTED_SQL, IN_FLIGHT_SQL, PROMISED_SQL};
@@ -310,7 +311,6 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
     let currency = crate::ledger::parse_currency(&account.currency)?;
     let locale = Locale::parse(&account.language).unwrap_or_default();
     let overdue: i64 = invoices.iter().filter(|i| i.due_date < today).map(|i| i.balance_minor).sum();
-    let portal = &state.auth.public_url;
     let mut recorded = 0;
     for (step, items) in due.into_values() {
         let total: i64 = items.iter().map(|i| i.invoice.balance_minor).sum();
@@ -318,7 +318,7 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
         if total < min_amount {
             continue;
         }
-        let ids: Vec<String> = items.iter().map(|i| i.invoice.id.to_string()).collect();
+        let ids: Vec<i64> = items.iter().map(|i| i.invoice.id).collect();
         let message = Facts {
             locale,
             contact: account.legal_name.clone(),
@@ -333,9 +333,9 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
                 .collect(),
             total: Money::new(total, currency),
             overdue: Money::new(overdue, currency),
-            pay_link: format!("{portal}/portal/pay?invoices={}", ids.join(",")),
-            promise_link: format!("{portal}/portal/promise?invoices={}", ids.join(",")),
-            dispute_link: format!("{portal}/portal/dispute?inv={}", ids[0]),
+            pay_link: links::url(state, account_id, &ids, LinkAction::Pay, now)?,
+            promise_link: links::url(state, account_id, &ids, LinkAction::Promise, now)?,
+            dispute_link: links::url(state, account_id, &ids, LinkAction::Dispute, now)?,
         };
         let r = Record { account_id, step, today, now, currency, to: &account.billing_email, message };
         if record(&mut tx, &r, &items).await? {
@@ -417,6 +417,19 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bo
                 .map(|x| x.rows_affected())
         })?;
     }
+    if matches!(channel, Channel::Letter | Channel::FormalDemand) {
+        // The letter's text as of today, for its PDF.
+        let (subject, body) = letter(tx, &r.step, channel, &r.message).await?;
+        with_tx!(tx, |c| {
+            sqlx::query("UPDATE reminders SET letter_subject = $2, letter_body = $3 WHERE id = $1")
+                .bind(id)
+                .bind(&subject)
+                .bind(&body)
+                .execute(&mut *c)
+                .await
+                .map(|x| x.rows_affected())
+        })?;
+    }
     if let Some(kind) = task {
         let note = reason.map(|h| h.msg().text(r.message.locale)).unwrap_or("");
         with_tx!(tx, |c| {
@@ -438,16 +451,38 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bo
     Ok(true)
 }
 
+/// A letter's subject and body: the step's own template, else the default
+/// letter, or the default formal demand (a letter replacing an e-mail for
+/// want of an address takes the e-mail's template).
+async fn letter(tx: &mut Tx, step: &StepRule, channel: Channel, facts: &Facts) -> AppResult<(String, String)> {
+    if step.channel == Channel::FormalDemand || channel == Channel::FormalDemand {
+        let own = own_template(tx, step.id, facts.locale).await?;
+        let (subject, body) = own.unwrap_or_else(|| {
+            (
+                Msg::FormalDemandSubject.text(facts.locale).to_string(),
+                Msg::FormalDemandBody.text(facts.locale).to_string(),
+            )
+        });
+        return Ok((template::render(&subject, facts), template::render(&body, facts)));
+    }
+    message(tx, step.id, facts).await
+}
+
+async fn own_template(tx: &mut Tx, step_id: i64, locale: Locale) -> AppResult<Option<(String, String)>> {
+    with_tx!(tx, |c| {
+        sqlx::query_as("SELECT subject, body FROM reminder_templates WHERE step_id = $1 AND language = $2")
+            .bind(step_id)
+            .bind(locale.code())
+            .fetch_optional(&mut *c)
+            .await
+    })
+    .map_err(Into::into)
+}
+
 /// The step's subject and body in the account's language (its own
 /// template, else the default one), placeholders filled.
 async fn message(tx: &mut Tx, step_id: i64, facts: &Facts) -> AppResult<(String, String)> {
-    let own: Option<(String, String)> = with_tx!(tx, |c| {
-        sqlx::query_as("SELECT subject, body FROM reminder_templates WHERE step_id = $1 AND language = $2")
-            .bind(step_id)
-            .bind(facts.locale.code())
-            .fetch_optional(&mut *c)
-            .await
-    })?;
+    let own = own_template(tx, step_id, facts.locale).await?;
     let (subject, body) = own.unwrap_or_else(|| {
         (Msg::ReminderSubject.text(facts.locale).to_string(), Msg::ReminderBody.text(facts.locale).to_string())
     });

@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod engine;
 pub mod letter;
+pub mod links;
 pub mod plans;
 pub mod status;
 pub mod todo;

@@ -44,6 +44,11 @@ pub async fn status(state: &AppState, principal: &Principal, account_id: i64) ->
     let hold = account.hold(today).or_else(|| plan.is_none().then_some(Hold::NoPlan));
     let autopay = engine::autopay_since(&mut tx, account_id).await?;
     let invoices = engine::open_invoices(&mut tx, account_id).await?;
+    let plans: Vec<(i64, String)> = with_tx!(&mut tx, |c| {
+        sqlx::query_as("SELECT id, name FROM reminder_plans WHERE archived_at IS NULL ORDER BY name, id")
+            .fetch_all(&mut *c)
+            .await
+    })?;
     let (reasons, own_plan_id): (String, Option<i64>) = with_tx!(&mut tx, |c| {
         sqlx::query_as("SELECT reminders_paused_reason, reminder_plan_id FROM accounts WHERE id = $1")
             .bind(account_id)
@@ -80,6 +85,7 @@ pub async fn status(state: &AppState, principal: &Principal, account_id: i64) ->
         hold,
         own_plan_id,
         excluded: account.reminders_excluded,
+        plans,
         paused_until: account.reminders_paused_until.filter(|d| *d >= today),
         paused_reason: reasons,
         invoices,

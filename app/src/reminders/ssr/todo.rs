@@ -21,6 +21,7 @@ const LIMIT: i64 = 200;
 struct Row {
     id: i64,
     kind: String,
+    reminder_id: Option<i64>,
     due_on: NaiveDate,
     note: String,
     account_id: i64,
@@ -44,7 +45,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Todo
     let scope = principal.scope();
     let (all, collector, acc) = scope.binds();
     let sql = format!(
-        "SELECT t.id, t.kind, t.due_on, t.note, a.id AS account_id, a.legal_name, a.billing_phone, a.overdue_minor,
+        "SELECT t.id, t.kind, t.due_on, t.note, t.reminder_id, a.id AS account_id, a.legal_name, a.billing_phone, a.overdue_minor,
                 a.currency,
                 (SELECT MIN(i.due_date) FROM invoices i
                  WHERE i.account_id = a.id AND i.status = 'issued' AND i.balance_minor > 0) AS oldest_due
@@ -62,6 +63,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Todo
         items.push(TodoItem {
             id: r.id,
             kind: TaskKind::parse(&r.kind).unwrap_or(TaskKind::Task),
+            reminder_id: r.reminder_id,
             due_on: r.due_on,
             note: r.note,
             account_id: r.account_id,
@@ -92,14 +94,14 @@ pub async fn complete(state: &AppState, principal: &Principal, id: i64, form: Ou
     let scope = principal.scope();
     let (all, collector, acc) = scope.binds();
     let sql = format!(
-        "SELECT t.account_id, t.kind FROM collection_tasks t JOIN accounts a ON a.id = t.account_id
+        "SELECT t.account_id, t.kind, t.reminder_id FROM collection_tasks t JOIN accounts a ON a.id = t.account_id
          WHERE {} AND t.id = $4",
         scope.sql()
     );
-    let task: Option<(i64, String)> = with_db!(&state.db, |pool| {
+    let task: Option<(i64, String, Option<i64>)> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await
     })?;
-    let (account_id, kind) = task.ok_or(AppError::NotFound)?;
+    let (account_id, kind, reminder) = task.ok_or(AppError::NotFound)?;
     let outcome = Outcome::parse(form.outcome.trim()).ok_or_else(|| AppError::field("outcome", Msg::RequiredField))?;
     let note = crate::domain::Note::parse_max("note", &form.note, 1000)?;
     let today = state.clock.today();
@@ -137,6 +139,18 @@ pub async fn complete(state: &AppState, principal: &Principal, id: i64, form: Ou
     })?;
     if moved == 0 {
         return Err(AppError::Conflict(Msg::TaskAlreadyDone));
+    }
+    // A letter or formal demand marked done was posted today: the client
+    // sees it from now on.
+    if let (Some(reminder), "letter", Outcome::Done) = (reminder, kind.as_str(), outcome) {
+        with_tx!(&mut tx, |c| {
+            sqlx::query("UPDATE reminders SET posted_on = $2 WHERE id = $1 AND posted_on IS NULL")
+                .bind(reminder)
+                .bind(today)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
     }
     if let Some(day) = again {
         with_tx!(&mut tx, |c| {
