@@ -72,6 +72,8 @@ actions! {
     RemindersPaused => "reminders.paused", TlRemindersPaused;
     RemindersResumed => "reminders.resumed", TlRemindersResumed;
     ReminderRecorded => "reminder.recorded", TlReminder;
+    ReminderApproved => "reminder.approved", TlReminderApproved;
+    ReminderRejected => "reminder.rejected", TlReminderRejected;
     ReminderPlanSaved => "reminder_plan.saved", TlReminderPlan;
     ReminderPlanArchived => "reminder_plan.archived", TlReminderPlan;
     ReminderPlanAssigned => "reminder_plan.assigned", TlReminderPlan;

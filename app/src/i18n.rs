@@ -807,6 +807,14 @@ messages! {
     TestMessage => "Test", "Test";
     ExampleContact => "Mme Martin", "Ms Smith";
     ExampleAccount => "Exemple SARL", "Example Ltd";
+    TlReminderApproved => "Relance approuvée et envoyée", "Reminder approved and sent";
+    TlReminderRejected => "Relance écartée", "Reminder rejected";
+    Approvals => "Relances à approuver", "Reminders to approve";
+    ApprovalsIntro => "Les étapes qui demandent une approbation attendent ici. Approuver envoie le message tel quel ; les factures réglées, promises ou contestées entre-temps ne sont plus relancées.", "Steps that need approval wait here. Approving sends the message as shown; invoices paid, promised or disputed meanwhile are no longer chased.";
+    NoApprovals => "Aucune relance en attente d'approbation.", "No reminder waiting for approval.";
+    ApproveAndSend => "Approuver et envoyer", "Approve and send";
+    RejectReminder => "Écarter", "Reject";
+    ReminderDecided => "Cette relance a déjà été traitée.", "This reminder was already handled.";
     PromisedOn => "Date promise (si le client s'engage)", "Promised date (if the client commits)";
     NothingToPromise => "Aucune facture en retard à promettre (déjà promises ou contestées).", "No overdue invoice to promise (already promised or disputed).";
     NoPlansYet => "Aucun scénario pour l'instant.", "No plan yet.";

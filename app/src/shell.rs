@@ -167,6 +167,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/imports/:id") view=crate::imports::pages::ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/settings") view=crate::settings::SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/reminders") view=crate::reminders::pages::PlansPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/reminders/approvals") view=crate::reminders::approvals::ApprovalsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/reminders/calendar") view=crate::reminders::calendar::CalendarPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/prescription") view=crate::legal::pages::ClaimsAtRiskPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/todo") view=crate::reminders::pages::TodoPage ssr=SsrMode::Async/>

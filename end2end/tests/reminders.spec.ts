@@ -47,6 +47,16 @@ test('the owner builds a reminder plan, a bad step named on its field, then arch
   });
 });
 
+test('the demo ships an example plan; the approvals queue opens', async ({ browser }) => {
+  await asOwner(browser, async (page) => {
+    await page.goto('/back/reminders');
+    await expect(page.getByTestId('plan').filter({ hasText: 'Relance standard B2B (exemple)' })).toBeVisible();
+    await page.getByTestId('approvals-link').click();
+    await expect(page).toHaveURL(/\/back\/reminders\/approvals$/);
+    await expect(page.getByTestId('approvals').or(page.getByTestId('approvals-empty'))).toBeVisible();
+  });
+});
+
 test('a collector reads the plans but may not change them', async ({ browser }) => {
   const context = await newContext(browser);
   const page = await context.newPage();

@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod pdf;
 pub mod routes;
 pub mod seed;
+pub mod seed_plan;
 pub mod seed_scale;
 pub mod settings;
 pub mod startup;

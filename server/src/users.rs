@@ -9,6 +9,7 @@ use app::with_db;
 pub async fn seed_if_empty(db: &Db, clock: Clock) -> anyhow::Result<()> {
     let hash = tokio::task::spawn_blocking(|| hash_password_blocking(crate::seed::DEMO_PASSWORD)).await??;
     if let Some(report) = crate::seed::seed_demo(db, clock.now(), &hash).await? {
+        crate::seed_plan::example(db, clock.now()).await?;
         tracing::warn!(
             accounts = report.accounts,
             invoices = report.invoices,

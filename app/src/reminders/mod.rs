@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use rules::Channel;
 use serde::{Deserialize, Serialize};
 
+pub mod approvals;
 pub mod calendar;
 pub mod pages;
 pub mod plans;

@@ -204,7 +204,8 @@ fn PlansBody() -> impl IntoView {
         <p class="muted">{t(Msg::ReminderPlansIntro)}</p>
         <p>
             <a href="/back/reminders/calendar" data-testid="calendar-link">{t(Msg::ReminderCalendar)}</a> " · "
-            <a href="/back/prescription" data-testid="claims-link">{t(Msg::ClaimsAtRisk)}</a>
+            <a href="/back/prescription" data-testid="claims-link">{t(Msg::ClaimsAtRisk)}</a> " · "
+            <a href="/back/reminders/approvals" data-testid="approvals-link">{t(Msg::Approvals)}</a>
         </p>
         <super::preview::TemplatePreviewForm/>
         <Loaded resource=data view=move |page| {
@@ -376,7 +377,8 @@ fn TodoBody() -> impl IntoView {
         <p class="muted">{t(Msg::TodoIntro)}</p>
         <p>
             <a href="/back/reminders/calendar">{t(Msg::ReminderCalendar)}</a> " · "
-            <a href="/back/prescription">{t(Msg::ClaimsAtRisk)}</a>
+            <a href="/back/prescription">{t(Msg::ClaimsAtRisk)}</a> " · "
+            <a href="/back/reminders/approvals">{t(Msg::Approvals)}</a>
         </p>
         {move || err().filter(|e| !matches!(e, crate::error::AppError::Validation(_))).map(|e| view! { <ErrorMessage error=e/> })}
         <Loaded resource=items view=move |list| {

@@ -576,6 +576,23 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(422)],
         },
         Row {
+            path: "/api/reminders/approvals",
+            // The owner and collectors, each within their accounts.
+            request: |_| Req::Form("/api/reminders/approvals", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Denied(403), Scoped],
+        },
+        Row {
+            path: "/api/reminders/decide",
+            // account 2's sent reminder: not waiting, so even in scope a conflict.
+            request: |fx| {
+                Req::Form(
+                    "/api/reminders/decide",
+                    vec![("id", fx.reminder2.to_string()), ("decision", "approve".into())],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(409)],
+        },
+        Row {
             path: "/api/legal/at_risk",
             // Staff within their scope (nothing near prescription here).
             request: |_| Req::Form("/api/legal/at_risk", vec![]),

@@ -849,3 +849,58 @@ async fn a_reminder_s_links_are_signed_expire_and_land_on_its_invoices() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_step_needing_approval_waits_for_the_owner_or_collector_and_goes_once() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", 7, "email")]).await;
+        app.exec("UPDATE reminder_steps SET needs_approval = TRUE").await.unwrap();
+        let before = app.count("SELECT COUNT(*) FROM outbox").await;
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, before, "nothing sent before approval");
+        let list = |who: &'static str| {
+            let app = &app;
+            async move { app.login(who).await.post_form("/api/reminders/approvals", &[]).await }
+        };
+        assert_eq!(list("acc@test.example").await.status(), reqwest::StatusCode::FORBIDDEN);
+        assert_eq!(list("client1@test.example").await.status(), reqwest::StatusCode::FORBIDDEN);
+        let theirs: serde_json::Value = list("c2@test.example").await.json().await.unwrap();
+        assert_eq!(theirs, json!([]));
+        let mine: serde_json::Value = list("c1@test.example").await.json().await.unwrap();
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        assert_eq!(mine[0]["invoices"], json!(["T-0002"]));
+        assert!(mine[0]["body"].as_str().unwrap().contains("T-0002"), "the message as it will go: {mine}");
+        let id = mine[0]["id"].as_i64().unwrap().to_string();
+        let decide = |who: &'static str, decision: &'static str| {
+            let (app, id) = (&app, id.clone());
+            async move {
+                app.login(who)
+                    .await
+                    .post_form("/api/reminders/decide", &[("id", id.as_str()), ("decision", decision)])
+                    .await
+            }
+        };
+        assert_eq!(decide("c2@test.example", "approve").await.status(), reqwest::StatusCode::NOT_FOUND);
+        assert_eq!(decide("acc@test.example", "approve").await.status(), reqwest::StatusCode::FORBIDDEN);
+        assert_eq!(decide("c1@test.example", "maybe").await.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+        let res = decide("c1@test.example", "approve").await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let done: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(done["value"], "sent");
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, before + 1);
+        assert_eq!(decide("owner@test.example", "approve").await.status(), reqwest::StatusCode::CONFLICT, "once");
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, before + 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reminder.approved'").await, 1);
+
+        // Again, promised meanwhile: approving sets it aside, sends nothing.
+        app.exec("UPDATE reminders SET status = 'awaiting_approval', outbox_id = NULL").await.unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        crate::promises::insert_promise(&app, app.fx.account1, app.fx.inv1_overdue, "active", day, 30_000).await;
+        app::ledger::balances::rebuild(&app.db, crate::helpers::today()).await.unwrap();
+        let done: serde_json::Value = decide("owner@test.example", "approve").await.json().await.unwrap();
+        assert_eq!(done["value"], "cancelled");
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, before + 1);
+        app.finish().await;
+    }
+}

@@ -41,9 +41,16 @@ async fn demo_data_is_consistent_and_logins_work() {
             let res = s.login(email, server::seed::DEMO_PASSWORD).await;
             assert_eq!(res.status(), StatusCode::OK, "{email}");
         }
+        // An example reminder plan, four steps, given to no segment: the
+        // demo chases nobody until the owner assigns it.
+        let example = format!("SELECT COUNT(*) FROM reminder_plans WHERE name = '{}'", server::seed_plan::EXAMPLE_PLAN);
+        assert_eq!(app.count(&example).await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reminder_steps").await, 4);
+        assert_eq!(app.count("SELECT COUNT(*) FROM segment_reminder_plans").await, 0);
         // Seeding again changes nothing.
         server::users::seed_if_empty(&app.db, app::db::Clock::Fixed(crate::helpers::now())).await.unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM invoices").await, invoices);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reminder_plans").await, 1);
         app.finish().await;
     }
 }

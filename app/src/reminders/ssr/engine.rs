@@ -417,8 +417,8 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bo
                 .map(|x| x.rows_affected())
         })?;
     }
-    if matches!(channel, Channel::Letter | Channel::FormalDemand) {
-        // The letter's text as of today, for its PDF.
+    if matches!(channel, Channel::Letter | Channel::FormalDemand) || status == "awaiting_approval" {
+        // The text as of today: a letter's PDF, or the e-mail staff approve.
         let (subject, body) = letter(tx, &r.step, channel, &r.message).await?;
         with_tx!(tx, |c| {
             sqlx::query("UPDATE reminders SET letter_subject = $2, letter_body = $3 WHERE id = $1")

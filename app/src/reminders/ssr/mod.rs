@@ -1,6 +1,7 @@
 //! Reminders in the database: the job (`engine`), why an account's next
 //! reminder goes or not (`status`), and the merchant's send window.
 
+pub mod approvals;
 pub mod calendar;
 pub mod engine;
 pub mod letter;

@@ -32,7 +32,7 @@ struct Row {
     oldest_due: Option<NaiveDate>,
 }
 
-fn require_collecting(principal: &Principal) -> AppResult<()> {
+pub(crate) fn require_collecting(principal: &Principal) -> AppResult<()> {
     match principal.role {
         Role::Owner | Role::Collector => Ok(()),
         _ => Err(AppError::Forbidden),
