@@ -50,6 +50,8 @@ actions! {
     InvoiceWrittenOff => "invoice.written_off", TlWrittenOff;
     InvoiceSent => "invoice.sent", TlInvoiceSent;
     PrescriptionInterrupted => "invoice.prescription_interrupted", TlPrescriptionInterrupted;
+    LateChargesApplied => "late_charges.applied", TlLateChargesApplied;
+    ReferenceRateAdded => "reference_rate.added", TlReferenceRateAdded;
     MerchantSettings => "merchant.settings", TlSettings;
     ImportCompleted => "import.completed", TlImported;
     PaymentCreated => "payment.created", TlPaymentCreated;

@@ -710,7 +710,8 @@ messages! {
     HoldExcluded => "Compte exclu des relances", "Account excluded from reminders";
     HoldNoPlan => "Aucun scénario de relance", "No reminder plan";
     HoldBelowMinimum => "Montant sous le minimum du scénario", "Amount below the plan's minimum";
-    HoldNoAddress => "Pas d'adresse e-mail : courrier à envoyer", "No e-mail address: a letter to send";
+    HoldNoAddress => "Pas d'adresse e-mail ni de numéro de mobile : courrier à envoyer", "No e-mail address or mobile number: a letter to send";
+    HoldSmsStopped => "Le client a répondu STOP aux SMS : courrier à envoyer", "The client replied STOP to text messages: a letter to send";
     TlRemindersPaused => "Relances suspendues", "Reminders paused";
     TlRemindersResumed => "Relances reprises", "Reminders resumed";
     TlReminder => "Relance", "Reminder";
@@ -791,6 +792,28 @@ messages! {
     ClaimRuleConsumer => "Client consommateur : ni pénalité légale ni indemnité forfaitaire.", "Consumer client: no statutory penalty nor fixed indemnity.";
     ClaimRateMissing => "taux manquant", "rate missing";
     DownloadClaimCsv => "Exporter pour une injonction de payer (CSV)", "Export for a payment order (CSV)";
+    TlLateChargesApplied => "Pénalités de retard facturées", "Late charges applied";
+    TlReferenceRateAdded => "Taux de référence ajouté", "Reference rate added";
+    ApplyLateCharges => "Facturer les pénalités et indemnités", "Apply the late charges";
+    ApplyLateChargesHint => "Ajoute au solde de chaque facture en retard les pénalités courues à ce jour (moins celles déjà facturées) et l'indemnité forfaitaire, une seule fois.", "Adds to each overdue invoice's balance the penalties accrued to date (less those already applied) and the fixed indemnity, once.";
+    LateChargesAppliedNotice => "Pénalités facturées.", "Late charges applied.";
+    NoLateChargesToApply => "Rien à facturer : les pénalités courues sont déjà facturées.", "Nothing to apply: the charges accrued are already applied.";
+    ClaimCharged => "déjà facturé", "already applied";
+    StepLateCharges => "Facturer les pénalités de retard", "Apply late charges";
+    ReferenceRates => "Taux de référence", "Reference rates";
+    ReferenceRatesIntro => "Les pénalités de retard sont calculées avec ces taux publiés. Relance est livré avec les valeurs officielles ; ajoutez un taux publié depuis, avec sa source : il s'applique à partir de sa date.", "Late charges are computed with these published rates. Relance ships with the official values; add a rate published since, with its source: it applies from its date.";
+    RateKindLabel => "Taux", "Rate";
+    RateEcb => "BCE, opérations principales de refinancement", "ECB main refinancing operations";
+    RateFrenchLegal => "Taux de l'intérêt légal (créanciers professionnels)", "French legal interest rate (professional creditors)";
+    RateBoe => "Banque d'Angleterre, Bank Rate", "Bank of England Bank Rate";
+    ValidFrom => "En vigueur depuis", "In force from";
+    RatePercent => "Taux (%)", "Rate (%)";
+    RateSource => "Source", "Source";
+    InForce => "en vigueur", "in force";
+    AddedBy => "ajouté par", "added by";
+    AddReferenceRate => "Ajouter un taux publié", "Add a published rate";
+    RatePercentInvalid => "Un pourcentage entre -5 et 100, au plus 4 décimales (ex. 2,15).", "A percentage between -5 and 100, at most 4 decimals (e.g. 2.15).";
+    RateSourceRequired => "Indiquez la source (publication officielle), 300 caractères au plus.", "Give the source (official publication), at most 300 characters.";
     NoOverdueInvoices => "Aucune facture échue.", "No overdue invoice.";
     FormalDemandSubject => "Mise en demeure de payer — {account}", "Formal demand for payment — {account}";
     FormalDemandBody => "Madame, Monsieur,\n\nMalgré nos précédentes relances, les factures suivantes demeurent impayées :\n{invoices}\n\nPar la présente, nous vous mettons en demeure de nous régler la somme de {total}, augmentée des pénalités de retard et de l'indemnité forfaitaire pour frais de recouvrement détaillées ci-dessous, dans un délai de huit jours à compter de la réception de ce courrier.\n\nÀ défaut de règlement dans ce délai, nous saisirons sans autre avis le tribunal compétent d'une requête en injonction de payer, les frais de procédure restant à votre charge.\n\nRégler en ligne : {pay_link}\n\nVeuillez agréer, Madame, Monsieur, nos salutations distinguées.", "Dear Sir or Madam,\n\nDespite our previous reminders, the following invoices remain unpaid:\n{invoices}\n\nWe hereby formally demand payment of {total}, together with the late-payment charges and fixed recovery costs set out below, within eight days of receiving this letter.\n\nFailing payment within that time, we will apply to the competent court for a payment order without further notice, the costs of the proceedings being yours to bear.\n\nPay online: {pay_link}\n\nYours faithfully.";
@@ -838,6 +861,7 @@ messages! {
     ChannelCall => "Appel", "Call";
     ChannelTask => "Tâche", "Task";
     ReminderSubject => "{account} : factures à régler ({total})", "{account}: invoices to pay ({total})";
+    ReminderSms => "{account} : {total} à régler. Payer : {pay_link} (STOP pour ne plus recevoir de SMS)", "{account}: {total} to pay. Pay: {pay_link} (reply STOP to opt out)";
     ReminderBody => "Bonjour,\n\nSauf erreur de notre part, les factures suivantes restent à régler :\n{invoices}\n\nTotal : {total} (dont échu sur votre compte : {overdue}).\n\nRégler en ligne : {pay_link}\nPromettre une date de paiement : {promise_link}\nSignaler un problème sur une facture : {dispute_link}\n\nSi vous avez déjà réglé, merci de ne pas tenir compte de ce message.\n\nCordialement,", "Hello,\n\nUnless we are mistaken, the following invoices are still unpaid:\n{invoices}\n\nTotal: {total} (overdue on your account: {overdue}).\n\nPay online: {pay_link}\nPromise a payment date: {promise_link}\nReport a problem with an invoice: {dispute_link}\n\nIf you have already paid, please disregard this message.\n\nKind regards,";
 }
 

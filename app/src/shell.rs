@@ -170,6 +170,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/reminders/approvals") view=crate::reminders::approvals::ApprovalsPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/reminders/calendar") view=crate::reminders::calendar::CalendarPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/prescription") view=crate::legal::pages::ClaimsAtRiskPage ssr=SsrMode::Async/>
+                <Route path=path!("/back/rates") view=crate::legal::rates::RatesPage ssr=SsrMode::Async/>
                 <Route path=path!("/back/todo") view=crate::reminders::pages::TodoPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -13,6 +13,7 @@ pub mod seed;
 pub mod seed_plan;
 pub mod seed_scale;
 pub mod settings;
+pub mod sms;
 pub mod startup;
 pub mod stripe;
 pub mod users;

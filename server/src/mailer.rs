@@ -74,6 +74,37 @@ async fn invoice_attachment(state: &AppState, invoice: i64) -> anyhow::Result<(S
     Ok((format!("{}.pdf", detail.summary.number), pdf))
 }
 
+/// The outboxes delivered with a lease.
+#[derive(Clone, Copy)]
+pub(crate) enum Queue {
+    Mail,
+    Sms,
+}
+
+/// Claims a pending message: pushes its next attempt out; only the
+/// instance whose update matched the old value goes on. The lease counts
+/// from the claim, not from the start of a round that may have waited on
+/// slow servers.
+pub(crate) async fn claim(
+    state: &AppState,
+    queue: Queue,
+    id: i64,
+    next_attempt_at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let table = match queue {
+        Queue::Mail => "outbox",
+        Queue::Sms => "sms_outbox",
+    };
+    let sql = format!(
+        "UPDATE {table} SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3"
+    );
+    let lease = state.clock.now() + Duration::minutes(5);
+    let claimed = with_db!(&state.db, |pool| {
+        sqlx::query(&sql).bind(lease).bind(id).bind(next_attempt_at).execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(claimed == 1)
+}
+
 /// One delivery round; returns how many messages were sent.
 pub async fn deliver_due(
     state: &AppState,
@@ -92,37 +123,29 @@ pub async fn deliver_due(
     })?;
     let mut sent = 0;
     for msg in due {
-        // Claim: push the next attempt out; only the instance whose update
-        // matched the old value goes on. The lease counts from the claim, not
-        // from the start of a round that may have waited on slow servers.
-        let lease = state.clock.now() + Duration::minutes(5);
-        let claimed = with_db!(&state.db, |pool| {
-            sqlx::query(
-                "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
-            )
-            .bind(lease)
-            .bind(msg.id)
-            .bind(msg.next_attempt_at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        if claimed != 1 {
+        if !claim(state, Queue::Mail, msg.id, msg.next_attempt_at).await? {
             continue;
         }
         let result = async {
             let builder =
                 Message::builder().from(from.parse()?).to(msg.to_address.parse()?).subject(msg.subject.clone());
-            let email = match msg.invoice_id {
-                None => builder.header(ContentType::TEXT_PLAIN).body(msg.body_text.clone())?,
-                Some(invoice) => {
+            // The invoice it names, and those a reminder covers.
+            let mut invoices: Vec<i64> = with_db!(&state.db, |pool| {
+                sqlx::query_scalar("SELECT invoice_id FROM outbox_invoices WHERE outbox_id = $1 ORDER BY invoice_id")
+                    .bind(msg.id)
+                    .fetch_all(pool)
+                    .await
+            })?;
+            invoices.extend(msg.invoice_id.filter(|id| !invoices.contains(id)));
+            let email = if invoices.is_empty() {
+                builder.header(ContentType::TEXT_PLAIN).body(msg.body_text.clone())?
+            } else {
+                let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(msg.body_text.clone()));
+                for invoice in invoices {
                     let (name, pdf) = invoice_attachment(state, invoice).await?;
-                    builder.multipart(
-                        MultiPart::mixed()
-                            .singlepart(SinglePart::plain(msg.body_text.clone()))
-                            .singlepart(Attachment::new(name).body(pdf, ContentType::parse("application/pdf")?)),
-                    )?
+                    parts = parts.singlepart(Attachment::new(name).body(pdf, ContentType::parse("application/pdf")?));
                 }
+                builder.multipart(parts)?
             };
             mailer.send(email).await?;
             Ok::<(), anyhow::Error>(())

@@ -77,9 +77,9 @@ pub async fn request_context(
         return Err(actix_web::error::ErrorInternalServerError("state missing"));
     };
     let safe_method = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    // Stripe's webhook comes from Stripe's servers (no Origin, no Referer)
-    // and carries no cookie: its signature is its authentication.
-    let signed_webhook = req.path() == "/webhooks/stripe";
+    // Webhooks come from the provider's servers (no Origin, no Referer)
+    // and carry no cookie: their signature is their authentication.
+    let signed_webhook = req.path().starts_with("/webhooks/");
     if !safe_method && !signed_webhook && !same_origin(&req, &state.auth.public_url) {
         tracing::warn!(path = req.path(), "cross-site request refused");
         let res =

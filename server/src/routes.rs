@@ -13,6 +13,8 @@ use app::state::AppState;
 use app::{with_db, PageCtx};
 use serde::Deserialize;
 
+use crate::sms::inbound as sms_inbound;
+
 /// Declares the routes once: `configure` registers them and `ROUTES` lists
 /// them, so the authorization matrix (tests/api/authz_matrix.rs) fails for a
 /// route that has no row.
@@ -42,6 +44,7 @@ routes! {
     get "/back/letters.pdf" => letters_pdf_route,
     get "/r/{token}" => reminder_link,
     post "/webhooks/stripe" => stripe_webhook,
+    post "/webhooks/sms/{provider}" => sms_inbound,
 }
 
 fn principal(req: &HttpRequest) -> Option<Principal> {

@@ -72,9 +72,25 @@ pub struct Settings {
     /// demo (a loopback public URL): test money must never reach real
     /// invoices by default.
     pub payments_sandbox: Option<bool>,
+    /// Text messages through Twilio (`RELANCE_TWILIO_*`); without it texts
+    /// wait in the SMS outbox.
+    pub sms: Option<TwilioSettings>,
+    /// Seconds between SMS delivery rounds; 0 disables them (tests drive them).
+    pub sms_poll_seconds: u64,
     /// Seconds between passes of the payments job (sandbox events,
     /// reconciliation, autopay, credit); 0 disables it (tests drive it).
     pub payments_poll_seconds: u64,
+}
+
+/// Twilio's Programmable Messaging.
+#[derive(Clone, Debug)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// Sender: a number, an alphanumeric sender id or a Messaging Service sid.
+    pub from: String,
+    /// Another API address (a local stand-in for tests).
+    pub api_base: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -158,6 +174,24 @@ impl Settings {
                     api_base: env("RELANCE_STRIPE_API_BASE"),
                 }),
             },
+            sms: match env("RELANCE_TWILIO_ACCOUNT_SID") {
+                None => None,
+                Some(account_sid) => Some(TwilioSettings {
+                    account_sid,
+                    auth_token: Secret::new(
+                        env("RELANCE_TWILIO_AUTH_TOKEN")
+                            .context("RELANCE_TWILIO_AUTH_TOKEN is required with RELANCE_TWILIO_ACCOUNT_SID")?,
+                    ),
+                    from: env("RELANCE_TWILIO_FROM")
+                        .context("RELANCE_TWILIO_FROM is required with RELANCE_TWILIO_ACCOUNT_SID")?,
+                    api_base: env("RELANCE_TWILIO_API_BASE"),
+                }),
+            },
+            sms_poll_seconds: env("RELANCE_SMS_POLL_SECONDS")
+                .map(|v| v.parse())
+                .transpose()
+                .context("RELANCE_SMS_POLL_SECONDS")?
+                .unwrap_or(10),
             payments_sandbox: env_bool("RELANCE_PAYMENTS_SANDBOX")?,
             payments_poll_seconds: env("RELANCE_PAYMENTS_POLL_SECONDS")
                 .map(|v| v.parse())

@@ -74,6 +74,18 @@ impl Application {
         if let Some(smtp) = settings.smtp.clone() {
             crate::mailer::spawn(state.clone(), smtp, settings.mail_poll_seconds)?;
         }
+        let sms: Option<Arc<dyn crate::sms::SmsProvider>> = match &settings.sms {
+            None => None,
+            Some(t) => Some(Arc::new(crate::sms::Twilio::new(
+                &t.account_sid,
+                t.auth_token.clone(),
+                &t.from,
+                t.api_base.as_deref(),
+            )?)),
+        };
+        if let (Some(provider), true) = (&sms, settings.sms_poll_seconds > 0) {
+            crate::sms::spawn(state.clone(), provider.clone(), settings.sms_poll_seconds);
+        }
 
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
@@ -90,8 +102,11 @@ impl Application {
             let routes = routes.clone();
             let opts = leptos_options.clone();
             let ctx_state = server_state.clone();
-            ActixApp::new()
-                .app_data(web::Data::new(server_state.clone()))
+            let mut app = ActixApp::new();
+            if let Some(provider) = sms.clone() {
+                app = app.app_data(web::Data::new(provider));
+            }
+            app.app_data(web::Data::new(server_state.clone()))
                 .app_data(web::Data::new(opts.clone()))
                 .wrap(from_fn(crate::middleware::request_context))
                 .wrap(Compress::default())

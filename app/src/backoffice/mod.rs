@@ -553,7 +553,7 @@ fn AccountBody() -> impl IntoView {
                             <crate::promises::pages::AccountPromises account_id=a.id/>
                             <crate::disputes::pages::DisputesOf account_id=a.id staff=true/>
                             <crate::reminders::pages::ReminderPanel account_id=a.id/>
-                            <crate::legal::pages::ClaimPanel account_id=a.id/>
+                            <crate::legal::pages::ClaimPanel account_id=a.id owner=can_manage/>
                             <AccountTimeline account_id=a.id/>
                             <section>
                                 <h2>{t(Msg::Contacts)}</h2>

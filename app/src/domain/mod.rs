@@ -9,6 +9,7 @@ pub mod late_charges;
 pub mod ledger;
 pub mod locale;
 pub mod money;
+pub mod phone;
 pub mod text;
 
 pub use calendar::{Holiday, HolidayCalendar, SendWindow};

@@ -9,6 +9,7 @@
 //! points per half-year, 40 € per invoice) otherwise; a consumer owes no
 //! statutory penalty nor indemnity.
 
+use crate::answer::Done;
 use crate::domain::Money;
 use crate::error::AppError;
 use chrono::NaiveDate;
@@ -47,8 +48,10 @@ pub struct ClaimLine {
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub total: Money,
-    /// What is still owed on it.
+    /// What is still owed on it, late charges posted on it apart.
     pub principal: Money,
+    /// Late charges already posted on it (part of its balance).
+    pub charged: Money,
     pub days_late: i64,
     /// `None` when no reference rate is on file for part of the period.
     pub penalties: Option<Money>,
@@ -80,6 +83,20 @@ pub async fn get_claim(account_id: i64) -> Result<Claim, AppError> {
     crate::answer::serve(async move {
         let (state, principal) = crate::auth::ssr_context().await?;
         super::ssr::claim::claim(&state, &principal, account_id).await
+    })
+    .await
+}
+
+/// Posts the late charges accrued on the account's overdue invoices to
+/// the ledger (the owner): penalties to date less those posted before, and
+/// each invoice's fixed indemnity once.
+#[server(endpoint = "legal/apply_charges")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(account = account_id)))]
+pub async fn apply_late_charges(account_id: i64) -> Result<Done<i64>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        let applied = super::ssr::charges::apply_now(&state, &principal, account_id).await?;
+        Ok(Done::new(applied.total_minor, format!("/back/accounts/{account_id}?charged=1")))
     })
     .await
 }

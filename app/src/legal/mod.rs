@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod claim;
 pub mod pages;
+pub mod rates;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -122,8 +122,11 @@ fn ClaimsAtRiskBody() -> impl IntoView {
 /// An overdue account's claim: principal, penalties to date and indemnity
 /// per invoice, with the CSV for an *injonction de payer* petition.
 #[component]
-pub fn ClaimPanel(account_id: i64) -> impl IntoView {
-    let claim = Resource::new(move || account_id, super::claim::get_claim);
+pub fn ClaimPanel(account_id: i64, #[prop(optional)] owner: bool) -> impl IntoView {
+    let apply = ServerAction::<super::claim::ApplyLateCharges>::new();
+    let claim = Resource::new(move || (account_id, apply.version().get()), |(id, _)| super::claim::get_claim(id));
+    let applied = move || apply.value().get().and_then(|r| r.ok()).is_some();
+    let failed = move || apply.value().get().and_then(|r| r.err());
     view! {
         <section data-testid="claim">
             <h2>{t(Msg::ClaimTitle)}</h2>
@@ -155,7 +158,11 @@ pub fn ClaimPanel(account_id: i64) -> impl IntoView {
                                         <td><a href=format!("/back/invoices/{}", l.invoice_id)>{l.number.clone()}</a></td>
                                         <td><Day date=l.due_date/></td>
                                         <td class="num">{l.days_late}</td>
-                                        <td class="num"><Amount money=l.principal/></td>
+                                        <td class="num"><Amount money=l.principal/>
+                                            {(l.charged.minor > 0).then(|| view! {
+                                                <br/><span class="muted small" data-testid="claim-charged">"+ " <Amount money=l.charged/> " " {t(Msg::ClaimCharged)}</span>
+                                            })}
+                                        </td>
                                         <td class="num" title=rates>{match l.penalties {
                                             Some(m) => view! { <Amount money=m/> }.into_any(),
                                             None => view! { <span class="warn">{t(Msg::ClaimRateMissing)}</span> }.into_any(),
@@ -178,9 +185,19 @@ pub fn ClaimPanel(account_id: i64) -> impl IntoView {
                             }}</td>
                         </tr></tfoot>
                     </table>
-                    <p><a class="button" href=format!("/back/accounts/{}/claim.csv", c.account_id) rel="external" download data-testid="claim-csv">{t(Msg::DownloadClaimCsv)}</a></p>
+                    <p><a class="button" href=format!("/back/accounts/{}/claim.csv", c.account_id) rel="external" download data-testid="claim-csv">{t(Msg::DownloadClaimCsv)}</a>
+                        " " <a href="/back/rates" class="small">{t(Msg::ReferenceRates)}</a></p>
+                    {(owner && c.rule != super::claim::ClaimRule::Consumer).then(|| view! {
+                        <ActionForm action=apply attr:class="inline" attr:data-testid="apply-charges">
+                            <input type="hidden" name="account_id" value=c.account_id.to_string()/>
+                            <button type="submit" class="secondary" data-testid="apply-charges-button">{t(Msg::ApplyLateCharges)}</button>
+                            <span class="muted small">" " {t(Msg::ApplyLateChargesHint)}</span>
+                        </ActionForm>
+                    })}
                 }.into_any()
             }/>
+            {move || applied().then(|| view! { <p class="notice" role="status" data-testid="charges-applied">{t(Msg::LateChargesAppliedNotice)}</p> })}
+            {move || failed().map(|e| view! { <ErrorMessage error=e/> })}
         </section>
     }
 }

@@ -173,12 +173,15 @@ pub enum Hold {
     NoPlan,
     /// What is due is below the plan's minimum.
     BelowMinimum,
-    /// No e-mail address: the step became a letter on the collector's to-do.
+    /// No e-mail address or mobile number: the step became a letter on the
+    /// collector's to-do.
     NoAddress,
+    /// The number replied STOP to texts: the step became a letter.
+    SmsStopped,
 }
 
 impl Hold {
-    pub const ALL: [Hold; 10] = [
+    pub const ALL: [Hold; 11] = [
         Hold::Promised,
         Hold::Disputed,
         Hold::PaymentInFlight,
@@ -189,6 +192,7 @@ impl Hold {
         Hold::NoPlan,
         Hold::BelowMinimum,
         Hold::NoAddress,
+        Hold::SmsStopped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -203,6 +207,7 @@ impl Hold {
             Hold::NoPlan => "no_plan",
             Hold::BelowMinimum => "below_minimum",
             Hold::NoAddress => "no_address",
+            Hold::SmsStopped => "sms_stopped",
         }
     }
 
@@ -222,6 +227,7 @@ impl Hold {
             Hold::NoPlan => Msg::HoldNoPlan,
             Hold::BelowMinimum => Msg::HoldBelowMinimum,
             Hold::NoAddress => Msg::HoldNoAddress,
+            Hold::SmsStopped => Msg::HoldSmsStopped,
         }
     }
 }

@@ -224,6 +224,7 @@ fn PlansBody() -> impl IntoView {
                                             <li data-testid="plan-step">
                                                 {t(s.channel.msg())} " — " {s.offset_days} " " {t(anchor_msg(s.anchor))}
                                                 {s.needs_approval.then(|| view! { " · " {t(Msg::NeedsApproval)} })}
+                                                {s.late_charges.then(|| view! { " · " {t(Msg::StepLateCharges)} })}
                                                 {(!s.templates.is_empty()).then(|| view! { " · " <span class="muted small">{s.templates.join(", ")}</span> })}
                                             </li>
                                         }).collect_view()}
@@ -328,6 +329,7 @@ fn NewPlanForm(action: ServerAction<CreatePlan>) -> impl IntoView {
                                     </select>
                                 </label>
                                 <label class="check"><input type="checkbox" name=name("needs_approval") value="on"/> {t(Msg::NeedsApproval)}</label>
+                                <label class="check"><input type="checkbox" name=name("late_charges") value="on"/> {t(Msg::StepLateCharges)}</label>
                             </div>
                             <FieldError error=Signal::derive(err) name=field("offset_days")/>
                             <FieldError error=Signal::derive(err) name=field("anchor")/>

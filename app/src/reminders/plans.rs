@@ -23,6 +23,8 @@ pub struct StepForm {
     pub channel: String,
     /// A checkbox: present when ticked.
     pub needs_approval: Option<String>,
+    /// A checkbox: the step posts the late charges accrued.
+    pub late_charges: Option<String>,
     pub subject_fr: String,
     pub body_fr: String,
     pub subject_en: String,
@@ -61,6 +63,7 @@ pub struct NewStep {
     pub offset_days: i32,
     pub channel: Channel,
     pub needs_approval: bool,
+    pub late_charges: bool,
     pub templates: Vec<Template>,
 }
 
@@ -135,6 +138,7 @@ impl TryFrom<PlanForm> for NewPlan {
                     offset_days,
                     channel,
                     needs_approval: s.needs_approval.is_some(),
+                    late_charges: s.late_charges.is_some(),
                     templates,
                 });
             }
@@ -160,6 +164,7 @@ pub struct StepView {
     pub offset_days: i32,
     pub channel: Channel,
     pub needs_approval: bool,
+    pub late_charges: bool,
     /// Languages with a template of their own.
     pub templates: Vec<String>,
 }

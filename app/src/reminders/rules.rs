@@ -89,6 +89,8 @@ pub struct StepRule {
     pub offset_days: i32,
     pub channel: Channel,
     pub needs_approval: bool,
+    /// Reaching it posts the invoice's late charges to the ledger.
+    pub late_charges: bool,
 }
 
 /// Where one invoice stands in its plan.
@@ -208,7 +210,15 @@ mod tests {
     }
 
     fn step(id: i64, anchor: Anchor, offset_days: i32) -> StepRule {
-        StepRule { id, position: id as i32, anchor, offset_days, channel: Channel::Email, needs_approval: false }
+        StepRule {
+            id,
+            position: id as i32,
+            anchor,
+            offset_days,
+            channel: Channel::Email,
+            needs_approval: false,
+            late_charges: false,
+        }
     }
 
     /// Before the due date, 7 days after it, then 10 days after that one.

@@ -19,6 +19,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST /lang", "sets the caller's own language"),
     ("POST /logout", "ends the caller's own session"),
     ("POST /webhooks/stripe", "Stripe's signature is the credential (tests in stripe_mode.rs)"),
+    ("POST /webhooks/sms/{provider}", "the SMS provider's signature is the credential; it only records STOP/START for the sending number (tests in sms.rs)"),
     ("GET /r/{token}", "a reminder's signed link only redirects: to sign-in unless the caller is the account's contact (tests in reminders.rs)"),
 ];
 
@@ -591,6 +592,34 @@ fn rows() -> Vec<Row> {
                 )
             },
             expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(409)],
+        },
+        Row {
+            path: "/api/legal/rates",
+            // Published rates, no account's data: staff read them.
+            request: |_| Req::Form("/api/legal/rates", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
+            path: "/api/legal/add_rate",
+            // The owner only; a bad percentage, so the owner's call changes nothing.
+            request: |_| {
+                Req::Form(
+                    "/api/legal/add_rate",
+                    vec![
+                        ("kind", "ecb_mro".into()),
+                        ("valid_from", "2026-12-01".into()),
+                        ("percent", "abc".into()),
+                        ("source", "test".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(422)],
+        },
+        Row {
+            path: "/api/legal/apply_charges",
+            // The owner only; account 2 owes nothing late, so nothing is posted.
+            request: |fx| Req::Form("/api/legal/apply_charges", vec![("account_id", fx.account2.to_string())]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(409)],
         },
         Row {
             path: "/api/legal/at_risk",

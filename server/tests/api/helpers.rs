@@ -215,6 +215,9 @@ pub fn test_settings(dir: &std::path::Path, database_url: String, demo: bool) ->
         mail_poll_seconds: 1,
         json_logs: false,
         stripe: None,
+        sms: None,
+        // Tests deliver texts themselves (`server::sms::deliver_due`).
+        sms_poll_seconds: 0,
         payments_sandbox: None,
         // Tests drive the payments job themselves (`app::payments::jobs`).
         payments_poll_seconds: 0,

@@ -167,3 +167,33 @@ async fn an_invoice_leaves_with_its_pdf_and_a_pay_link() {
         app.finish().await;
     }
 }
+
+/// A reminder e-mail covering several invoices carries the PDF of each.
+#[tokio::test]
+async fn a_reminder_leaves_with_the_pdf_of_each_invoice_it_covers() {
+    use crate::reminders::{at, plan, run_at};
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        // 30 days before the due date: T-0001 (due 10 December) and T-0002
+        // (past due) both reach the step on 20 November, in one message
+        // (and Bravo's T-0004, due 15 December, in another).
+        plan(&app, 0, &[("due_date", -30, "email")]).await;
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 2);
+        let outbox = app.count(&format!("SELECT MAX(id) FROM outbox WHERE account_id = {}", app.fx.account1)).await;
+        let attached = app.count(&format!("SELECT COUNT(*) FROM outbox_invoices WHERE outbox_id = {outbox}")).await;
+        assert_eq!(attached, 2);
+
+        let (port, received) = fake_smtp().await;
+        let settings = smtp(port);
+        let mailer = transport(&settings).unwrap();
+        assert_eq!(deliver_due(&app.state(), &mailer, &settings.from).await.unwrap(), 2);
+        let got = received.lock().unwrap().clone();
+        let mail = got.iter().find(|m| m.contains("billing@example.com")).expect("Alpha's reminder");
+        assert!(mail.contains("billing@example.com"), "{mail}");
+        for number in ["T-0001.pdf", "T-0002.pdf"] {
+            assert!(mail.contains(number), "{number} attached: {mail}");
+        }
+        assert_eq!(mail.matches("application/pdf").count(), 2);
+        app.finish().await;
+    }
+}

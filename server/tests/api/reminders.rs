@@ -9,12 +9,12 @@ use app::reminders::ssr::engine;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 
-fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(crate) fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
 
 /// Runs the job as an instance whose clock says `now`.
-async fn run_at(app: &TestApp, now: DateTime<Utc>) -> usize {
+pub(crate) async fn run_at(app: &TestApp, now: DateTime<Utc>) -> usize {
     let mut state = app.state();
     state.clock = Clock::Fixed(now);
     engine::run(&state).await.expect("the job runs")
@@ -22,7 +22,7 @@ async fn run_at(app: &TestApp, now: DateTime<Utc>) -> usize {
 
 /// A plan for the `standard` segment (all three fixture accounts), steps
 /// as (anchor, offset days, channel); answers the step ids.
-async fn plan(app: &TestApp, min_amount: i64, steps: &[(&str, i32, &str)]) -> Vec<i64> {
+pub(crate) async fn plan(app: &TestApp, min_amount: i64, steps: &[(&str, i32, &str)]) -> Vec<i64> {
     let now = at(2026, 11, 1, 8, 0);
     let plan: i64 = app::with_db!(&app.db, |pool| {
         sqlx::query_scalar(
@@ -385,6 +385,7 @@ async fn the_owner_builds_a_plan_and_gives_it_to_a_segment() {
                 ("form[steps][1][channel]".into(), "call".into()),
                 ("form[steps][1][anchor]".into(), "previous_step".into()),
                 ("form[steps][1][offset_days]".into(), "30".into()),
+                ("form[steps][1][late_charges]".into(), "on".into()),
             ]
         };
         let post = |fields: Vec<(String, String)>| {
@@ -412,6 +413,9 @@ async fn the_owner_builds_a_plan_and_gives_it_to_a_segment() {
         assert_eq!(res.status(), reqwest::StatusCode::OK);
         let page: serde_json::Value = owner.post_form("/api/reminders/plans", &[]).await.json().await.unwrap();
         assert_eq!(page["plans"][0]["steps"][0]["templates"], serde_json::json!(["fr"]), "{page}");
+        // The call posts the late charges; the e-mail does not.
+        let charging = |i: usize| page["plans"][0]["steps"][i]["late_charges"].as_bool();
+        assert_eq!((charging(0), charging(1)), (Some(false), Some(true)), "{page}");
         assert!(page["segments"].as_array().unwrap().iter().any(|s| s[0] == "standard" && s[1] == plan), "{page}");
 
         // The engine follows it, with the step's own message.

@@ -4,13 +4,15 @@
 //! table. Also its CSV, for the petition.
 
 use crate::auth::ssr::Principal;
+use crate::db::Conn;
 use crate::domain::late_charges::{self, Exposure, Penalty};
+use crate::domain::EntryKind;
 use crate::domain::{Currency, CustomerKind, Jurisdiction, Locale, Money, RateTable};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
 use crate::legal::claim::{Claim, ClaimLine, ClaimPeriod, ClaimRule};
 use crate::state::AppState;
-use crate::with_db;
+use crate::{with_conn, with_db};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -37,16 +39,21 @@ pub async fn claim(state: &AppState, principal: &Principal, account_id: i64) -> 
     principal.require_staff()?;
     let scope = principal.scope();
     let (all, collector, acc) = scope.binds();
-    let sql = format!(
-        "SELECT a.legal_name, COALESCE(a.siren, '') AS siren, a.kind, a.country FROM accounts a WHERE {} AND a.id = $4",
-        scope.sql()
-    );
-    let account: AccountRow = with_db!(&state.db, |pool| {
-        sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(account_id).fetch_optional(pool).await
-    })?
-    .ok_or(AppError::NotFound)?;
-    let today = state.clock.today();
-    let invoices: Vec<InvoiceRow> = with_db!(&state.db, |pool| {
+    let sql = format!("SELECT a.id FROM accounts a WHERE {} AND a.id = $4", scope.sql());
+    let found: Option<i64> = with_db!(&state.db, |pool| {
+        sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(account_id).fetch_optional(pool).await
+    })?;
+    found.ok_or(AppError::NotFound)?;
+    overdue((&state.db).into(), account_id, state.clock.today()).await
+}
+
+/// The claim of `account_id` (whose caller was authorized) as of `today`:
+/// its invoices past due, read through `conn` (the ledger writer's
+/// transaction when charges are applied).
+pub async fn overdue(mut conn: Conn<'_>, account_id: i64, today: NaiveDate) -> AppResult<Claim> {
+    let account: AccountRow =
+        with_conn!(conn.reborrow(), |c| sqlx::query_as(ACCOUNT_SQL).bind(account_id).fetch_one(&mut *c).await)?;
+    let invoices: Vec<InvoiceRow> = with_conn!(conn.reborrow(), |c| {
         sqlx::query_as(
             "SELECT i.id, i.number, i.issue_date, i.due_date, i.total_minor, i.balance_minor, i.currency FROM invoices i
              WHERE i.account_id = $1 AND i.status = 'issued' AND i.balance_minor > 0 AND i.due_date < $2
@@ -54,37 +61,36 @@ pub async fn claim(state: &AppState, principal: &Principal, account_id: i64) -> 
         )
         .bind(account_id)
         .bind(today)
-        .fetch_all(pool)
+        .fetch_all(&mut *c)
         .await
     })?;
     // Every entry on those invoices: how the unpaid amount moved.
-    let entries: Vec<(i64, NaiveDate, i64)> = with_db!(&state.db, |pool| {
+    let entries: Vec<(i64, NaiveDate, i64, String)> = with_conn!(conn.reborrow(), |c| {
         sqlx::query_as(
-            "SELECT e.invoice_id, e.occurred_on, e.amount_minor FROM ledger_entries e JOIN invoices i ON i.id = e.invoice_id
+            "SELECT e.invoice_id, e.occurred_on, e.amount_minor, e.kind FROM ledger_entries e
+             JOIN invoices i ON i.id = e.invoice_id
              WHERE i.account_id = $1 AND i.status = 'issued' AND i.balance_minor > 0 AND i.due_date < $2
              ORDER BY e.occurred_on, e.id",
         )
         .bind(account_id)
         .bind(today)
-        .fetch_all(pool)
+        .fetch_all(&mut *c)
         .await
     })?;
-    let lines = charge(&account, invoices, group(entries), today)?;
+    let table = super::rates::table(conn).await?;
+    let lines = charge(&account, invoices, group(entries), today, &table)?;
     Ok(assemble(account_id, account, today, lines))
 }
+
+const ACCOUNT_SQL: &str =
+    "SELECT a.legal_name, COALESCE(a.siren, '') AS siren, a.kind, a.country FROM accounts a WHERE a.id = $1";
 
 /// The breakdown of what a formal demand (`reminder_id`, of `account_id`,
 /// whose caller was authorized) claims, as of `as_of`: its invoices at the
 /// amount they owed when it was recorded, charged up to that day.
 pub async fn for_reminder(state: &AppState, account_id: i64, reminder_id: i64, as_of: NaiveDate) -> AppResult<Claim> {
-    let account: AccountRow = with_db!(&state.db, |pool| {
-        sqlx::query_as(
-            "SELECT a.legal_name, COALESCE(a.siren, '') AS siren, a.kind, a.country FROM accounts a WHERE a.id = $1",
-        )
-        .bind(account_id)
-        .fetch_one(pool)
-        .await
-    })?;
+    let account: AccountRow =
+        with_db!(&state.db, |pool| sqlx::query_as(ACCOUNT_SQL).bind(account_id).fetch_one(pool).await)?;
     let invoices: Vec<InvoiceRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT i.id, i.number, i.issue_date, i.due_date, i.total_minor, ri.amount_minor AS balance_minor, i.currency
@@ -95,9 +101,9 @@ pub async fn for_reminder(state: &AppState, account_id: i64, reminder_id: i64, a
         .fetch_all(pool)
         .await
     })?;
-    let entries: Vec<(i64, NaiveDate, i64)> = with_db!(&state.db, |pool| {
+    let entries: Vec<(i64, NaiveDate, i64, String)> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT e.invoice_id, e.occurred_on, e.amount_minor FROM ledger_entries e
+            "SELECT e.invoice_id, e.occurred_on, e.amount_minor, e.kind FROM ledger_entries e
              JOIN reminder_invoices ri ON ri.invoice_id = e.invoice_id
              WHERE ri.reminder_id = $1 AND e.occurred_on <= $2 ORDER BY e.occurred_on, e.id",
         )
@@ -106,14 +112,28 @@ pub async fn for_reminder(state: &AppState, account_id: i64, reminder_id: i64, a
         .fetch_all(pool)
         .await
     })?;
-    let lines = charge(&account, invoices, group(entries), as_of)?;
+    let table = super::rates::table((&state.db).into()).await?;
+    let lines = charge(&account, invoices, group(entries), as_of, &table)?;
     Ok(assemble(account_id, account, as_of, lines))
 }
 
-fn group(entries: Vec<(i64, NaiveDate, i64)>) -> HashMap<i64, Vec<(NaiveDate, i64)>> {
-    let mut by_invoice: HashMap<i64, Vec<(NaiveDate, i64)>> = HashMap::new();
-    for (invoice, day, amount) in entries {
-        by_invoice.entry(invoice).or_default().push((day, amount));
+/// Each invoice's entries: the debt's own movements (late charges apart:
+/// no interest on interest), and the charges already posted.
+#[derive(Default)]
+struct Movements {
+    debt: Vec<(NaiveDate, i64)>,
+    charged_minor: i64,
+}
+
+fn group(entries: Vec<(i64, NaiveDate, i64, String)>) -> HashMap<i64, Movements> {
+    let mut by_invoice: HashMap<i64, Movements> = HashMap::new();
+    for (invoice, day, amount, kind) in entries {
+        let m = by_invoice.entry(invoice).or_default();
+        if kind == EntryKind::Fee.as_str() {
+            m.charged_minor += amount;
+        } else {
+            m.debt.push((day, amount));
+        }
     }
     by_invoice
 }
@@ -134,22 +154,26 @@ fn rule_of(account: &AccountRow) -> (ClaimRule, Jurisdiction, CustomerKind) {
 fn charge(
     account: &AccountRow,
     invoices: Vec<InvoiceRow>,
-    by_invoice: HashMap<i64, Vec<(NaiveDate, i64)>>,
+    by_invoice: HashMap<i64, Movements>,
     today: NaiveDate,
+    table: &RateTable,
 ) -> AppResult<Vec<ClaimLine>> {
     let (rule, jurisdiction, customer) = rule_of(account);
-    let table = RateTable::shipped();
+    let none = Movements::default();
     let mut lines = Vec::with_capacity(invoices.len());
     for i in invoices {
         let currency = crate::ledger::parse_currency(&i.currency)?;
-        let exposure = exposure(i.due_date, by_invoice.get(&i.id).map(Vec::as_slice).unwrap_or(&[]));
+        let moves = by_invoice.get(&i.id).unwrap_or(&none);
+        let exposure = exposure(i.due_date, &moves.debt);
+        // Charges posted on the invoice are owed beside its principal.
+        let principal_minor = (i.balance_minor - moves.charged_minor).max(0);
         let penalty: Result<Penalty, _> = match rule {
             ClaimRule::Consumer => Ok(Penalty::default()),
-            ClaimRule::FranceBusiness => late_charges::french_penalties(&table, &exposure, today, None),
-            ClaimRule::UkBusiness => late_charges::uk_interest(&table, &exposure, today),
+            ClaimRule::FranceBusiness => late_charges::french_penalties(table, &exposure, today, None),
+            ClaimRule::UkBusiness => late_charges::uk_interest(table, &exposure, today),
         };
         let penalty = penalty.map_err(|e| tracing::warn!(invoice = i.id, error = %e, "late charges not computed")).ok();
-        let indemnity = late_charges::recovery_indemnity(jurisdiction, customer, i.balance_minor, currency)
+        let indemnity = late_charges::recovery_indemnity(jurisdiction, customer, principal_minor, currency)
             .map_err(|e| tracing::warn!(invoice = i.id, error = %e, "recovery indemnity not computed"))
             .ok()
             .flatten();
@@ -159,7 +183,8 @@ fn charge(
             issue_date: i.issue_date,
             due_date: i.due_date,
             total: Money::new(i.total_minor, currency),
-            principal: Money::new(i.balance_minor, currency),
+            principal: Money::new(principal_minor, currency),
+            charged: Money::new(moves.charged_minor, currency),
             days_late: (today - i.due_date).num_days(),
             penalties: penalty.as_ref().map(|p| Money::new(p.total_minor, currency)),
             periods: penalty

@@ -2,7 +2,9 @@
 //! by staff whose scope holds it (audited on the account's timeline), and
 //! the queue of claims near prescription.
 
+pub mod charges;
 pub mod claim;
+pub mod rates;
 
 use super::*;
 use crate::audit::{AuditAction, AuditDetails};

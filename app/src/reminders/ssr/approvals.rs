@@ -78,14 +78,14 @@ pub async fn decide(state: &AppState, principal: &Principal, id: i64, decision: 
     let scope = principal.scope();
     let (all, collector, acc) = scope.binds();
     let sql = format!(
-        "SELECT r.account_id, a.billing_email, r.letter_subject, r.letter_body FROM reminders r
+        "SELECT r.account_id, r.channel, r.letter_subject, r.letter_body FROM reminders r
          JOIN accounts a ON a.id = r.account_id WHERE {} AND r.id = $4",
         scope.sql()
     );
     let found: Option<(i64, String, String, String)> = with_db!(&state.db, |pool| {
         sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(id).fetch_optional(pool).await
     })?;
-    let (account_id, to, subject, body) = found.ok_or(AppError::NotFound)?;
+    let (account_id, channel, subject, body) = found.ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     crate::ledger::lock(&mut tx, account_id).await?;
@@ -96,7 +96,13 @@ pub async fn decide(state: &AppState, principal: &Principal, id: i64, decision: 
            AND NOT {PROMISED_SQL} AND {DISPUTED_SQL} = 0 AND {IN_FLIGHT_SQL} = 0"
     );
     let open: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(&open_sql).bind(id).fetch_one(&mut *c).await)?;
-    let sends = approve && open > 0 && !to.trim().is_empty();
+    // Where it goes, as the account stands now (a number may have opted out).
+    let reach = super::dispatch::reach(&mut tx, account_id).await?;
+    let to = match channel.as_str() {
+        "sms" => reach.mobile.ok(),
+        _ => Some(reach.email).filter(|e| !e.trim().is_empty()),
+    };
+    let sends = approve && open > 0 && to.is_some();
     let status = if sends { "sent" } else { "cancelled" };
     let moved = with_tx!(&mut tx, |c| {
         sqlx::query("UPDATE reminders SET status = $2 WHERE id = $1 AND status = 'awaiting_approval'")
@@ -109,16 +115,14 @@ pub async fn decide(state: &AppState, principal: &Principal, id: i64, decision: 
     if moved == 0 {
         return Err(AppError::Conflict(Msg::ReminderDecided));
     }
-    if sends {
-        let outbox = crate::mail::enqueue_id_tx(&mut tx, now, &to, &subject, &body, Some(account_id)).await?;
-        with_tx!(&mut tx, |c| {
-            sqlx::query("UPDATE reminders SET outbox_id = $2 WHERE id = $1")
-                .bind(id)
-                .bind(outbox)
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+    match to.filter(|_| sends) {
+        Some(number) if channel == "sms" => {
+            super::dispatch::sms(&mut tx, now, id, account_id, &number, &body).await?;
+        }
+        Some(address) => {
+            super::dispatch::email(&mut tx, now, id, account_id, &address, (&subject, &body)).await?;
+        }
+        None => {}
     }
     let action = if sends { AuditAction::ReminderApproved } else { AuditAction::ReminderRejected };
     let code = if approve && !sends { "nothing_left" } else { decision.trim() };

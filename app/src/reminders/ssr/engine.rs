@@ -12,6 +12,7 @@
 use super::super::rules::{self, Anchor, Channel, Progress, StepRule};
 use super::super::template::{self, Facts, Line};
 use super::super::Hold;
+use super::dispatch::{self, Reach};
 use super::links::{self, LinkAction};
 use crate::audit::{AuditAction, AuditDetails};
 use crate::auth::ssr::{audit, Audit};
@@ -21,6 +22,7 @@ use crate::domain::{Currency, Locale, Money};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
 use crate::ledger;
+use crate::legal::ssr::charges;
 use crate::state::AppState;
 use crate::{with_db, with_tx};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -72,7 +74,6 @@ pub fn time_zone(name: &str) -> Tz {
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccountFacts {
     pub legal_name: String,
-    pub billing_email: String,
     pub language: String,
     pub currency: String,
     pub reminders_excluded: bool,
@@ -82,7 +83,7 @@ pub(crate) struct AccountFacts {
 }
 
 pub(crate) const ACCOUNT_SQL: &str =
-    "SELECT a.legal_name, a.billing_email, a.language, a.currency, a.reminders_excluded, a.reminders_paused_until,
+    "SELECT a.legal_name, a.language, a.currency, a.reminders_excluded, a.reminders_paused_until,
             a.insolvent_since,
             COALESCE(a.reminder_plan_id, (SELECT s.plan_id FROM segment_reminder_plans s WHERE s.segment = a.segment))
                 AS plan_id
@@ -165,12 +166,13 @@ pub(crate) struct StepRow {
     pub offset_days: i32,
     pub channel: String,
     pub needs_approval: bool,
+    pub late_charges: bool,
 }
 
 pub(crate) async fn steps(tx: &mut Tx, plan_id: i64) -> AppResult<Vec<StepRule>> {
     let rows: Vec<StepRow> = with_tx!(tx, |c| {
         sqlx::query_as(
-            "SELECT plan_id, id, position, anchor, offset_days, channel, needs_approval FROM reminder_steps
+            "SELECT plan_id, id, position, anchor, offset_days, channel, needs_approval, late_charges FROM reminder_steps
              WHERE plan_id = $1 ORDER BY position",
         )
         .bind(plan_id)
@@ -187,6 +189,7 @@ pub(crate) async fn steps(tx: &mut Tx, plan_id: i64) -> AppResult<Vec<StepRule>>
                 offset_days: r.offset_days,
                 channel: Channel::parse(&r.channel).ok_or_else(unknown)?,
                 needs_approval: r.needs_approval,
+                late_charges: r.late_charges,
             })
         })
         .collect()
@@ -264,15 +267,17 @@ async fn broken_promises(
 
 /// What a step does for an account: the channel used, the reminder's
 /// status, the task it leaves (if any) and why the channel changed.
-fn outcome(step: &StepRule, email: &str) -> (Channel, &'static str, Option<&'static str>, Option<Hold>) {
+fn outcome(step: &StepRule, reach: &Reach) -> (Channel, &'static str, Option<&'static str>, Option<Hold>) {
+    // Nowhere to write: a letter for the collector to send.
+    let letter = |why| (Channel::Letter, "task", Some("letter"), Some(why));
     match step.channel {
-        // Nowhere to write: a letter for the collector to send.
-        Channel::Email if email.trim().is_empty() => (Channel::Letter, "task", Some("letter"), Some(Hold::NoAddress)),
-        Channel::Email if step.needs_approval => (Channel::Email, "awaiting_approval", None, None),
-        Channel::Email => (Channel::Email, "sent", None, None),
+        Channel::Email if reach.email.trim().is_empty() => letter(Hold::NoAddress),
+        Channel::Sms if reach.mobile.is_err() => letter(reach.mobile.clone().err().unwrap_or(Hold::NoAddress)),
+        Channel::Email | Channel::Sms if step.needs_approval => (step.channel, "awaiting_approval", None, None),
+        Channel::Email | Channel::Sms => (step.channel, "sent", None, None),
         Channel::Call => (Channel::Call, "task", Some("call"), None),
         Channel::Letter | Channel::FormalDemand => (step.channel, "task", Some("letter"), None),
-        Channel::Sms | Channel::Task => (step.channel, "task", Some("task"), None),
+        Channel::Task => (step.channel, "task", Some("task"), None),
     }
 }
 
@@ -281,7 +286,7 @@ fn outcome(step: &StepRule, email: &str) -> (Channel, &'static str, Option<&'sta
 async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateTime<Utc>) -> AppResult<usize> {
     let mut tx = state.db.begin().await?;
     // The ledger's lock: a payment, a promise or another instance waits.
-    ledger::lock(&mut tx, account_id).await?;
+    let lock = ledger::lock(&mut tx, account_id).await?;
     let account: AccountFacts =
         with_tx!(&mut tx, |c| sqlx::query_as(ACCOUNT_SQL).bind(account_id).fetch_one(&mut *c).await)?;
     let (None, Some(plan_id)) = (account.hold(today), account.plan_id) else { return Ok(0) };
@@ -290,6 +295,7 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
     let invoices = open_invoices(&mut tx, account_id).await?;
     let autopay = autopay_since(&mut tx, account_id).await?;
     let (broken, answered) = broken_promises(&mut tx, account_id, now).await?;
+    let reach = dispatch::reach(&mut tx, account_id).await?;
 
     let mut due: BTreeMap<i32, (StepRule, Vec<Item>)> = BTreeMap::new();
     for invoice in &invoices {
@@ -337,9 +343,15 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
             promise_link: links::url(state, account_id, &ids, LinkAction::Promise, now)?,
             dispute_link: links::url(state, account_id, &ids, LinkAction::Dispute, now)?,
         };
-        let r = Record { account_id, step, today, now, currency, to: &account.billing_email, message };
-        if record(&mut tx, &r, &items).await? {
-            recorded += 1;
+        let late_charges = step.late_charges;
+        let r = Record { account_id, step, today, now, currency, reach: &reach, message };
+        let Some(reminder_id) = record(&mut tx, &r, &items).await? else { continue };
+        recorded += 1;
+        if late_charges {
+            // The step's invoices now owe their late charges (once per
+            // invoice, kind and period; none for a consumer).
+            let ctx = ledger::Ctx { on: state.clock.today(), now, actor: None, value_date: None };
+            charges::apply(&mut tx, &lock, Some(&ids), charges::By::Reminder(reminder_id), &ctx).await?;
         }
     }
     tx.commit().await?;
@@ -352,14 +364,14 @@ struct Record<'a> {
     today: NaiveDate,
     now: DateTime<Utc>,
     currency: Currency,
-    to: &'a str,
+    reach: &'a Reach,
     message: Facts,
 }
 
-/// Records one step reached by `items` with what it does; `false` when
+/// Records one step reached by `items` with what it does; `None` when
 /// another instance recorded it first (nothing written).
-async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bool> {
-    let (channel, status, task, reason) = outcome(&r.step, r.to);
+async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<Option<i64>> {
+    let (channel, status, task, reason) = outcome(&r.step, r.reach);
     let key = format!("{}:{}:{}", r.account_id, r.step.id, r.today);
     let id: Option<i64> = with_tx!(tx, |c| {
         sqlx::query_scalar(
@@ -378,7 +390,7 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bo
         .fetch_optional(&mut *c)
         .await
     })?;
-    let Some(id) = id else { return Ok(false) };
+    let Some(id) = id else { return Ok(None) };
     for item in items {
         let position = if item.cycle == 0 { r.step.position } else { 0 };
         with_tx!(tx, |c| {
@@ -405,17 +417,16 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bo
         .note(reason.map(|h| h.as_str()).unwrap_or(""));
     let entry = Audit::new(None, AuditAction::ReminderRecorded, ("reminder", Some(id)));
     audit((&mut *tx).into(), r.now, entry.account(Some(r.account_id)).details(details)).await?;
-    if status == "sent" {
-        let (subject, body) = message(tx, r.step.id, &r.message).await?;
-        let outbox = crate::mail::enqueue_id_tx(tx, r.now, r.to, &subject, &body, Some(r.account_id)).await?;
-        with_tx!(tx, |c| {
-            sqlx::query("UPDATE reminders SET outbox_id = $2 WHERE id = $1")
-                .bind(id)
-                .bind(outbox)
-                .execute(&mut *c)
-                .await
-                .map(|x| x.rows_affected())
-        })?;
+    match (status, &r.reach.mobile) {
+        ("sent", Ok(number)) if channel == Channel::Sms => {
+            let body = sms_text(tx, r.step.id, &r.message).await?;
+            dispatch::sms(tx, r.now, id, r.account_id, number, &body).await?;
+        }
+        ("sent", _) => {
+            let (subject, body) = message(tx, r.step.id, &r.message).await?;
+            dispatch::email(tx, r.now, id, r.account_id, &r.reach.email, (&subject, &body)).await?;
+        }
+        _ => {}
     }
     if matches!(channel, Channel::Letter | Channel::FormalDemand) || status == "awaiting_approval" {
         // The text as of today: a letter's PDF, or the e-mail staff approve.
@@ -448,12 +459,14 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<bo
             .map(|x| x.rows_affected())
         })?;
     }
-    Ok(true)
+    Ok(Some(id))
 }
 
 /// A letter's subject and body: the step's own template, else the default
-/// letter, or the default formal demand (a letter replacing an e-mail for
-/// want of an address takes the e-mail's template).
+/// letter, or the default formal demand. A letter replacing an e-mail for
+/// want of an address takes the e-mail's template; one replacing a text
+/// message the default letter (a text is too short for paper). A text
+/// waiting for approval keeps its text as the body.
 async fn letter(tx: &mut Tx, step: &StepRule, channel: Channel, facts: &Facts) -> AppResult<(String, String)> {
     if step.channel == Channel::FormalDemand || channel == Channel::FormalDemand {
         let own = own_template(tx, step.id, facts.locale).await?;
@@ -465,7 +478,28 @@ async fn letter(tx: &mut Tx, step: &StepRule, channel: Channel, facts: &Facts) -
         });
         return Ok((template::render(&subject, facts), template::render(&body, facts)));
     }
-    message(tx, step.id, facts).await
+    match (step.channel, channel) {
+        (Channel::Sms, Channel::Sms) => {
+            let subject = template::render(Msg::ReminderSubject.text(facts.locale), facts);
+            Ok((subject, sms_text(tx, step.id, facts).await?))
+        }
+        (Channel::Sms, _) => Ok(default_message(facts)),
+        _ => message(tx, step.id, facts).await,
+    }
+}
+
+fn default_message(facts: &Facts) -> (String, String) {
+    (
+        template::render(Msg::ReminderSubject.text(facts.locale), facts),
+        template::render(Msg::ReminderBody.text(facts.locale), facts),
+    )
+}
+
+/// A text message: the step's own template body, else the default one.
+async fn sms_text(tx: &mut Tx, step_id: i64, facts: &Facts) -> AppResult<String> {
+    let own = own_template(tx, step_id, facts.locale).await?;
+    let body = own.map(|(_, body)| body).unwrap_or_else(|| Msg::ReminderSms.text(facts.locale).to_string());
+    Ok(template::render(&body, facts))
 }
 
 async fn own_template(tx: &mut Tx, step_id: i64, locale: Locale) -> AppResult<Option<(String, String)>> {

@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod calendar;
+pub mod dispatch;
 pub mod engine;
 pub mod letter;
 pub mod links;
