@@ -792,6 +792,9 @@ messages! {
     ClaimRuleConsumer => "Client consommateur : ni pénalité légale ni indemnité forfaitaire.", "Consumer client: no statutory penalty nor fixed indemnity.";
     ClaimRateMissing => "taux manquant", "rate missing";
     DownloadClaimCsv => "Exporter pour une injonction de payer (CSV)", "Export for a payment order (CSV)";
+    LateChargesTitle => "Pénalités de retard", "Late payment charges";
+    LateChargesLawFr => "Dues de plein droit sur une facture professionnelle payée en retard (Code de commerce, art. L441-10 et D441-5)", "Owed by law on a business invoice paid late (French Commercial Code, art. L441-10 and D441-5)";
+    LateChargesLawUk => "Dues sur une dette commerciale payée en retard (Late Payment of Commercial Debts (Interest) Act 1998)", "Owed on a commercial debt paid late (Late Payment of Commercial Debts (Interest) Act 1998)";
     TlLateChargesApplied => "Pénalités de retard facturées", "Late charges applied";
     TlReferenceRateAdded => "Taux de référence ajouté", "Reference rate added";
     ApplyLateCharges => "Facturer les pénalités et indemnités", "Apply the late charges";

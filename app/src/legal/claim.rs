@@ -100,3 +100,30 @@ pub async fn apply_late_charges(account_id: i64) -> Result<Done<i64>, AppError> 
     })
     .await
 }
+
+/// The late charges the law adds to one overdue invoice today, shown on its
+/// page to its client and to staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceCharges {
+    pub as_of: NaiveDate,
+    pub rule: ClaimRule,
+    pub days_late: i64,
+    pub penalties: Option<Money>,
+    pub indemnity: Option<Money>,
+    /// Already posted on the invoice (part of what it owes).
+    pub charged: Money,
+    /// The yearly rate of the latest period, as printed.
+    pub percent: Option<String>,
+}
+
+/// An invoice's late charges (its client, or staff in scope): nothing
+/// when it is not late or the account owes none (a consumer).
+#[server(endpoint = "legal/invoice_charges")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info"), fields(invoice = invoice_id)))]
+pub async fn get_invoice_charges(invoice_id: i64) -> Result<Vec<InvoiceCharges>, AppError> {
+    crate::answer::serve(async move {
+        let (state, principal) = crate::auth::ssr_context().await?;
+        super::ssr::charges::of_invoice(&state, &principal, invoice_id).await
+    })
+    .await
+}

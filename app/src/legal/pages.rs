@@ -201,3 +201,40 @@ pub fn ClaimPanel(account_id: i64, #[prop(optional)] owner: bool) -> impl IntoVi
         </section>
     }
 }
+
+/// What the law adds to an overdue invoice today, on its page (its client
+/// and staff): penalties with their rate, the fixed indemnity, and what was
+/// already added to its balance.
+#[component]
+pub fn InvoiceChargesNotice(invoice_id: i64) -> impl IntoView {
+    let charges = Resource::new(move || invoice_id, super::claim::get_invoice_charges);
+    view! {
+        <Loaded resource=charges view=move |list| {
+            list.into_iter().map(|c| {
+                let law = match c.rule {
+                    super::claim::ClaimRule::UkBusiness => Msg::LateChargesLawUk,
+                    _ => Msg::LateChargesLawFr,
+                };
+                view! {
+                    <section class="card warn" data-testid="invoice-charges" aria-labelledby="invoice-charges-title">
+                        <h2 id="invoice-charges-title">{t(Msg::LateChargesTitle)}</h2>
+                        <p class="small">{t(law)} " " {t(Msg::ClaimAsOf)} " " <Day date=c.as_of/> " · " {c.days_late} " " {t(Msg::DaysLate)}</p>
+                        <dl class="facts">
+                            <div><dt>{t(Msg::ClaimPenalties)} {c.percent.clone().map(|p| format!(" ({p} %)"))}</dt>
+                                <dd data-testid="invoice-penalties">{match c.penalties {
+                                    Some(m) => view! { <Amount money=m/> }.into_any(),
+                                    None => view! { <span class="warn">{t(Msg::ClaimRateMissing)}</span> }.into_any(),
+                                }}</dd></div>
+                            {c.indemnity.map(|m| view! {
+                                <div><dt>{t(Msg::ClaimIndemnity)}</dt><dd data-testid="invoice-indemnity"><Amount money=m/></dd></div>
+                            })}
+                            {(c.charged.minor > 0).then(|| view! {
+                                <div><dt>{t(Msg::ClaimCharged)}</dt><dd data-testid="invoice-charged"><Amount money=c.charged/></dd></div>
+                            })}
+                        </dl>
+                    </section>
+                }
+            }).collect_view().into_any()
+        }/>
+    }
+}

@@ -271,6 +271,7 @@ fn InvoiceBody() -> impl IntoView {
                                 })}
                             </dl>
                             {staff.then(|| view! { <crate::legal::pages::PrescriptionPanel invoice_id=s.id/> })}
+                            <crate::legal::pages::InvoiceChargesNotice invoice_id=s.id/>
                             <crate::disputes::pages::DisputesOf invoice_id=s.id staff=staff/>
                             <table class="data lines">
                                 <thead><tr>

@@ -88,6 +88,7 @@ fn filled(
         pay_link: format!("{portal}/portal/pay?invoices=12,19"),
         promise_link: format!("{portal}/portal/promise?invoices=12,19"),
         dispute_link: format!("{portal}/portal/dispute?inv=12"),
+        late_charges: super::template::late_charges_sentence(locale, eur(3_215), Some(eur(8_000)), day(31)),
     };
     Ok((render(subject, &facts), render(body, &facts)))
 }

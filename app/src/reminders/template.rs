@@ -6,8 +6,17 @@ use crate::domain::{Locale, Money};
 use chrono::NaiveDate;
 
 /// What a template may name, in braces.
-pub const PLACEHOLDERS: [&str; 8] =
-    ["{contact}", "{account}", "{invoices}", "{total}", "{overdue}", "{pay_link}", "{promise_link}", "{dispute_link}"];
+pub const PLACEHOLDERS: [&str; 9] = [
+    "{contact}",
+    "{account}",
+    "{invoices}",
+    "{total}",
+    "{overdue}",
+    "{pay_link}",
+    "{promise_link}",
+    "{dispute_link}",
+    "{late_charges}",
+];
 
 /// One invoice the reminder is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +41,9 @@ pub struct Facts {
     pub pay_link: String,
     pub promise_link: String,
     pub dispute_link: String,
+    /// The late charges the law adds to the listed invoices today, as a
+    /// sentence (empty when none: not yet late, or a consumer).
+    pub late_charges: String,
 }
 
 /// The invoices as text lines: number, due date, amount due.
@@ -60,12 +72,37 @@ pub fn render(text: &str, f: &Facts) -> String {
         f.pay_link.clone(),
         f.promise_link.clone(),
         f.dispute_link.clone(),
+        f.late_charges.clone(),
     ];
     let mut out = text.to_string();
     for (name, value) in PLACEHOLDERS.iter().zip(values) {
         out = out.replace(name, &value);
     }
     out
+}
+
+/// The late charges of a reminder's invoices as one sentence, in the
+/// account's language: penalties to `as_of` and fixed indemnities.
+pub fn late_charges_sentence(locale: Locale, penalties: Money, indemnities: Option<Money>, as_of: NaiveDate) -> String {
+    let indemnities = indemnities.filter(|m| m.minor > 0);
+    if penalties.minor <= 0 && indemnities.is_none() {
+        return String::new();
+    }
+    let date = locale.format_date(as_of);
+    match (locale, indemnities) {
+        (Locale::Fr, Some(i)) => format!(
+            "Pénalités de retard au {date} : {} ; indemnité forfaitaire pour frais de recouvrement : {}.",
+            penalties.format(locale),
+            i.format(locale)
+        ),
+        (Locale::Fr, None) => format!("Pénalités de retard au {date} : {}.", penalties.format(locale)),
+        (Locale::En, Some(i)) => format!(
+            "Late payment interest to {date}: {}; fixed compensation for recovery costs: {}.",
+            penalties.format(locale),
+            i.format(locale)
+        ),
+        (Locale::En, None) => format!("Late payment interest to {date}: {}.", penalties.format(locale)),
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +134,7 @@ mod tests {
             pay_link: "https://pay.example/portal/pay?invoices=12,19".into(),
             promise_link: "https://pay.example/portal/promise?inv=12,19".into(),
             dispute_link: "https://pay.example/portal/dispute?inv=12".into(),
+            late_charges: String::new(),
         }
     }
 
@@ -117,6 +155,20 @@ mod tests {
         let en = render("{invoices}", &facts(Locale::En));
         let nov5 = Locale::En.format_date(NaiveDate::from_ymd_opt(2026, 11, 5).unwrap());
         assert!(en.contains(&format!("- F-2026-00019 (due {nov5}): €40.00")), "{en}");
+    }
+
+    #[test]
+    fn late_charges_read_as_a_sentence_or_nothing() {
+        let eur = |m| Money::new(m, Currency::Eur);
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let fr = late_charges_sentence(Locale::Fr, eur(300), Some(eur(4_000)), day);
+        assert!(fr.starts_with("Pénalités de retard au 20") && fr.contains("3,00") && fr.contains("40,00"), "{fr}");
+        let en = late_charges_sentence(Locale::En, eur(300), None, day);
+        assert_eq!(en, "Late payment interest to Nov 20, 2026: €3.00.");
+        assert_eq!(late_charges_sentence(Locale::Fr, eur(0), None, day), "");
+        let mut f = facts(Locale::Fr);
+        f.late_charges = fr.clone();
+        assert_eq!(render("{late_charges}", &f), fr);
     }
 
     #[test]

@@ -594,6 +594,12 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Denied(404), Denied(403), Denied(409)],
         },
         Row {
+            path: "/api/legal/invoice_charges",
+            // Its client and staff in scope (account 2's invoice is not late: nothing to show).
+            request: |fx| Req::Form("/api/legal/invoice_charges", vec![("invoice_id", fx.inv2_open.to_string())]),
+            expect: [Denied(401), Denied(404), Denied(404), Scoped, Scoped],
+        },
+        Row {
             path: "/api/legal/rates",
             // Published rates, no account's data: staff read them.
             request: |_| Req::Form("/api/legal/rates", vec![]),

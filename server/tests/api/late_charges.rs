@@ -78,6 +78,25 @@ async fn the_owner_applies_the_charges_once_and_the_claim_keeps_the_principal_ap
             (Some(300), Some(4_000))
         );
 
+        // Its client sees them on the invoice's page, not another's invoice.
+        let client = app.login("client1@test.example").await;
+        let t2 = app.fx.inv1_overdue.to_string();
+        let shown: Value =
+            client.post_form("/api/legal/invoice_charges", &[("invoice_id", &t2)]).await.json().await.unwrap();
+        let shown = &shown[0];
+        assert_eq!((shown["days_late"].as_i64(), shown["percent"].as_str()), (Some(30), Some("12.15")), "{shown}");
+        assert_eq!(
+            (
+                shown["penalties"]["minor"].as_i64(),
+                shown["indemnity"]["minor"].as_i64(),
+                shown["charged"]["minor"].as_i64()
+            ),
+            (Some(300), Some(4_000), Some(4_300))
+        );
+        let other = app.fx.inv2_open.to_string();
+        let res = client.post_form("/api/legal/invoice_charges", &[("invoice_id", &other)]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
         // Again the same day: nothing more to post, and nothing is.
         let again = owner.post_form("/api/legal/apply_charges", &[("account_id", &account)]).await;
         assert_eq!(again.status(), StatusCode::CONFLICT);
@@ -92,9 +111,22 @@ async fn a_step_set_to_apply_charges_posts_what_accrued_since_once_and_none_for_
     for backend in BACKENDS {
         let Some(app) = spawn_app(backend).await else { continue };
         // T-0002 fell due on 21 October: step 1 on 20 November, step 2 a week later.
-        plan(&app, 0, &[("due_date", 30, "email"), ("previous_step", 7, "email")]).await;
+        let steps = plan(&app, 0, &[("due_date", 30, "email"), ("previous_step", 7, "email")]).await;
         app.exec("UPDATE reminder_steps SET late_charges = TRUE").await.unwrap();
+        // The first step's message names the charges.
+        app.exec(&format!(
+            "INSERT INTO reminder_templates (step_id, language, subject, body)
+             VALUES ({}, 'fr', 'Retard : {{total}}', 'Bonjour,\n{{invoices}}\n{{late_charges}}')",
+            steps[0]
+        ))
+        .await
+        .unwrap();
         assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
+        let body = crate::money::text(&app, "SELECT body_text FROM outbox ORDER BY id DESC LIMIT 1").await;
+        assert!(
+            body.contains("Pénalités de retard au 20") && body.contains("3,00") && body.contains("40,00"),
+            "{body}"
+        );
         assert_eq!(
             posted(&app).await,
             [("indemnity".into(), day("2026-10-21"), 4_000), ("penalty".into(), day("2026-11-20"), 300)]
@@ -126,6 +158,12 @@ async fn a_step_set_to_apply_charges_posts_what_accrued_since_once_and_none_for_
         assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 1);
         assert_eq!(posted(&app).await, []);
         assert_eq!(fees_and_balance(&app).await, (0, 30_000));
+        // Nor does its page show any.
+        let t2 = app.fx.inv1_overdue.to_string();
+        let client = app.login("client1@test.example").await;
+        let shown: Value =
+            client.post_form("/api/legal/invoice_charges", &[("invoice_id", &t2)]).await.json().await.unwrap();
+        assert_eq!(shown, serde_json::json!([]));
         app.finish().await;
     }
 }

@@ -134,3 +134,40 @@ pub async fn apply_now(state: &AppState, principal: &Principal, account_id: i64)
     tx.commit().await?;
     Ok(applied)
 }
+
+/// One invoice's charges today for its client or staff in scope (empty
+/// when it is not late or owes none).
+pub async fn of_invoice(
+    state: &AppState,
+    principal: &Principal,
+    invoice_id: i64,
+) -> AppResult<Vec<crate::legal::claim::InvoiceCharges>> {
+    let scope = principal.scope();
+    let (all, collector, acc) = scope.binds();
+    let sql = format!(
+        "SELECT a.id FROM invoices i JOIN accounts a ON a.id = i.account_id WHERE {} AND i.id = $4 AND i.status = 'issued'",
+        scope.sql()
+    );
+    let account: Option<i64> = crate::with_db!(&state.db, |pool| {
+        sqlx::query_scalar(&sql).bind(all).bind(collector).bind(acc).bind(invoice_id).fetch_optional(pool).await
+    })?;
+    let account_id = account.ok_or(AppError::NotFound)?;
+    let claim = overdue((&state.db).into(), account_id, state.clock.today()).await?;
+    if claim.rule == crate::legal::claim::ClaimRule::Consumer {
+        return Ok(Vec::new());
+    }
+    Ok(claim
+        .lines
+        .into_iter()
+        .filter(|l| l.invoice_id == invoice_id)
+        .map(|l| crate::legal::claim::InvoiceCharges {
+            as_of: claim.as_of,
+            rule: claim.rule,
+            days_late: l.days_late,
+            percent: l.periods.last().map(|p| p.percent.clone()),
+            penalties: l.penalties,
+            indemnity: l.indemnity,
+            charged: l.charged,
+        })
+        .collect())
+}

@@ -325,6 +325,16 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
             continue;
         }
         let ids: Vec<i64> = items.iter().map(|i| i.invoice.id).collect();
+        // The charges are worked out only for a step that posts them or
+        // whose own text names them.
+        let mentions = own_template(&mut tx, step.id, locale)
+            .await?
+            .is_some_and(|(subject, body)| (subject + &body).contains("{late_charges}"));
+        let late_charges = if step.late_charges || mentions {
+            charges_sentence(&mut tx, account_id, &ids, today, locale).await?
+        } else {
+            String::new()
+        };
         let message = Facts {
             locale,
             contact: account.legal_name.clone(),
@@ -342,6 +352,7 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
             pay_link: links::url(state, account_id, &ids, LinkAction::Pay, now)?,
             promise_link: links::url(state, account_id, &ids, LinkAction::Promise, now)?,
             dispute_link: links::url(state, account_id, &ids, LinkAction::Dispute, now)?,
+            late_charges,
         };
         let late_charges = step.late_charges;
         let r = Record { account_id, step, today, now, currency, reach: &reach, message };
@@ -500,6 +511,24 @@ async fn sms_text(tx: &mut Tx, step_id: i64, facts: &Facts) -> AppResult<String>
     let own = own_template(tx, step_id, facts.locale).await?;
     let body = own.map(|(_, body)| body).unwrap_or_else(|| Msg::ReminderSms.text(facts.locale).to_string());
     Ok(template::render(&body, facts))
+}
+
+/// What the law adds to these invoices today, as the `{late_charges}`
+/// sentence.
+async fn charges_sentence(
+    tx: &mut Tx,
+    account_id: i64,
+    ids: &[i64],
+    today: NaiveDate,
+    locale: Locale,
+) -> AppResult<String> {
+    let claim = crate::legal::ssr::claim::overdue(tx.into(), account_id, today).await?;
+    let lines: Vec<_> = claim.lines.iter().filter(|l| ids.contains(&l.invoice_id)).collect();
+    let Some(first) = lines.first() else { return Ok(String::new()) };
+    let currency = first.principal.currency;
+    let penalties = lines.iter().filter_map(|l| l.penalties).filter(|m| m.currency == currency).map(|m| m.minor).sum();
+    let indemnities = lines.iter().filter_map(|l| l.indemnity).reduce(|a, b| Money::new(a.minor + b.minor, a.currency));
+    Ok(template::late_charges_sentence(locale, Money::new(penalties, currency), indemnities, today))
 }
 
 async fn own_template(tx: &mut Tx, step_id: i64, locale: Locale) -> AppResult<Option<(String, String)>> {
