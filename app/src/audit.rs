@@ -79,6 +79,7 @@ actions! {
     ReminderPlanSaved => "reminder_plan.saved", TlReminderPlan;
     ReminderPlanArchived => "reminder_plan.archived", TlReminderPlan;
     ReminderPlanAssigned => "reminder_plan.assigned", TlReminderPlan;
+    SendWindowChanged => "reminder_settings.window", TlSendWindow;
     TaskDone => "collection_task.done", TlTaskDone;
     PromiseCreated => "promise.created", TlPromiseCreated;
     PromiseCancelled => "promise.cancelled", TlPromiseCancelled;

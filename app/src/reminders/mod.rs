@@ -26,6 +26,7 @@ pub mod rules;
 pub mod ssr;
 pub mod template;
 pub mod todo;
+pub mod window;
 
 /// The step an invoice comes to next.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -208,6 +208,7 @@ fn PlansBody() -> impl IntoView {
             <a href="/back/reminders/approvals" data-testid="approvals-link">{t(Msg::Approvals)}</a>
         </p>
         <super::preview::TemplatePreviewForm/>
+        <super::window::SendWindowForm/>
         <Loaded resource=data view=move |page| {
             let plans = page.plans.clone();
             view! {

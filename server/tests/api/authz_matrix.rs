@@ -600,6 +600,27 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(404), Denied(404), Scoped, Scoped],
         },
         Row {
+            path: "/api/reminders/window",
+            // The merchant's sending hours, no account's data: staff read them.
+            request: |_| Req::Form("/api/reminders/window", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
+            path: "/api/reminders/save_window",
+            // The owner only; no day ticked, so the owner's call changes nothing.
+            request: |_| {
+                Req::Form(
+                    "/api/reminders/save_window",
+                    vec![
+                        ("form[start]", "09:00".into()),
+                        ("form[end]", "18:00".into()),
+                        ("form[calendar]", "fr".into()),
+                    ],
+                )
+            },
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Denied(422)],
+        },
+        Row {
             path: "/api/legal/rates",
             // Published rates, no account's data: staff read them.
             request: |_| Req::Form("/api/legal/rates", vec![]),

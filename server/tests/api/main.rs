@@ -25,6 +25,8 @@ mod payment_flows;
 mod payments;
 mod promises;
 mod received;
+mod reminder_messages;
+mod reminder_timing;
 mod reminders;
 mod seed;
 mod sms;

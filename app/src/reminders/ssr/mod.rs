@@ -37,3 +37,63 @@ pub async fn window(state: &AppState) -> AppResult<SendWindow> {
         _ => Ok(SendWindow::default()),
     }
 }
+
+/// Saves the send window (the owner), audited.
+pub async fn save_window(
+    state: &AppState,
+    principal: &crate::auth::ssr::Principal,
+    form: &super::window::WindowForm,
+) -> AppResult<()> {
+    use crate::domain::calendar::WindowError;
+    use crate::error::AppError;
+    use crate::i18n::Msg;
+    principal.require_owner()?;
+    let mut days = [false; 7];
+    for d in &form.days {
+        let i: usize = d.trim().parse().map_err(|_| AppError::field("form.days", Msg::InvalidInput))?;
+        *days.get_mut(i).ok_or(AppError::field("form.days", Msg::InvalidInput))? = true;
+    }
+    let time = |s: &str, field| {
+        NaiveTime::parse_from_str(s.trim(), "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(s.trim(), "%H:%M:%S"))
+            .map_err(|_| AppError::field(field, Msg::InvalidTime))
+    };
+    let (start, end) = (time(&form.start, "form.start")?, time(&form.end, "form.end")?);
+    let calendar = HolidayCalendar::parse(&form.calendar).ok_or(AppError::field("form.calendar", Msg::InvalidInput))?;
+    let window = SendWindow::new(days, start, end, calendar).map_err(|e| match e {
+        WindowError::NoDay => AppError::field("form.days", Msg::SendWindowNoDay),
+        WindowError::StartNotBeforeEnd => AppError::field("form.end", Msg::SendWindowEndBeforeStart),
+    })?;
+    let days: String = window.days.iter().map(|d| if *d { 'Y' } else { 'N' }).collect();
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    crate::with_tx!(&mut tx, |c| {
+        sqlx::query(
+            "INSERT INTO reminder_settings (id, days, start_time, end_time, calendar, updated_at)
+             VALUES (1, $1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET days = excluded.days, start_time = excluded.start_time,
+                 end_time = excluded.end_time, calendar = excluded.calendar, updated_at = excluded.updated_at",
+        )
+        .bind(&days)
+        .bind(window.start.format("%H:%M").to_string())
+        .bind(window.end.format("%H:%M").to_string())
+        .bind(window.calendar.as_str())
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    let details = crate::audit::AuditDetails::default().code(window.calendar.as_str()).note(format!(
+        "{days} {}–{}",
+        window.start.format("%H:%M"),
+        window.end.format("%H:%M")
+    ));
+    let entry = crate::auth::ssr::Audit::new(
+        Some(principal.user_id),
+        crate::audit::AuditAction::SendWindowChanged,
+        ("reminder_settings", Some(1)),
+    );
+    crate::auth::ssr::audit((&mut tx).into(), now, entry.details(details)).await?;
+    tx.commit().await?;
+    Ok(())
+}
