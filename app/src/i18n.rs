@@ -803,6 +803,8 @@ messages! {
     Saturday => "Samedi", "Saturday";
     Sunday => "Dimanche", "Sunday";
     InvalidTime => "Heure invalide (HH:MM).", "Invalid time (HH:MM).";
+    TextMessages => "SMS de relance", "Reminder text messages";
+    SmsBlocked => "Bloqué (STOP)", "Blocked (STOP)";
     TlSendWindow => "Fenêtre d'envoi des relances modifiée", "Reminder send window changed";
     SendWindow => "Fenêtre d'envoi", "Send window";
     SendWindowHint => "Les relances partent ces jours-là, à ces heures, dans le fuseau horaire de chaque compte, hors jours fériés du calendrier choisi.", "Reminders go out on these days, at these hours, in each account's time zone, outside the chosen calendar's public holidays.";

@@ -788,5 +788,6 @@ fn OutboxBody() -> impl IntoView {
                             <Pager page=l.page page_count=l.page_count more=l.more base="/back/outbox".to_string()/>
                         }.into_any(),
     }/>
+            <crate::reminders::texts::TextsOutbox/>
         }
 }

@@ -25,6 +25,7 @@ pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod template;
+pub mod texts;
 pub mod todo;
 pub mod window;
 

@@ -600,6 +600,12 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(404), Denied(404), Scoped, Scoped],
         },
         Row {
+            path: "/api/reminders/texts",
+            // The owner reads the SMS outbox, as the mail outbox.
+            request: |_| Req::Form("/api/reminders/texts", vec![]),
+            expect: [Denied(401), Denied(403), Denied(403), Denied(403), Scoped],
+        },
+        Row {
             path: "/api/reminders/window",
             // The merchant's sending hours, no account's data: staff read them.
             request: |_| Req::Form("/api/reminders/window", vec![]),

@@ -199,6 +199,16 @@ async fn an_sms_step_is_queued_with_its_reminder_and_texted_once_through_twilio(
         let (_, status, attempts, sid) = texts(&app).await.pop().unwrap();
         assert_eq!((status.as_str(), attempts), ("sent", 1));
         assert!(sid.starts_with("SM"), "{sid}");
+        // The owner reads it beside the e-mails; a collector may not.
+        let listed: serde_json::Value =
+            app.login("owner@test.example").await.post_form("/api/reminders/texts", &[]).await.json().await.unwrap();
+        assert_eq!(
+            (listed[0]["to_phone"].as_str(), listed[0]["status"].as_str()),
+            (Some("+33612345678"), Some("sent"))
+        );
+        assert_eq!(listed[0]["account_name"], "Alpha Boulangerie SARL");
+        let c1 = app.login("c1@test.example").await;
+        assert_eq!(c1.post_form("/api/reminders/texts", &[]).await.status(), 403);
         app.finish().await;
     }
 }
