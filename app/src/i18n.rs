@@ -645,6 +645,10 @@ messages! {
     LineDiscount => "Remise %", "Discount %";
     AddLine => "Ajouter une ligne", "Add a line";
     EarlyPaymentDiscount => "Escompte pour paiement anticipé", "Early-payment discount";
+    EarlyDiscountReason => "Escompte pour paiement anticipé ({payment})", "Early-payment discount ({payment})";
+    EarlyDiscountLine => "Escompte de {percent} % pour paiement au plus tard le {date}", "{percent}% early-payment discount, paid by {date}";
+    EarlyDiscountOffer => "Réglée d'ici le {date}, cette facture ne vous coûte que {amount} (escompte de {percent} %).", "Paid by {date}, this invoice costs you only {amount} ({percent}% early-payment discount).";
+    DiscountTaken => "dont escompte", "discount taken";
     DiscountPercent => "Taux (%)", "Rate (%)";
     DiscountDays => "Si payé sous (jours)", "If paid within (days)";
     DiscountHint => "(mention imprimée si aucun escompte n'est fixé)", "(printed when no discount is set)";

@@ -265,7 +265,7 @@ export async function createInvoice(
   page: Page,
   accountId: number,
   lines: [string, string, string][],
-  options: { due?: string } = {},
+  options: { due?: string; discount?: [string, string] } = {},
 ): Promise<NewInvoice> {
   await page.goto(`/back/accounts/${accountId}/invoices/new`, { waitUntil: 'networkidle' });
   const form = page.getByTestId('draft-form');
@@ -276,6 +276,10 @@ export async function createInvoice(
     await form.locator(`input[name="form[lines][${i}][unit_price]"]`).fill(price);
   }
   if (options.due) await form.getByTestId('draft-due-date').fill(options.due);
+  if (options.discount) {
+    await form.locator('input[name="form[discount_percent]"]').fill(options.discount[0]);
+    await form.locator('input[name="form[discount_days]"]').fill(options.discount[1]);
+  }
   await form.getByTestId('save-draft').click();
   await page.waitForURL((url) => /^\/back\/drafts\/\d+$/.test(url.pathname));
   await expect(page.getByTestId('draft-totals')).toBeVisible();
@@ -286,6 +290,21 @@ export async function createInvoice(
   const number = ((await page.getByTestId('invoice-number').textContent()) ?? '').trim();
   expect(number).toMatch(/^F-\d{4}-\d{5}$/);
   return { id, number };
+}
+
+/**
+ * On the pay page (`/portal/pay`), pays with a new test card typed into
+ * the sandbox's fields and waits for the payment's page.
+ */
+export async function payWithNewCard(page: Page, number = '4242 4242 4242 4242'): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  const pay = page.getByTestId('pay-form');
+  await pay.getByTestId('method-new').check();
+  await pay.getByTestId('card-number').fill(number);
+  await pay.getByTestId('card-expiry').fill('12/34');
+  await pay.getByTestId('card-cvc').fill('123');
+  await pay.getByTestId('pay-submit').click();
+  await page.waitForURL((url) => /^\/portal\/payments\/\d+$/.test(url.pathname));
 }
 
 /**

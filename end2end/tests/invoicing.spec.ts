@@ -15,6 +15,7 @@ import {
   inviteClient,
   loginReady,
   newContext,
+  payWithNewCard,
 } from './helpers';
 
 const SIREN_INVALID = 'SIREN invalide : 9 chiffres dont une clé de contrôle.';
@@ -73,14 +74,7 @@ test('the owner enters a customer and an invoice; the client pays part by card, 
     await cp.getByTestId('pay-amount').press('Enter');
     await cp.waitForURL((url) => url.pathname === '/portal/pay');
     await expect(cp.getByTestId('pay-total')).toContainText('100,00');
-    await cp.waitForLoadState('networkidle');
-    const pay = cp.getByTestId('pay-form');
-    await pay.getByTestId('method-new').check();
-    await pay.getByTestId('card-number').fill('4242 4242 4242 4242');
-    await pay.getByTestId('card-expiry').fill('12/34');
-    await pay.getByTestId('card-cvc').fill('123');
-    await pay.getByTestId('pay-submit').click();
-    await cp.waitForURL((url) => /^\/portal\/payments\/\d+$/.test(url.pathname));
+    await payWithNewCard(cp);
     await expect(cp.getByTestId('payment-succeeded')).toBeVisible();
 
     await cp.goto(`/portal/invoices/${invoice.id}`);
@@ -118,6 +112,46 @@ test('the owner enters a customer and an invoice; the client pays part by card, 
     await expect(cp.getByTestId('payment-row').filter({ hasText: 'Virement' })).toHaveCount(1);
   } finally {
     await accountant.close();
+    await client.close();
+    await owner.close();
+  }
+});
+
+test('an invoice offering 2 % for payment within 10 days costs 2 % less in the portal, and the discount becomes a credit note', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const owner = await newContext(browser);
+  const client = await newContext(browser);
+  try {
+    const page = await owner.newPage();
+    await loginReady(page, USERS.owner, BACK_HOME);
+    const account = await createAccount(page, `Escompte E2E ${Date.now()}`);
+    // 500,00 HT + 100,00 VAT = 600,00; 2 % = 12,00; 588,00 to pay.
+    const invoice = await createInvoice(page, account.id, [['Audit', '1', '500']], { discount: ['2', '10'] });
+    await expect(page.getByTestId('amount-due')).toContainText('600,00');
+
+    const email = await inviteClient(browser, page, account, CLIENT_PASSWORD);
+    const cp = await client.newPage();
+    await loginReady(cp, email, PORTAL_HOME, CLIENT_PASSWORD);
+    await cp.goto(`/portal/invoices/${invoice.id}`, { waitUntil: 'networkidle' });
+    await expect(cp.getByTestId('early-offer')).toContainText('588,00');
+    await cp.getByTestId('pay-invoice').click();
+    await cp.waitForURL((url) => url.pathname === '/portal/pay');
+    await expect(cp.getByTestId('pay-discount')).toContainText('Escompte de 2');
+    await expect(cp.getByTestId('pay-discount')).toContainText('12,00');
+    await expect(cp.getByTestId('pay-total')).toContainText('588,00');
+    await expect(cp.getByTestId('pay-submit')).toContainText('588,00');
+    await payWithNewCard(cp);
+    await expect(cp.getByTestId('payment-succeeded')).toBeVisible();
+    await expect(cp.getByTestId('payment-amount')).toContainText('588,00');
+    await expect(cp.getByTestId('payment-discount')).toContainText('12,00');
+
+    // Settled in full: the payment and a credit note for the discount.
+    await cp.goto(`/portal/invoices/${invoice.id}`);
+    await expect(cp.getByTestId('invoice-state').first()).toHaveText('Payée');
+    await expect(cp.getByTestId('amount-due')).toContainText('0,00');
+    await expect(cp.getByTestId('early-offer')).toHaveCount(0);
+    await expect(cp.getByTestId('applied-credit-note-pdf')).toHaveCount(1);
+  } finally {
     await client.close();
     await owner.close();
   }

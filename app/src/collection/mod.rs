@@ -25,9 +25,9 @@ pub const DISPUTED_SQL: &str = "COALESCE((SELECT SUM(d.amount_minor) FROM disput
 pub const ACTION_HOLD_MINUTES: i64 = 30;
 
 /// The amount of an invoice that payments in flight (pending, waiting for
-/// the payer, processing) will settle: not payable again, and not a target
-/// for credit.
-pub const IN_FLIGHT_SQL: &str = "COALESCE((SELECT SUM(pa.amount_minor) FROM payment_allocations pa
+/// the payer, processing) will settle, with the early-payment discounts they
+/// took: not payable again, and not a target for credit.
+pub const IN_FLIGHT_SQL: &str = "COALESCE((SELECT SUM(pa.amount_minor + pa.discount_minor) FROM payment_allocations pa
     JOIN payments p ON p.id = pa.payment_id
     WHERE pa.invoice_id = i.id AND p.status IN ('pending', 'requires_action', 'processing')), 0)";
 

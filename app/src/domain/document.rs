@@ -418,6 +418,11 @@ impl EarlyPaymentDiscount {
         }
     }
 
+    /// The last day that earns it: `days` after the issue date.
+    pub fn deadline(&self, issue_date: chrono::NaiveDate) -> chrono::NaiveDate {
+        issue_date + chrono::Duration::days(i64::from(self.days))
+    }
+
     /// The discount on an amount in minor units, rounded half away from zero.
     pub fn discount_on(&self, amount_minor: i64) -> Result<i64, MoneyError> {
         round_minor(Decimal::from(amount_minor).checked_mul(tax_rate(self.percent_bp)).ok_or(MoneyError::Overflow)?)
@@ -621,6 +626,8 @@ mod tests {
         assert_eq!(one_and_a_half.mention(Locale::En), "1.5% discount for payment within 1 day.");
         // 2 % of 119.99 € = 2.3998 -> 2.40 €.
         assert_eq!(two.discount_on(11_999), Ok(240));
+        let issued = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert_eq!(two.deadline(issued), chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap());
         assert_eq!(EarlyPaymentDiscount::new(0, 10), None);
         assert_eq!(EarlyPaymentDiscount::new(200, 366), None);
         assert_eq!(no_discount_mention(Locale::Fr), "Pas d'escompte pour paiement anticipé.");

@@ -169,6 +169,17 @@ pub struct InvoiceDetail {
     /// for seeded or older invoices).
     #[serde(default)]
     pub document: Option<DocumentFacts>,
+    /// Its early-payment discount, while paying it in full today earns it.
+    #[serde(default)]
+    pub early_offer: Option<EarlyOffer>,
+}
+
+/// What paying an invoice in full costs today, with the early-payment
+/// discount that earns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlyOffer {
+    pub pay: Money,
+    pub discount: crate::payments::LineDiscount,
 }
 
 /// The legal facts of an issued invoice, as frozen when it was issued.

@@ -290,7 +290,24 @@ pub async fn detail(state: &AppState, scope: Scope, id: i64) -> AppResult<Invoic
         HistoryEvent::Issued(d) | HistoryEvent::Due(d) | HistoryEvent::OverdueSince(d) => *d,
         HistoryEvent::Entry(l) => l.occurred_on,
     });
-    Ok(InvoiceDetail { summary, lines, subtotal, tax, applied, history, document })
+    // The pay flow's own figures, so that the page and the charge agree.
+    let early_offer = if summary.balance.is_positive() && document.as_ref().is_some_and(|d| d.early_discount.is_some())
+    {
+        let selection = crate::payments::Selection::Invoices(vec![id]);
+        match crate::payments::ssr::plan(state, summary.account_id, &selection).await {
+            Ok(plan) => plan
+                .lines
+                .first()
+                .and_then(|l| l.discount)
+                .map(|discount| crate::invoices::EarlyOffer { pay: plan.total, discount }),
+            Err(AppError::Internal) => return Err(AppError::Internal),
+            // Being paid, or not payable: no offer.
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    Ok(InvoiceDetail { summary, lines, subtotal, tax, applied, history, document, early_offer })
 }
 
 #[tracing::instrument(skip(state))]

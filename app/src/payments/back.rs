@@ -78,7 +78,9 @@ pub fn BackPaymentPage() -> impl IntoView {
                                 <table class="data">
                                     <tbody>
                                         {d.allocations.into_iter().map(|a| view! {
-                                            <tr><td><a href=format!("/back/invoices/{}", a.invoice_id)>{a.number}</a></td><td class="num"><Amount money=a.amount/></td></tr>
+                                            <tr><td><a href=format!("/back/invoices/{}", a.invoice_id)>{a.number}</a></td><td class="num"><Amount money=a.amount/>
+                                                {a.discount.map(|d| view! { <br/><small class="muted">{t(Msg::DiscountTaken)} " " <Amount money=d/></small> })}
+                                            </td></tr>
                                         }).collect_view()}
                                         {d.credit.is_positive().then(|| view! { <tr><td>{t(Msg::KeptAsCredit)}</td><td class="num"><Amount money=d.credit/></td></tr> })}
                                     </tbody>

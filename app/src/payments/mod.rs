@@ -155,7 +155,31 @@ pub struct PlanLine {
     pub invoice_id: i64,
     pub number: String,
     pub due_date: NaiveDate,
+    /// What this payment charges for the invoice (its discount taken off).
     pub amount: Money,
+    /// The invoice's early-payment discount, earned by settling it in full
+    /// by its deadline: a credit note for it follows the payment's success.
+    #[serde(default)]
+    pub discount: Option<LineDiscount>,
+}
+
+/// An early-payment discount taken on a line of a payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineDiscount {
+    pub amount: Money,
+    pub percent_bp: i32,
+    /// The last day that earns it.
+    pub until: NaiveDate,
+}
+
+impl LineDiscount {
+    /// "Escompte de 2 % pour paiement au plus tard le 30/11/2026".
+    pub fn text(&self, locale: crate::domain::Locale) -> String {
+        Msg::EarlyDiscountLine
+            .text(locale)
+            .replace("{percent}", &crate::domain::document::format_percent(self.percent_bp, locale))
+            .replace("{date}", &locale.format_date(self.until))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -229,6 +253,9 @@ pub struct AllocationView {
     pub invoice_id: i64,
     pub number: String,
     pub amount: Money,
+    /// The early-payment discount taken with it (zero: none).
+    #[serde(default)]
+    pub discount: Option<Money>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -685,6 +712,12 @@ pub struct PayLinkPage {
     pub due_date: NaiveDate,
     pub total: Money,
     pub amount_due: Money,
+    /// What paying it now charges: the amount due, less its early-payment
+    /// discount while that is earned.
+    #[serde(default)]
+    pub pay_now: Option<Money>,
+    #[serde(default)]
+    pub discount: Option<LineDiscount>,
     pub sandbox: bool,
     pub idempotency_key: String,
     /// The payment made from this page, when `payment` is in the URL.

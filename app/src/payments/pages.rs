@@ -106,8 +106,17 @@ fn PayBody() -> impl IntoView {
                                     <th scope="col" class="num">{t(Msg::Amount)}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {q.plan.lines.iter().map(|l| view! {
-                                        <tr><td>{l.number.clone()}</td><td><Day date=l.due_date/></td><td class="num"><Amount money=l.amount/></td></tr>
+                                    {q.plan.lines.iter().map(|l| {
+                                        let full = Money::new(l.amount.minor + l.discount.map_or(0, |d| d.amount.minor), l.amount.currency);
+                                        view! {
+                                            <tr><td>{l.number.clone()}</td><td><Day date=l.due_date/></td><td class="num"><Amount money=full/></td></tr>
+                                            {l.discount.map(|d| view! {
+                                                <tr class="discount" data-testid="pay-discount">
+                                                    <td colspan="2">{move || d.text(locale.get())}</td>
+                                                    <td class="num"><Amount money=Money::new(-d.amount.minor, d.amount.currency)/></td>
+                                                </tr>
+                                            })}
+                                        }
                                     }).collect_view()}
                                     {q.plan.credit.is_positive().then(|| view! {
                                         <tr><td colspan="2">{t(Msg::KeptAsCredit)}</td><td class="num"><Amount money=q.plan.credit/></td></tr>
@@ -284,7 +293,9 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
             <thead><tr><th scope="col">{t(Msg::Number)}</th><th scope="col" class="num">{t(Msg::Amount)}</th></tr></thead>
             <tbody>
                 {detail.allocations.into_iter().map(|a| view! {
-                    <tr><td>{a.number}</td><td class="num"><Amount money=a.amount/></td></tr>
+                    <tr><td>{a.number}</td><td class="num"><Amount money=a.amount/>
+                        {a.discount.map(|d| view! { <br/><small class="muted" data-testid="payment-discount">{t(Msg::DiscountTaken)} " " <Amount money=d/></small> })}
+                    </td></tr>
                 }).collect_view()}
                 {detail.credit.is_positive().then(|| view! {
                     <tr><td>{t(Msg::KeptAsCredit)}</td><td class="num"><Amount money=detail.credit/></td></tr>
@@ -539,6 +550,7 @@ pub fn LinkPage() -> impl IntoView {
             <div class="lang-corner"><crate::components::LanguageSwitch/></div>
             <Loaded resource=data on_error=|e| view! { <h1>"Relance"</h1> <ErrorMessage error=e/> }.into_any() view=move |v| {
                             let due = v.amount_due;
+                            let pay_now = v.pay_now.unwrap_or(due);
                             view! {
                                 <h1>{v.company.clone()}</h1>
                                 {v.sandbox.then(|| view! { <TestModeBanner/> })}
@@ -547,6 +559,9 @@ pub fn LinkPage() -> impl IntoView {
                                     <div><dt>{t(Msg::Account)}</dt><dd>{v.account_name.clone()}</dd></div>
                                     <div><dt>{t(Msg::DueDate)}</dt><dd><Day date=v.due_date/></dd></div>
                                     <div><dt>{t(Msg::AmountDue)}</dt><dd data-testid="link-amount-due"><Amount money=due/></dd></div>
+                                    {v.discount.map(|d| view! {
+                                        <div><dt>{move || d.text(locale.get())}</dt><dd data-testid="link-discount"><Amount money=Money::new(-d.amount.minor, d.amount.currency)/></dd></div>
+                                    })}
                                 </dl>
                                 {v.payment.clone().map(|p| view! {
                                     <p class="alert" role="status" data-testid="link-payment-status">
@@ -557,17 +572,18 @@ pub fn LinkPage() -> impl IntoView {
                                 {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorMessage error=e/> })}
                                 {if let Some(confirm) = v.confirm.clone() {
                                     let back = format!("/pay/{}?payment={}", token(), v.payment.as_ref().map(|p| p.id).unwrap_or_default());
-                                    view! { <StripeConfirm confirm=confirm return_path=back amount=due/> }.into_any()
+                                    let amount = v.payment.as_ref().map_or(pay_now, |p| p.amount);
+                                    view! { <StripeConfirm confirm=confirm return_path=back amount=amount/> }.into_any()
                                 } else if due.is_positive() {
                                     let sandbox = v.sandbox;
                                     view! {
                                         <ActionForm action=action attr:class="stack" attr:data-testid="link-pay-form">
                                             <input type="hidden" name="token" value=token()/>
                                             <input type="hidden" name="idempotency_key" value=v.idempotency_key.clone()/>
-                                            <input type="hidden" name="expected_total" value=due.minor.to_string()/>
+                                            <input type="hidden" name="expected_total" value=pay_now.minor.to_string()/>
                                             {sandbox.then(|| view! { <CardFields error=action_error(action)/> })}
                                             <button type="submit" class="primary" data-testid="link-pay-submit">
-                                                {move || format!("{} {}", Msg::PayNow.text(locale.get()), due.format(locale.get()))}
+                                                {move || format!("{} {}", Msg::PayNow.text(locale.get()), pay_now.format(locale.get()))}
                                             </button>
                                         </ActionForm>
                                     }.into_any()

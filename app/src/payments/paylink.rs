@@ -262,6 +262,17 @@ pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppRes
     })?;
     let row = row.ok_or(AppError::Refused(Msg::LinkInvalid))?;
     let currency = crate::invoices::ssr::parse_currency(&row.currency)?;
+    // The pay flow's own figure (the early-payment discount included); one
+    // being paid already keeps the amount due, and paying it is refused.
+    let planned = if row.balance_minor > 0 {
+        match ssr::plan(state, account_id, &Selection::Invoices(vec![invoice_id])).await {
+            Ok(plan) => Some(plan),
+            Err(AppError::Internal) => return Err(AppError::Internal),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
     let page = PayLinkPage {
         company: crate::mail::company_name((&state.db).into()).await?,
         invoice_number: row.number,
@@ -269,6 +280,8 @@ pub async fn view(state: &AppState, token: &str, payment: Option<i64>) -> AppRes
         due_date: row.due_date,
         total: Money::new(row.total_minor, currency),
         amount_due: Money::new(row.balance_minor.max(0), currency),
+        pay_now: planned.as_ref().map(|p| p.total),
+        discount: planned.as_ref().and_then(|p| p.lines.first()).and_then(|l| l.discount),
         sandbox: state.gateway.as_sandbox().is_some(),
         idempotency_key: crate::auth::ssr::random_token(),
         payment,

@@ -236,6 +236,7 @@ fn InvoiceBody() -> impl IntoView {
     let role = crate::shell::PageCtx::current().viewer.map(|v| v.role);
     let staff = role.is_some_and(|r| r.is_staff());
     let can_link = matches!(role, Some(Role::Owner) | Some(Role::Collector));
+    let locale = crate::i18n::use_locale();
     view! {
         <p><a href=back>"← " {t(Msg::BackToInvoices)}</a></p>
         <Loaded resource=detail view=move |d| {
@@ -270,6 +271,16 @@ fn InvoiceBody() -> impl IntoView {
                                     <div><dt>{t(Msg::Disputed)}</dt><dd data-testid="invoice-disputed"><Amount money=s.disputed/></dd></div>
                                 })}
                             </dl>
+                            {d.early_offer.map(|o| view! {
+                                <p class="alert ok" role="note" data-testid="early-offer">{move || {
+                                    let l = locale.get();
+                                    Msg::EarlyDiscountOffer
+                                        .text(l)
+                                        .replace("{date}", &l.format_date(o.discount.until))
+                                        .replace("{amount}", &o.pay.format(l))
+                                        .replace("{percent}", &crate::domain::document::format_percent(o.discount.percent_bp, l))
+                                }}</p>
+                            })}
                             {staff.then(|| view! { <crate::legal::pages::PrescriptionPanel invoice_id=s.id/> })}
                             <crate::legal::pages::InvoiceChargesNotice invoice_id=s.id/>
                             <crate::disputes::pages::DisputesOf invoice_id=s.id staff=staff/>

@@ -59,6 +59,7 @@ fn detail(lines: Vec<InvoiceLine>) -> InvoiceDetail {
         }],
         history: Vec::new(),
         document: None,
+        early_offer: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod authz_matrix;
 mod cli;
 mod credit_note_einvoices;
 mod disputes;
+mod early_discount;
 mod einvoice_imports;
 mod hardening;
 mod helpers;

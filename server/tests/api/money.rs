@@ -75,6 +75,23 @@ pub(crate) async fn pay(s: &Session, invoices: &str, total: i64, key: &str, meth
     .await
 }
 
+/// Pays a pay link's invoice with a sandbox card, as its page posts it.
+pub(crate) async fn pay_by_link(anon: &Session, token: &str, key: &str, total: i64) -> reqwest::Response {
+    let total = total.to_string();
+    anon.post_form(
+        "/api/paylink/pay",
+        &[
+            ("token", token),
+            ("idempotency_key", key),
+            ("expected_total", &total),
+            ("card_number", "4242424242424242"),
+            ("card_expiry", "12/30"),
+            ("card_cvc", "123"),
+        ],
+    )
+    .await
+}
+
 /// Pays with a card typed into the sandbox's form, not saved.
 pub(crate) async fn pay_new_card(
     s: &Session,

@@ -364,19 +364,7 @@ async fn a_pay_link_pays_one_invoice_without_a_password() {
         bad.replace_range(bad.len() - 3.., "AAA");
         assert_eq!(anon.post_form("/api/paylink/view", &[("token", &bad)]).await.status(), StatusCode::BAD_REQUEST);
         let key = view["idempotency_key"].as_str().unwrap();
-        let res = anon
-            .post_form(
-                "/api/paylink/pay",
-                &[
-                    ("token", &token),
-                    ("idempotency_key", key),
-                    ("expected_total", "30000"),
-                    ("card_number", CARD_OK),
-                    ("card_expiry", "12/30"),
-                    ("card_cvc", "123"),
-                ],
-            )
-            .await;
+        let res = crate::money::pay_by_link(&anon, &token, key, 30_000).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(balance(&app, app.fx.inv1_overdue).await, 0);
         assert_eq!(balance(&app, app.fx.inv1_open).await, 120_000, "nothing else was touched");

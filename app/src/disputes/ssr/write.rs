@@ -467,7 +467,7 @@ pub async fn decide(
             currency,
             issued_on: today,
             reason: "",
-            created_by: actor,
+            created_by: Some(actor),
             created_at: now,
             import_id: None,
             vat: None,

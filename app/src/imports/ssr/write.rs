@@ -249,7 +249,7 @@ async fn credit_notes(
             currency: c.currency,
             issued_on: c.issue_date,
             reason: &c.reason,
-            created_by: actor,
+            created_by: Some(actor),
             created_at: now,
             import_id: Some(import_id),
             vat: Some(c.vat.clone()),

@@ -101,7 +101,7 @@ pub async fn credit(
         currency,
         issued_on: today,
         reason: reason.as_ref(),
-        created_by: principal.user_id,
+        created_by: Some(principal.user_id),
         created_at: now,
         import_id: None,
         vat: None,
@@ -116,4 +116,66 @@ pub async fn credit(
     audit((&mut tx).into(), now, entry.account(Some(account_id)).details(details)).await?;
     tx.commit().await?;
     Ok(Created { id, status: DocumentStatus::Issued })
+}
+
+/// The credit note for an early-payment discount a payment took (`amount`,
+/// at most what the invoice still owes), written when the payment succeeds,
+/// inside its transaction and under the account's lock. Its reason, in the
+/// account's language, names the payment. Answers the credit note, or
+/// `None` when nothing is left to credit.
+pub async fn early_discount(
+    tx: &mut crate::db::Tx,
+    state: &AppState,
+    locked: &ledger::Locked,
+    invoice_id: i64,
+    amount: Money,
+    payment_id: i64,
+) -> AppResult<Option<i64>> {
+    let account_id = locked.account_id();
+    let (total, credited, number): (i64, i64, String) = with_tx!(&mut *tx, |c| {
+        sqlx::query_as(
+            "SELECT i.total_minor,
+                    CAST(COALESCE((SELECT SUM(cn.amount_minor) FROM credit_notes cn WHERE cn.invoice_id = i.id), 0) AS BIGINT),
+                    i.number
+             FROM invoices i WHERE i.id = $1 AND i.account_id = $2",
+        )
+        .bind(invoice_id)
+        .bind(account_id)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let amount_minor = amount.minor.min(total - credited);
+    if amount_minor <= 0 {
+        return Ok(None);
+    }
+    let acc = crate::collection::account((&mut *tx).into(), account_id).await?;
+    let locale = crate::domain::Locale::parse(&acc.language).unwrap_or_default();
+    let reference = crate::payments::payment_reference(payment_id);
+    let reason = Msg::EarlyDiscountReason.text(locale).replace("{payment}", &reference);
+    let today = state.clock.today();
+    let now = state.clock.now();
+    let credit_number = numbering::next(tx, Series::CreditNote, today.year()).await?;
+    let note = NewCreditNote {
+        number: &credit_number,
+        account_id,
+        invoice_id,
+        dispute_id: None,
+        amount: amount_minor,
+        currency: amount.currency,
+        issued_on: today,
+        reason: &reason,
+        created_by: None,
+        created_at: now,
+        import_id: None,
+        vat: None,
+    };
+    let id = credit_notes::record(tx, locked, note, &ledger::Ctx::new(state, None)).await?;
+    let details = AuditDetails::default()
+        .amount(Money::new(amount_minor, amount.currency))
+        .reference(credit_number)
+        .invoices([number])
+        .note(reason);
+    let entry = Audit::new(None, AuditAction::CreditNoteIssued, ("credit_note", Some(id)));
+    audit((&mut *tx).into(), now, entry.account(Some(account_id)).details(details)).await?;
+    Ok(Some(id))
 }

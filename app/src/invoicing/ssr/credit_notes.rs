@@ -29,7 +29,7 @@ pub struct NewCreditNote<'a> {
     pub currency: Currency,
     pub issued_on: NaiveDate,
     pub reason: &'a str,
-    pub created_by: i64,
+    pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub import_id: Option<i64>,
     /// The VAT taken back as the document states it (an imported one);

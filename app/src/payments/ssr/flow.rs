@@ -41,13 +41,15 @@ pub enum Payer {
 
 /// Works out, from stored balances, what a selection costs and what it
 /// settles: each invoice's balance less payments in flight (and, for
-/// autopay, less what is disputed).
+/// autopay, less what is disputed); an invoice settled in full by its
+/// early-payment deadline (the account's own day) costs its discount less.
 async fn plan_in(
     mut conn: Conn<'_>,
     account_id: i64,
     currency: Currency,
     selection: &Selection,
     payer: Payer,
+    now: DateTime<Utc>,
 ) -> AppResult<Plan> {
     let open = balances::open_invoices(conn.reborrow(), account_id).await?;
     let payable: Vec<(&balances::OpenInvoice, i64)> = open
@@ -60,6 +62,7 @@ async fn plan_in(
         number: r.number.clone(),
         due_date: r.due_date,
         amount: Money::new(amount, currency),
+        discount: None,
     };
     let (lines, credit) = match selection {
         Selection::Invoices(ids) => {
@@ -77,6 +80,23 @@ async fn plan_in(
                 }
             }
             lines.sort_by(|a, b| (a.due_date, &a.number).cmp(&(b.due_date, &b.number)));
+            // Only an invoice's whole payable part earns its discount.
+            let whole: Vec<i64> = lines
+                .iter()
+                .filter(|l| open.iter().any(|o| o.id == l.invoice_id && o.payable() == l.amount.minor))
+                .map(|l| l.invoice_id)
+                .collect();
+            if !whole.is_empty() {
+                let terms = discount_terms(conn.reborrow(), account_id).await?;
+                for l in lines.iter_mut().filter(|l| whole.contains(&l.invoice_id)) {
+                    if let Some(t) = terms.iter().find(|t| t.id == l.invoice_id) {
+                        l.discount = t.earned(l.amount, now);
+                        if let Some(d) = &l.discount {
+                            l.amount = Money::new(l.amount.minor - d.amount.minor, currency);
+                        }
+                    }
+                }
+            }
             (lines, 0)
         }
         Selection::Amount(amount) => {
@@ -100,6 +120,48 @@ async fn plan_in(
         .try_fold(credit, |acc: i64, l| acc.checked_add(l.amount.minor))
         .ok_or(AppError::field("amount", Msg::InvalidAmount))?;
     Ok(Plan { lines, credit: Money::new(credit, currency), total: Money::new(total, currency) })
+}
+
+/// An open invoice's early-payment terms, with its account's time zone.
+#[derive(sqlx::FromRow)]
+struct DiscountTerms {
+    id: i64,
+    issue_date: chrono::NaiveDate,
+    early_discount_bp: i32,
+    early_discount_days: i32,
+    time_zone: String,
+}
+
+impl DiscountTerms {
+    /// The discount on `whole` (what settles the invoice), when paid `now`:
+    /// up to the deadline, in the account's day; never all of it (a line
+    /// charges something).
+    fn earned(&self, whole: Money, now: DateTime<Utc>) -> Option<LineDiscount> {
+        let terms =
+            crate::domain::document::EarlyPaymentDiscount::new(self.early_discount_bp, self.early_discount_days)?;
+        let until = terms.deadline(self.issue_date);
+        let today = now.with_timezone(&crate::reminders::ssr::engine::time_zone(&self.time_zone)).date_naive();
+        let amount = terms.discount_on(whole.minor).ok()?;
+        (today <= until && amount > 0 && amount < whole.minor).then_some(LineDiscount {
+            amount: Money::new(amount, whole.currency),
+            percent_bp: terms.percent_bp,
+            until,
+        })
+    }
+}
+
+async fn discount_terms(conn: Conn<'_>, account_id: i64) -> AppResult<Vec<DiscountTerms>> {
+    Ok(with_conn!(conn, |c| {
+        sqlx::query_as(
+            "SELECT i.id, i.issue_date, i.early_discount_bp, i.early_discount_days, a.time_zone
+             FROM invoices i JOIN accounts a ON a.id = i.account_id
+             WHERE i.account_id = $1 AND i.status = 'issued' AND i.balance_minor > 0
+               AND i.early_discount_bp IS NOT NULL AND i.early_discount_days IS NOT NULL",
+        )
+        .bind(account_id)
+        .fetch_all(&mut *c)
+        .await
+    })?)
 }
 
 /// Why an invoice cannot be paid: not the caller's (404, like a missing
@@ -127,7 +189,7 @@ async fn invoice_not_payable(conn: Conn<'_>, account_id: i64, invoice_id: i64) -
 pub async fn plan(state: &AppState, account_id: i64, selection: &Selection) -> AppResult<Plan> {
     let acc = account((&state.db).into(), account_id).await?;
     let currency = parse_currency(&acc.currency)?;
-    plan_in((&state.db).into(), account_id, currency, selection, Payer::Person).await
+    plan_in((&state.db).into(), account_id, currency, selection, Payer::Person, state.clock.now()).await
 }
 
 // ---------------------------------------------------------------- paying
@@ -186,7 +248,7 @@ pub async fn create_payment(state: &AppState, p: &NewPayment<'_>) -> AppResult<(
         (None, None) => String::new(),
     };
     let payer = if p.source == "autopay" { Payer::Autopay } else { Payer::Person };
-    let plan = plan_in(Conn::Tx(&mut tx), p.account_id, currency, &p.selection, payer).await?;
+    let plan = plan_in(Conn::Tx(&mut tx), p.account_id, currency, &p.selection, payer, now).await?;
     if let Some(expected) = p.expected_total {
         if expected != plan.total.minor {
             return Err(AppError::Conflict(Msg::AmountChanged));
@@ -214,11 +276,14 @@ pub async fn create_payment(state: &AppState, p: &NewPayment<'_>) -> AppResult<(
     })?;
     for l in &plan.lines {
         with_tx!(&mut tx, |conn| {
-            sqlx::query("INSERT INTO payment_allocations (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(l.invoice_id)
-                .bind(l.amount.minor)
-                .execute(&mut *conn)
+            sqlx::query(
+                "INSERT INTO payment_allocations (payment_id, invoice_id, amount_minor, discount_minor) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(l.invoice_id)
+            .bind(l.amount.minor)
+            .bind(l.discount.map_or(0, |d| d.amount.minor))
+            .execute(&mut *conn)
                 .await
                 .map(|r| r.rows_affected())
         })?;
@@ -532,6 +597,7 @@ pub async fn transition_tx(
                 reference: &reference,
             };
             ledger::post(tx, &lock, posting, &ledger::Ctx::new(state, None)).await?;
+            discounts(tx, state, &lock, payment_id, currency).await?;
             tell_client(tx, state, now, moved.account_id, payment_id, |locale, company, link| {
                 crate::mail::Message::Receipt { company, reference: &reference, amount, link }.render(locale)
             })
@@ -576,6 +642,44 @@ pub async fn transition_tx(
     Ok(true)
 }
 
+/// The early-payment discounts a succeeded payment took: a credit note for
+/// each (split by VAT rate, in the credit notes' own series), once, in the
+/// payment's transaction. Each credits no more than the invoice still owes
+/// once paid (another payment may have settled some of it meanwhile), so
+/// a discount never turns into credit.
+async fn discounts(
+    tx: &mut Tx,
+    state: &AppState,
+    lock: &ledger::Locked,
+    payment_id: i64,
+    currency: Currency,
+) -> AppResult<()> {
+    let taken: Vec<(i64, i64, i64)> = with_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT pa.invoice_id, pa.discount_minor, i.balance_minor FROM payment_allocations pa
+             JOIN invoices i ON i.id = pa.invoice_id WHERE pa.payment_id = $1 AND pa.discount_minor > 0 ORDER BY i.id",
+        )
+        .bind(payment_id)
+        .fetch_all(&mut *conn)
+        .await
+    })?;
+    for (invoice_id, discount, owed) in taken {
+        let amount = discount.min(owed);
+        if amount > 0 {
+            crate::invoicing::ssr::adjust::early_discount(
+                tx,
+                state,
+                lock,
+                invoice_id,
+                Money::new(amount, currency),
+                payment_id,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Queues an e-mail about a payment to the account's billing address, in
 /// its language: `message` writes subject and body from the locale, the
 /// merchant's name and the link to the payment's page.
@@ -614,4 +718,39 @@ pub async fn apply_all_credit(state: &AppState) -> AppResult<usize> {
         tx.commit().await?;
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone};
+
+    fn terms(zone: &str) -> DiscountTerms {
+        DiscountTerms {
+            id: 1,
+            issue_date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            early_discount_bp: 200,
+            early_discount_days: 10,
+            time_zone: zone.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_discount_is_earned_up_to_the_deadline_in_the_accounts_day() {
+        let eur = |minor| Money::new(minor, Currency::parse("EUR").unwrap());
+        let at = |d, h, m| Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap();
+        let paris = terms("Europe/Paris");
+        let d = paris.earned(eur(14_109), at(30, 22, 59)).expect("23:59 in Paris on the 30th");
+        assert_eq!((d.amount.minor, d.percent_bp), (282, 200));
+        assert_eq!(d.until, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        // Midnight in Paris: 1 December there, still 30 November in UTC.
+        assert_eq!(paris.earned(eur(14_109), at(30, 23, 0)), None);
+        // Still the 30th in Martinique at 03:00 UTC on 1 December.
+        let fort_de_france = terms("America/Martinique");
+        assert!(fort_de_france.earned(eur(14_109), Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap()).is_some());
+        // Nothing to take off a cent; never the whole amount.
+        assert_eq!(paris.earned(eur(1), at(21, 10, 0)), None);
+        let all = DiscountTerms { early_discount_bp: 10_000, ..terms("Europe/Paris") };
+        assert_eq!(all.earned(eur(14_109), at(21, 10, 0)), None);
+    }
 }

@@ -131,18 +131,19 @@ pub async fn detail(
     let currency = summary.amount.currency;
     #[allow(clippy::type_complexity)]
     let (allocs, posted, events, refunds): (
-        Vec<(i64, String, i64)>,
+        Vec<(i64, String, i64, i64)>,
         Vec<(Option<i64>, i64)>,
         Vec<EventRow>,
         Vec<RefundRow>,
     ) = with_db!(&state.db, |pool| {
         let allocs = sqlx::query_as(
-                "SELECT pa.invoice_id, i.number, pa.amount_minor FROM payment_allocations pa JOIN invoices i ON i.id = pa.invoice_id
+            "SELECT pa.invoice_id, i.number, pa.amount_minor, pa.discount_minor FROM payment_allocations pa
+                 JOIN invoices i ON i.id = pa.invoice_id
                  WHERE pa.payment_id = $1 ORDER BY i.due_date, i.number",
-            )
-            .bind(id)
-            .fetch_all(pool)
-            .await?;
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
         let posted = sqlx::query_as(
                 "SELECT invoice_id, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries WHERE payment_id = $1 AND kind = 'payment'
                  GROUP BY invoice_id",
@@ -173,13 +174,14 @@ pub async fn detail(
     Ok(PaymentDetail {
         allocations: allocs
             .into_iter()
-            .map(|(invoice_id, number, planned)| {
+            .map(|(invoice_id, number, planned, discount)| {
                 let amount = if applied_to_invoices {
                     posted.iter().find(|(i, _)| *i == Some(invoice_id)).map(|(_, a)| -a).unwrap_or(0)
                 } else {
                     planned
                 };
-                AllocationView { invoice_id, number, amount: Money::new(amount, currency) }
+                let discount = (discount > 0).then(|| Money::new(discount, currency));
+                AllocationView { invoice_id, number, amount: Money::new(amount, currency), discount }
             })
             .collect(),
         credit: Money::new(credit, currency),

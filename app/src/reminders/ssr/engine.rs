@@ -402,25 +402,7 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<Op
         .await
     })?;
     let Some(id) = id else { return Ok(None) };
-    for item in items {
-        let position = if item.cycle == 0 { r.step.position } else { 0 };
-        with_tx!(tx, |c| {
-            sqlx::query(
-                "INSERT INTO reminder_invoices (reminder_id, invoice_id, step_id, cycle, position, reached_on, amount_minor)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(id)
-            .bind(item.invoice.id)
-            .bind(r.step.id)
-            .bind(item.cycle)
-            .bind(position)
-            .bind(r.today)
-            .bind(item.invoice.balance_minor)
-            .execute(&mut *c)
-            .await
-            .map(|x| x.rows_affected())
-        })?;
-    }
+    cover(tx, id, r, items).await?;
     let details = AuditDetails::default()
         .amount(r.message.total)
         .invoices(r.message.lines.iter().map(|l| l.number.clone()))
@@ -471,6 +453,34 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<Op
         })?;
     }
     Ok(Some(id))
+}
+
+/// Rows of `reminder_invoices` written per statement (4 parameters each).
+const COVER_BATCH: usize = 200;
+
+/// Records the invoices the reminder covers, a batch of rows per statement:
+/// one round trip per 200 invoices rather than per invoice.
+async fn cover(tx: &mut Tx, reminder_id: i64, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<()> {
+    use std::fmt::Write;
+    for chunk in items.chunks(COVER_BATCH) {
+        let mut sql = String::from(
+            "INSERT INTO reminder_invoices (reminder_id, invoice_id, step_id, cycle, position, reached_on, amount_minor) VALUES ",
+        );
+        for n in 0..chunk.len() {
+            let p = 4 + 4 * n;
+            let sep = if n == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}($1, ${p}, $2, ${}, ${}, $3, ${})", p + 1, p + 2, p + 3);
+        }
+        with_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql).bind(reminder_id).bind(r.step.id).bind(r.today);
+            for item in chunk {
+                let position = if item.cycle == 0 { r.step.position } else { 0 };
+                q = q.bind(item.invoice.id).bind(item.cycle).bind(position).bind(item.invoice.balance_minor);
+            }
+            q.execute(&mut *c).await.map(|x| x.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 /// A letter's subject and body: the step's own template, else the default
