@@ -6,8 +6,11 @@
 # Usage: scripts/bench.sh <path-to-relance-binary> [duration=10s] [connections=16]
 #   e.g. scripts/bench.sh target/release/relance 30s 32
 #
-# Needs the site already built (`cargo leptos build --release`) and wrk
-# (Debian package `wrk`). Measure a release build: a debug build is slow.
+# Then prints what the client's first page downloads (the page, and the
+# wasm, JS and CSS it names), as served: raw, gzip and brotli.
+#
+# Needs the site already built (scripts/build-release.sh builds both) and
+# wrk (Debian package `wrk`). Measure a release build: a debug build is slow.
 # Set RELANCE_BENCH_KEEP=1 to keep the temporary directory (database, log,
 # raw wrk output).
 set -euo pipefail
@@ -43,8 +46,8 @@ done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 SITE_ROOT="$ROOT/target/site"
-if [[ ! -f $SITE_ROOT/pkg/relance.js || ! -f $SITE_ROOT/pkg/relance.wasm ]]; then
-  echo "error: $SITE_ROOT/pkg has no built site (relance.js, relance.wasm); run 'cargo leptos build --release' first" >&2
+if [[ ! -f $SITE_ROOT/pkg/NAME ]]; then
+  echo "error: $SITE_ROOT/pkg has no built site; run scripts/build-site.sh --release first" >&2
   exit 2
 fi
 
@@ -133,3 +136,21 @@ if ((${#warnings[@]} > 0)); then
     echo "  $w"
   done
 fi
+
+# The client's first page and the bundle it names, as the server sends them.
+page="$TMP/first-page.html"
+curl -s -H "$COOKIE" -o "$page" "$URL/portal"
+bundle="$(grep -oE '/pkg/[A-Za-z0-9._-]+\.js' "$page" | head -n 1)"
+bundle="${bundle%.js}"
+[[ -n $bundle ]] || { echo "error: /portal names no bundle (/pkg/….js)" >&2; exit 1; }
+served() { curl -s -o /dev/null -w '%{size_download}' -H "$COOKIE" -H "Accept-Encoding: $2" "$URL$1"; }
+echo
+printf '%-48s %12s %10s %10s\n' "first page download (bytes)" "raw" "gzip" "brotli"
+sum_raw=0 sum_gz=0 sum_br=0
+for path in /portal "$bundle.wasm" "$bundle.js" "$bundle.css"; do
+  raw="$(served "$path" identity)" gz="$(served "$path" gzip)" br="$(served "$path" br)"
+  printf '%-48s %12s %10s %10s\n' "$path" "$raw" "$gz" "$br"
+  sum_raw=$((sum_raw + raw)) sum_gz=$((sum_gz + gz)) sum_br=$((sum_br + br))
+done
+printf '%-48s %12s %10s %10s\n' "in all" "$sum_raw" "$sum_gz" "$sum_br"
+printf 'first page: %d KB gzip, %d KB brotli (budget: 300 KB gzip)\n' $((sum_gz / 1024)) $((sum_br / 1024))

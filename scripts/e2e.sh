@@ -7,7 +7,7 @@
 #   e.g. scripts/e2e.sh target/debug/relance
 #        scripts/e2e.sh target/release/relance tests/portal.spec.ts
 #
-# Needs the site already built (`cargo leptos build`, so target/site/pkg holds
+# Needs the site already built (scripts/build-site.sh, so target/site/pkg holds
 # the wasm bundle and the CSS), node >= 20 and npm. Never downloads browsers.
 # Set RELANCE_E2E_KEEP=1 to keep the temporary directory (database, log).
 set -euo pipefail
@@ -28,8 +28,8 @@ BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 SITE_ROOT="$ROOT/target/site"
-if [[ ! -f $SITE_ROOT/pkg/relance.js || ! -f $SITE_ROOT/pkg/relance.wasm ]]; then
-  echo "error: $SITE_ROOT/pkg has no built site (relance.js, relance.wasm); run 'cargo leptos build' first" >&2
+if [[ ! -f $SITE_ROOT/pkg/NAME ]]; then
+  echo "error: $SITE_ROOT/pkg has no built site; run scripts/build-site.sh first" >&2
   exit 2
 fi
 for tool in curl python3 node npm; do

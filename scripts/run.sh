@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo leptos build --frontend-only
+scripts/build-site.sh
 cargo build -p relance-server --bin relance
 exec target/debug/relance serve

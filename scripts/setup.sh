@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the build needs, skipping whatever is already there at the
-# right version. `--test` also installs what the test suite needs (Chromium,
+# Installs what the build needs (the wasm target, the wasm-bindgen CLI that
+# matches the library, binaryen's wasm-opt from npm), skipping whatever is
+# already there at the right version. `--test` also installs what the test suite needs (Chromium,
 # wrk, the end-to-end npm packages). Everything comes from package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CARGO_LEPTOS_VERSION=0.3.10
 want_test=false
 [[ "${1:-}" == "--test" ]] && want_test=true
 
@@ -21,11 +21,6 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
-if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]]; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, ~10 min)"
-  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --debug
-fi
-
 # The CLI must match the wasm-bindgen library exactly (pinned in Cargo.toml).
 if [[ ! -f Cargo.lock ]]; then cargo generate-lockfile; fi
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
@@ -33,6 +28,15 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSIO
   log "installing wasm-bindgen-cli $WBG_VERSION"
   # --locked fails for this crate on the registry mirror; the version pin is what matters.
   cargo install wasm-bindgen-cli --version "$WBG_VERSION" --debug
+fi
+
+# wasm-opt for release builds: binaryen from npm (Debian's is too old).
+tools_stamp=scripts/tools/node_modules/.relance-lock.sha256
+tools_sum="$(sha256sum scripts/tools/package-lock.json | cut -d' ' -f1)"
+if [[ ! -f $tools_stamp || "$(cat "$tools_stamp")" != "$tools_sum" ]]; then
+  log "installing build tools (npm ci in scripts/tools: binaryen's wasm-opt)"
+  (cd scripts/tools && npm ci --no-audit --no-fund)
+  echo "$tools_sum" >"$tools_stamp"
 fi
 
 if $want_test; then

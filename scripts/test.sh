@@ -25,8 +25,11 @@ step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test --workspace -- --test-threads=4 2>&1 | tee "$logs/cargo-test.log"
 
 step "site build (wasm + css)"
-cargo leptos build --frontend-only
+scripts/build-site.sh
 cargo build -p relance-server --bin relance
+
+step "clippy (the release's embedded site, warnings denied)"
+cargo clippy -p relance-server --features embed-site -- -D warnings
 
 step "browser tests (Playwright, Chromium)"
 scripts/e2e.sh "${CARGO_TARGET_DIR:-target}/debug/relance" 2>&1 | tee "$logs/e2e.log"

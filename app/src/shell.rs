@@ -6,7 +6,7 @@
 use crate::domain::{Locale, Role};
 use crate::i18n::{CurrentLocale, Msg};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use serde::{Deserialize, Serialize};
@@ -73,6 +73,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name=CTX_META content=ctx_json/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // The bundle's hashed name (`relance.<hash>`): the server's
+                // head only, never hydrated.
+                <link rel="stylesheet" id="leptos" href=format!("/pkg/{}.css", options.output_name)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -119,7 +122,6 @@ pub fn App() -> impl IntoView {
     let locale = ctx.locale;
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/relance.css"/>
         <Title formatter=move |text: String| {
             if text.is_empty() { Msg::AppName.text(locale).to_string() } else { format!("{text} · Relance") }
         }/>

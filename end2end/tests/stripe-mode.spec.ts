@@ -61,7 +61,6 @@ class RelanceServer {
       DATABASE_URL: `sqlite://${this.dir}/stripe.db`,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: SITE_ROOT,
-      LEPTOS_OUTPUT_NAME: process.env.LEPTOS_OUTPUT_NAME ?? 'relance',
       RELANCE_PUBLIC_URL: this.url,
       RELANCE_DATA_DIR: this.dir,
       RELANCE_JWT_SECRET: randomBytes(32).toString('hex'),

@@ -39,7 +39,6 @@ fresh_server_start() {
   DATABASE_URL="sqlite://$TMP/$FRESH_SERVER_NAME.db" \
     LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
     LEPTOS_SITE_ROOT="$site_root" \
-    LEPTOS_OUTPUT_NAME="${LEPTOS_OUTPUT_NAME:-relance}" \
     RELANCE_PUBLIC_URL="$URL" \
     RELANCE_JWT_SECRET="$secret" \
     RUST_LOG="${RUST_LOG:-warn}" \

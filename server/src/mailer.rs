@@ -131,10 +131,13 @@ pub async fn deliver_due(
                 Message::builder().from(from.parse()?).to(msg.to_address.parse()?).subject(msg.subject.clone());
             // The invoice it names, and those a reminder covers.
             let mut invoices: Vec<i64> = with_db!(&state.db, |pool| {
-                sqlx::query_scalar("SELECT invoice_id FROM outbox_invoices WHERE outbox_id = $1 ORDER BY invoice_id")
-                    .bind(msg.id)
-                    .fetch_all(pool)
-                    .await
+                sqlx::query_scalar(
+                    "SELECT ri.invoice_id FROM reminders r JOIN reminder_invoices ri ON ri.reminder_id = r.id
+                     WHERE r.outbox_id = $1 ORDER BY ri.invoice_id",
+                )
+                .bind(msg.id)
+                .fetch_all(pool)
+                .await
             })?;
             invoices.extend(msg.invoice_id.filter(|id| !invoices.contains(id)));
             let email = if invoices.is_empty() {

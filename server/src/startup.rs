@@ -89,13 +89,13 @@ impl Application {
 
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
+        let site = crate::assets::Site::open(&settings.site_root);
         let leptos_options = LeptosOptions::builder()
-            .output_name("relance")
+            .output_name(site.bundle_name())
             .site_root(settings.site_root.clone())
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
-        let site_root = settings.site_root.clone();
         let server_state = state.clone();
         let routes = route_list();
         let server = HttpServer::new(move || {
@@ -112,16 +112,15 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(crate::middleware::security_headers())
                 .wrap(DefaultHeaders::new())
-                .app_data(web::Data::new(crate::assets::PkgDir(format!("{site_root}/pkg").into())))
+                .app_data(web::Data::new(site.clone()))
                 .route("/pkg/{name}", web::get().to(crate::assets::pkg))
-                .service(actix_files::Files::new("/pkg", format!("{site_root}/pkg")))
                 .configure(crate::routes::configure)
                 .leptos_routes_with_context(
                     routes,
                     move || provide_context(ctx_state.clone()),
                     move || app::shell(opts.clone()),
                 )
-                .service(actix_files::Files::new("/", site_root.clone()))
+                .route("/{file}", web::get().to(crate::assets::public))
         })
         .listen(listener)?
         .run();

@@ -180,7 +180,11 @@ async fn a_reminder_leaves_with_the_pdf_of_each_invoice_it_covers() {
         plan(&app, 0, &[("due_date", -30, "email")]).await;
         assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 2);
         let outbox = app.count(&format!("SELECT MAX(id) FROM outbox WHERE account_id = {}", app.fx.account1)).await;
-        let attached = app.count(&format!("SELECT COUNT(*) FROM outbox_invoices WHERE outbox_id = {outbox}")).await;
+        let attached = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM reminders r JOIN reminder_invoices ri ON ri.reminder_id = r.id WHERE r.outbox_id = {outbox}"
+            ))
+            .await;
         assert_eq!(attached, 2);
 
         let (port, received) = fake_smtp().await;

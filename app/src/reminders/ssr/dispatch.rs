@@ -56,17 +56,7 @@ pub(crate) async fn email(
     (subject, body): (&str, &str),
 ) -> AppResult<i64> {
     let outbox = crate::mail::enqueue_id_tx(tx, now, to, subject, body, Some(account_id)).await?;
-    with_tx!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO outbox_invoices (outbox_id, invoice_id)
-             SELECT $1, invoice_id FROM reminder_invoices WHERE reminder_id = $2",
-        )
-        .bind(outbox)
-        .bind(reminder_id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+    // The mailer attaches the invoices the reminder covers, found through it.
     with_tx!(tx, |c| {
         sqlx::query("UPDATE reminders SET outbox_id = $2 WHERE id = $1")
             .bind(reminder_id)

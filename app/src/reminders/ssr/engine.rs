@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::{with_db, with_tx};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Days autopay keeps retrying a declined charge after the due date (the
 /// payments job retries after 1, 3 and 7 days): no reminder meanwhile.
@@ -53,12 +53,14 @@ pub async fn run(state: &AppState) -> AppResult<usize> {
         .await
     })?;
     let mut recorded = 0;
+    // Plans are read once per pass (an edit applies from the next pass).
+    let mut plans = Plans::new();
     for (id, zone) in accounts {
         let local = now.with_timezone(&time_zone(&zone)).naive_local();
         if !window.contains(local) {
             continue;
         }
-        match account(state, id, local.date(), now).await {
+        match account(state, id, local.date(), now, &mut plans).await {
             Ok(n) => recorded += n,
             Err(e) => tracing::error!(account = id, error = ?e, "reminders: account left for the next pass"),
         }
@@ -195,6 +197,43 @@ pub(crate) async fn steps(tx: &mut Tx, plan_id: i64) -> AppResult<Vec<StepRule>>
         .collect()
 }
 
+/// A plan as one pass of the job reads it, once: its minimum amount, its
+/// steps and their own templates.
+pub(crate) struct PlanData {
+    min_amount: i64,
+    steps: Vec<StepRule>,
+    /// (step, language) → (subject, body).
+    templates: HashMap<(i64, Locale), (String, String)>,
+}
+
+impl PlanData {
+    fn template(&self, step_id: i64, locale: Locale) -> Option<(String, String)> {
+        self.templates.get(&(step_id, locale)).cloned()
+    }
+}
+
+/// The plans a pass has read (`None`: archived or gone).
+type Plans = HashMap<i64, Option<PlanData>>;
+
+async fn load_plan(tx: &mut Tx, plan_id: i64) -> AppResult<Option<PlanData>> {
+    let Some(min_amount) = plan_minimum(tx, plan_id).await? else { return Ok(None) };
+    let steps = steps(tx, plan_id).await?;
+    let rows: Vec<(i64, String, String, String)> = with_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT t.step_id, t.language, t.subject, t.body FROM reminder_templates t
+             JOIN reminder_steps s ON s.id = t.step_id WHERE s.plan_id = $1",
+        )
+        .bind(plan_id)
+        .fetch_all(&mut *c)
+        .await
+    })?;
+    let templates = rows
+        .into_iter()
+        .filter_map(|(step, language, subject, body)| Some(((step, Locale::parse(&language)?), (subject, body))))
+        .collect();
+    Ok(Some(PlanData { min_amount, steps, templates }))
+}
+
 /// The minimum amount of `plan_id` if it is active (`None`: archived or
 /// gone, so it chases nothing).
 pub(crate) async fn plan_minimum(tx: &mut Tx, plan_id: i64) -> AppResult<Option<i64>> {
@@ -250,6 +289,10 @@ async fn broken_promises(
         .fetch_all(&mut *c)
         .await
     })?;
+    if rows.is_empty() {
+        // Most accounts: nothing to answer, and nothing to look up.
+        return Ok((Vec::new(), HashSet::new()));
+    }
     // (invoice, step, promise) already answered.
     let answered: Vec<(i64, i64, i64)> = with_tx!(tx, |c| {
         sqlx::query_as(
@@ -283,15 +326,24 @@ fn outcome(step: &StepRule, reach: &Reach) -> (Channel, &'static str, Option<&'s
 
 /// The account's due steps, each recorded with what it does; answers how
 /// many reminders were recorded.
-async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateTime<Utc>) -> AppResult<usize> {
+async fn account(
+    state: &AppState,
+    account_id: i64,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    plans: &mut Plans,
+) -> AppResult<usize> {
     let mut tx = state.db.begin().await?;
     // The ledger's lock: a payment, a promise or another instance waits.
     let lock = ledger::lock(&mut tx, account_id).await?;
     let account: AccountFacts =
         with_tx!(&mut tx, |c| sqlx::query_as(ACCOUNT_SQL).bind(account_id).fetch_one(&mut *c).await)?;
     let (None, Some(plan_id)) = (account.hold(today), account.plan_id) else { return Ok(0) };
-    let Some(min_amount) = plan_minimum(&mut tx, plan_id).await? else { return Ok(0) };
-    let steps = steps(&mut tx, plan_id).await?;
+    if let std::collections::hash_map::Entry::Vacant(slot) = plans.entry(plan_id) {
+        slot.insert(load_plan(&mut tx, plan_id).await?);
+    }
+    let Some(Some(plan)) = plans.get(&plan_id) else { return Ok(0) };
+    let (min_amount, steps) = (plan.min_amount, &plan.steps);
     let invoices = open_invoices(&mut tx, account_id).await?;
     let autopay = autopay_since(&mut tx, account_id).await?;
     let (broken, answered) = broken_promises(&mut tx, account_id, now).await?;
@@ -302,11 +354,11 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
         if invoice.hold(autopay, today).is_some() {
             continue;
         }
-        if let Some(step) = rules::due_step(&steps, invoice.due_date, &invoice.progress(), today) {
+        if let Some(step) = rules::due_step(steps, invoice.due_date, &invoice.progress(), today) {
             due.entry(step.position).or_insert((step, Vec::new())).1.push(Item { invoice, cycle: 0 });
         }
         for b in broken.iter().filter(|b| b.invoice_id == invoice.id) {
-            for step in rules::broken_promise_steps(&steps, b.on, today) {
+            for step in rules::broken_promise_steps(steps, b.on, today) {
                 if !answered.contains(&(invoice.id, step.id, b.promise_id)) {
                     let item = Item { invoice, cycle: b.promise_id };
                     due.entry(step.position).or_insert((step, Vec::new())).1.push(item);
@@ -327,9 +379,8 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
         let ids: Vec<i64> = items.iter().map(|i| i.invoice.id).collect();
         // The charges are worked out only for a step that posts them or
         // whose own text names them.
-        let mentions = own_template(&mut tx, step.id, locale)
-            .await?
-            .is_some_and(|(subject, body)| (subject + &body).contains("{late_charges}"));
+        let mentions =
+            plan.template(step.id, locale).is_some_and(|(subject, body)| (subject + &body).contains("{late_charges}"));
         let late_charges = if step.late_charges || mentions {
             charges_sentence(&mut tx, account_id, &ids, today, locale).await?
         } else {
@@ -355,7 +406,7 @@ async fn account(state: &AppState, account_id: i64, today: NaiveDate, now: DateT
             late_charges,
         };
         let late_charges = step.late_charges;
-        let r = Record { account_id, step, today, now, currency, reach: &reach, message };
+        let r = Record { account_id, step, today, now, currency, reach: &reach, message, plan };
         let Some(reminder_id) = record(&mut tx, &r, &items).await? else { continue };
         recorded += 1;
         if late_charges {
@@ -377,6 +428,7 @@ struct Record<'a> {
     currency: Currency,
     reach: &'a Reach,
     message: Facts,
+    plan: &'a PlanData,
 }
 
 /// Records one step reached by `items` with what it does; `None` when
@@ -412,18 +464,18 @@ async fn record(tx: &mut Tx, r: &Record<'_>, items: &[Item<'_>]) -> AppResult<Op
     audit((&mut *tx).into(), r.now, entry.account(Some(r.account_id)).details(details)).await?;
     match (status, &r.reach.mobile) {
         ("sent", Ok(number)) if channel == Channel::Sms => {
-            let body = sms_text(tx, r.step.id, &r.message).await?;
+            let body = sms_text(r.plan, r.step.id, &r.message);
             dispatch::sms(tx, r.now, id, r.account_id, number, &body).await?;
         }
         ("sent", _) => {
-            let (subject, body) = message(tx, r.step.id, &r.message).await?;
+            let (subject, body) = message(r.plan, r.step.id, &r.message);
             dispatch::email(tx, r.now, id, r.account_id, &r.reach.email, (&subject, &body)).await?;
         }
         _ => {}
     }
     if matches!(channel, Channel::Letter | Channel::FormalDemand) || status == "awaiting_approval" {
         // The text as of today: a letter's PDF, or the e-mail staff approve.
-        let (subject, body) = letter(tx, &r.step, channel, &r.message).await?;
+        let (subject, body) = letter(r.plan, &r.step, channel, &r.message);
         with_tx!(tx, |c| {
             sqlx::query("UPDATE reminders SET letter_subject = $2, letter_body = $3 WHERE id = $1")
                 .bind(id)
@@ -488,24 +540,24 @@ async fn cover(tx: &mut Tx, reminder_id: i64, r: &Record<'_>, items: &[Item<'_>]
 /// want of an address takes the e-mail's template; one replacing a text
 /// message the default letter (a text is too short for paper). A text
 /// waiting for approval keeps its text as the body.
-async fn letter(tx: &mut Tx, step: &StepRule, channel: Channel, facts: &Facts) -> AppResult<(String, String)> {
+fn letter(plan: &PlanData, step: &StepRule, channel: Channel, facts: &Facts) -> (String, String) {
     if step.channel == Channel::FormalDemand || channel == Channel::FormalDemand {
-        let own = own_template(tx, step.id, facts.locale).await?;
+        let own = plan.template(step.id, facts.locale);
         let (subject, body) = own.unwrap_or_else(|| {
             (
                 Msg::FormalDemandSubject.text(facts.locale).to_string(),
                 Msg::FormalDemandBody.text(facts.locale).to_string(),
             )
         });
-        return Ok((template::render(&subject, facts), template::render(&body, facts)));
+        return (template::render(&subject, facts), template::render(&body, facts));
     }
     match (step.channel, channel) {
         (Channel::Sms, Channel::Sms) => {
             let subject = template::render(Msg::ReminderSubject.text(facts.locale), facts);
-            Ok((subject, sms_text(tx, step.id, facts).await?))
+            (subject, sms_text(plan, step.id, facts))
         }
-        (Channel::Sms, _) => Ok(default_message(facts)),
-        _ => message(tx, step.id, facts).await,
+        (Channel::Sms, _) => default_message(facts),
+        _ => message(plan, step.id, facts),
     }
 }
 
@@ -517,10 +569,10 @@ fn default_message(facts: &Facts) -> (String, String) {
 }
 
 /// A text message: the step's own template body, else the default one.
-async fn sms_text(tx: &mut Tx, step_id: i64, facts: &Facts) -> AppResult<String> {
-    let own = own_template(tx, step_id, facts.locale).await?;
+fn sms_text(plan: &PlanData, step_id: i64, facts: &Facts) -> String {
+    let own = plan.template(step_id, facts.locale);
     let body = own.map(|(_, body)| body).unwrap_or_else(|| Msg::ReminderSms.text(facts.locale).to_string());
-    Ok(template::render(&body, facts))
+    template::render(&body, facts)
 }
 
 /// What the law adds to these invoices today, as the `{late_charges}`
@@ -541,23 +593,12 @@ async fn charges_sentence(
     Ok(template::late_charges_sentence(locale, Money::new(penalties, currency), indemnities, today))
 }
 
-async fn own_template(tx: &mut Tx, step_id: i64, locale: Locale) -> AppResult<Option<(String, String)>> {
-    with_tx!(tx, |c| {
-        sqlx::query_as("SELECT subject, body FROM reminder_templates WHERE step_id = $1 AND language = $2")
-            .bind(step_id)
-            .bind(locale.code())
-            .fetch_optional(&mut *c)
-            .await
-    })
-    .map_err(Into::into)
-}
-
 /// The step's subject and body in the account's language (its own
 /// template, else the default one), placeholders filled.
-async fn message(tx: &mut Tx, step_id: i64, facts: &Facts) -> AppResult<(String, String)> {
-    let own = own_template(tx, step_id, facts.locale).await?;
+fn message(plan: &PlanData, step_id: i64, facts: &Facts) -> (String, String) {
+    let own = plan.template(step_id, facts.locale);
     let (subject, body) = own.unwrap_or_else(|| {
         (Msg::ReminderSubject.text(facts.locale).to_string(), Msg::ReminderBody.text(facts.locale).to_string())
     });
-    Ok((template::render(&subject, facts), template::render(&body, facts)))
+    (template::render(&subject, facts), template::render(&body, facts))
 }
