@@ -61,7 +61,7 @@ done
 node - "$TMP" "${#pages[@]}" "${pages[@]}" <<'EOF'
 const [dir, n, ...pages] = process.argv.slice(2);
 const fs = require('fs');
-const row = (cols) => console.log(cols.map((c, k) => String(c).padEnd(k === 0 ? 28 : 12)).join(''));
+const row = (cols) => console.log(cols.map((c, k) => String(c).padEnd(k === 0 ? 40 : 11)).join(''));
 console.log();
 row(['page', 'perf', 'a11y', 'best-pr.', 'LCP ms', 'TBT ms', 'CLS', 'KB sent']);
 let ok = true;

@@ -56,7 +56,9 @@ async function backPages(page: Page): Promise<string[]> {
   const invoice = await firstLink(page, '/back/invoices', /^\/back\/invoices\/\d+$/);
   const payment = await firstLink(page, '/back/payments', /^\/back\/payments\/\d+$/);
   const dispute = await firstLink(page, '/back/disputes', /^\/back\/disputes\/\d+$/);
-  expect(account && invoice && payment, 'the demo book has accounts, invoices and payments').toBeTruthy();
+  // The demo book has accounts and invoices (payments and disputes only
+  // once other specs made some).
+  expect(account && invoice, 'the demo book has accounts and invoices').toBeTruthy();
   return [
     BACK_HOME,
     '/back/accounts',
