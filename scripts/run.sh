@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build-site.sh
 cargo build -p relance-server --bin relance
-exec target/debug/relance serve
+exec "${CARGO_TARGET_DIR:-target}/debug/relance" serve
