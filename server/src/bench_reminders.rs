@@ -73,21 +73,30 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     let covered_before: i64 =
         with_db!(&state.db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM reminder_invoices").fetch_one(pool).await)?;
 
+    // The job's own pace for the backend, or RELANCE_REMINDER_BATCH
+    // (accounts per transaction) and RELANCE_REMINDER_PARALLEL
+    // (transactions at once) to compare.
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let mut pace = engine::pace(&state.db);
+    pace.batch = env("RELANCE_REMINDER_BATCH").unwrap_or(pace.batch);
+    pace.parallel = env("RELANCE_REMINDER_PARALLEL").unwrap_or(pace.parallel);
     let mut job = state.clone();
     job.clock = Clock::Fixed(at);
     let started = Instant::now();
-    let recorded = engine::run(&job).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let recorded = engine::run_paced(&job, pace).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let first = started.elapsed();
     let covered: i64 =
         with_db!(&state.db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM reminder_invoices").fetch_one(pool).await)?;
     let covered = covered - covered_before;
     println!(
-        "reminder job, first pass on {day}: {recorded} reminders covering {covered} of {overdue} overdue invoices in {:.2} s ({:.0} invoices/s)",
+        "reminder job ({} accounts per transaction, {} at once), first pass on {day}: {recorded} reminders covering {covered} of {overdue} overdue invoices in {:.2} s ({:.0} invoices/s)",
+        pace.batch,
+        pace.parallel,
         first.as_secs_f64(),
         covered as f64 / first.as_secs_f64()
     );
     let started = Instant::now();
-    let again = engine::run(&job).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let again = engine::run_paced(&job, pace).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let second = started.elapsed();
     println!(
         "reminder job, second pass: {again} reminders (nothing is sent twice) in {:.2} s ({:.0} invoices checked/s)",

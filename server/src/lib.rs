@@ -7,6 +7,7 @@ pub mod bench_reminders;
 pub mod mailer;
 pub mod maintenance;
 pub mod middleware;
+pub mod ops;
 pub mod pdf;
 pub mod routes;
 pub mod seed;

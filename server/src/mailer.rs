@@ -38,16 +38,16 @@ pub fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio
     Ok(builder.build())
 }
 
-pub fn spawn(state: AppState, smtp: SmtpSettings, poll_seconds: u64) -> anyhow::Result<()> {
+pub fn spawn(
+    jobs: &crate::ops::jobs::Jobs,
+    state: AppState,
+    smtp: SmtpSettings,
+    poll_seconds: u64,
+) -> anyhow::Result<()> {
     let mailer = transport(&smtp)?;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(poll_seconds.max(1)));
-        loop {
-            tick.tick().await;
-            if let Err(e) = deliver_due(&state, &mailer, &smtp.from).await {
-                tracing::error!(error = ?e, "outbox delivery round failed");
-            }
-        }
+    jobs.every(std::time::Duration::from_secs(poll_seconds.max(1)), move || {
+        let (state, mailer, from) = (state.clone(), mailer.clone(), smtp.from.clone());
+        async move { crate::ops::jobs::step("mail delivery", deliver_due(&state, &mailer, &from)).await }
     });
     Ok(())
 }

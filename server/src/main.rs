@@ -59,6 +59,21 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Copy the SQLite database to a new file while the portal serves (a
+    /// consistent snapshot, checked before this says it is done). On
+    /// PostgreSQL, use pg_dump.
+    Backup {
+        /// The backup file to write (must not exist)
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup in place of the SQLite database (the server stopped;
+    /// the database replaced is kept beside it). On PostgreSQL, use pg_restore.
+    Restore {
+        /// The backup file to restore
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Create a staff user or a contact of a client account.
     CreateUser {
         /// Login e-mail address
@@ -101,7 +116,26 @@ async fn main() -> anyhow::Result<()> {
                 "Relance listening on {}",
                 settings.public_url
             );
+            let stopper = app.stopper();
+            tokio::spawn(async move {
+                server::ops::jobs::signal().await;
+                tracing::info!("stopping: finishing the requests in flight and the job passes under way");
+                stopper.stop().await;
+            });
             app.run_until_stopped().await?;
+        }
+        Command::Backup { to } => {
+            let db = Db::connect(&settings.database_url).await?;
+            let done = server::ops::backup::backup(&db, &to).await?;
+            db.close().await;
+            println!("backup written to {} ({} bytes), integrity checked", done.path.display(), done.bytes);
+        }
+        Command::Restore { from } => {
+            let done = server::ops::backup::restore(&from, &settings.database_url).await?;
+            if let Some(aside) = &done.replaced {
+                println!("the database replaced is kept as {}", aside.display());
+            }
+            println!("{} restored to {} ({} bytes)", from.display(), done.path.display(), done.bytes);
         }
         Command::Migrate => {
             let db = Db::connect(&settings.database_url).await?;
@@ -148,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
                 let started = std::time::Instant::now();
                 let timed = app::payments::jobs::run_once_timed(&app.state).await;
                 total.push(started.elapsed().as_secs_f64() * 1000.0);
-                for (name, took) in timed {
+                for app::payments::jobs::StepRun { name, took, .. } in timed {
                     match steps.iter_mut().find(|(n, _)| *n == name) {
                         Some((_, v)) => v.push(took.as_secs_f64() * 1000.0),
                         None => steps.push((name, vec![took.as_secs_f64() * 1000.0])),

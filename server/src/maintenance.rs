@@ -2,6 +2,7 @@
 //! sessions, spent links and old login failures. Safe to run on several
 //! instances at once (plain deletes of rows nobody can use any more).
 
+use crate::ops::jobs::{step, Jobs};
 use app::state::AppState;
 use app::with_db;
 use chrono::Duration;
@@ -68,34 +69,40 @@ pub async fn redact_undeliverable_links(state: &AppState) -> anyhow::Result<u64>
     Ok(redacted)
 }
 
-pub fn spawn(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            match purge(&state).await {
-                Ok(n) if n > 0 => tracing::info!(removed = n, "auth tables purged"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = ?e, "purge failed"),
-            }
-            match redact_undeliverable_links(&state).await {
-                Ok(n) if n > 0 => tracing::info!(redacted = n, "links redacted in undeliverable mail"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = ?e, "redacting undeliverable links failed"),
-            }
+/// Housekeeping, hourly.
+pub fn spawn(jobs: &Jobs, state: AppState) {
+    jobs.every(std::time::Duration::from_secs(3600), move || {
+        let state = state.clone();
+        async move {
+            let mut runs = step("housekeeping", async {
+                let n = purge(&state).await?;
+                if n > 0 {
+                    tracing::info!(removed = n, "auth tables purged");
+                }
+                anyhow::Ok(())
+            })
+            .await;
+            runs.extend(
+                step("link redaction", async {
+                    let n = redact_undeliverable_links(&state).await?;
+                    if n > 0 {
+                        tracing::info!(redacted = n, "links redacted in undeliverable mail");
+                    }
+                    anyhow::Ok(())
+                })
+                .await,
+            );
+            runs
         }
     });
 }
 
 /// The payments job: sandbox events due, reconciliation of interrupted
-/// payments, autopay, waiting credit. Every pass is safe to run on several
-/// instances at once (see `app::payments::jobs`).
-pub fn spawn_payments(state: AppState, every_seconds: u64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
-        loop {
-            tick.tick().await;
-            app::payments::jobs::run_once(&state).await;
-        }
+/// payments, autopay, waiting credit, promises, reminders. Every pass is
+/// safe to run on several instances at once (see `app::payments::jobs`).
+pub fn spawn_payments(jobs: &Jobs, state: AppState, every_seconds: u64) {
+    jobs.every(std::time::Duration::from_secs(every_seconds), move || {
+        let state = state.clone();
+        async move { app::payments::jobs::run_once_timed(&state).await }
     });
 }

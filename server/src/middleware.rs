@@ -94,7 +94,7 @@ pub async fn request_context(
         return Ok(req.into_response(res).map_into_right_body());
     }
     // Static files need no caller.
-    let needs_caller = !req.path().starts_with("/pkg/") && req.path() != "/healthz";
+    let needs_caller = !req.path().starts_with("/pkg/") && !["/healthz", "/readyz", "/metrics"].contains(&req.path());
     let principal = if needs_caller {
         match principal_from_request(&state, req.request()).await {
             Ok(p) => p,

@@ -13,6 +13,8 @@ use app::state::AppState;
 use app::{with_db, PageCtx};
 use serde::Deserialize;
 
+use crate::ops::health::{healthz, readyz};
+use crate::ops::metrics::scrape as metrics;
 use crate::sms::inbound as sms_inbound;
 
 /// Declares the routes once: `configure` registers them and `ROUTES` lists
@@ -31,6 +33,8 @@ macro_rules! routes {
 
 routes! {
     get "/healthz" => healthz,
+    get "/readyz" => readyz,
+    get "/metrics" => metrics,
     post "/lang" => switch_language,
     post "/logout" => logout,
     get "/invoices/{id}/pdf" => invoice_pdf_route,
@@ -53,15 +57,6 @@ fn principal(req: &HttpRequest) -> Option<Principal> {
 
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
-}
-
-async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = with_db!(&state.db, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ())).is_ok();
-    if ok {
-        HttpResponse::Ok().content_type("text/plain").body("ok")
-    } else {
-        HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
-    }
 }
 
 #[derive(Deserialize)]

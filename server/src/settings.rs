@@ -66,6 +66,9 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     pub mail_poll_seconds: u64,
     pub json_logs: bool,
+    /// Bearer token for `/metrics` (`RELANCE_METRICS_TOKEN`); without it
+    /// only a client on this machine, not through a proxy, may scrape.
+    pub metrics_token: Option<Secret>,
     pub stripe: Option<StripeSettings>,
     /// The offline payment sandbox chosen on purpose (`RELANCE_PAYMENTS_SANDBOX`).
     /// Without Stripe keys it is used only when asked for, or for a local
@@ -161,6 +164,7 @@ impl Settings {
                 .context("RELANCE_MAIL_POLL_SECONDS")?
                 .unwrap_or(10),
             json_logs: env_bool("RELANCE_JSON_LOGS")?.unwrap_or(false),
+            metrics_token: env("RELANCE_METRICS_TOKEN").map(Secret::new),
             stripe: match env("RELANCE_STRIPE_SECRET_KEY") {
                 None => None,
                 Some(secret) => Some(StripeSettings {

@@ -156,15 +156,10 @@ fn signing_mac(auth_token: &str, url: &str, fields: &[(String, String)]) -> Hmac
     mac
 }
 
-pub fn spawn(state: AppState, provider: Arc<dyn SmsProvider>, poll_seconds: u64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(poll_seconds.max(1)));
-        loop {
-            tick.tick().await;
-            if let Err(e) = deliver_due(&state, provider.as_ref()).await {
-                tracing::error!(error = ?e, "SMS delivery round failed");
-            }
-        }
+pub fn spawn(jobs: &crate::ops::jobs::Jobs, state: AppState, provider: Arc<dyn SmsProvider>, poll_seconds: u64) {
+    jobs.every(std::time::Duration::from_secs(poll_seconds.max(1)), move || {
+        let (state, provider) = (state.clone(), provider.clone());
+        async move { crate::ops::jobs::step("text delivery", deliver_due(&state, provider.as_ref())).await }
     });
 }
 

@@ -1,6 +1,8 @@
 //! `Application::build` binds, reports its port and runs until stopped, so
 //! `main` and the integration tests start the exact same server.
 
+use crate::ops::jobs::{Jobs, Readiness, Stopper};
+use crate::ops::metrics::Metrics;
 use crate::settings::Settings;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
@@ -16,6 +18,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pub state: AppState,
+    jobs: Jobs,
+    readiness: Readiness,
 }
 
 impl Application {
@@ -67,12 +71,15 @@ impl Application {
                 trusted_proxies: settings.trusted_proxies,
             }),
         };
-        crate::maintenance::spawn(state.clone());
+        let metrics = Arc::new(Metrics::new(settings.metrics_token.clone()));
+        let jobs = Jobs::new(metrics.clone());
+        let readiness = Readiness::default();
+        crate::maintenance::spawn(&jobs, state.clone());
         if settings.payments_poll_seconds > 0 {
-            crate::maintenance::spawn_payments(state.clone(), settings.payments_poll_seconds);
+            crate::maintenance::spawn_payments(&jobs, state.clone(), settings.payments_poll_seconds);
         }
         if let Some(smtp) = settings.smtp.clone() {
-            crate::mailer::spawn(state.clone(), smtp, settings.mail_poll_seconds)?;
+            crate::mailer::spawn(&jobs, state.clone(), smtp, settings.mail_poll_seconds)?;
         }
         let sms: Option<Arc<dyn crate::sms::SmsProvider>> = match &settings.sms {
             None => None,
@@ -84,7 +91,7 @@ impl Application {
             )?)),
         };
         if let (Some(provider), true) = (&sms, settings.sms_poll_seconds > 0) {
-            crate::sms::spawn(state.clone(), provider.clone(), settings.sms_poll_seconds);
+            crate::sms::spawn(&jobs, state.clone(), provider.clone(), settings.sms_poll_seconds);
         }
 
         let listener = TcpListener::bind(&settings.bind)?;
@@ -98,6 +105,8 @@ impl Application {
             .build();
         let server_state = state.clone();
         let routes = route_list();
+        let metrics_data = web::Data::from(metrics);
+        let readiness_data = web::Data::new(readiness.clone());
         let server = HttpServer::new(move || {
             let routes = routes.clone();
             let opts = leptos_options.clone();
@@ -108,10 +117,14 @@ impl Application {
             }
             app.app_data(web::Data::new(server_state.clone()))
                 .app_data(web::Data::new(opts.clone()))
+                .app_data(metrics_data.clone())
+                .app_data(readiness_data.clone())
                 .wrap(from_fn(crate::middleware::request_context))
                 .wrap(Compress::default())
                 .wrap(crate::middleware::security_headers())
                 .wrap(DefaultHeaders::new())
+                // Outermost: times everything else.
+                .wrap(from_fn(crate::ops::metrics::track))
                 .app_data(web::Data::new(site.clone()))
                 .route("/pkg/{name}", web::get().to(crate::assets::pkg))
                 .configure(crate::routes::configure)
@@ -123,16 +136,38 @@ impl Application {
                 .route("/{file}", web::get().to(crate::assets::public))
         })
         .listen(listener)?
+        // Signals are `main`'s (ops::jobs::signal): a stop also stops the
+        // jobs and turns readiness off first.
+        .disable_signals()
+        .shutdown_timeout(crate::ops::jobs::REQUEST_GRACE_SECONDS)
         .run();
-        Ok(Application { port, server, state })
+        Ok(Application { port, server, state, jobs, readiness })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// What stops this application gracefully ([`Stopper::stop`]).
+    pub fn stopper(&self) -> Stopper {
+        Stopper { server: self.server.handle(), jobs: self.jobs.clone(), readiness: self.readiness.clone() }
+    }
+
+    /// The background jobs (tests add their own passes).
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    /// Serves until stopped, then waits for the job passes under way and
+    /// closes the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if !self.jobs.finish(crate::ops::jobs::JOB_GRACE).await {
+            tracing::warn!("stopping: a job pass was still running after the grace period");
+        }
+        self.state.db.close().await;
+        tracing::info!("stopped");
+        served
     }
 }
 

@@ -437,16 +437,16 @@ fn AccountsBody() -> impl IntoView {
                                         <tbody>
                                             {p.items.into_iter().map(|a| view! {
                                                 <tr data-testid="account-row">
-                                                    <td>{a.code}</td>
-                                                    <td><a href=format!("/back/accounts/{}", a.id)>{a.legal_name}</a></td>
-                                                    <td>{t(segment_msg(a.segment))}</td>
-                                                    <td>{match a.collector_name {
+                                                    <td data-label=t(Msg::Code)>{a.code}</td>
+                                                    <td data-label=t(Msg::LegalName)><a href=format!("/back/accounts/{}", a.id)>{a.legal_name}</a></td>
+                                                    <td data-label=t(Msg::Segment)>{t(segment_msg(a.segment))}</td>
+                                                    <td data-label=t(Msg::Collector)>{match a.collector_name {
                                                         Some(n) => view! { <span>{n}</span> }.into_any(),
                                                         None => view! { <span class="muted">{t(Msg::Unassigned)}</span> }.into_any(),
                                                     }}</td>
-                                                    <td class="num"><Amount money=a.balance/></td>
-                                                    <td class="num" class:warn=a.overdue.is_positive()><Amount money=a.overdue/></td>
-                                                    <td class="num" data-testid="account-disputed">{a.disputed.is_positive().then(|| view! { <Amount money=a.disputed/> })}</td>
+                                                    <td data-label=t(Msg::Balance) class="num"><Amount money=a.balance/></td>
+                                                    <td data-label=t(Msg::Overdue) class="num" class:warn=a.overdue.is_positive()><Amount money=a.overdue/></td>
+                                                    <td data-label=t(Msg::Disputed) class="num" data-testid="account-disputed">{a.disputed.is_positive().then(|| view! { <Amount money=a.disputed/> })}</td>
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
@@ -608,11 +608,11 @@ fn LedgerTable(lines: Vec<LedgerLine>) -> impl IntoView {
             <tbody>
                 {lines.into_iter().map(|l| view! {
                     <tr>
-                        <td><Day date=l.occurred_on/></td>
-                        <td>{t(kind_msg(l.kind))}</td>
-                        <td>{l.invoice_number.unwrap_or_default()}</td>
-                        <td>{l.reference}</td>
-                        <td class="num"><Amount money=l.amount/></td>
+                        <td data-label=t(Msg::Date)><Day date=l.occurred_on/></td>
+                        <td data-label=t(Msg::Description)>{t(kind_msg(l.kind))}</td>
+                        <td data-label=t(Msg::InvoiceTitle)>{l.invoice_number.unwrap_or_default()}</td>
+                        <td data-label=t(Msg::Reference)>{l.reference}</td>
+                        <td data-label=t(Msg::Amount) class="num"><Amount money=l.amount/></td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -662,12 +662,12 @@ fn TeamBody() -> impl IntoView {
                                     let status = if !m.active { Msg::Inactive } else if m.invitation_pending { Msg::InvitationPending } else { Msg::Active };
                                     view! {
                                         <tr data-testid="team-row">
-                                            <td>{m.name}</td>
-                                            <td>{m.email}</td>
-                                            <td>{t(role_msg(m.role))}</td>
-                                            <td>{m.account_name.unwrap_or_default()}</td>
-                                            <td>{t(status)}</td>
-                                            <td><UserActions user_id=m.id active=m.active pending=m.invitation_pending changed=changed/></td>
+                                            <td data-label=t(Msg::Name)>{m.name}</td>
+                                            <td data-label=t(Msg::Email)>{m.email}</td>
+                                            <td data-label=t(Msg::Role)>{t(role_msg(m.role))}</td>
+                                            <td data-label=t(Msg::Account)>{m.account_name.unwrap_or_default()}</td>
+                                            <td data-label=t(Msg::Status)>{t(status)}</td>
+                                            <td data-label=t(Msg::Actions)><UserActions user_id=m.id active=m.active pending=m.invitation_pending changed=changed/></td>
                                         </tr>
                                     }
                                 }).collect_view()}

@@ -196,17 +196,17 @@ pub fn DisputeTable(items: Vec<DisputeSummary>, staff: bool) -> impl IntoView {
             <tbody>
                 {items.into_iter().map(|d| view! {
                     <tr data-testid="dispute-row">
-                        {staff.then(|| view! { <td><a href=format!("/back/accounts/{}", d.account_id)>{d.account_name.clone()}</a></td> })}
-                        <td><a href=format!("{base}/{}", d.id) data-testid="dispute-link">{d.invoice_number.clone()}</a></td>
-                        <td>{t(d.reason.msg())}</td>
-                        <td class="num"><Amount money=d.amount/></td>
-                        <td>
+                        {staff.then(|| view! { <td data-label=t(Msg::Account)><a href=format!("/back/accounts/{}", d.account_id)>{d.account_name.clone()}</a></td> })}
+                        <td data-label=t(Msg::Invoice)><a href=format!("{base}/{}", d.id) data-testid="dispute-link">{d.invoice_number.clone()}</a></td>
+                        <td data-label=t(Msg::DisputeReason)>{t(d.reason.msg())}</td>
+                        <td data-label=t(Msg::DisputedAmount) class="num"><Amount money=d.amount/></td>
+                        <td data-label=t(Msg::Status)>
                             <StatusBadge status=d.status/>
                             {d.approved.is_positive().then(|| view! { " " <span class="muted small">{t(Msg::Credited)} " " <Amount money=d.approved/></span> })}
                             {(staff && d.status.in_progress()).then(|| d.proposed.map(|p| view! { <div class="muted small">{t(Msg::Proposed)} " " <Amount money=p/></div> })).flatten()}
                         </td>
-                        <td><Day date=d.created_at.date_naive()/></td>
-                        {staff.then(|| view! { <td class="num">{d.age_days}</td> })}
+                        <td data-label=t(Msg::OpenedOn)><Day date=d.created_at.date_naive()/></td>
+                        {staff.then(|| view! { <td data-label=t(Msg::AgeDays) class="num">{d.age_days}</td> })}
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -104,12 +104,12 @@ fn ImportsTable(items: Vec<super::ImportSummary>) -> impl IntoView {
             <tbody>
                 {items.into_iter().map(|i| view! {
                     <tr>
-                        <td><Day date=i.created_at.date_naive()/></td>
-                        <td>{t(i.kind.msg())}</td>
-                        <td><a href=format!("/back/imports/{}", i.id)>{i.file_name}</a></td>
-                        <td class="num">{i.rows}</td>
-                        <td>{i.created_by}</td>
-                        <td><crate::components::StatusBadge status=i.status/></td>
+                        <td data-label=t(Msg::Date)><Day date=i.created_at.date_naive()/></td>
+                        <td data-label=t(Msg::ImportKindLabel)>{t(i.kind.msg())}</td>
+                        <td data-label=t(Msg::ImportFile)><a href=format!("/back/imports/{}", i.id)>{i.file_name}</a></td>
+                        <td data-label=t(Msg::RowsInFile) class="num">{i.rows}</td>
+                        <td data-label=t(Msg::CreatedBy)>{i.created_by}</td>
+                        <td data-label=t(Msg::Status)><crate::components::StatusBadge status=i.status/></td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -170,8 +170,8 @@ fn ImportBody(v: ImportView, preview: ServerAction<PreviewImport>) -> impl IntoV
                                 let chosen = mapping.get(f.key).copied();
                                 view! {
                                     <tr>
-                                        <td>{t(f.label)} {f.required.then(|| view! { " " <span class="muted small">"(" {t(Msg::Required)} ")"</span> })}</td>
-                                        <td>
+                                        <td data-label=t(Msg::Field)>{t(f.label)} {f.required.then(|| view! { " " <span class="muted small">"(" {t(Msg::Required)} ")"</span> })}</td>
+                                        <td data-label=t(Msg::Column)>
                                             <select name=format!("map[{}]", f.key) data-testid=format!("map-{}", f.key)>
                                                 <option value="">{t(Msg::NotImported)}</option>
                                                 {headers2.iter().enumerate().map(|(i, h)| view! {
@@ -242,9 +242,9 @@ fn OutcomeView(kind: ImportKind, outcome: Outcome) -> impl IntoView {
                 <tbody>
                     {o.problems.iter().map(|p| view! {
                         <tr data-testid="problem-row">
-                            <td class="num">{p.row}</td>
-                            <td>{if p.field.is_empty() { None } else { Some(t(field_label(kind, &p.field))) }}</td>
-                            <td>{t(p.msg)}{(!p.detail.is_empty()).then(|| view! { " " <span class="muted" data-testid="problem-detail">{p.detail.clone()}</span> })}</td>
+                            <td data-label=t(Msg::Row) class="num">{p.row}</td>
+                            <td data-label=t(Msg::Field)>{if p.field.is_empty() { None } else { Some(t(field_label(kind, &p.field))) }}</td>
+                            <td data-label=t(Msg::Description)>{t(p.msg)}{(!p.detail.is_empty()).then(|| view! { " " <span class="muted" data-testid="problem-detail">{p.detail.clone()}</span> })}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

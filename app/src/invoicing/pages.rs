@@ -181,16 +181,16 @@ fn LineRows(lines: Vec<LineForm>, #[prop(into)] error: Signal<Option<crate::erro
                         let chosen = VatCategory::parse(&l.vat).unwrap_or(VatCategory::Standard20);
                         view! {
                             <tr data-testid="draft-line">
-                                <td><input name=name("description") maxlength="500" value=l.description.clone() aria-label=move || Msg::Description.text(locale.get())/>
+                                <td data-label=t(Msg::Description)><input name=name("description") maxlength="500" value=l.description.clone() aria-label=move || Msg::Description.text(locale.get())/>
                                     {field(format!("lines.{i}.description"))}</td>
-                                <td><input name=name("quantity") inputmode="decimal" size="6" value=l.quantity.clone() aria-label=move || Msg::Quantity.text(locale.get())/>
+                                <td data-label=t(Msg::Quantity)><input name=name("quantity") inputmode="decimal" size="6" value=l.quantity.clone() aria-label=move || Msg::Quantity.text(locale.get())/>
                                     {field(format!("lines.{i}.quantity"))}</td>
-                                <td><input name=name("unit") maxlength="20" size="5" value=l.unit.clone() aria-label=move || Msg::Unit.text(locale.get())/></td>
-                                <td><input name=name("unit_price") inputmode="decimal" size="9" value=l.unit_price.clone() aria-label=move || Msg::UnitPriceExclTax.text(locale.get())/>
+                                <td data-label=t(Msg::Unit)><input name=name("unit") maxlength="20" size="5" value=l.unit.clone() aria-label=move || Msg::Unit.text(locale.get())/></td>
+                                <td data-label=t(Msg::UnitPriceExclTax)><input name=name("unit_price") inputmode="decimal" size="9" value=l.unit_price.clone() aria-label=move || Msg::UnitPriceExclTax.text(locale.get())/>
                                     {field(format!("lines.{i}.unit_price"))}</td>
-                                <td><input name=name("discount") inputmode="decimal" size="4" value=l.discount.clone() placeholder="%" aria-label=move || Msg::LineDiscount.text(locale.get())/>
+                                <td data-label=t(Msg::LineDiscount)><input name=name("discount") inputmode="decimal" size="4" value=l.discount.clone() placeholder="%" aria-label=move || Msg::LineDiscount.text(locale.get())/>
                                     {field(format!("lines.{i}.discount"))}</td>
-                                <td><select name=name("vat") aria-label=move || Msg::TaxRate.text(locale.get())>
+                                <td data-label=t(Msg::TaxRate)><select name=name("vat") aria-label=move || Msg::TaxRate.text(locale.get())>
                                     {VatCategory::ALL.into_iter().map(|v| view! {
                                         <option value=v.as_str() selected=v == chosen>{t(vat_msg(v))}</option>
                                     }).collect_view()}
@@ -397,10 +397,10 @@ pub fn AccountRecurring(account_id: i64) -> impl IntoView {
                                 let active = r.status == super::RecurringStatus::Active;
                                 view! {
                                     <tr data-testid="recurring-row">
-                                        <td>{t(frequency_msg(r.frequency))}</td>
-                                        <td>{if active { view! { <Day date=r.next_date/> }.into_any() } else { view! { <span class="badge void">{t(Msg::Stopped)}</span> }.into_any() }}</td>
-                                        <td class="num" data-testid="recurring-issued">{r.issued}</td>
-                                        <td class="num"><Amount money=r.total/></td>
+                                        <td data-label=t(Msg::Frequency)>{t(frequency_msg(r.frequency))}</td>
+                                        <td data-label=t(Msg::NextInvoice)>{if active { view! { <Day date=r.next_date/> }.into_any() } else { view! { <span class="badge void">{t(Msg::Stopped)}</span> }.into_any() }}</td>
+                                        <td data-label=t(Msg::IssuedSoFar) class="num" data-testid="recurring-issued">{r.issued}</td>
+                                        <td data-label=t(Msg::Total) class="num"><Amount money=r.total/></td>
                                         <td>{active.then(|| view! {
                                             <ActionForm action=stop attr:class="inline">
                                                 <input type="hidden" name="id" value=r.id.to_string()/>

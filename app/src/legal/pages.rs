@@ -104,12 +104,12 @@ fn ClaimsAtRiskBody() -> impl IntoView {
                     <tbody>
                         {list.into_iter().map(|c| view! {
                             <tr data-testid="claim-at-risk" data-number=c.number.clone() class:warn=c.days_left < 0>
-                                <td><a href=format!("/back/invoices/{}", c.invoice_id)>{c.number.clone()}</a></td>
-                                <td><a href=format!("/back/accounts/{}", c.account_id)>{c.account_name.clone()}</a></td>
-                                <td><Day date=c.due_date/></td>
-                                <td class="num"><Amount money=c.balance/></td>
-                                <td><Day date=c.prescription/></td>
-                                <td class="num">{c.days_left}</td>
+                                <td data-label=t(Msg::Invoice)><a href=format!("/back/invoices/{}", c.invoice_id)>{c.number.clone()}</a></td>
+                                <td data-label=t(Msg::Account)><a href=format!("/back/accounts/{}", c.account_id)>{c.account_name.clone()}</a></td>
+                                <td data-label=t(Msg::DueDate)><Day date=c.due_date/></td>
+                                <td data-label=t(Msg::AmountDue) class="num"><Amount money=c.balance/></td>
+                                <td data-label=t(Msg::PrescriptionDate)><Day date=c.prescription/></td>
+                                <td data-label=t(Msg::DaysLeft) class="num">{c.days_left}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -155,19 +155,19 @@ pub fn ClaimPanel(account_id: i64, #[prop(optional)] owner: bool) -> impl IntoVi
                                 let rates = l.periods.iter().map(|p| format!("{} → {} : {} %", p.from, p.to, p.percent)).collect::<Vec<_>>().join("\n");
                                 view! {
                                     <tr data-testid="claim-line" data-number=l.number.clone()>
-                                        <td><a href=format!("/back/invoices/{}", l.invoice_id)>{l.number.clone()}</a></td>
-                                        <td><Day date=l.due_date/></td>
-                                        <td class="num">{l.days_late}</td>
-                                        <td class="num"><Amount money=l.principal/>
+                                        <td data-label=t(Msg::Invoice)><a href=format!("/back/invoices/{}", l.invoice_id)>{l.number.clone()}</a></td>
+                                        <td data-label=t(Msg::DueDate)><Day date=l.due_date/></td>
+                                        <td data-label=t(Msg::DaysLate) class="num">{l.days_late}</td>
+                                        <td data-label=t(Msg::ClaimPrincipal) class="num"><Amount money=l.principal/>
                                             {(l.charged.minor > 0).then(|| view! {
                                                 <br/><span class="muted small" data-testid="claim-charged">"+ " <Amount money=l.charged/> " " {t(Msg::ClaimCharged)}</span>
                                             })}
                                         </td>
-                                        <td class="num" title=rates>{match l.penalties {
+                                        <td data-label=t(Msg::ClaimPenalties) class="num" title=rates>{match l.penalties {
                                             Some(m) => view! { <Amount money=m/> }.into_any(),
                                             None => view! { <span class="warn">{t(Msg::ClaimRateMissing)}</span> }.into_any(),
                                         }}</td>
-                                        <td class="num">{match l.indemnity {
+                                        <td data-label=t(Msg::ClaimIndemnity) class="num">{match l.indemnity {
                                             Some(m) => view! { <Amount money=m/> }.into_any(),
                                             None => view! { <span>"—"</span> }.into_any(),
                                         }}</td>

@@ -106,10 +106,10 @@ fn RatesBody() -> impl IntoView {
                         let label = RateKind::parse(&row.kind).map(|k| t(kind_msg(k)));
                         view! {
                             <tr data-testid="reference-rate" data-kind=row.kind.clone() data-from=row.valid_from.to_string() class:current=row.in_force>
-                                <td>{label} {row.in_force.then(|| view! { " " <span class="badge" data-testid="rate-in-force">{t(Msg::InForce)}</span> })}</td>
-                                <td><Day date=row.valid_from/></td>
-                                <td class="num">{row.percent.clone()} " %"</td>
-                                <td class="small">{row.source.clone()}
+                                <td data-label=t(Msg::RateKindLabel)>{label} {row.in_force.then(|| view! { " " <span class="badge" data-testid="rate-in-force">{t(Msg::InForce)}</span> })}</td>
+                                <td data-label=t(Msg::ValidFrom)><Day date=row.valid_from/></td>
+                                <td data-label=t(Msg::RatePercent) class="num">{row.percent.clone()} " %"</td>
+                                <td data-label=t(Msg::RateSource) class="small">{row.source.clone()}
                                     {row.added_by.clone().map(|by| view! { " " <span class="muted">"(" {t(Msg::AddedBy)} " " {by} ")"</span> })}
                                 </td>
                             </tr>

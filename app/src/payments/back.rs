@@ -181,10 +181,10 @@ pub fn PayLinkButton(invoice_id: i64) -> impl IntoView {
                                 let state = if l.live { Msg::PayLinkLive } else if l.revoked { Msg::PayLinkRevoked } else { Msg::PayLinkExpired };
                                 view! {
                                     <tr>
-                                        <td>{l.created_by.clone()}</td>
-                                        <td><Day date=l.created_at.date_naive()/></td>
-                                        <td><Day date=l.expires_at.date_naive()/></td>
-                                        <td>{t(state)}</td>
+                                        <td data-label=t(Msg::CreatedBy)>{l.created_by.clone()}</td>
+                                        <td data-label=t(Msg::Date)><Day date=l.created_at.date_naive()/></td>
+                                        <td data-label=t(Msg::ExpiresOn)><Day date=l.expires_at.date_naive()/></td>
+                                        <td data-label=t(Msg::Status)>{t(state)}</td>
                                         <td>{l.live.then(|| view! {
                                             <ActionForm action=revoke attr:class="inline">
                                                 <input type="hidden" name="link_id" value=l.id.to_string()/>

@@ -171,16 +171,30 @@ pub async fn run_once(state: &AppState) {
     run_once_timed(state).await;
 }
 
-/// `run_once`, returning how long each step took (`relance time-jobs`).
-pub async fn run_once_timed(state: &AppState) -> Vec<(&'static str, std::time::Duration)> {
+/// One step of a pass: its name, how long it took and whether it failed
+/// (the error is logged where it happened).
+#[derive(Clone, Copy, Debug)]
+pub struct StepRun {
+    pub name: &'static str,
+    pub took: std::time::Duration,
+    pub failed: bool,
+}
+
+/// `run_once`, returning each step's run (`relance time-jobs`, and the
+/// server's job metrics).
+pub async fn run_once_timed(state: &AppState) -> Vec<StepRun> {
     let mut times = Vec::new();
     macro_rules! step {
         ($name:literal, $what:expr) => {{
             let started = std::time::Instant::now();
-            if let Err(e) = $what.await {
-                tracing::error!(error = ?e, concat!("payments job: ", $name));
-            }
-            times.push(($name, started.elapsed()));
+            let failed = match $what.await {
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::error!(error = ?e, concat!("payments job: ", $name));
+                    true
+                }
+            };
+            times.push(StepRun { name: $name, took: started.elapsed(), failed });
         }};
     }
     step!("sandbox events", events::deliver_sandbox_events(state));

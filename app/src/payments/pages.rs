@@ -109,7 +109,7 @@ fn PayBody() -> impl IntoView {
                                     {q.plan.lines.iter().map(|l| {
                                         let full = Money::new(l.amount.minor + l.discount.map_or(0, |d| d.amount.minor), l.amount.currency);
                                         view! {
-                                            <tr><td>{l.number.clone()}</td><td><Day date=l.due_date/></td><td class="num"><Amount money=full/></td></tr>
+                                            <tr><td data-label=t(Msg::Number)>{l.number.clone()}</td><td data-label=t(Msg::DueDate)><Day date=l.due_date/></td><td data-label=t(Msg::Amount) class="num"><Amount money=full/></td></tr>
                                             {l.discount.map(|d| view! {
                                                 <tr class="discount" data-testid="pay-discount">
                                                     <td colspan="2">{move || d.text(locale.get())}</td>
@@ -293,12 +293,12 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
             <thead><tr><th scope="col">{t(Msg::Number)}</th><th scope="col" class="num">{t(Msg::Amount)}</th></tr></thead>
             <tbody>
                 {detail.allocations.into_iter().map(|a| view! {
-                    <tr><td>{a.number}</td><td class="num"><Amount money=a.amount/>
+                    <tr><td data-label=t(Msg::Number)>{a.number}</td><td data-label=t(Msg::Amount) class="num"><Amount money=a.amount/>
                         {a.discount.map(|d| view! { <br/><small class="muted" data-testid="payment-discount">{t(Msg::DiscountTaken)} " " <Amount money=d/></small> })}
                     </td></tr>
                 }).collect_view()}
                 {detail.credit.is_positive().then(|| view! {
-                    <tr><td>{t(Msg::KeptAsCredit)}</td><td class="num"><Amount money=detail.credit/></td></tr>
+                    <tr><td data-label=t(Msg::Number)>{t(Msg::KeptAsCredit)}</td><td data-label=t(Msg::Amount) class="num"><Amount money=detail.credit/></td></tr>
                 })}
             </tbody>
         </table>
@@ -366,12 +366,12 @@ pub fn PaymentsTable(account_id: Option<i64>, base: &'static str, staff: bool) -
                                     <tbody>
                                         {p.items.into_iter().map(|s| view! {
                                             <tr data-testid="payment-row">
-                                                <td><a href=format!("{base}/{}", s.id)>{s.reference.clone()}</a></td>
-                                                {staff.then(|| view! { <td><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></td> })}
-                                                <td><Day date=s.paid_on()/></td>
-                                                <td>{s.method(use_locale().get_untracked())}</td>
-                                                <td class="num"><Amount money=s.amount/></td>
-                                                <td><crate::components::StatusBadge status=s.status/></td>
+                                                <td data-label=t(Msg::Reference)><a href=format!("{base}/{}", s.id)>{s.reference.clone()}</a></td>
+                                                {staff.then(|| view! { <td data-label=t(Msg::Account)><a href=format!("/back/accounts/{}", s.account_id)>{s.account_name.clone()}</a></td> })}
+                                                <td data-label=t(Msg::Date)><Day date=s.paid_on()/></td>
+                                                <td data-label=t(Msg::PaymentMethod)>{s.method(use_locale().get_untracked())}</td>
+                                                <td data-label=t(Msg::Amount) class="num"><Amount money=s.amount/></td>
+                                                <td data-label=t(Msg::Status)><crate::components::StatusBadge status=s.status/></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

@@ -98,15 +98,15 @@ pub fn InvoiceTable(items: Vec<InvoiceSummary>, base: &'static str, show_account
                     let href = format!("{base}/{}", i.id);
                     view! {
                         <tr data-testid="invoice-row">
-                            <td><a href=href>{i.number.clone()}</a></td>
+                            <td data-label=t(Msg::Number)><a href=href>{i.number.clone()}</a></td>
                             {show_account.then(|| view! {
-                                <td><a href=format!("/back/accounts/{}", i.account_id)>{i.account_name.clone()}</a></td>
+                                <td data-label=t(Msg::Account)><a href=format!("/back/accounts/{}", i.account_id)>{i.account_name.clone()}</a></td>
                             })}
-                            <td><Day date=i.issue_date/></td>
-                            <td><Day date=i.due_date/></td>
-                            <td class="num"><Amount money=i.total/></td>
-                            <td class="num"><Amount money=i.balance/></td>
-                            <td><StatusBadge status=i.state/></td>
+                            <td data-label=t(Msg::IssueDate)><Day date=i.issue_date/></td>
+                            <td data-label=t(Msg::DueDate)><Day date=i.due_date/></td>
+                            <td data-label=t(Msg::Amount) class="num"><Amount money=i.total/></td>
+                            <td data-label=t(Msg::AmountDue) class="num"><Amount money=i.balance/></td>
+                            <td data-label=t(Msg::Status)><StatusBadge status=i.state/></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -295,11 +295,11 @@ fn InvoiceBody() -> impl IntoView {
                                 <tbody>
                                     {d.lines.into_iter().map(|l| view! {
                                         <tr>
-                                            <td>{l.description}</td>
-                                            <td class="num">{l.quantity.to_string()}</td>
-                                            <td class="num"><Amount money=l.unit_price/></td>
-                                            <td class="num">{format!("{} %", l.tax_rate_percent)}</td>
-                                            <td class="num"><Amount money=l.net/></td>
+                                            <td data-label=t(Msg::Description)>{l.description}</td>
+                                            <td data-label=t(Msg::Quantity) class="num">{l.quantity.to_string()}</td>
+                                            <td data-label=t(Msg::UnitPrice) class="num"><Amount money=l.unit_price/></td>
+                                            <td data-label=t(Msg::TaxRate) class="num">{format!("{} %", l.tax_rate_percent)}</td>
+                                            <td data-label=t(Msg::NetAmount) class="num"><Amount money=l.net/></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -325,16 +325,16 @@ fn InvoiceBody() -> impl IntoView {
                                             <tbody>
                                                 {d.applied.into_iter().map(|e| view! {
                                                     <tr>
-                                                        <td><Day date=e.occurred_on/></td>
-                                                        <td>{t(kind_msg(e.kind))}</td>
-                                                        <td>{e.reference.clone()} {e.credit_note_id.map(|c| view! {
+                                                        <td data-label=t(Msg::Date)><Day date=e.occurred_on/></td>
+                                                        <td data-label=t(Msg::Description)>{t(kind_msg(e.kind))}</td>
+                                                        <td data-label=t(Msg::Reference)>{e.reference.clone()} {e.credit_note_id.map(|c| view! {
                                                             " " <a href=format!("/credit-notes/{c}/pdf") rel="external" download data-testid="applied-credit-note-pdf">"PDF"</a>
                                                             {einvoice.then(|| view! {
                                                                 " " <a href=format!("/credit-notes/{c}/einvoice/facturx") rel="external" download data-testid="credit-note-facturx" title=t(Msg::EInvoiceHint)>"Factur-X"</a>
                                                                 " " <a href=format!("/credit-notes/{c}/einvoice/ubl") rel="external" download data-testid="credit-note-ubl" title=t(Msg::EInvoiceHint)>"UBL"</a>
                                                             })}
                                                         })}</td>
-                                                        <td class="num"><Amount money=e.amount/></td>
+                                                        <td data-label=t(Msg::Amount) class="num"><Amount money=e.amount/></td>
                                                     </tr>
                                                 }).collect_view()}
                                             </tbody>

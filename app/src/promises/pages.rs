@@ -73,7 +73,7 @@ fn PromiseBody() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {q.invoices.iter().map(|l| view! {
-                                        <tr><td>{l.number.clone()}</td><td><Day date=l.due_date/></td><td class="num"><Amount money=l.balance/></td></tr>
+                                        <tr><td data-label=t(Msg::Number)>{l.number.clone()}</td><td data-label=t(Msg::DueDate)><Day date=l.due_date/></td><td data-label=t(Msg::AmountDue) class="num"><Amount money=l.balance/></td></tr>
                                     }).collect_view()}
                                 </tbody>
                                 <tfoot><tr class="total"><th colspan="2" scope="row">{t(Msg::Total)}</th>
@@ -151,11 +151,11 @@ fn PromiseTable(
                     let pending = p.status == PromiseStatus::PendingApproval;
                     view! {
                         <tr data-testid="promise-row">
-                            {staff.then(|| view! { <td><a href=format!("/back/accounts/{}", p.account_id)>{p.account_name.clone()}</a></td> })}
-                            <td><Day date=p.promised_date/></td>
-                            <td>{numbers}</td>
-                            <td class="num"><Amount money=p.amount/></td>
-                            <td>
+                            {staff.then(|| view! { <td data-label=t(Msg::Account)><a href=format!("/back/accounts/{}", p.account_id)>{p.account_name.clone()}</a></td> })}
+                            <td data-label=t(Msg::PromisedDate)><Day date=p.promised_date/></td>
+                            <td data-label=t(Msg::Invoices)>{numbers}</td>
+                            <td data-label=t(Msg::Amount) class="num"><Amount money=p.amount/></td>
+                            <td data-label=t(Msg::Status)>
                                 <StatusBadge status=p.status/>
                                 {(p.source == PromiseSource::Staff).then(|| view! { " " <span class="muted small">{t(Msg::PromiseByPhone)}</span> })}
                                 {(!p.decision_note.is_empty()).then(|| view! { <div class="muted small">{t(Msg::Reason)} ": " {p.decision_note.clone()}</div> })}

@@ -43,13 +43,13 @@ pub fn ReminderCalendar(account_id: Option<i64>) -> impl IntoView {
                     <tbody>
                         {list.into_iter().map(|p| view! {
                             <tr data-testid="planned-reminder" data-channel=p.channel.as_str() data-day=p.day.to_string()>
-                                <td><Day date=p.day/></td>
+                                <td data-label=t(Msg::Date)><Day date=p.day/></td>
                                 {portfolio.then(|| view! {
-                                    <td><a href=format!("/back/accounts/{}", p.account_id)>{p.account_name.clone()}</a></td>
+                                    <td data-label=t(Msg::Account)><a href=format!("/back/accounts/{}", p.account_id)>{p.account_name.clone()}</a></td>
                                 })}
-                                <td>{p.position} " · " {t(p.channel.msg())}</td>
-                                <td>{p.invoices.join(", ")}</td>
-                                <td class="num"><Amount money=p.amount/></td>
+                                <td data-label=t(Msg::ReminderStep)>{p.position} " · " {t(p.channel.msg())}</td>
+                                <td data-label=t(Msg::Invoices)>{p.invoices.join(", ")}</td>
+                                <td data-label=t(Msg::AmountDue) class="num"><Amount money=p.amount/></td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -54,10 +54,10 @@ pub fn ReminderPanel(account_id: i64) -> impl IntoView {
                                 };
                                 view! {
                                     <tr data-testid="reminder-invoice" data-number=i.number.clone()>
-                                        <td><a href=format!("/back/invoices/{}", i.invoice_id)>{i.number.clone()}</a></td>
-                                        <td><Day date=i.due_date/></td>
-                                        <td class="num"><Amount money=i.balance/></td>
-                                        <td>{next}</td>
+                                        <td data-label=t(Msg::Invoice)><a href=format!("/back/invoices/{}", i.invoice_id)>{i.number.clone()}</a></td>
+                                        <td data-label=t(Msg::DueDate)><Day date=i.due_date/></td>
+                                        <td data-label=t(Msg::AmountDue) class="num"><Amount money=i.balance/></td>
+                                        <td data-label=t(Msg::ReminderNext)>{next}</td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -15,7 +15,9 @@ const UNASSIGNED: [&str; 2] = ["Charlie Unassigned SA", "U-0001"];
 
 /// Plain routes anyone may call, and why (every other route has a row).
 const PUBLIC_ROUTES: &[(&str, &str)] = &[
-    ("GET /healthz", "says only whether the database answers"),
+    ("GET /healthz", "says only that the process answers"),
+    ("GET /readyz", "says only whether this instance takes traffic"),
+    ("GET /metrics", "a client on this machine not behind a proxy, or the metrics token (tests in ops.rs)"),
     ("POST /lang", "sets the caller's own language"),
     ("POST /logout", "ends the caller's own session"),
     ("POST /webhooks/stripe", "Stripe's signature is the credential (tests in stripe_mode.rs)"),

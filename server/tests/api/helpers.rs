@@ -214,6 +214,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String, demo: bool) ->
         smtp: None,
         mail_poll_seconds: 1,
         json_logs: false,
+        metrics_token: None,
         stripe: None,
         sms: None,
         // Tests deliver texts themselves (`server::sms::deliver_due`).
@@ -284,7 +285,7 @@ impl TestApp {
     }
 }
 
-fn client(address: &str) -> reqwest::Client {
+pub fn client(address: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("Origin", address.parse().unwrap());
     reqwest::Client::builder()

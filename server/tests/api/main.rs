@@ -21,6 +21,7 @@ mod mail;
 mod mock_stripe;
 mod money;
 mod no_js;
+mod ops;
 mod pages;
 mod payment_flows;
 mod payments;

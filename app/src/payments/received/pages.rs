@@ -67,10 +67,10 @@ pub fn RecordPaymentForm(account_id: i64) -> impl IntoView {
                                     let field = super::PartForm::field(o.id);
                                     view! {
                                         <tr>
-                                            <td>{o.number.clone()}</td>
-                                            <td><Day date=o.due_date/></td>
-                                            <td class="num"><Amount money=o.balance/></td>
-                                            <td>
+                                            <td data-label=t(Msg::Number)>{o.number.clone()}</td>
+                                            <td data-label=t(Msg::DueDate)><Day date=o.due_date/></td>
+                                            <td data-label=t(Msg::Balance) class="num"><Amount money=o.balance/></td>
+                                            <td data-label=t(Msg::AmountForInvoice)>
                                                 <input type="hidden" name=format!("form[parts][{i}][invoice_id]") value=o.id.to_string()/>
                                                 <input name=format!("form[parts][{i}][amount]") inputmode="decimal" size="9"
                                                     aria-label=format!("{} — {}", o.number, Msg::AmountForInvoice.text(use_locale().get_untracked())) data-testid=format!("part-{}", o.number)/>
