@@ -126,14 +126,14 @@ impl Application {
                 // Outermost: times everything else.
                 .wrap(from_fn(crate::ops::metrics::track))
                 .app_data(web::Data::new(site.clone()))
-                .route("/pkg/{name}", web::get().to(crate::assets::pkg))
+                .route("/pkg/{name}", get_or_head().to(crate::assets::pkg))
                 .configure(crate::routes::configure)
                 .leptos_routes_with_context(
                     routes,
                     move || provide_context(ctx_state.clone()),
                     move || app::shell(opts.clone()),
                 )
-                .route("/{file}", web::get().to(crate::assets::public))
+                .route("/{file}", get_or_head().to(crate::assets::public))
         })
         .listen(listener)?
         // Signals are `main`'s (ops::jobs::signal): a stop also stops the
@@ -169,6 +169,13 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// GET, and HEAD for caches and link checkers (actix sends a HEAD answer's
+/// headers, Content-Length included, without its body).
+fn get_or_head() -> actix_web::Route {
+    use actix_web::guard;
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 /// The Leptos routes, generated once per process before anything is served.

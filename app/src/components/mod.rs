@@ -324,7 +324,8 @@ pub fn ErrorMessage(error: AppError, #[prop(optional)] with_fields: bool) -> imp
     }
 }
 
-/// Shows a field's validation message under an input.
+/// Shows a field's validation message under an input. Each message is an
+/// alert: a screen reader says it as it appears, not only the headline.
 pub fn field_error(err: &Option<AppError>, field: &str) -> Option<Msg> {
     err.as_ref().and_then(|e| e.field_message(field))
 }
@@ -334,7 +335,7 @@ pub fn field_error(err: &Option<AppError>, field: &str) -> Option<Msg> {
 pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, #[prop(into)] name: String) -> impl IntoView {
     move || {
         field_error(&error.get(), &name)
-            .map(|m| view! { <span class="field-error" data-testid=format!("error-{name}")>{t(m)}</span> })
+            .map(|m| view! { <span class="field-error" role="alert" data-testid=format!("error-{name}")>{t(m)}</span> })
     }
 }
 

@@ -64,7 +64,7 @@ fn shown_error(error: Option<AppError>) -> Option<impl IntoView> {
 
 fn field(error: &Option<AppError>, name: &str) -> Option<impl IntoView> {
     field_error(error, name)
-        .map(|m| view! { <span class="field-error" data-testid=format!("error-{name}")>{t(m)}</span> })
+        .map(|m| view! { <span class="field-error" role="alert" data-testid=format!("error-{name}")>{t(m)}</span> })
 }
 
 impl Status for DisputeStatus {

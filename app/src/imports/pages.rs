@@ -216,7 +216,7 @@ fn ImportBody(v: ImportView, preview: ServerAction<PreviewImport>) -> impl IntoV
             <table class="data small" data-testid="import-sample">
                 <thead><tr>{headers.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view()}</tr></thead>
                 <tbody>
-                    {v.sample.iter().map(|row| view! { <tr>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr> }).collect_view()}
+                    {v.sample.iter().map(|row| view! { <tr>{row.iter().enumerate().map(|(i, c)| view! { <td data-label=headers.get(i).cloned().unwrap_or_default()>{c.clone()}</td> }).collect_view()}</tr> }).collect_view()}
                 </tbody>
             </table>
         })}

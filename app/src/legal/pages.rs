@@ -177,9 +177,9 @@ pub fn ClaimPanel(account_id: i64, #[prop(optional)] owner: bool) -> impl IntoVi
                         </tbody>
                         <tfoot><tr class="total">
                             <th scope="row" colspan="3">{t(Msg::Total)}</th>
-                            <td class="num" data-testid="claim-principal"><Amount money=c.principal/></td>
-                            <td class="num" data-testid="claim-penalties"><Amount money=c.penalties/></td>
-                            <td class="num">{match c.indemnities {
+                            <td data-label=t(Msg::ClaimPrincipal) class="num" data-testid="claim-principal"><Amount money=c.principal/></td>
+                            <td data-label=t(Msg::ClaimPenalties) class="num" data-testid="claim-penalties"><Amount money=c.penalties/></td>
+                            <td data-label=t(Msg::ClaimIndemnity) class="num">{match c.indemnities {
                                 Some(m) => view! { <Amount money=m/> }.into_any(),
                                 None => view! { <span>"—"</span> }.into_any(),
                             }}</td>

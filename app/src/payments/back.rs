@@ -78,18 +78,18 @@ pub fn BackPaymentPage() -> impl IntoView {
                                 <table class="data">
                                     <tbody>
                                         {d.allocations.into_iter().map(|a| view! {
-                                            <tr><td><a href=format!("/back/invoices/{}", a.invoice_id)>{a.number}</a></td><td class="num"><Amount money=a.amount/>
+                                            <tr><td data-label=t(Msg::Invoice)><a href=format!("/back/invoices/{}", a.invoice_id)>{a.number}</a></td><td data-label=t(Msg::Amount) class="num"><Amount money=a.amount/>
                                                 {a.discount.map(|d| view! { <br/><small class="muted">{t(Msg::DiscountTaken)} " " <Amount money=d/></small> })}
                                             </td></tr>
                                         }).collect_view()}
-                                        {d.credit.is_positive().then(|| view! { <tr><td>{t(Msg::KeptAsCredit)}</td><td class="num"><Amount money=d.credit/></td></tr> })}
+                                        {d.credit.is_positive().then(|| view! { <tr><td>{t(Msg::KeptAsCredit)}</td><td data-label=t(Msg::Amount) class="num"><Amount money=d.credit/></td></tr> })}
                                     </tbody>
                                 </table>
                                 <h2>{t(Msg::Refunds)}</h2>
                                 {if d.refunds.is_empty() { view! { <p class="muted">{t(Msg::NoRefunds)}</p> }.into_any() } else { view! {
                                     <table class="data" data-testid="refunds"><tbody>
                                         {d.refunds.into_iter().map(|r| view! {
-                                            <tr><td><Day date=r.created_at.date_naive()/></td><td class="num"><Amount money=r.amount/></td><td>{r.status}</td><td>{r.reason}</td></tr>
+                                            <tr><td data-label=t(Msg::Date)><Day date=r.created_at.date_naive()/></td><td data-label=t(Msg::Amount) class="num"><Amount money=r.amount/></td><td data-label=t(Msg::Status)>{r.status}</td><td data-label=t(Msg::Reason)>{r.reason}</td></tr>
                                         }).collect_view()}
                                     </tbody></table>
                                 }.into_any() }}

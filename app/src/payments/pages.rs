@@ -113,13 +113,13 @@ fn PayBody() -> impl IntoView {
                                             {l.discount.map(|d| view! {
                                                 <tr class="discount" data-testid="pay-discount">
                                                     <td colspan="2">{move || d.text(locale.get())}</td>
-                                                    <td class="num"><Amount money=Money::new(-d.amount.minor, d.amount.currency)/></td>
+                                                    <td data-label=t(Msg::Amount) class="num"><Amount money=Money::new(-d.amount.minor, d.amount.currency)/></td>
                                                 </tr>
                                             })}
                                         }
                                     }).collect_view()}
                                     {q.plan.credit.is_positive().then(|| view! {
-                                        <tr><td colspan="2">{t(Msg::KeptAsCredit)}</td><td class="num"><Amount money=q.plan.credit/></td></tr>
+                                        <tr><td colspan="2">{t(Msg::KeptAsCredit)}</td><td data-label=t(Msg::Amount) class="num"><Amount money=q.plan.credit/></td></tr>
                                     })}
                                 </tbody>
                                 <tfoot><tr class="total"><th colspan="2" scope="row">{t(Msg::Total)}</th>
@@ -298,7 +298,7 @@ pub fn PaymentReceipt(detail: PaymentDetail) -> impl IntoView {
                     </td></tr>
                 }).collect_view()}
                 {detail.credit.is_positive().then(|| view! {
-                    <tr><td data-label=t(Msg::Number)>{t(Msg::KeptAsCredit)}</td><td data-label=t(Msg::Amount) class="num"><Amount money=detail.credit/></td></tr>
+                    <tr><td>{t(Msg::KeptAsCredit)}</td><td data-label=t(Msg::Amount) class="num"><Amount money=detail.credit/></td></tr>
                 })}
             </tbody>
         </table>

@@ -294,3 +294,29 @@ async fn on_postgresql_backup_points_to_pg_dump() {
     assert!(!to.exists());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn assets_answer_head_with_their_headers_and_no_body() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/NAME"), "relance.0123456789abcdef\n").unwrap();
+    let css = "body { color: black; }\n".repeat(10);
+    std::fs::write(site.path().join("pkg/relance.0123456789abcdef.css"), &css).unwrap();
+    std::fs::write(site.path().join("robots.txt"), "User-agent: *\n").unwrap();
+    let root = site.path().display().to_string();
+    let Some(app) = spawn_app_tweaked(Backend::Sqlite, false, move |s| s.site_root = root).await else { return };
+    let s = app.anonymous();
+    for (path, len) in [("/pkg/relance.0123456789abcdef.css", css.len()), ("/robots.txt", 14)] {
+        let get = s.get(path).await;
+        assert_eq!(get.status(), StatusCode::OK, "{path}");
+        let etag = get.headers().get("etag").cloned();
+        assert_eq!(get.bytes().await.unwrap().len(), len);
+        let head = s.client.head(s.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "{path}");
+        assert_eq!(head.headers()["content-length"].to_str().unwrap(), len.to_string(), "{path}");
+        assert_eq!(head.headers().get("etag").cloned(), etag, "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}: a HEAD answer has no body");
+    }
+    assert_eq!(s.client.head(s.url("/pkg/NAME")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    app.finish().await;
+}
