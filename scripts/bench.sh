@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Load benchmark: starts a fresh Relance server (temporary SQLite database,
 # seeded with the demo data), signs in as client@relance.demo and runs wrk
-# against a baseline, a static file and two server-rendered portal pages.
+# against the in-memory /healthz, a static file, the sign-in page and the
+# client's overview, invoice list and an invoice, one after the other. It
+# prints each one's requests/s and p99, the portal pages' share of /healthz
+# (target: at least 50 %, p99 at most 25 ms, at 64 connections) and the
+# server's peak resident memory over the run (target: at most 250 MB).
 #
-# Usage: scripts/bench.sh <path-to-relance-binary> [duration=10s] [connections=16]
-#   e.g. scripts/bench.sh target/release/relance 30s 32
+# Usage: scripts/bench.sh <path-to-relance-binary> [duration=10s] [connections=64]
+#   e.g. scripts/bench.sh target/release/relance 30s 64
 #
 # Then prints what the client's first page downloads (the page, and the
 # wasm, JS and CSS it names), as served: raw, gzip and brotli.
@@ -18,14 +22,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/fresh-server.sh"
 
 usage() {
-  echo "usage: $0 <path-to-relance-binary> [duration=10s] [connections=16]" >&2
+  echo "usage: $0 <path-to-relance-binary> [duration=10s] [connections=64]" >&2
   exit 2
 }
 
 [[ $# -ge 1 && $# -le 3 ]] || usage
 BIN=$1
 DURATION=${2:-10s}
-CONNECTIONS=${3:-16}
+CONNECTIONS=${3:-64}
 THREADS=2
 [[ -f $BIN && -x $BIN ]] || { echo "error: '$BIN' is not an executable file" >&2; exit 2; }
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
@@ -71,19 +75,28 @@ if [[ $login_code != 200 || -z $SESSION ]]; then
 fi
 COOKIE="Cookie: relance_session=$SESSION"
 
-# name|path|marker the response body must contain ('' = none)
+# One of the client's invoices, for the invoice page.
+INVOICE_PATH="$(curl -s -H "$COOKIE" "$URL/portal/invoices?filter=all" |
+  grep -o 'href="/portal/invoices/[0-9]*"' | head -n 1 | sed -E 's/href="([^"]*)"/\1/')"
+[[ -n $INVOICE_PATH ]] || { echo "error: no invoice found in the client's invoice list" >&2; exit 1; }
+
+# name|path|marker the response body must contain ('' = none)|cookie or anon
 ENDPOINTS=(
-  "baseline, in memory|/healthz|ok"
-  "static file|/favicon.svg|<svg"
-  "portal overview|/portal|data-testid=\"balance-due\""
-  "invoice list|/portal/invoices?filter=all|data-testid=\"invoice-row\""
+  "baseline, in memory|/healthz|ok|anon"
+  "static file|/favicon.svg|<svg|anon"
+  "sign-in page|/login|data-testid=\"login-form\"|anon"
+  "portal overview|/portal|data-testid=\"balance-due\"|cookie"
+  "invoice list|/portal/invoices?filter=all|data-testid=\"invoice-row\"|cookie"
+  "an invoice|$INVOICE_PATH|data-testid=\"invoice-number\"|cookie"
 )
 
-# Every endpoint must answer 200 with the session, so a redirect to /login
-# (or an error page) is never what gets measured.
+# Every endpoint must answer 200 (with the session where it needs one), so
+# a redirect to /login (or an error page) is never what gets measured.
 for entry in "${ENDPOINTS[@]}"; do
-  IFS='|' read -r name path marker <<<"$entry"
-  code="$(curl -s -o "$TMP/check.body" -w '%{http_code}' -H "$COOKIE" "$URL$path")"
+  IFS='|' read -r name path marker who <<<"$entry"
+  header="$COOKIE"
+  [[ $who == cookie ]] || header="X-Bench: anonymous"
+  code="$(curl -s -o "$TMP/check.body" -w '%{http_code}' -H "$header" "$URL$path")"
   if [[ $code != 200 ]]; then
     echo "error: GET $path answered HTTP $code with the session cookie, expected 200; not benchmarking" >&2
     exit 1
@@ -99,11 +112,13 @@ results=()
 warnings=()
 i=0
 for entry in "${ENDPOINTS[@]}"; do
-  IFS='|' read -r name path _ <<<"$entry"
+  IFS='|' read -r name path _ who <<<"$entry"
+  header="$COOKIE"
+  [[ $who == cookie ]] || header="X-Bench: anonymous"
   out="$TMP/wrk-$i.txt"
   i=$((i + 1))
   echo "  $name ($path)..."
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$COOKIE" "$URL$path" >"$out" 2>&1 || {
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$header" "$URL$path" >"$out" 2>&1 || {
     echo "error: wrk failed on $path:" >&2
     cat "$out" >&2
     exit 1
@@ -122,13 +137,35 @@ for entry in "${ENDPOINTS[@]}"; do
   [[ -z $sockerr ]] || warnings+=("$path: ${sockerr#"${sockerr%%[![:space:]]*}"}")
 done
 
+# Peak resident memory of the server over the whole run (Linux).
+PEAK_RSS_KB="$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
+
 echo
-printf '%-48s %12s %10s\n' "endpoint" "req/s" "p99"
-printf '%-48s %12s %10s\n' "--------" "-----" "---"
+printf '%-52s %12s %10s %12s\n' "endpoint" "req/s" "p99" "of /healthz"
+printf '%-52s %12s %10s %12s\n' "--------" "-----" "---" "-----------"
+baseline=""
+pages_met=yes
 for row in "${results[@]}"; do
   IFS='|' read -r name path rps p99 <<<"$row"
-  printf '%-48s %12s %10s\n' "$path ($name)" "$rps" "$p99"
+  [[ -n $baseline ]] || baseline=$rps
+  share="$(awk -v r="$rps" -v b="$baseline" 'BEGIN { printf "%.1f %%", 100 * r / b }')"
+  printf '%-52s %12s %10s %12s\n' "$path ($name)" "$rps" "$p99" "$share"
+  case $name in
+    "sign-in page" | "portal overview" | "invoice list" | "an invoice")
+      # wrk prints p99 as 812.00us, 3.21ms or 1.02s.
+      ok="$(awk -v r="$rps" -v b="$baseline" -v p="$p99" 'BEGIN {
+        ms = p + 0; if (p ~ /us$/) ms = ms / 1000; else if (p ~ /[0-9]s$/ && p !~ /ms$/) ms = ms * 1000;
+        print (r >= 0.5 * b && ms <= 25) ? "yes" : "no" }')"
+      [[ $ok == yes ]] || pages_met=no
+      ;;
+  esac
 done
+echo
+echo "portal pages at >= 50 % of /healthz with p99 <= 25 ms ($CONNECTIONS connections): $([[ $pages_met == yes ]] && echo met || echo 'NOT met')"
+if [[ -n $PEAK_RSS_KB ]]; then
+  peak_mb=$((PEAK_RSS_KB / 1024))
+  echo "server peak resident memory: $peak_mb MB (target <= 250 MB): $( ((peak_mb <= 250)) && echo met || echo 'NOT met')"
+fi
 if ((${#warnings[@]} > 0)); then
   echo
   echo "warnings:"
