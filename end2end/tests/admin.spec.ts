@@ -122,7 +122,9 @@ test.describe('owner administration', () => {
       const confirmLabel = invitee.locator('label').filter({ has: confirm });
       await expect(confirmLabel.locator('.field-error')).toHaveText(PASSWORDS_DIFFER);
       await expect(invitee.locator('.field-error')).toHaveCount(1);
-      await expect(invitee.getByRole('alert')).toHaveCount(0);
+      // The field's message is the one alert (said as it appears); no headline.
+      await expect(invitee.getByRole('alert')).toHaveCount(1);
+      await expect(invitee.getByRole('alert')).toHaveText(PASSWORDS_DIFFER);
       expect(new URL(invitee.url()).pathname).toBe(invitePath);
       expect(await sessionCookie(context)).toBeUndefined();
 
@@ -291,7 +293,9 @@ test.describe('owner administration', () => {
       // (`has` is matched inside each label, so the inner locator is not scoped to the form.)
       const termsLabel = form.locator('label').filter({ has: page.locator('input[name="form[payment_terms_days]"]') });
       await expect(termsLabel.locator('.field-error')).toHaveText(INVALID_TERMS);
-      await expect(page.getByRole('alert')).toContainText('Veuillez corriger les champs signalés.');
+      // The headline and the field's own message are both alerts.
+      await expect(page.getByRole('alert').filter({ hasText: 'Veuillez corriger les champs signalés.' })).toHaveCount(1);
+      await expect(page.getByRole('alert').filter({ hasText: INVALID_TERMS })).toHaveCount(1);
       await expect(page.getByRole('status')).toHaveCount(0);
       await page.reload({ waitUntil: 'networkidle' });
       await expect(companyName).toHaveValue(renamed);
