@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build needs (the wasm target, the wasm-bindgen CLI that
-# matches the library, binaryen's wasm-opt from npm), skipping whatever is
+# matches the library, wasm-split-cli, binaryen's wasm-opt from npm), skipping whatever is
 # already there at the right version. `--test` also installs what the test suite needs (Chromium,
 # wrk, the end-to-end npm packages). Everything comes from package registries.
 set -euo pipefail
@@ -28,6 +28,14 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSIO
   log "installing wasm-bindgen-cli $WBG_VERSION"
   # --locked fails for this crate on the registry mirror; the version pin is what matters.
   cargo install wasm-bindgen-cli --version "$WBG_VERSION" --debug
+fi
+
+# wasm-split-cli cuts the browser's wasm into a main part and one part per
+# page (app/src/pages.rs). 0.2.4 works with wasm-bindgen 0.2.128 and later.
+SPLIT_VERSION=0.2.4
+if ! cargo install --list 2>/dev/null | grep -qx "wasm_split_cli_support v$SPLIT_VERSION:" || ! command -v wasm-split-cli >/dev/null; then
+  log "installing wasm-split-cli $SPLIT_VERSION"
+  cargo install --locked wasm_split_cli_support --version "$SPLIT_VERSION" --features build-binary
 fi
 
 # wasm-opt for release builds: binaryen from npm (Debian's is too old).

@@ -19,6 +19,7 @@ pub mod imports;
 pub mod invoices;
 pub mod invoicing;
 pub mod legal;
+pub mod pages;
 pub mod payments;
 pub mod portal;
 pub mod promises;
@@ -42,7 +43,9 @@ pub use shell::{shell, App, PageCtx, Viewer};
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     let ctx = shell::PageCtx::from_document();
-    leptos::mount::hydrate_body(move || {
+    // Lazy: each page's part of the bundle loads before it hydrates
+    // (see `pages`).
+    leptos::mount::hydrate_lazy(move || {
         leptos::prelude::provide_context(ctx.clone());
         leptos::prelude::view! { <App/> }
     });

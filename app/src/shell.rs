@@ -5,10 +5,11 @@
 
 use crate::domain::{Locale, Role};
 use crate::i18n::{CurrentLocale, Msg};
+use crate::pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -59,10 +60,30 @@ impl PageCtx {
     }
 }
 
+/// The parts of the split bundle each lazy page needs (`pages`), from the
+/// build's `pkg/<name>.parts.json`: set once by the server at start.
+#[cfg(feature = "ssr")]
+static PARTS: std::sync::OnceLock<leptos::WasmSplitManifest> = std::sync::OnceLock::new();
+
+/// Registers the bundle's parts: `loader` is the split loader's file name,
+/// `parts` maps each lazy page to the files (without `.wasm`) it loads.
+/// Pages then name the parts they render with in their `<head>` so the
+/// browser preloads them beside the main module. (Leptos reads its own
+/// manifest from disk only; a release serves the site from the binary.)
+#[cfg(feature = "ssr")]
+pub fn set_bundle_parts(loader: String, parts: std::collections::HashMap<String, Vec<String>>) {
+    let manifest = leptos::WasmSplitManifest(ArcStoredValue::new(("/pkg".to_string(), parts, loader)));
+    let _ = PARTS.set(manifest);
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let ctx = PageCtx::current();
     #[cfg(feature = "ssr")]
     content_security_policy();
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = PARTS.get() {
+        provide_context(parts.clone());
+    }
     let ctx_json = serde_json::to_string(&ctx).unwrap_or_default();
     view! {
         <!DOCTYPE html>
@@ -128,52 +149,52 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=move || view! { <crate::components::NotFoundPage/> }>
                 <Route path=path!("/") view=crate::auth::HomeRedirect ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=crate::auth::LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/forgot") view=crate::auth::ForgotPage ssr=SsrMode::Async/>
-                <Route path=path!("/invite/:token") view=crate::auth::TokenPage ssr=SsrMode::Async/>
-                <Route path=path!("/reset/:token") view=crate::auth::TokenPage ssr=SsrMode::Async/>
-                <Route path=path!("/settings/password") view=crate::auth::PasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal") view=crate::portal::OverviewPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/invoices") view=crate::portal::InvoicesPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/pay") view=crate::payments::pages::PayPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/payments") view=crate::payments::pages::PaymentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/payments/:id") view=crate::payments::pages::ReceiptPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/methods") view=crate::payments::pages::MethodsPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/history") view=crate::portal::history::HistoryPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/promise") view=crate::promises::pages::PromisePage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/promises") view=crate::promises::pages::MyPromisesPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/promises") view=crate::promises::pages::BackPromisesPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/dispute") view=crate::disputes::pages::NewDisputePage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/disputes") view=crate::disputes::pages::MyDisputesPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal/disputes/:id") view=crate::disputes::pages::DisputePage ssr=SsrMode::Async/>
-                <Route path=path!("/back/disputes") view=crate::disputes::pages::BackDisputesPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/disputes/:id") view=crate::disputes::pages::DisputePage ssr=SsrMode::Async/>
-                <Route path=path!("/pay/:token") view=crate::payments::pages::LinkPage ssr=SsrMode::Async/>
-                <Route path=path!("/sandbox/authenticate/:id") view=crate::payments::pages::SandboxAuthPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/payments") view=crate::payments::back::BackPaymentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/payments/:id") view=crate::payments::back::BackPaymentPage ssr=SsrMode::Async/>
-                <Route path=path!("/back") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/accounts") view=crate::backoffice::AccountsPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/accounts/new") view=crate::accounts::pages::NewAccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/accounts/:id") view=crate::backoffice::AccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/accounts/:id/edit") view=crate::accounts::pages::EditAccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/accounts/:id/invoices/new") view=crate::invoicing::pages::NewDraftPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/drafts/:id") view=crate::invoicing::pages::DraftPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/accounts/:id/recurring/new") view=crate::invoicing::pages::NewRecurringPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/invoices") view=crate::backoffice::InvoicesPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/invoices/:id") view=crate::portal::InvoicePage ssr=SsrMode::Async/>
-                <Route path=path!("/back/team") view=crate::backoffice::TeamPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/outbox") view=crate::backoffice::OutboxPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/imports") view=crate::imports::pages::ImportsPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/imports/:id") view=crate::imports::pages::ImportPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/settings") view=crate::settings::SettingsPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/reminders") view=crate::reminders::pages::PlansPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/reminders/approvals") view=crate::reminders::approvals::ApprovalsPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/reminders/calendar") view=crate::reminders::calendar::CalendarPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/prescription") view=crate::legal::pages::ClaimsAtRiskPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/rates") view=crate::legal::rates::RatesPage ssr=SsrMode::Async/>
-                <Route path=path!("/back/todo") view=crate::reminders::pages::TodoPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view={Lazy::<pages::Login>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/forgot") view={Lazy::<pages::Forgot>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view={Lazy::<pages::Token>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reset/:token") view={Lazy::<pages::Token>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/settings/password") view={Lazy::<pages::Password>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal") view={Lazy::<pages::Overview>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/invoices") view={Lazy::<pages::PortalInvoices>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/invoices/:id") view={Lazy::<pages::PortalInvoice>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/pay") view={Lazy::<pages::Pay>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/payments") view={Lazy::<pages::Payments>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/payments/:id") view={Lazy::<pages::Receipt>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/methods") view={Lazy::<pages::Methods>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/history") view={Lazy::<pages::History>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/promise") view={Lazy::<pages::Promise>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/promises") view={Lazy::<pages::MyPromises>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/promises") view={Lazy::<pages::BackPromises>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/dispute") view={Lazy::<pages::NewDispute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/disputes") view={Lazy::<pages::MyDisputes>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/portal/disputes/:id") view={Lazy::<pages::Dispute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/disputes") view={Lazy::<pages::BackDisputes>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/disputes/:id") view={Lazy::<pages::Dispute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/pay/:token") view={Lazy::<pages::Link>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/sandbox/authenticate/:id") view={Lazy::<pages::SandboxAuth>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/payments") view={Lazy::<pages::BackPayments>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/payments/:id") view={Lazy::<pages::BackPayment>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back") view={Lazy::<pages::BackAccounts>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts") view={Lazy::<pages::BackAccounts>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/new") view={Lazy::<pages::NewAccount>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id") view={Lazy::<pages::BackAccount>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id/edit") view={Lazy::<pages::EditAccount>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id/invoices/new") view={Lazy::<pages::NewDraft>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/drafts/:id") view={Lazy::<pages::Draft>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/accounts/:id/recurring/new") view={Lazy::<pages::NewRecurring>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/invoices") view={Lazy::<pages::BackInvoices>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/invoices/:id") view={Lazy::<pages::PortalInvoice>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/team") view={Lazy::<pages::Team>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/outbox") view={Lazy::<pages::Outbox>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/imports") view={Lazy::<pages::Imports>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/imports/:id") view={Lazy::<pages::Import>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/settings") view={Lazy::<pages::Settings>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/reminders") view={Lazy::<pages::Plans>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/reminders/approvals") view={Lazy::<pages::Approvals>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/reminders/calendar") view={Lazy::<pages::Calendar>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/prescription") view={Lazy::<pages::ClaimsAtRisk>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/rates") view={Lazy::<pages::Rates>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/todo") view={Lazy::<pages::Todo>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

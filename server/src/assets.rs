@@ -68,6 +68,19 @@ impl Site {
         &self.name
     }
 
+    /// The split bundle's loader and, for each lazy page, the files it
+    /// loads (`pkg/<name>.parts.json`, written by build-site.sh).
+    pub fn parts(&self) -> Option<(String, HashMap<String, Vec<String>>)> {
+        let json = self.read(&format!("pkg/{}.parts.json", self.name))?;
+        match serde_json::from_slice(&json) {
+            Ok(parts) => Some((format!("{}.split.js", self.name), parts)),
+            Err(e) => {
+                tracing::warn!(error = %e, "unreadable pkg/{}.parts.json: pages will not preload their parts", self.name);
+                None
+            }
+        }
+    }
+
     /// Whether the site is inside the binary.
     pub fn embedded(&self) -> bool {
         self.root.is_none()

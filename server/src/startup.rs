@@ -97,6 +97,9 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let site = crate::assets::Site::open(&settings.site_root);
+        if let Some((loader, parts)) = site.parts() {
+            app::shell::set_bundle_parts(loader, parts);
+        }
         let leptos_options = LeptosOptions::builder()
             .output_name(site.bundle_name())
             .site_root(settings.site_root.clone())
