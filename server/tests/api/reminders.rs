@@ -658,3 +658,27 @@ async fn a_step_needing_approval_waits_for_the_owner_or_collector_and_goes_once(
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_task_is_due_on_its_account_s_day_not_the_server_s() {
+    // The clock says 20 November, 10:00 UTC: already 21 November, 00:00, in
+    // Kiritimati (UTC+14). A call planned for the account's day, the 21st,
+    // is on today's list; one for the 22nd is not yet.
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        app.exec("UPDATE accounts SET time_zone = 'Pacific/Kiritimati' WHERE code = 'A0001'").await.unwrap();
+        for (day, note) in [("2026-11-21", "today there"), ("2026-11-22", "tomorrow there")] {
+            app.exec(&format!(
+                "INSERT INTO collection_tasks (account_id, kind, due_on, status, note, created_at)
+                 SELECT id, 'call', '{day}', 'open', '{note}', '2026-11-20T10:00:00Z' FROM accounts WHERE code = 'A0001'"
+            ))
+            .await
+            .unwrap();
+        }
+        let c1 = app.login("c1@test.example").await;
+        let list: serde_json::Value = c1.post_form("/api/reminders/todo", &[]).await.json().await.unwrap();
+        let notes: Vec<&str> = list.as_array().unwrap().iter().filter_map(|i| i["note"].as_str()).collect();
+        assert_eq!(notes, ["today there"], "{list}");
+        app.finish().await;
+    }
+}

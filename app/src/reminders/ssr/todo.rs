@@ -29,6 +29,7 @@ struct Row {
     billing_phone: String,
     overdue_minor: i64,
     currency: String,
+    time_zone: String,
     oldest_due: Option<NaiveDate>,
 }
 
@@ -41,12 +42,18 @@ pub(crate) fn require_collecting(principal: &Principal) -> AppResult<()> {
 
 pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<TodoItem>> {
     require_collecting(principal)?;
-    let today = state.clock.today();
+    // A task is due on a day of its account's time zone, the day the
+    // reminder job planned it on (`engine::run_paced`): the database keeps
+    // up to a day past the server's date, each row is then held to its own
+    // account's date. (Held to the server's UTC date, a call planned for
+    // Paris's today vanished from the list every evening after 23:00 UTC.)
+    let now = state.clock.now();
+    let latest = now.date_naive() + chrono::Duration::days(1);
     let scope = principal.scope();
     let (all, collector, acc) = scope.binds();
     let sql = format!(
         "SELECT t.id, t.kind, t.due_on, t.note, t.reminder_id, a.id AS account_id, a.legal_name, a.billing_phone, a.overdue_minor,
-                a.currency,
+                a.currency, a.time_zone,
                 (SELECT MIN(i.due_date) FROM invoices i
                  WHERE i.account_id = a.id AND i.status = 'issued' AND i.balance_minor > 0) AS oldest_due
          FROM collection_tasks t JOIN accounts a ON a.id = t.account_id
@@ -55,10 +62,14 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Todo
         scope.sql()
     );
     let rows: Vec<Row> = with_db!(&state.db, |pool| {
-        sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(today).fetch_all(pool).await
+        sqlx::query_as(&sql).bind(all).bind(collector).bind(acc).bind(latest).fetch_all(pool).await
     })?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
+        let today = now.with_timezone(&super::engine::time_zone(&r.time_zone)).date_naive();
+        if r.due_on > today {
+            continue;
+        }
         let days_late = r.oldest_due.map(|d| (today - d).num_days().max(0)).unwrap_or(0);
         items.push(TodoItem {
             id: r.id,
