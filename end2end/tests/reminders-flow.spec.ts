@@ -94,6 +94,10 @@ test('a plan chases an overdue account: e-mail, promise from its link, hold, bro
     await windowForm.getByTestId('window-end').fill('23:59');
     await windowForm.getByTestId('window-calendar').selectOption('none');
     await windowForm.getByTestId('window-save').click();
+    // Saved, the page reloads itself at ?window=1 (hydrated or not): wait for
+    // that load, or the next goto races it ("interrupted by another navigation").
+    await owner.waitForURL((url) => url.searchParams.get('window') === '1');
+    await owner.waitForLoadState('networkidle');
     await expect(owner.getByTestId('window-saved')).toBeVisible();
 
     // The account, its client contact and an invoice 10 days overdue.
@@ -205,6 +209,8 @@ test('a plan chases an overdue account: e-mail, promise from its link, hold, bro
     await owner.getByTestId('window-end').fill('18:00');
     await owner.getByTestId('window-calendar').selectOption('fr');
     await owner.getByTestId('window-save').click();
+    await owner.waitForURL((url) => url.searchParams.get('window') === '1');
+    await owner.waitForLoadState('networkidle');
     await expect(owner.getByTestId('window-saved')).toBeVisible();
     await owner.getByTestId('plan').filter({ hasText: name }).getByTestId('archive-plan').click();
     await expect(owner.getByTestId('plan').filter({ hasText: name })).toHaveCount(0);
