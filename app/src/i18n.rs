@@ -23,6 +23,53 @@ macro_rules! messages {
 messages! {
     AppName => "Relance", "Relance";
     SkipToContent => "Aller au contenu", "Skip to content";
+    // Aging
+    AgingTitle => "Balance âgée", "Aging";
+    AgingIntro => "Ce qui reste dû, par ancienneté du retard. Pour une date passée, le rapport est reconstitué à partir des écritures datées jusqu'à ce jour : il se relit à l'identique plus tard.", "What is still owed, by how long past due. For a past date the report is rebuilt from the entries dated up to that day, so it reads the same later.";
+    AgingAsOf => "Au", "As of";
+    AgingGroupBy => "Regrouper par", "Group by";
+    AgingNotDue => "Non échu", "Not yet due";
+    Aging1To30 => "1 à 30 j", "1–30 days";
+    Aging31To60 => "31 à 60 j", "31–60 days";
+    Aging61To90 => "61 à 90 j", "61–90 days";
+    Aging91To120 => "91 à 120 j", "91–120 days";
+    AgingOver120 => "Plus de 120 j", "Over 120 days";
+    AgingTotal => "Total", "Total";
+    AgingNothingOwed => "Rien n'est dû à cette date dans ce périmètre.", "Nothing is owed on that day in this scope.";
+    AgingFutureDate => "Choisissez aujourd'hui ou une date passée.", "Choose today or a past date.";
+    AgingInvoices => "Factures de la balance âgée", "Invoices in the aging";
+    AgingBack => "Retour à la balance âgée", "Back to the aging";
+    AgingBucket => "Tranche", "Bucket";
+    Currency => "Devise", "Currency";
+    AnyCurrency => "Toutes les devises", "All currencies";
+    Promised => "Promis", "Promised";
+    UnappliedCredit => "Crédit non affecté", "Unapplied credit";
+    InvoiceCount => "Factures", "Invoices";
+    ExportCsv => "Exporter (CSV)", "Export (CSV)";
+    ExportXlsx => "Exporter (Excel)", "Export (Excel)";
+    // Exports
+    ExportsTitle => "Exports comptables", "Exports for the books";
+    ExportsIntro => "Les fichiers d'une période, pour votre comptabilité : chaque fichier est produit au fil de la lecture, même pour un million de lignes. Par défaut, du 1er janvier à aujourd'hui.", "A period's files, for your books: each is written as it is read, even for a million rows. By default, from 1 January to today.";
+    PeriodFrom => "Du", "From";
+    PeriodTo => "Au", "To";
+    PeriodEndsBeforeStart => "La fin de la période précède son début.", "The period ends before it starts.";
+    ExportFile => "Fichier", "File";
+    ExportFormats => "Formats", "Formats";
+    ExportLedger => "Écritures clients (grand livre auxiliaire)", "Customer ledger entries";
+    ExportInvoicesIssued => "Factures émises", "Invoices issued";
+    ExportPaymentsReceived => "Paiements reçus", "Payments received";
+    ExportCreditNotes => "Avoirs", "Credit notes";
+    ExportFec => "Fichier des écritures comptables (FEC)", "French audit file (FEC)";
+    ExportFecHint => "Écritures en euros de la période, journaux VE, BQ et OD, comptes 411, 706, 709, 445710, 512, 654 et 7638.", "The period's entries in euros, journals VE, BQ and OD, accounts 411, 706, 709, 445710, 512, 654 and 7638.";
+    EntryNumber => "N° d'écriture", "Entry no.";
+    EntryKind => "Nature", "Kind";
+    Debit => "Débit", "Debit";
+    Credit => "Crédit", "Credit";
+    PaymentNumber => "N° de paiement", "Payment no.";
+    PaymentReversed => "Rejeté", "Reversed";
+    PaymentSucceeded => "Encaissé", "Received";
+    ExportsNav => "Exports", "Exports";
+    ExportList => "Exporter cette liste", "Export this list";
     // Authentication
     LoginTitle => "Connexion", "Sign in";
     LoginIntro => "Connectez-vous pour consulter vos factures et votre solde.", "Sign in to see your invoices and balance.";

@@ -2,6 +2,7 @@
 //! Compiled twice: for the server (`ssr`) and for the browser (`hydrate`).
 
 pub mod accounts;
+pub mod aging;
 pub mod answer;
 pub mod audit;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod einvoice;
 pub mod error;
+pub mod exports;
 pub mod i18n;
 pub mod imports;
 pub mod invoices;

@@ -124,5 +124,8 @@ parts! {
         ClaimsAtRisk => crate::legal::pages::ClaimsAtRiskPage,
         Rates => crate::legal::rates::RatesPage,
         Todo => crate::reminders::pages::TodoPage,
+        Aging => crate::aging::pages::AgingPage,
+        AgingInvoices => crate::aging::pages::AgingInvoicesPage,
+        Exports => crate::exports::ExportsPage,
     }
 }

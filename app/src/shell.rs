@@ -195,6 +195,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/prescription") view={Lazy::<pages::ClaimsAtRisk>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/rates") view={Lazy::<pages::Rates>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/todo") view={Lazy::<pages::Todo>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/aging") view={Lazy::<pages::Aging>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/aging/invoices") view={Lazy::<pages::AgingInvoices>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/exports") view={Lazy::<pages::Exports>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -2,8 +2,10 @@
 //! routes that are not Leptos pages (PDF, language switch, logout, health).
 
 pub mod assets;
+pub mod bench_aging;
 pub mod bench_import;
 pub mod bench_reminders;
+pub mod exports;
 pub mod mailer;
 pub mod maintenance;
 pub mod middleware;

@@ -48,6 +48,12 @@ enum Command {
     /// Run the reminder job over the book (after `time-import`) and print
     /// its planning throughput (benchmarks; gives every segment a plan).
     TimeReminders,
+    /// Time the aging report beside the bare GROUP BY over the same rows
+    /// (benchmarks, after `seed-scale`; read-only).
+    TimeAging {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Recompute every stored balance from the ledger entries and check each
     /// payment, refund and credit note was posted as recorded; exits 1,
     /// naming the rows, on any difference.
@@ -218,6 +224,14 @@ async fn main() -> anyhow::Result<()> {
             settings.smtp = None;
             let app = Application::build(settings, clock).await?;
             server::bench_reminders::run(&app.state).await?;
+        }
+        Command::TimeAging { runs } => {
+            let mut settings = settings.clone();
+            settings.bind = "127.0.0.1:0".into();
+            settings.payments_poll_seconds = 0;
+            settings.smtp = None;
+            let app = Application::build(settings, clock).await?;
+            server::bench_aging::run(&app.state, runs).await?;
         }
         Command::VerifyLedger => {
             let db = Db::connect(&settings.database_url).await?;

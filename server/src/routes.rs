@@ -13,6 +13,7 @@ use app::state::AppState;
 use app::{with_db, PageCtx};
 use serde::Deserialize;
 
+use crate::exports::{aging_csv, aging_xlsx, book_export, invoices_export};
 use crate::ops::health::{healthz, readyz};
 use crate::ops::metrics::scrape as metrics;
 use crate::sms::inbound as sms_inbound;
@@ -46,6 +47,10 @@ routes! {
     get "/reminders/{id}/pdf" => reminder_pdf_route,
     get "/back/accounts/{id}/claim.csv" => claim_csv_route,
     get "/back/letters.pdf" => letters_pdf_route,
+    get "/back/aging.csv" => aging_csv,
+    get "/back/aging.xlsx" => aging_xlsx,
+    get "/back/invoices.{ext}" => invoices_export,
+    get "/back/exports/{file}" => book_export,
     get "/r/{token}" => reminder_link,
     post "/webhooks/stripe" => stripe_webhook,
     post "/webhooks/sms/{provider}" => sms_inbound,

@@ -61,11 +61,7 @@ fn row_sql() -> String {
 
 /// Active collectors, for the form's choice.
 async fn collectors(state: &AppState) -> AppResult<Vec<StaffRef>> {
-    let rows: Vec<(i64, String)> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name, id")
-            .fetch_all(pool)
-            .await
-    })?;
+    let rows = crate::collection::collectors(&state.db).await?;
     Ok(rows.into_iter().map(|(id, name)| StaffRef { id, name }).collect())
 }
 

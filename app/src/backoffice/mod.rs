@@ -143,6 +143,40 @@ pub fn segment_msg(s: Segment) -> Msg {
 
 crate::reads!(AccountsPage, AccountDetail);
 
+/// A list's segment filter (`segment=`; empty: every segment).
+#[component]
+pub fn SegmentFilter(selected: Option<Segment>) -> impl IntoView {
+    view! {
+        <label>{t(Msg::Segment)}
+            <select name="segment">
+                <option value="">{t(Msg::AnySegment)}</option>
+                {Segment::ALL.into_iter().map(|s| view! {
+                    <option value=s.as_str() selected=selected == Some(s)>{t(segment_msg(s))}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A list's collector filter (`collector=`; 0: unassigned), shown when
+/// there are collectors to choose from (an owner's or an accountant's view).
+#[component]
+pub fn CollectorFilter(collectors: Vec<(i64, String)>, selected: Option<i64>) -> impl IntoView {
+    (!collectors.is_empty()).then(|| {
+        view! {
+            <label>{t(Msg::Collector)}
+                <select name="collector">
+                    <option value="">{t(Msg::AnyCollector)}</option>
+                    <option value="0" selected=selected == Some(0)>{t(Msg::Unassigned)}</option>
+                    {collectors.into_iter().map(|(id, name)| view! {
+                        <option value=id.to_string() selected=selected == Some(id)>{name}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    })
+}
+
 #[server(endpoint = "back/accounts", input = server_fn::codec::Json)]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]
 pub async fn list_accounts(filter: AccountFilter) -> Result<AccountsPage, AppError> {
@@ -391,25 +425,10 @@ fn AccountsBody() -> impl IntoView {
                                     <input type="search" name="q" value=f.search.clone().unwrap_or_default()
                                         placeholder=move || Msg::SearchPlaceholder.text(locale.get())/>
                                 </label>
-                                <label>{t(Msg::Segment)}
-                                    <select name="segment">
-                                        <option value="">{t(Msg::AnySegment)}</option>
-                                        {Segment::ALL.into_iter().map(|s| view! {
-                                            <option value=s.as_str() selected=f.segment == Some(s)>{t(segment_msg(s))}</option>
-                                        }).collect_view()}
-                                    </select>
-                                </label>
-                                {(!p.collectors.is_empty()).then(|| view! {
-                                    <label>{t(Msg::Collector)}
-                                        <select name="collector">
-                                            <option value="">{t(Msg::AnyCollector)}</option>
-                                            <option value="0" selected=f.collector_id == Some(0)>{t(Msg::Unassigned)}</option>
-                                            {p.collectors.iter().map(|c| view! {
-                                                <option value=c.id.to_string() selected=f.collector_id == Some(c.id)>{c.name.clone()}</option>
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
-                                })}
+                                <SegmentFilter selected=f.segment/>
+                                <CollectorFilter
+                                    collectors=p.collectors.iter().map(|c| (c.id, c.name.clone())).collect()
+                                    selected=f.collector_id/>
                                 <label class="check">
                                     <input type="checkbox" name="overdue" value="1" checked=f.overdue_only/>
                                     {t(Msg::OnlyOverdue)}

@@ -28,22 +28,10 @@ const ACCOUNT_ROWS: &str = "WITH rows AS (
 /// only the filters asked for, each a plain predicate.
 fn accounts_from_where(scope: Scope, f: &AccountFilter) -> (String, Args) {
     let mut args = Args::default();
-    let (all, collector, account) = scope.binds();
-    args.push(Arg::Bool(all));
-    args.push(Arg::OptInt(collector));
-    args.push(Arg::OptInt(account));
-    let mut conditions = vec![scope.sql().to_string()];
+    let mut conditions = crate::collection::account_conditions(scope, f.segment, f.collector_id, &mut args);
     let pattern = crate::domain::like_pattern(f.search.as_deref());
     if !pattern.is_empty() {
         conditions.push(format!("a.search_text LIKE {} ESCAPE '\\'", args.push(Arg::Text(pattern))));
-    }
-    if let Some(segment) = f.segment {
-        conditions.push(format!("a.segment = {}", args.push(Arg::Text(segment.as_str().into()))));
-    }
-    match f.collector_id {
-        None => {}
-        Some(0) => conditions.push("a.collector_id IS NULL".into()),
-        Some(id) => conditions.push(format!("a.collector_id = {}", args.push(Arg::Int(id)))),
     }
     if f.overdue_only {
         conditions.push("a.overdue_minor > 0".into());
@@ -171,17 +159,8 @@ pub async fn list_accounts(state: &AppState, principal: &Principal, f: &AccountF
 }
 
 async fn collectors(state: &AppState) -> AppResult<Vec<StaffRef>> {
-    #[derive(sqlx::FromRow)]
-    struct CollectorRow {
-        id: i64,
-        name: String,
-    }
-    let rows: Vec<CollectorRow> = with_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name")
-            .fetch_all(pool)
-            .await
-    })?;
-    Ok(rows.into_iter().map(|r| StaffRef { id: r.id, name: r.name }).collect())
+    let rows = crate::collection::collectors(&state.db).await?;
+    Ok(rows.into_iter().map(|(id, name)| StaffRef { id, name }).collect())
 }
 
 #[derive(sqlx::FromRow)]

@@ -115,3 +115,40 @@ pub async fn require_collector(
     })?;
     row.ok_or(crate::error::AppError::NotFound)
 }
+
+/// The active collectors, by name: whom an account may be assigned to, and
+/// what lists filter by.
+pub async fn collectors(db: &crate::db::Db) -> crate::error::AppResult<Vec<(i64, String)>> {
+    let rows = crate::with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name, id")
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// The conditions lists of accounts (aliased `a`) share: the caller's scope,
+/// bound as $1..$3 (`Scope::sql`), then the segment and the collector
+/// asked for (`Some(0)`: accounts with no collector).
+pub fn account_conditions(
+    scope: crate::auth::ssr::Scope,
+    segment: Option<crate::domain::Segment>,
+    collector_id: Option<i64>,
+    args: &mut crate::db::Args,
+) -> Vec<String> {
+    use crate::db::Arg;
+    let (all, collector, account) = scope.binds();
+    args.push(Arg::Bool(all));
+    args.push(Arg::OptInt(collector));
+    args.push(Arg::OptInt(account));
+    let mut conditions = vec![scope.sql().to_string()];
+    if let Some(segment) = segment {
+        conditions.push(format!("a.segment = {}", args.push(Arg::Text(segment.as_str().into()))));
+    }
+    match collector_id {
+        None => {}
+        Some(0) => conditions.push("a.collector_id IS NULL".into()),
+        Some(id) => conditions.push(format!("a.collector_id = {}", args.push(Arg::Int(id)))),
+    }
+    conditions
+}

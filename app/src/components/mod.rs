@@ -68,12 +68,16 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                     view! {
                         <A href="/back/accounts">{t(Msg::Accounts)}</A>
                         <A href="/back/invoices">{t(Msg::Invoices)}</A>
+                        <A href="/back/aging">{t(Msg::AgingTitle)}</A>
                         <A href="/back/payments">{t(Msg::Payments)}</A>
                         <A href="/back/promises">{t(Msg::Promises)}</A>
                         <A href="/back/disputes">{t(Msg::Disputes)}</A>
                         <A href="/back/reminders">{t(Msg::RemindersTitle)}</A>
                         {collects.then(|| view! { <A href="/back/todo">{t(Msg::Todo)}</A> })}
-                        {keeps_books.then(|| view! { <A href="/back/imports">{t(Msg::Imports)}</A> })}
+                        {keeps_books.then(|| view! {
+                            <A href="/back/imports">{t(Msg::Imports)}</A>
+                            <A href="/back/exports">{t(Msg::ExportsNav)}</A>
+                        })}
                         {is_owner.then(|| view! {
                             <A href="/back/team">{t(Msg::Staff)}</A>
                             <A href="/back/outbox">{t(Msg::Outbox)}</A>

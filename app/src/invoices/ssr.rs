@@ -16,6 +16,8 @@ struct SummaryRow {
     id: i64,
     account_id: i64,
     account_name: String,
+    /// For exports (lists show the name).
+    account_code: String,
     number: String,
     issue_date: NaiveDate,
     due_date: NaiveDate,
@@ -62,7 +64,7 @@ pub use crate::ledger::parse_currency;
 fn columns() -> String {
     use crate::collection::{DISPUTED_SQL, PROMISED_SQL};
     format!(
-        "i.id, i.account_id, a.legal_name AS account_name, i.number, i.issue_date, i.due_date, i.currency,
+        "i.id, i.account_id, a.legal_name AS account_name, a.code AS account_code, i.number, i.issue_date, i.due_date, i.currency,
          i.total_minor, i.status, i.balance_minor,
          CASE WHEN {PROMISED_SQL} THEN 1 ELSE 0 END AS promised,
          CAST(CASE WHEN {DISPUTED_SQL} > i.balance_minor
@@ -123,6 +125,56 @@ pub async fn list(state: &AppState, scope: Scope, q: &InvoiceQuery) -> AppResult
     let page = q.page.clamp(1, MAX_PAGE);
     let (items, counted) = fetch(state, scope, q, Some(page)).await?;
     Ok(InvoicePage { items, page, page_count: counted.pages(), more: counted.more })
+}
+
+/// Every invoice of the list `q` shows (its filter, search and order, not
+/// its page), streamed as a file.
+pub fn export(
+    state: &AppState,
+    scope: Scope,
+    q: &InvoiceQuery,
+    format: crate::exports::stream::Format,
+    locale: crate::domain::Locale,
+) -> AppResult<crate::exports::stream::FileStream> {
+    use crate::exports::stream::{rows, Cell, Sheet};
+    use crate::i18n::Msg;
+    let today = state.clock.today();
+    let (from, args) = from_where(scope, q, today);
+    let sql = format!("SELECT {} {from} ORDER BY {}", columns(), order_sql(q.sort));
+    let headings = [
+        Msg::Invoice,
+        Msg::Code,
+        Msg::Account,
+        Msg::IssueDate,
+        Msg::DueDate,
+        Msg::Currency,
+        Msg::Total,
+        Msg::AmountDue,
+        Msg::Disputed,
+        Msg::Status,
+    ];
+    let sheet = Sheet {
+        name: Msg::Invoices.text(locale).into(),
+        headings: headings.iter().map(|m| m.text(locale).to_string()).collect(),
+        format,
+        locale,
+    };
+    Ok(rows(state.db.clone(), sql, args, sheet, move |r: SummaryRow| {
+        let code = r.account_code.clone();
+        let i = r.into_summary(today)?;
+        Ok(vec![
+            Cell::Text(i.number),
+            Cell::Text(code),
+            Cell::Text(i.account_name),
+            Cell::Date(i.issue_date),
+            Cell::Date(i.due_date),
+            Cell::Text(i.total.currency.code().into()),
+            Cell::Money(i.total),
+            Cell::Money(i.balance),
+            Cell::Money(i.disputed),
+            Cell::Text(crate::components::state_msg(i.state).text(locale).into()),
+        ])
+    }))
 }
 
 /// Every invoice matching `q`, in one query (one account's open invoices).

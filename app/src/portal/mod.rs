@@ -206,7 +206,14 @@ pub fn InvoicesBody(path: &'static str, title: Msg, staff: bool) -> impl IntoVie
                         let q = query.get_untracked();
                         let base = q.href(path, q.filter);
                         let detail_base = if staff { "/back/invoices" } else { "/portal/invoices" };
+                        let export = staff.then(|| (q.href("/back/invoices.csv", q.filter), q.href("/back/invoices.xlsx", q.filter)));
                         view! {
+                            {export.map(|(csv, xlsx)| view! {
+                                <p class="actions" data-testid="invoice-export">{t(Msg::ExportList)} " : "
+                                    <a href=csv rel="external" download data-testid="invoice-export-csv">"CSV"</a> " · "
+                                    <a href=xlsx rel="external" download data-testid="invoice-export-xlsx">"Excel"</a>
+                                </p>
+                            })}
                             <InvoiceTable items=p.items base=detail_base show_account=staff/>
                             <Pager page=p.page page_count=p.page_count more=p.more base=base/>
                         }.into_any()

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod aging;
 mod auth;
 mod authz_matrix;
 mod cli;
@@ -10,6 +11,7 @@ mod credit_note_einvoices;
 mod disputes;
 mod early_discount;
 mod einvoice_imports;
+mod exports;
 mod hardening;
 mod helpers;
 mod imports;

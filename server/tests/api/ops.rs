@@ -263,8 +263,18 @@ async fn a_backup_taken_while_serving_restores_to_a_working_portal() {
     stopper.stop().await;
     serving.await.unwrap().unwrap();
 
-    // Restored over an existing database: the old one is kept aside.
-    let (ok, out) = relance(&["restore", "--from", &backup_arg], &restored_url, dir.path());
+    // Restored over an existing database: the old one is kept aside. The
+    // server above has stopped; its last connections may take a moment
+    // to let go of the file on a loaded machine.
+    let mut attempt = 0;
+    let (ok, out) = loop {
+        let (ok, out) = relance(&["restore", "--from", &backup_arg], &restored_url, dir.path());
+        attempt += 1;
+        if ok || !out.contains("in use") || attempt == 20 {
+            break (ok, out);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
     assert!(ok, "{out}");
     assert!(out.contains("kept as"), "{out}");
     let kept = std::fs::read_dir(dir.path())
