@@ -68,6 +68,21 @@ messages! {
     PaymentNumber => "N° de paiement", "Payment no.";
     PaymentReversed => "Rejeté", "Reversed";
     PaymentSucceeded => "Encaissé", "Received";
+    DashboardTitle => "Tableau de bord", "Dashboard";
+    DisputesWaiting => "Litiges en attente", "Disputes waiting";
+    BrokenPromises30 => "Promesses non tenues (30 j)", "Broken promises (30 days)";
+    RemindersSent30 => "Relances envoyées (30 j)", "Reminders sent (30 days)";
+    PaidAfterReminders => "Encaissé ensuite :", "Paid after them:";
+    TopOverdueAccounts => "Comptes les plus en retard", "Most overdue accounts";
+    NothingOverdue => "Aucun compte en retard.", "No account is overdue.";
+    PromisedFor => "promis pour le", "promised for";
+    ExpectedFourWeeks => "Encaissements attendus (4 semaines)", "Cash expected (4 weeks)";
+    CollectedThisMonth => "Encaissé ce mois-ci", "Collected this month";
+    CollectedLastMonth => "Le mois dernier :", "Last month:";
+    StatementTitle => "Relevé de compte", "Account statement";
+    StatementHint => "Le solde reporté, chaque facture, paiement, avoir et pénalité de la période, le solde à la fin et son ancienneté. Par défaut, du 1er janvier à aujourd'hui.", "The balance brought forward, every invoice, payment, credit note and fee of the period, the closing balance and its age. By default, from 1 January to today.";
+    StatementOpening => "Solde reporté", "Balance brought forward";
+    StatementClosing => "Solde à la fin de la période", "Closing balance";
     ExportsNav => "Exports", "Exports";
     ExportList => "Exporter cette liste", "Export this list";
     // Authentication

@@ -10,6 +10,7 @@ pub mod backoffice;
 #[cfg(feature = "ssr")]
 pub mod collection;
 pub mod components;
+pub mod dashboard;
 pub mod disputes;
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -28,6 +29,7 @@ pub mod promises;
 pub mod reminders;
 pub mod settings;
 pub mod shell;
+pub mod statements;
 
 #[cfg(feature = "ssr")]
 pub mod db;

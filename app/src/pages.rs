@@ -127,5 +127,6 @@ parts! {
         Aging => crate::aging::pages::AgingPage,
         AgingInvoices => crate::aging::pages::AgingInvoicesPage,
         Exports => crate::exports::ExportsPage,
+        Dashboard => crate::dashboard::DashboardPage,
     }
 }

@@ -198,6 +198,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/aging") view={Lazy::<pages::Aging>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/aging/invoices") view={Lazy::<pages::AgingInvoices>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/exports") view={Lazy::<pages::Exports>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/dashboard") view={Lazy::<pages::Dashboard>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -81,6 +81,7 @@ async function backPages(page: Page): Promise<string[]> {
     '/back/aging?group=segment&as_of=2026-01-31',
     '/back/aging/invoices?group=currency&in=EUR',
     '/back/exports',
+    '/back/dashboard',
     ...(account ? [account, `${account}/edit`, `${account}/invoices/new`, `${account}/recurring/new`] : []),
     ...(invoice ? [invoice] : []),
     ...(payment ? [payment] : []),

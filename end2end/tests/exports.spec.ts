@@ -53,3 +53,25 @@ test('a collector exports their invoice list and has no books to download', asyn
   expect(res!.status()).toBe(403);
   await context.close();
 });
+
+test('a client downloads their account statement for a period, as CSV and PDF', async ({ browser }) => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  await loginReady(page, USERS.client, '/portal');
+  await page.goto('/portal/history', { waitUntil: 'networkidle' });
+  const form = page.getByTestId('statement-form');
+  const year = new Date().getFullYear();
+  await form.getByTestId('statement-from').fill(`${year}-01-01`);
+  const [csv] = await Promise.all([page.waitForEvent('download'), form.getByTestId('statement-csv').click()]);
+  expect(csv.suggestedFilename()).toMatch(new RegExp(`^releve-C0001-${year}-01-01-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  const rows = (await readFile((await csv.path())!, 'utf-8')).split('\n');
+  expect(rows[0]).toContain('Boulangerie Dupont SARL');
+  expect(rows.some((r) => r.includes('Solde reporté'))).toBe(true);
+  expect(rows.some((r) => r.includes('Solde à la fin de la période'))).toBe(true);
+  const [pdf] = await Promise.all([page.waitForEvent('download'), form.getByTestId('statement-pdf').click()]);
+  expect(pdf.suggestedFilename()).toMatch(/^releve-C0001-.*\.pdf$/);
+  expect((await readFile((await pdf.path())!)).subarray(0, 4).toString()).toBe('%PDF');
+  expect(problems).toEqual([]);
+  await context.close();
+});

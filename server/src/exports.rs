@@ -3,7 +3,8 @@
 //! query string), for staff within their scope as on the screen; and the
 //! period's books (`/back/exports/{file}`: ledger entries, invoices issued,
 //! payments received, credit notes, the FEC) for the owner and the
-//! accountant. Lists and books are streamed as they are read.
+//! accountant. Lists and books are streamed as they are read. And the
+//! account statement, as PDF or CSV, for its client or staff in scope.
 
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
@@ -134,4 +135,55 @@ pub async fn book_export(
     let stream = app::exports::books::export(&state, &p, book, period, format, locale)?;
     let name = format!("{}-{}-{}.{}", book.file_stem(), period.from, period.to, format.extension());
     Ok(streamed(stream, format, &name))
+}
+
+/// A statement as the extension asks (`pdf`, `csv`).
+async fn statement_file(
+    state: &AppState,
+    p: &Principal,
+    account_id: i64,
+    ext: &str,
+    query: &HashMap<String, String>,
+    locale: Locale,
+) -> Result<HttpResponse, AppError> {
+    if !matches!(ext, "pdf" | "csv") {
+        return Err(AppError::NotFound);
+    }
+    let period = Period::from_query(|k| query.get(k).cloned(), state.clock.today())?;
+    let s = app::statements::ssr::statement(state, p, account_id, period).await?;
+    let name = format!("releve-{}-{}-{}", s.account_code, s.from, s.to);
+    if ext == "csv" {
+        let bytes = app::statements::ssr::csv(&s, locale)?;
+        return Ok(attachment(bytes, "text/csv; charset=utf-8", &format!("{name}.csv")));
+    }
+    let merchant = crate::routes::merchant_info(state).await?;
+    let bytes = crate::pdf::statement_pdf(&merchant, &s, locale).map_err(crate::routes::pdf_failed)?;
+    Ok(crate::routes::pdf_attachment(&name, bytes))
+}
+
+/// `GET /portal/statement.{pdf,csv}?from=…&to=…`: the client's own account.
+pub async fn portal_statement(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let Some((p, locale)) = caller(&req) else { return Ok(to_login(&req)) };
+    let account = p.require_client()?;
+    statement_file(&state, &p, account, &path, &query, locale).await
+}
+
+/// `GET /back/accounts/{id}/statement.{pdf,csv}?from=…&to=…`: staff whose
+/// scope holds the account.
+pub async fn account_statement(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let Some((p, locale)) = caller(&req) else { return Ok(to_login(&req)) };
+    p.require_staff()?;
+    let (id, ext) = path.into_inner();
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    statement_file(&state, &p, id, &ext, &query, locale).await
 }

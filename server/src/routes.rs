@@ -13,7 +13,7 @@ use app::state::AppState;
 use app::{with_db, PageCtx};
 use serde::Deserialize;
 
-use crate::exports::{aging_csv, aging_xlsx, book_export, invoices_export};
+use crate::exports::{account_statement, aging_csv, aging_xlsx, book_export, invoices_export, portal_statement};
 use crate::ops::health::{healthz, readyz};
 use crate::ops::metrics::scrape as metrics;
 use crate::sms::inbound as sms_inbound;
@@ -51,6 +51,8 @@ routes! {
     get "/back/aging.xlsx" => aging_xlsx,
     get "/back/invoices.{ext}" => invoices_export,
     get "/back/exports/{file}" => book_export,
+    get "/portal/statement.{ext}" => portal_statement,
+    get "/back/accounts/{id}/statement.{ext}" => account_statement,
     get "/r/{token}" => reminder_link,
     post "/webhooks/stripe" => stripe_webhook,
     post "/webhooks/sms/{provider}" => sms_inbound,
@@ -151,13 +153,13 @@ pub async fn merchant_info(state: &AppState) -> Result<MerchantInfo, AppError> {
 
 /// A document that could not be rendered: logged with its cause, a
 /// generic error for the user.
-fn pdf_failed(e: PdfError) -> AppError {
+pub(crate) fn pdf_failed(e: PdfError) -> AppError {
     tracing::error!(error = %e, "rendering a PDF");
     AppError::Internal
 }
 
 /// A PDF sent as a download that no cache keeps.
-fn pdf_attachment(name: &str, bytes: Vec<u8>) -> HttpResponse {
+pub(crate) fn pdf_attachment(name: &str, bytes: Vec<u8>) -> HttpResponse {
     let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     HttpResponse::Ok()
         .content_type("application/pdf")

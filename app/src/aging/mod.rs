@@ -299,6 +299,17 @@ pub struct AgingInvoices {
 
 crate::reads!(AgingInvoices);
 
+/// Today's aging, one total per currency, for other pages (the
+/// dashboard) to show as the report does.
+#[cfg(feature = "ssr")]
+pub async fn totals_today(
+    state: &crate::state::AppState,
+    principal: &crate::auth::ssr::Principal,
+) -> crate::error::AppResult<Vec<AgingRow>> {
+    let filter = AgingFilter { group: GroupBy::Currency, ..Default::default() };
+    Ok(ssr::build(state, principal, &filter).await?.totals)
+}
+
 /// The aging report (staff, within their scope).
 #[server(endpoint = "aging/report", input = server_fn::codec::Json)]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]

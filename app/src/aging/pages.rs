@@ -189,12 +189,26 @@ fn Cells(row: AgingRow, filter: AgingFilter, key: Option<String>) -> impl IntoVi
     }
 }
 
-/// A currency's total and overdue, and its aging bar: an SVG drawn on the
-/// server, readable without the script, with its figures as text.
+/// A currency's total and overdue, and its aging bar.
 #[component]
 fn TotalCard(total: AgingRow) -> impl IntoView {
-    let locale = use_locale();
     let overdue = total.overdue();
+    let code = total.currency.code();
+    view! {
+        <div class="card" data-testid="aging-card" data-currency=code>
+            <h2>{t(Msg::TotalOutstanding)} " " {code}</h2>
+            <p class="big"><Amount money=total.total/></p>
+            <p>{t(Msg::TotalOverdue)} " " <Amount money=overdue/></p>
+            <AgingBar total=total/>
+        </div>
+    }
+}
+
+/// The aging bar of a currency's total: an SVG drawn on the server,
+/// readable without the script, with its figures as its text alternative.
+#[component]
+pub fn AgingBar(total: AgingRow) -> impl IntoView {
+    let locale = use_locale();
     let sum = total.total.minor.max(1) as i128;
     let mut x = 0i128;
     let bars = total
@@ -219,14 +233,9 @@ fn TotalCard(total: AgingRow) -> impl IntoView {
             .join(" ; ")
     };
     view! {
-        <div class="card" data-testid="aging-card" data-currency=total.currency.code()>
-            <h2>{t(Msg::TotalOutstanding)} " " {total.currency.code()}</h2>
-            <p class="big"><Amount money=total.total/></p>
-            <p>{t(Msg::TotalOverdue)} " " <Amount money=overdue/></p>
-            <svg class="aging-bar" viewBox="0 0 1000 24" preserveAspectRatio="none" role="img" aria-label=description>
-                {bars}
-            </svg>
-        </div>
+        <svg class="aging-bar" viewBox="0 0 1000 24" preserveAspectRatio="none" role="img" aria-label=description>
+            {bars}
+        </svg>
     }
 }
 

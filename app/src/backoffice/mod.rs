@@ -573,6 +573,7 @@ fn AccountBody() -> impl IntoView {
                             <crate::disputes::pages::DisputesOf account_id=a.id staff=true/>
                             <crate::reminders::pages::ReminderPanel account_id=a.id/>
                             <crate::legal::pages::ClaimPanel account_id=a.id owner=can_manage/>
+                            <crate::statements::StatementForm base=format!("/back/accounts/{}/statement", a.id)/>
                             <AccountTimeline account_id=a.id/>
                             <section>
                                 <h2>{t(Msg::Contacts)}</h2>

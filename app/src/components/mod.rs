@@ -66,6 +66,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
             <nav aria-label="main">
                 {if is_staff {
                     view! {
+                        <A href="/back/dashboard">{t(Msg::DashboardTitle)}</A>
                         <A href="/back/accounts">{t(Msg::Accounts)}</A>
                         <A href="/back/invoices">{t(Msg::Invoices)}</A>
                         <A href="/back/aging">{t(Msg::AgingTitle)}</A>
@@ -174,6 +175,14 @@ pub fn kind_msg(kind: EntryKind) -> Msg {
         EntryKind::PaymentReversal => Msg::KindPaymentReversal,
         EntryKind::CreditApplied => Msg::KindCreditApplied,
     }
+}
+
+/// What a ledger entry's kind (as stored) is, in words (files and
+/// documents; an unknown kind as it is).
+pub fn kind_text(kind: &str, locale: crate::domain::Locale) -> String {
+    crate::domain::ledger::EntryKind::parse(kind)
+        .map(|k| kind_msg(k).text(locale).to_string())
+        .unwrap_or_else(|| kind.to_string())
 }
 
 /// How a status looks (its badge's colour).

@@ -24,13 +24,6 @@ fn headings(locale: Locale, msgs: &[Msg]) -> Vec<String> {
     msgs.iter().map(|m| m.text(locale).to_string()).collect()
 }
 
-/// What a ledger entry is, in words.
-fn kind_text(kind: &str, locale: Locale) -> String {
-    crate::domain::ledger::EntryKind::parse(kind)
-        .map(|k| crate::components::kind_msg(k).text(locale).to_string())
-        .unwrap_or_else(|| kind.to_string())
-}
-
 #[derive(sqlx::FromRow)]
 struct EntryRow {
     id: i64,
@@ -145,7 +138,7 @@ pub fn export(
                     Cell::Text(r.code),
                     Cell::Text(r.legal_name),
                     Cell::opt_text(r.number),
-                    Cell::Text(kind_text(&r.kind, locale)),
+                    Cell::Text(crate::components::kind_text(&r.kind, locale)),
                     debit,
                     credit,
                     Cell::Text(r.currency),

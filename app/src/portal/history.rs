@@ -259,6 +259,7 @@ fn HistoryBody() -> impl IntoView {
     view! {
         <h1>{t(Msg::History)}</h1>
         <p class="muted">{t(Msg::HistoryIntro)}</p>
+        <crate::statements::StatementForm base="/portal/statement".to_string()/>
         <Loaded resource=items view=move |list| {
             if list.is_empty() {
                 return view! { <p class="muted" data-testid="history-empty">{t(Msg::NoEvents)}</p> }.into_any();

@@ -7,8 +7,10 @@
 
 mod canvas;
 mod letter;
+mod statement;
 
 pub use letter::{letters_pdf, reminder_pdf};
+pub use statement::statement_pdf;
 
 use app::components::kind_msg;
 use app::domain::Locale;

@@ -566,6 +566,20 @@ fn rows() -> Vec<Row> {
             expect: [Denied(303), Denied(403), Denied(404), Sees, Sees],
         },
         Row {
+            path: "/api/dashboard/get",
+            // Staff within their scope: a collector's figures are their
+            // accounts' (dashboard.rs checks the amounts; no foreign name
+            // shows here, Bravo having nothing overdue).
+            request: |_| Req::Form("/api/dashboard/get", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
+            path: "/api/dashboard/version",
+            // Numbers only: the same for every member of staff.
+            request: |_| Req::Form("/api/dashboard/version", vec![]),
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
             path: "/api/aging/report",
             // Staff within their scope: a collector's rows are their accounts.
             request: |_| {
@@ -612,6 +626,17 @@ fn rows() -> Vec<Row> {
             // The books: the owner and the accountant only.
             request: |_| Req::Get("/back/exports/invoices.csv".into()),
             expect: [Denied(303), Denied(403), Denied(403), Sees, Sees],
+        },
+        Row {
+            path: "GET /portal/statement.{ext}",
+            // The client's own account; staff use the account's page.
+            request: |_| Req::Get("/portal/statement.csv".into()),
+            expect: [Denied(303), Scoped, Denied(403), Denied(403), Denied(403)],
+        },
+        Row {
+            path: "GET /back/accounts/{id}/statement.{ext}",
+            request: |fx| Req::Get(format!("/back/accounts/{}/statement.csv", fx.account2)),
+            expect: [Denied(303), Denied(403), Denied(404), Sees, Sees],
         },
         Row {
             path: "GET /back/letters.pdf",

@@ -4,7 +4,7 @@
 //! may download what, and a file of several thousand rows streamed whole.
 
 use crate::each_backend;
-use crate::helpers::{now, today, Session, TestApp};
+use crate::helpers::{csv_records as records, now, today, Session, TestApp};
 use app::with_db;
 use calamine::{DataType, Reader};
 use reqwest::StatusCode;
@@ -14,14 +14,6 @@ async fn text(s: &Session, path: &str) -> String {
     let res = s.get(path).await;
     assert_eq!(res.status(), StatusCode::OK, "{path}");
     res.text().await.unwrap()
-}
-
-/// The CSV's records (after the byte-order mark), split on `;`.
-fn records(csv: &str) -> Vec<Vec<String>> {
-    csv.trim_start_matches('\u{feff}')
-        .lines()
-        .map(|l| l.split(';').map(|c| c.trim_matches('"').to_string()).collect())
-        .collect()
 }
 
 #[tokio::test]

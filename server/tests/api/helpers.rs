@@ -638,3 +638,12 @@ pub fn redirected_to(res: &reqwest::Response) -> String {
         None => location,
     }
 }
+
+/// A French CSV's records (after the byte-order mark), split on `;`, each
+/// field unquoted.
+pub fn csv_records(csv: &str) -> Vec<Vec<String>> {
+    csv.trim_start_matches('\u{feff}')
+        .lines()
+        .map(|l| l.split(';').map(|c| c.trim_matches('"').to_string()).collect())
+        .collect()
+}
