@@ -12,8 +12,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+mod filters;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+
+pub use filters::{CollectorFilter, SegmentFilter};
 
 const STAFF: &[Role] = &[Role::Owner, Role::Collector, Role::Accountant];
 const OWNER: &[Role] = &[Role::Owner];
@@ -142,40 +145,6 @@ pub fn segment_msg(s: Segment) -> Msg {
 }
 
 crate::reads!(AccountsPage, AccountDetail);
-
-/// A list's segment filter (`segment=`; empty: every segment).
-#[component]
-pub fn SegmentFilter(selected: Option<Segment>) -> impl IntoView {
-    view! {
-        <label>{t(Msg::Segment)}
-            <select name="segment">
-                <option value="">{t(Msg::AnySegment)}</option>
-                {Segment::ALL.into_iter().map(|s| view! {
-                    <option value=s.as_str() selected=selected == Some(s)>{t(segment_msg(s))}</option>
-                }).collect_view()}
-            </select>
-        </label>
-    }
-}
-
-/// A list's collector filter (`collector=`; 0: unassigned), shown when
-/// there are collectors to choose from (an owner's or an accountant's view).
-#[component]
-pub fn CollectorFilter(collectors: Vec<(i64, String)>, selected: Option<i64>) -> impl IntoView {
-    (!collectors.is_empty()).then(|| {
-        view! {
-            <label>{t(Msg::Collector)}
-                <select name="collector">
-                    <option value="">{t(Msg::AnyCollector)}</option>
-                    <option value="0" selected=selected == Some(0)>{t(Msg::Unassigned)}</option>
-                    {collectors.into_iter().map(|(id, name)| view! {
-                        <option value=id.to_string() selected=selected == Some(id)>{name}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-        }
-    })
-}
 
 #[server(endpoint = "back/accounts", input = server_fn::codec::Json)]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all, err(level = "info")))]

@@ -119,15 +119,30 @@ fn failed(what: &str, e: impl std::fmt::Debug) -> std::io::Error {
     std::io::Error::other("the export failed")
 }
 
-/// Runs `sql` and streams its rows, each turned into one line of cells by
-/// `cells`, as the sheet's format.
-pub fn rows<R, F>(db: Db, sql: String, args: Args, sheet: Sheet, cells: F) -> FileStream
-where
+/// A row a query reads on either backend and sends to the writer.
+pub trait ExportRow:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+    + 'static
+{
+}
+
+impl<R> ExportRow for R where
     R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
         + Send
         + Unpin
-        + 'static,
+        + 'static
+{
+}
+
+/// Runs `sql` and streams its rows, each turned into one line of cells by
+/// `cells`, as the sheet's format.
+pub fn rows<R, F>(db: Db, sql: String, args: Args, sheet: Sheet, cells: F) -> FileStream
+where
+    R: ExportRow,
     F: Fn(R) -> Result<Vec<Cell>, AppError> + Send + Sync + 'static,
 {
     lines(db, sql, args, sheet, move |row: Option<R>| Ok(row.map(&cells).transpose()?.into_iter().collect()))
@@ -139,11 +154,7 @@ where
 /// all of its rows).
 pub fn lines<R, F>(db: Db, sql: String, args: Args, sheet: Sheet, mut lines: F) -> FileStream
 where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin
-        + 'static,
+    R: ExportRow,
     F: FnMut(Option<R>) -> Result<Vec<Vec<Cell>>, AppError> + Send + 'static,
 {
     let (rows_tx, rows_rx) = mpsc::channel::<Result<Vec<Vec<Cell>>, std::io::Error>>(4);
