@@ -19,6 +19,7 @@ pub mod error;
 pub mod exports;
 pub mod i18n;
 pub mod imports;
+pub mod indicators;
 pub mod invoices;
 pub mod invoicing;
 pub mod legal;

@@ -128,5 +128,6 @@ parts! {
         AgingInvoices => crate::aging::pages::AgingInvoicesPage,
         Exports => crate::exports::ExportsPage,
         Dashboard => crate::dashboard::DashboardPage,
+        Indicators => crate::indicators::pages::IndicatorsPage,
     }
 }

@@ -197,6 +197,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/back/todo") view={Lazy::<pages::Todo>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/aging") view={Lazy::<pages::Aging>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/aging/invoices") view={Lazy::<pages::AgingInvoices>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/back/indicators") view={Lazy::<pages::Indicators>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/exports") view={Lazy::<pages::Exports>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/back/dashboard") view={Lazy::<pages::Dashboard>::new()} ssr=SsrMode::Async/>
             </Routes>

@@ -82,6 +82,7 @@ async function backPages(page: Page): Promise<string[]> {
     '/back/aging/invoices?group=currency&in=EUR',
     '/back/exports',
     '/back/dashboard',
+    '/back/indicators',
     ...(account ? [account, `${account}/edit`, `${account}/invoices/new`, `${account}/recurring/new`] : []),
     ...(invoice ? [invoice] : []),
     ...(payment ? [payment] : []),

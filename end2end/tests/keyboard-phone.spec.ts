@@ -376,7 +376,7 @@ test.describe('on a 390-pixel-wide phone', () => {
         '/back/promises', '/back/disputes', ...(dispute ? [dispute] : []), '/back/reminders',
         '/back/reminders/approvals', '/back/reminders/calendar', '/back/todo', '/back/imports',
         ...(imported ? [imported] : []), '/back/team', '/back/outbox', '/back/settings', '/back/prescription', '/back/rates',
-        '/back/aging', '/back/aging/invoices?group=currency&in=EUR', '/back/exports', '/back/dashboard',
+        '/back/aging', '/back/aging/invoices?group=currency&in=EUR', '/back/exports', '/back/dashboard', '/back/indicators',
       ];
     }, true);
   });

@@ -70,6 +70,7 @@ pub fn Layout(viewer: Viewer, children: Children) -> impl IntoView {
                         <A href="/back/accounts">{t(Msg::Accounts)}</A>
                         <A href="/back/invoices">{t(Msg::Invoices)}</A>
                         <A href="/back/aging">{t(Msg::AgingTitle)}</A>
+                        <A href="/back/indicators">{t(Msg::KpiTitle)}</A>
                         <A href="/back/payments">{t(Msg::Payments)}</A>
                         <A href="/back/promises">{t(Msg::Promises)}</A>
                         <A href="/back/disputes">{t(Msg::Disputes)}</A>

@@ -60,13 +60,36 @@ impl Locale {
 
     /// `22 nov. 2026` / `Nov 22, 2026`.
     pub fn format_date(self, date: NaiveDate) -> String {
+        let m = self.month_short(date);
+        match self {
+            Locale::Fr => format!("{}\u{a0}{m}\u{a0}{}", date.day(), date.year()),
+            Locale::En => format!("{m} {}, {}", date.day(), date.year()),
+        }
+    }
+
+    /// The month's short name: `nov.` / `Nov`.
+    pub fn month_short(self, date: NaiveDate) -> &'static str {
         const FR: [&str; 12] =
             ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
         const EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
         let m = date.month0() as usize;
         match self {
-            Locale::Fr => format!("{}\u{a0}{}\u{a0}{}", date.day(), FR[m], date.year()),
-            Locale::En => format!("{} {}, {}", EN[m], date.day(), date.year()),
+            Locale::Fr => FR[m],
+            Locale::En => EN[m],
+        }
+    }
+
+    /// `nov. 2026` / `Nov 2026`.
+    pub fn format_month(self, date: NaiveDate) -> String {
+        format!("{}\u{a0}{}", self.month_short(date), date.year())
+    }
+
+    /// A figure with one decimal: `39,6` / `39.6`.
+    pub fn format_decimal(self, value: rust_decimal::Decimal) -> String {
+        let text = format!("{:.1}", value);
+        match self {
+            Locale::Fr => text.replace('.', ","),
+            Locale::En => text,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! accounts; the exports open in a spreadsheet reader.
 
 use crate::each_backend;
-use crate::helpers::{now, today, TestApp};
+use crate::helpers::{now, today, write_invoice, HandInvoice, TestApp};
 use app::with_db;
 use calamine::{DataType, Reader};
 use chrono::NaiveDate;
@@ -43,54 +43,11 @@ async fn spread_invoices(app: &TestApp) {
         ("C-6", "2026-08-15", "2026-09-14", 60_000, Some(("2026-11-05", 60_000))),
         ("C-7", "2026-11-05", "2026-12-05", 70_000, None),
     ];
-    let now = now();
-    with_db!(&app.db, |pool| {
-        async {
-            for (number, issue, due, total, paid) in rows {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO invoices (account_id, number, issue_date, due_date, currency, subtotal_minor, tax_minor,
-                         total_minor, status, created_at)
-                     VALUES ($1, $2, $3, $4, 'EUR', $5, 0, $5, 'issued', $6) RETURNING id",
-                )
-                .bind(account)
-                .bind(number)
-                .bind(day(issue))
-                .bind(day(due))
-                .bind(total)
-                .bind(now)
-                .fetch_one(pool)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_at)
-                     VALUES ($1, $2, 'invoice', $3, 'EUR', $4, $5, $6)",
-                )
-                .bind(account)
-                .bind(id)
-                .bind(total)
-                .bind(day(issue))
-                .bind(number)
-                .bind(now)
-                .execute(pool)
-                .await?;
-                if let Some((on, amount)) = paid {
-                    sqlx::query(
-                        "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_at)
-                         VALUES ($1, $2, 'payment', $3, 'EUR', $4, 'VIR-C6', $5)",
-                    )
-                    .bind(account)
-                    .bind(id)
-                    .bind(-amount)
-                    .bind(day(on))
-                    .bind(now)
-                    .execute(pool)
-                    .await?;
-                }
-            }
-            Ok::<_, sqlx::Error>(())
-        }
-        .await
-    })
-    .expect("invoices written");
+    for (number, issue, due, total, paid) in rows {
+        let paid: Vec<(NaiveDate, i64)> = paid.map(|(on, amount)| (day(on), amount)).into_iter().collect();
+        let inv = HandInvoice { number, issue: day(issue), due: day(due), total, paid: &paid };
+        write_invoice(app, account, "EUR", inv).await;
+    }
     app::ledger::balances::rebuild(&app.db, today()).await.expect("balances rebuilt");
 }
 

@@ -580,6 +580,18 @@ fn rows() -> Vec<Row> {
             expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
         },
         Row {
+            path: "/api/indicators/get",
+            // Figures only, within the caller's scope (indicators.rs checks
+            // that a collector's are their accounts' alone).
+            request: |_| {
+                Req::Json(
+                    "/api/indicators/get",
+                    json!({ "filter": { "currency": null, "segment": null, "collector_id": null } }),
+                )
+            },
+            expect: [Denied(401), Denied(403), Scoped, Scoped, Scoped],
+        },
+        Row {
             path: "/api/aging/report",
             // Staff within their scope: a collector's rows are their accounts.
             request: |_| {

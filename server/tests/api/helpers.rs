@@ -647,3 +647,58 @@ pub fn csv_records(csv: &str) -> Vec<Vec<String>> {
         .map(|l| l.split(';').map(|c| c.trim_matches('"').to_string()).collect())
         .collect()
 }
+
+/// One invoice of an example built by hand, written straight to the
+/// database: issued on `issue` to `account` in `currency`, its invoice
+/// entry that day, then a payment entry for each (day, amount) of `paid`.
+/// The caller rebuilds the stored balances once every row is written.
+pub struct HandInvoice<'a> {
+    pub number: &'a str,
+    pub issue: NaiveDate,
+    pub due: NaiveDate,
+    pub total: i64,
+    pub paid: &'a [(NaiveDate, i64)],
+}
+
+pub async fn write_invoice(app: &TestApp, account: i64, currency: &str, inv: HandInvoice<'_>) -> i64 {
+    let now = now();
+    with_db!(&app.db, |pool| {
+        async {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO invoices (account_id, number, issue_date, due_date, currency, subtotal_minor, tax_minor,
+                     total_minor, status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $6, 'issued', $7) RETURNING id",
+            )
+            .bind(account)
+            .bind(inv.number)
+            .bind(inv.issue)
+            .bind(inv.due)
+            .bind(currency)
+            .bind(inv.total)
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            let entries = std::iter::once(("invoice", inv.issue, inv.total))
+                .chain(inv.paid.iter().map(|(on, amount)| ("payment", *on, -amount)));
+            for (kind, on, amount) in entries {
+                sqlx::query(
+                    "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(account)
+                .bind(id)
+                .bind(kind)
+                .bind(amount)
+                .bind(currency)
+                .bind(on)
+                .bind(inv.number)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            }
+            Ok::<_, sqlx::Error>(id)
+        }
+        .await
+    })
+    .expect("invoice written")
+}

@@ -16,6 +16,7 @@ mod exports;
 mod hardening;
 mod helpers;
 mod imports;
+mod indicators;
 mod invoicing;
 mod late_charges;
 mod ledger;
