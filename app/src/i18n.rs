@@ -73,6 +73,8 @@ messages! {
     BrokenPromises30 => "Promesses non tenues (30 j)", "Broken promises (30 days)";
     RemindersSent30 => "Relances envoyées (30 j)", "Reminders sent (30 days)";
     PaidAfterReminders => "Encaissé ensuite :", "Paid after them:";
+    RemindersSentShort => "Envoyées", "Sent";
+    FollowedByPayment => "Suivies d'un paiement", "Followed by a payment";
     TopOverdueAccounts => "Comptes les plus en retard", "Most overdue accounts";
     NothingOverdue => "Aucun compte en retard.", "No account is overdue.";
     PromisedFor => "promis pour le", "promised for";
@@ -110,6 +112,8 @@ messages! {
     KpiResolutionDays => "Délai moyen de résolution des litiges", "Average dispute resolution time";
     KpiResolutionDaysFormula => "Pour les litiges tranchés ou clos dans le mois, la moyenne des jours entre leur ouverture et leur résolution.", "For disputes decided or closed in the month, the average number of days from opening to resolution.";
     StatementTitle => "Relevé de compte", "Account statement";
+    StepAttachStatement => "Joindre le relevé de compte", "Attach the account statement";
+    StatementNeedsEmail => "Seul un e-mail peut porter le relevé en pièce jointe.", "Only an e-mail can carry the statement as an attachment.";
     StatementHint => "Le solde reporté, chaque facture, paiement, avoir et pénalité de la période, le solde à la fin et son ancienneté. Par défaut, du 1er janvier à aujourd'hui.", "The balance brought forward, every invoice, payment, credit note and fee of the period, the closing balance and its age. By default, from 1 January to today.";
     StatementOpening => "Solde reporté", "Balance brought forward";
     StatementClosing => "Solde à la fin de la période", "Closing balance";

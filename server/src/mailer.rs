@@ -5,7 +5,7 @@
 use crate::settings::SmtpSettings;
 use app::state::AppState;
 use app::with_db;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -74,6 +74,36 @@ async fn invoice_attachment(state: &AppState, invoice: i64) -> anyhow::Result<(S
     Ok((format!("{}.pdf", detail.summary.number), pdf))
 }
 
+/// The account's statement, when the message is a reminder whose step
+/// asks for one: from 1 January, or from the oldest invoice the reminder
+/// covers if that is earlier, to the day it leaves; in the account's
+/// language. `None` for any other message.
+async fn statement_attachment(state: &AppState, outbox_id: i64) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    let asked: Option<(i64, String, Option<NaiveDate>)> = with_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT r.account_id, a.language,
+                    (SELECT MIN(i.issue_date) FROM reminder_invoices ri JOIN invoices i ON i.id = ri.invoice_id
+                     WHERE ri.reminder_id = r.id) AS oldest
+             FROM reminders r JOIN reminder_steps s ON s.id = r.step_id JOIN accounts a ON a.id = r.account_id
+             WHERE r.outbox_id = $1 AND s.attach_statement",
+        )
+        .bind(outbox_id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some((account, language, oldest)) = asked else { return Ok(None) };
+    let today = state.clock.today();
+    let january = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
+    let period = app::exports::Period { from: oldest.map_or(january, |d| d.min(january)), to: today };
+    let locale = app::domain::Locale::parse(&language).unwrap_or_default();
+    let s = app::statements::ssr::statement_in(state, app::auth::ssr::Scope::All, account, period)
+        .await
+        .map_err(|e| anyhow::anyhow!("statement of account {account} for a reminder: {e}"))?;
+    let merchant = crate::routes::merchant_info(state).await.map_err(|e| anyhow::anyhow!("merchant: {e}"))?;
+    let pdf = crate::pdf::statement_pdf(&merchant, &s, locale)?;
+    Ok(Some((format!("releve-{}-{}-{}.pdf", s.account_code, s.from, s.to), pdf)))
+}
+
 /// The outboxes delivered with a lease.
 #[derive(Clone, Copy)]
 pub(crate) enum Queue {
@@ -140,12 +170,16 @@ pub async fn deliver_due(
                 .await
             })?;
             invoices.extend(msg.invoice_id.filter(|id| !invoices.contains(id)));
-            let email = if invoices.is_empty() {
+            let statement = statement_attachment(state, msg.id).await?;
+            let email = if invoices.is_empty() && statement.is_none() {
                 builder.header(ContentType::TEXT_PLAIN).body(msg.body_text.clone())?
             } else {
                 let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(msg.body_text.clone()));
                 for invoice in invoices {
                     let (name, pdf) = invoice_attachment(state, invoice).await?;
+                    parts = parts.singlepart(Attachment::new(name).body(pdf, ContentType::parse("application/pdf")?));
+                }
+                if let Some((name, pdf)) = statement {
                     parts = parts.singlepart(Attachment::new(name).body(pdf, ContentType::parse("application/pdf")?));
                 }
                 builder.multipart(parts)?

@@ -59,19 +59,19 @@ fn account_conditions(scope: Scope, f: &AgingFilter, args: &mut Args) -> Vec<Str
     conditions
 }
 
-/// The row key's columns (`k_id`, `k_code`, `k_name`) and its `GROUP BY`
-/// terms, for accounts aliased `a` and their collector `u`.
-fn key_sql(group: GroupBy) -> (&'static str, &'static str) {
+/// The row key's columns (`k_id`, `k_code`: ids and codes, never names,
+/// which `name_rows` reads once for the rows shown) and its `GROUP BY`
+/// terms; `account` is the expression holding the account's id. Only the
+/// segment and collector groupings read the account's own row.
+fn key_sql(group: GroupBy, account: &str) -> (String, String) {
     match group {
-        GroupBy::Account => ("a.id AS k_id, a.code AS k_code, a.legal_name AS k_name", "a.id, a.code, a.legal_name, "),
-        GroupBy::Segment => {
-            ("CAST(0 AS BIGINT) AS k_id, a.segment AS k_code, CAST('' AS TEXT) AS k_name", "a.segment, ")
-        }
+        GroupBy::Account => (format!("{account} AS k_id, CAST('' AS TEXT) AS k_code"), format!("{account}, ")),
+        GroupBy::Segment => ("CAST(0 AS BIGINT) AS k_id, a.segment AS k_code".into(), "a.segment, ".into()),
         GroupBy::Collector => (
-            "COALESCE(a.collector_id, CAST(0 AS BIGINT)) AS k_id, CAST('' AS TEXT) AS k_code, u.name AS k_name",
-            "a.collector_id, u.name, ",
+            "COALESCE(a.collector_id, CAST(0 AS BIGINT)) AS k_id, CAST('' AS TEXT) AS k_code".into(),
+            "a.collector_id, ".into(),
         ),
-        GroupBy::Currency => ("CAST(0 AS BIGINT) AS k_id, CAST('' AS TEXT) AS k_code, CAST('' AS TEXT) AS k_name", ""),
+        GroupBy::Currency => ("CAST(0 AS BIGINT) AS k_id, CAST('' AS TEXT) AS k_code".into(), String::new()),
     }
 }
 
@@ -79,31 +79,54 @@ fn key_sql(group: GroupBy) -> (&'static str, &'static str) {
 struct KeyCols {
     k_id: i64,
     k_code: String,
-    k_name: Option<String>,
 }
 
-fn row_key(group: GroupBy, k: KeyCols) -> AppResult<RowKey> {
+/// A row's key while the report is added up: no names, nothing allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Account(i64),
+    Segment(Segment),
+    /// 0: accounts with no collector.
+    Collector(i64),
+    Currency,
+}
+
+fn key_of(group: GroupBy, k: &KeyCols) -> AppResult<Key> {
     Ok(match group {
-        GroupBy::Account => RowKey::Account { id: k.k_id, code: k.k_code, name: k.k_name.unwrap_or_default() },
-        GroupBy::Segment => RowKey::Segment(
+        GroupBy::Account => Key::Account(k.k_id),
+        GroupBy::Segment => Key::Segment(
             Segment::parse(&k.k_code)
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown segment {:?}", k.k_code)))?,
         ),
-        GroupBy::Collector => RowKey::Collector((k.k_id != 0).then(|| (k.k_id, k.k_name.unwrap_or_default()))),
-        GroupBy::Currency => RowKey::Currency,
+        GroupBy::Collector => Key::Collector(k.k_id),
+        GroupBy::Currency => Key::Currency,
     })
 }
 
-/// The bucket of an invoice aliased `i` as of the day: its due date
-/// against the day and 30, 60, 90 and 120 days before it.
-fn bucket_case(day: NaiveDate, args: &mut Args) -> String {
-    let mut case = format!("CASE WHEN i.due_date >= {} THEN 0", args.push(Arg::Date(day)));
-    for (index, days) in [30u64, 60, 90, 120].into_iter().enumerate() {
-        let bound = day - Days::new(days);
-        case.push_str(&format!(" WHEN i.due_date >= {} THEN {}", args.push(Arg::Date(bound)), index + 1));
+/// The row key as the page shows it, names left blank (`name_rows`).
+fn row_key(key: Key) -> RowKey {
+    match key {
+        Key::Account(id) => RowKey::Account { id, code: String::new(), name: String::new() },
+        Key::Segment(s) => RowKey::Segment(s),
+        Key::Collector(0) => RowKey::Collector(None),
+        Key::Collector(id) => RowKey::Collector(Some((id, String::new()))),
+        Key::Currency => RowKey::Currency,
     }
-    case.push_str(" ELSE 5 END");
-    format!("CAST({case} AS BIGINT)")
+}
+
+/// The first five buckets' sums as cumulative columns `c0`..`c4`: what
+/// of `balance` is due on or after the day, and 30, 60, 90 and 120 days
+/// before it (one comparison per column; the rest is subtraction here).
+fn bucket_sums(day: NaiveDate, balance: &str, args: &mut Args) -> String {
+    [0u64, 30, 60, 90, 120]
+        .into_iter()
+        .enumerate()
+        .map(|(k, days)| {
+            let bound = args.push(Arg::Date(day - Days::new(days)));
+            format!("CAST(SUM(CASE WHEN i.due_date >= {bound} THEN {balance} ELSE 0 END) AS BIGINT) AS c{k}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The due dates of a bucket as conditions on `i.due_date`.
@@ -165,12 +188,19 @@ fn disputed_sql(day: Day, args: &mut Args) -> String {
     )
 }
 
+/// A row's buckets: `due_from[k]`, what is due on or after bucket k's
+/// first due date (so bucket k is `due_from[k] - due_from[k - 1]`), and
+/// the whole amount (the last bucket is what `due_from[4]` leaves).
 #[derive(sqlx::FromRow)]
 struct BucketRow {
     #[sqlx(flatten)]
     key: KeyCols,
     currency: String,
-    bucket: i64,
+    c0: i64,
+    c1: i64,
+    c2: i64,
+    c3: i64,
+    c4: i64,
     amount: i64,
     invoices: i64,
 }
@@ -193,37 +223,69 @@ struct CreditRow {
     credit: i64,
 }
 
-/// The whole report, every row (the page shows `ROWS_PER_PAGE` of them).
-#[tracing::instrument(skip(state, principal))]
+/// Whether the report's queries must read each invoice's account: to
+/// group by its segment or collector, or to keep only some accounts.
+fn reads_accounts(scope: Scope, f: &AgingFilter) -> bool {
+    matches!(f.group, GroupBy::Segment | GroupBy::Collector)
+        || !matches!(scope, Scope::All)
+        || f.segment.is_some()
+        || f.collector_id.is_some()
+        || f.currency.is_some()
+}
+
+/// The whole report, every row named (the exports').
 pub async fn build(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
+    let mut report = added_up(state, principal, f).await?;
+    name_rows(state, &mut report.rows).await?;
+    Ok(report)
+}
+
+/// The page's report: one page of rows (those alone named), the totals
+/// over all of them.
+pub async fn report(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
+    let mut report = added_up(state, principal, f).await?;
+    let pages = report.rows.len().div_ceil(ROWS_PER_PAGE).max(1);
+    let page = usize::try_from(f.page.max(1)).unwrap_or(1).min(pages);
+    report.rows = report.rows.into_iter().skip((page - 1) * ROWS_PER_PAGE).take(ROWS_PER_PAGE).collect();
+    name_rows(state, &mut report.rows).await?;
+    report.page = page as i64;
+    report.page_count = pages as i64;
+    Ok(report)
+}
+
+/// Every row added up and in order, accounts not yet named: the largest
+/// total first within each currency, equal ones by account (the order
+/// they were created in), segment or collector name.
+#[tracing::instrument(skip(state, principal))]
+async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
     principal.require_staff()?;
     let (on, today) = report_day(state, f)?;
     let day = Day { on, today };
     let scope = principal.scope();
-    let (key_cols, group_by) = key_sql(f.group);
+    let join = if reads_accounts(scope, f) { " JOIN accounts a ON a.id = i.account_id" } else { "" };
+    let (key_cols, group_by) = key_sql(f.group, "i.account_id");
 
-    // The buckets.
+    // The buckets: one row per key and currency.
     let mut args = Args::default();
     let mut conditions = account_conditions(scope, f, &mut args);
-    let bucket = bucket_case(on, &mut args);
+    let balance = if today { "i.balance_minor" } else { "b.balance_minor" };
+    let sums = bucket_sums(on, balance, &mut args);
     let from = if today {
         conditions.push("i.status = 'issued' AND i.balance_minor > 0".into());
-        "FROM invoices i JOIN accounts a ON a.id = i.account_id".to_string()
+        format!("FROM invoices i{join}")
     } else {
         let until = args.push(Arg::Date(on));
         conditions.push(format!("i.status = 'issued' AND b.balance_minor > 0 AND i.issue_date <= {until}"));
         format!(
             "FROM (SELECT e.invoice_id, CAST(SUM(e.amount_minor) AS BIGINT) AS balance_minor FROM ledger_entries e
                    WHERE e.invoice_id IS NOT NULL AND e.occurred_on <= {until} GROUP BY e.invoice_id) b
-             JOIN invoices i ON i.id = b.invoice_id JOIN accounts a ON a.id = i.account_id"
+             JOIN invoices i ON i.id = b.invoice_id{join}"
         )
     };
-    let balance = if today { "i.balance_minor" } else { "b.balance_minor" };
-    let user_join = if f.group == GroupBy::Collector { " LEFT JOIN users u ON u.id = a.collector_id" } else { "" };
     let buckets_sql = format!(
-        "SELECT {key_cols}, a.currency, {bucket} AS bucket, CAST(SUM({balance}) AS BIGINT) AS amount,
+        "SELECT {key_cols}, i.currency, {sums}, CAST(SUM({balance}) AS BIGINT) AS amount,
                 CAST(COUNT(*) AS BIGINT) AS invoices
-         {from}{user_join} WHERE {} GROUP BY {group_by}a.currency, bucket",
+         {from} WHERE {} GROUP BY {group_by}i.currency",
         conditions.join(" AND ")
     );
 
@@ -243,10 +305,10 @@ pub async fn build(state: &AppState, principal: &Principal, f: &AgingFilter) -> 
     hold_conditions.push("i.status = 'issued'".into());
     hold_conditions.push(held.into());
     let holds_sql = format!(
-        "SELECT {key_cols}, a.currency, {hold_balance} AS balance,
+        "SELECT {key_cols}, i.currency, {hold_balance} AS balance,
                 CAST(CASE WHEN {promised} THEN 1 ELSE 0 END AS BIGINT) AS promised,
                 CAST({disputed} AS BIGINT) AS disputed
-         FROM invoices i JOIN accounts a ON a.id = i.account_id{user_join} WHERE {}",
+         FROM invoices i{join} WHERE {}",
         hold_conditions.join(" AND ")
     );
 
@@ -254,18 +316,20 @@ pub async fn build(state: &AppState, principal: &Principal, f: &AgingFilter) -> 
     let mut credit_args = Args::default();
     let credit_conditions = account_conditions(scope, f, &mut credit_args);
     let credit_sql = if today {
+        let (key_cols, _) = key_sql(f.group, "a.id");
         format!(
-            "SELECT {key_cols}, a.currency, a.unapplied_minor AS credit FROM accounts a{user_join}
+            "SELECT {key_cols}, a.currency, a.unapplied_minor AS credit FROM accounts a
              WHERE {} AND a.unapplied_minor <> 0",
             credit_conditions.join(" AND ")
         )
     } else {
+        let (key_cols, _) = key_sql(f.group, "x.account_id");
         let until = credit_args.push(Arg::Date(on));
         format!(
             "SELECT {key_cols}, a.currency, x.credit
              FROM (SELECT e.account_id, CAST(SUM(e.amount_minor) AS BIGINT) AS credit FROM ledger_entries e
                    WHERE e.invoice_id IS NULL AND e.occurred_on <= {until} GROUP BY e.account_id) x
-             JOIN accounts a ON a.id = x.account_id{user_join}
+             JOIN accounts a ON a.id = x.account_id
              WHERE {} AND x.credit <> 0",
             credit_conditions.join(" AND ")
         )
@@ -283,30 +347,31 @@ pub async fn build(state: &AppState, principal: &Principal, f: &AgingFilter) -> 
 
     let mut rows = Rows::default();
     for b in buckets {
-        let row = rows.row(f.group, b.key, &b.currency)?;
-        let index = usize::try_from(b.bucket)
-            .ok()
-            .filter(|i| *i < Bucket::ALL.len())
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("bucket {} out of range", b.bucket)))?;
-        row.buckets[index].minor += b.amount;
+        let row = rows.row(f.group, &b.key, &b.currency)?;
+        let due_from = [b.c0, b.c1, b.c2, b.c3, b.c4, b.amount];
+        for (k, bucket) in row.buckets.iter_mut().enumerate() {
+            bucket.minor += due_from[k] - if k == 0 { 0 } else { due_from[k - 1] };
+        }
         row.total.minor += b.amount;
         row.invoices += b.invoices;
     }
     for h in holds.into_iter().filter(|h| h.balance > 0) {
         let balance = h.balance;
-        let row = rows.row(f.group, h.key, &h.currency)?;
+        let row = rows.row(f.group, &h.key, &h.currency)?;
         if h.promised != 0 {
             row.promised.minor += balance;
         }
         row.disputed.minor += h.disputed.min(balance);
     }
     for c in credits {
-        let credit = c.credit;
-        rows.row(f.group, c.key, &c.currency)?.credit.minor += credit;
+        rows.row(f.group, &c.key, &c.currency)?.credit.minor += c.credit;
     }
     let mut rows = rows.0.into_values().collect::<Vec<_>>();
+    if f.group == GroupBy::Collector {
+        name_rows(state, &mut rows).await?;
+    }
     rows.sort_by(|x, y| {
-        x.currency.code().cmp(y.currency.code()).then(y.total.minor.cmp(&x.total.minor)).then(label(x).cmp(&label(y)))
+        x.currency.code().cmp(y.currency.code()).then(y.total.minor.cmp(&x.total.minor)).then_with(|| order(x, y))
     });
     let totals = totals(&rows);
     let collectors =
@@ -314,36 +379,79 @@ pub async fn build(state: &AppState, principal: &Principal, f: &AgingFilter) -> 
     Ok(AgingReport { as_of: on, today, filter: f.clone(), rows, totals, collectors, page: 1, page_count: 1 })
 }
 
-/// The page's report: one page of rows, the totals over all of them.
-pub async fn report(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
-    let mut report = build(state, principal, f).await?;
-    let pages = report.rows.len().div_ceil(ROWS_PER_PAGE).max(1);
-    let page = usize::try_from(f.page.max(1)).unwrap_or(1).min(pages);
-    report.rows = report.rows.into_iter().skip((page - 1) * ROWS_PER_PAGE).take(ROWS_PER_PAGE).collect();
-    report.page = page as i64;
-    report.page_count = pages as i64;
-    Ok(report)
+/// The order of two rows of equal totals.
+fn order(x: &AgingRow, y: &AgingRow) -> std::cmp::Ordering {
+    match (&x.key, &y.key) {
+        (RowKey::Account { id: a, .. }, RowKey::Account { id: b, .. }) => a.cmp(b),
+        (RowKey::Segment(a), RowKey::Segment(b)) => a.as_str().cmp(b.as_str()),
+        (RowKey::Collector(a), RowKey::Collector(b)) => {
+            let name = |c: &Option<(i64, String)>| c.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
+            name(a).cmp(&name(b))
+        }
+        _ => std::cmp::Ordering::Equal,
+    }
 }
 
-/// A row's name, to order rows of equal totals.
-fn label(row: &AgingRow) -> String {
-    match &row.key {
-        RowKey::Account { code, .. } => code.clone(),
-        RowKey::Segment(s) => s.as_str().to_string(),
-        RowKey::Collector(c) => c.as_ref().map(|(_, n)| n.clone()).unwrap_or_default(),
-        RowKey::Currency => String::new(),
+/// Fills in the accounts' codes and names, and the collectors' names, of
+/// these rows: by id for a page's few, from every account for more.
+async fn name_rows(state: &AppState, rows: &mut [AgingRow]) -> AppResult<()> {
+    let accounts: Vec<i64> =
+        rows.iter().filter_map(|r| if let RowKey::Account { id, .. } = r.key { Some(id) } else { None }).collect();
+    let collectors: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| if let RowKey::Collector(Some((id, _))) = r.key { Some(id) } else { None })
+        .collect();
+    if accounts.is_empty() && collectors.is_empty() {
+        return Ok(());
     }
+    let list = |ids: &[i64]| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(", ");
+    let accounts_sql = if accounts.len() <= 2 * ROWS_PER_PAGE {
+        format!("SELECT id, code, legal_name FROM accounts WHERE id IN ({})", list(&accounts))
+    } else {
+        "SELECT id, code, legal_name FROM accounts".to_string()
+    };
+    let users_sql = format!("SELECT id, name FROM users WHERE id IN ({})", list(&collectors));
+    type Names = (Vec<(i64, String, String)>, Vec<(i64, String)>);
+    let (account_names, user_names): Names = with_db!(&state.db, |pool| {
+        async {
+            let a =
+                if accounts.is_empty() { Vec::new() } else { sqlx::query_as(&accounts_sql).fetch_all(pool).await? };
+            let u = if collectors.is_empty() { Vec::new() } else { sqlx::query_as(&users_sql).fetch_all(pool).await? };
+            Ok::<_, sqlx::Error>((a, u))
+        }
+        .await
+    })?;
+    let account_names: HashMap<i64, (String, String)> =
+        account_names.into_iter().map(|(id, code, name)| (id, (code, name))).collect();
+    let user_names: HashMap<i64, String> = user_names.into_iter().collect();
+    for row in rows.iter_mut() {
+        match &mut row.key {
+            RowKey::Account { id, code, name } => {
+                if let Some((c, n)) = account_names.get(id) {
+                    code.clone_from(c);
+                    name.clone_from(n);
+                }
+            }
+            RowKey::Collector(Some((id, name))) => {
+                if let Some(n) = user_names.get(id) {
+                    name.clone_from(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The report's rows as they are added up, by key and currency.
 #[derive(Default)]
-struct Rows(HashMap<(String, Currency), AgingRow>);
+struct Rows(HashMap<(Key, Currency), AgingRow>);
 
 impl Rows {
-    fn row(&mut self, group: GroupBy, key: KeyCols, currency: &str) -> AppResult<&mut AgingRow> {
+    fn row(&mut self, group: GroupBy, key: &KeyCols, currency: &str) -> AppResult<&mut AgingRow> {
         let currency = crate::ledger::parse_currency(currency)?;
-        let key = row_key(group, key)?;
-        Ok(self.0.entry((key.param(), currency)).or_insert_with(|| empty_row(key, currency)))
+        let key = key_of(group, key)?;
+        Ok(self.0.entry((key, currency)).or_insert_with(|| empty_row(row_key(key), currency)))
     }
 }
 

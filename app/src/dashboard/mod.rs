@@ -14,6 +14,7 @@ use crate::components::{Amount, Day, Loaded, Page};
 use crate::domain::{Money, Role};
 use crate::error::AppError;
 use crate::i18n::{t, Msg};
+use crate::reminders::rules::Channel;
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,17 @@ pub struct BrokenPromise {
     pub amount: Money,
 }
 
+/// What one step of the reminder plans did over the last 30 days: the
+/// reminders it sent, and of those, how many were followed by a payment
+/// from their account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepFigures {
+    pub position: i32,
+    pub channel: Channel,
+    pub sent: i64,
+    pub paid_after: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
     pub today: NaiveDate,
@@ -64,6 +76,8 @@ pub struct Dashboard {
     /// made after them (per currency).
     pub reminders_sent: i64,
     pub paid_after_reminders: Vec<Money>,
+    /// The same, step by step (first reminders, second, …).
+    pub reminder_steps: Vec<StepFigures>,
     /// Changes when a figure may have: see `dashboard_version`.
     pub version: String,
 }
@@ -167,6 +181,24 @@ fn Figures(d: Dashboard) -> impl IntoView {
                             d.paid_after_reminders.into_iter().map(|m| view! { <Amount money=m/> " " }).collect_view().into_any()
                         }}
                     </p>
+                    {(!d.reminder_steps.is_empty()).then(|| view! {
+                        <table class="data compact" data-testid="dash-reminder-steps">
+                            <thead><tr>
+                                <th scope="col">{t(Msg::ReminderStep)}</th>
+                                <th scope="col" class="num">{t(Msg::RemindersSentShort)}</th>
+                                <th scope="col" class="num">{t(Msg::FollowedByPayment)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {d.reminder_steps.into_iter().map(|s| view! {
+                                    <tr>
+                                        <th scope="row">{s.position} " — " {t(s.channel.msg())}</th>
+                                        <td class="num" data-label=t(Msg::RemindersSentShort)>{s.sent}</td>
+                                        <td class="num" data-label=t(Msg::FollowedByPayment)>{s.paid_after}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })}
                 </div>
             </section>
             <section>

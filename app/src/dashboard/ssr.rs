@@ -64,6 +64,15 @@ struct Read {
     disputes: i64,
     reminders: i64,
     paid_after: Vec<CurrencyAmount>,
+    steps: Vec<StepRow>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    position: i32,
+    channel: String,
+    sent: i64,
+    paid_after: i64,
 }
 
 /// The week (0 to 3) a date expression falls in, from today: a `CASE` on
@@ -161,7 +170,17 @@ pub async fn dashboard(state: &AppState, principal: &Principal) -> AppResult<Das
          GROUP BY e.currency ORDER BY e.currency"
     );
 
-    let Read { due, promised, collected, top, broken, broken_count, disputes, reminders, paid_after } =
+    // Step by step: each reminder sent, and whether its account paid after it.
+    let steps_sql = format!(
+        "SELECT s.position, r.channel, CAST(COUNT(*) AS BIGINT) AS sent,
+                CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM ledger_entries e WHERE e.account_id = r.account_id
+                                           AND e.kind = 'payment' AND e.created_at >= r.created_at)
+                         THEN 1 ELSE 0 END) AS BIGINT) AS paid_after
+         FROM reminders r JOIN reminder_steps s ON s.id = r.step_id JOIN accounts a ON a.id = r.account_id
+         WHERE {reminder_scope} AND r.status = 'sent' AND r.created_at >= {since_at}
+         GROUP BY s.position, r.channel ORDER BY s.position, r.channel"
+    );
+    let Read { due, promised, collected, top, broken, broken_count, disputes, reminders, paid_after, steps } =
         with_db!(&state.db, |pool| {
             async {
                 Ok::<_, sqlx::Error>(Read {
@@ -176,6 +195,7 @@ pub async fn dashboard(state: &AppState, principal: &Principal) -> AppResult<Das
                     disputes: bind_args!(sqlx::query_scalar(&disputes_sql), disputes_args).fetch_one(pool).await?,
                     reminders: bind_args!(sqlx::query_scalar(&reminders_sql), reminder_args).fetch_one(pool).await?,
                     paid_after: bind_args!(sqlx::query_as(&paid_after_sql), reminder_args).fetch_all(pool).await?,
+                    steps: bind_args!(sqlx::query_as(&steps_sql), reminder_args).fetch_all(pool).await?,
                 })
             }
             .await
@@ -233,6 +253,18 @@ pub async fn dashboard(state: &AppState, principal: &Principal) -> AppResult<Das
         paid_after_reminders: paid_after
             .into_iter()
             .map(|r| Ok(Money::new(r.amount, parse(&r.currency)?)))
+            .collect::<AppResult<_>>()?,
+        reminder_steps: steps
+            .into_iter()
+            .map(|r| {
+                Ok(StepFigures {
+                    position: r.position,
+                    channel: crate::reminders::rules::Channel::parse(&r.channel)
+                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown channel {:?}", r.channel)))?,
+                    sent: r.sent,
+                    paid_after: r.paid_after,
+                })
+            })
             .collect::<AppResult<_>>()?,
         version: version(state).await?,
     })

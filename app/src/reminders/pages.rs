@@ -226,6 +226,7 @@ fn PlansBody() -> impl IntoView {
                                                 {t(s.channel.msg())} " — " {s.offset_days} " " {t(anchor_msg(s.anchor))}
                                                 {s.needs_approval.then(|| view! { " · " {t(Msg::NeedsApproval)} })}
                                                 {s.late_charges.then(|| view! { " · " {t(Msg::StepLateCharges)} })}
+                                                {s.attach_statement.then(|| view! { " · " {t(Msg::StepAttachStatement)} })}
                                                 {(!s.templates.is_empty()).then(|| view! { " · " <span class="muted small">{s.templates.join(", ")}</span> })}
                                             </li>
                                         }).collect_view()}
@@ -331,10 +332,12 @@ fn NewPlanForm(action: ServerAction<CreatePlan>) -> impl IntoView {
                                 </label>
                                 <label class="check"><input type="checkbox" name=name("needs_approval") value="on"/> {t(Msg::NeedsApproval)}</label>
                                 <label class="check"><input type="checkbox" name=name("late_charges") value="on"/> {t(Msg::StepLateCharges)}</label>
+                                <label class="check"><input type="checkbox" name=name("attach_statement") value="on" data-testid=format!("step-{i}-statement")/> {t(Msg::StepAttachStatement)}</label>
                             </div>
                             <FieldError error=Signal::derive(err) name=field("offset_days")/>
                             <FieldError error=Signal::derive(err) name=field("anchor")/>
                             <FieldError error=Signal::derive(err) name=field("channel")/>
+                            <FieldError error=Signal::derive(err) name=field("attach_statement")/>
                             <details>
                                 <summary>{t(Msg::TemplateFr)}</summary>
                                 <label>{t(Msg::Subject)} <input name=name("subject_fr") maxlength="200"/></label>

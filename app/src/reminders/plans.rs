@@ -25,6 +25,8 @@ pub struct StepForm {
     pub needs_approval: Option<String>,
     /// A checkbox: the step posts the late charges accrued.
     pub late_charges: Option<String>,
+    /// A checkbox: the step's e-mail carries the account's statement.
+    pub attach_statement: Option<String>,
     pub subject_fr: String,
     pub body_fr: String,
     pub subject_en: String,
@@ -64,6 +66,7 @@ pub struct NewStep {
     pub channel: Channel,
     pub needs_approval: bool,
     pub late_charges: bool,
+    pub attach_statement: bool,
     pub templates: Vec<Template>,
 }
 
@@ -112,6 +115,10 @@ impl TryFrom<PlanForm> for NewPlan {
             if channel.is_none() {
                 problems.push((field("channel"), Msg::RequiredField));
             }
+            // A statement goes with an e-mail; no other channel carries a file.
+            if s.attach_statement.is_some() && channel.is_some_and(|c| c != Channel::Email) {
+                problems.push((field("attach_statement"), Msg::StatementNeedsEmail));
+            }
             let offset = s.offset_days.trim().parse::<i32>().ok().filter(|d| match anchor {
                 Some(Anchor::DueDate) => (-365..=3650).contains(d),
                 _ => (0..=3650).contains(d),
@@ -139,6 +146,7 @@ impl TryFrom<PlanForm> for NewPlan {
                     channel,
                     needs_approval: s.needs_approval.is_some(),
                     late_charges: s.late_charges.is_some(),
+                    attach_statement: s.attach_statement.is_some(),
                     templates,
                 });
             }
@@ -165,6 +173,7 @@ pub struct StepView {
     pub channel: Channel,
     pub needs_approval: bool,
     pub late_charges: bool,
+    pub attach_statement: bool,
     /// Languages with a template of their own.
     pub templates: Vec<String>,
 }

@@ -2,7 +2,7 @@
 
 use super::{Statement, StatementLine};
 use crate::aging::Bucket;
-use crate::auth::ssr::Principal;
+use crate::auth::ssr::{Principal, Scope};
 use crate::domain::{Locale, Money};
 use crate::error::{AppError, AppResult};
 use crate::exports::stream::plain;
@@ -48,7 +48,12 @@ pub async fn statement(
     account_id: i64,
     period: Period,
 ) -> AppResult<Statement> {
-    let scope = principal.scope();
+    statement_in(state, principal.scope(), account_id, period).await
+}
+
+/// The statement of an account within `scope` (`Scope::All` for the
+/// mailer, attaching it to a reminder whose step asks for it).
+pub async fn statement_in(state: &AppState, scope: Scope, account_id: i64, period: Period) -> AppResult<Statement> {
     let (all, collector, account) = scope.binds();
     let account_sql = format!(
         "SELECT a.id, a.code, a.legal_name, a.address, a.postal_code, a.city, a.currency FROM accounts a

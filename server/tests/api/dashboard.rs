@@ -77,3 +77,45 @@ async fn a_collector_s_dashboard_holds_only_their_accounts() {
         assert_eq!(anonymous.post_form("/api/dashboard/get", &[]).await.status(), StatusCode::UNAUTHORIZED);
     });
 }
+
+#[tokio::test]
+async fn reminders_are_counted_step_by_step_with_the_payments_that_followed() {
+    use crate::reminders::{at, plan, run_at};
+    each_backend!(|app| {
+        // One e-mail 30 days before the due date, sent at 11:00 (after the
+        // fixture's payments were recorded): Alpha's T-0001 and T-0002 in
+        // one reminder, Bravo's T-0004 in another.
+        plan(&app, 0, &[("due_date", -30, "email")]).await;
+        assert_eq!(run_at(&app, at(2026, 11, 20, 11, 0)).await, 2);
+        let owner = app.login("owner@test.example").await;
+        let d = dashboard(&owner).await;
+        assert_eq!(d["reminders_sent"], 2);
+        assert_eq!(
+            d["reminder_steps"],
+            serde_json::json!([{ "position": 1, "channel": "email", "sent": 2, "paid_after": 0 }])
+        );
+
+        // Alpha's transfer recorded at noon: one of the two reminders was
+        // followed by a payment.
+        app::with_db!(&app.db, |pool| {
+            sqlx::query(
+                "INSERT INTO ledger_entries (account_id, invoice_id, kind, amount_minor, currency, occurred_on, reference, created_at)
+                 VALUES ($1, $2, 'payment', -30000, 'EUR', $3, 'VIR-DASH', $4)",
+            )
+            .bind(app.fx.account1)
+            .bind(app.fx.inv1_overdue)
+            .bind(crate::helpers::today())
+            .bind(at(2026, 11, 20, 12, 0))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .unwrap();
+        app::ledger::balances::rebuild(&app.db, crate::helpers::today()).await.unwrap();
+        let d = dashboard(&owner).await;
+        assert_eq!(d["reminder_steps"][0]["paid_after"], 1, "{d}");
+        // A collector counts their own accounts' reminders only.
+        let c1 = app.login("c1@test.example").await;
+        assert_eq!(dashboard(&c1).await["reminder_steps"][0]["sent"], 1);
+    });
+}

@@ -207,3 +207,30 @@ async fn a_reminder_leaves_with_the_pdf_of_each_invoice_it_covers() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_reminder_whose_step_asks_for_it_carries_the_account_statement() {
+    use crate::reminders::{at, plan, run_at};
+    for backend in BACKENDS {
+        let Some(app) = spawn_app(backend).await else { continue };
+        plan(&app, 0, &[("due_date", -30, "email")]).await;
+        app.exec("UPDATE reminder_steps SET attach_statement = TRUE").await.unwrap();
+        assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 2);
+        let (port, received) = fake_smtp().await;
+        let settings = smtp(port);
+        let mailer = transport(&settings).unwrap();
+        assert_eq!(deliver_due(&app.state(), &mailer, &settings.from).await.unwrap(), 2);
+        let got = received.lock().unwrap().clone();
+        let mail = got
+            .iter()
+            .find(|m| m.contains("billing@example.com") && !m.contains("Bravo Shipping"))
+            .expect("Alpha's reminder");
+        // Its two invoices, then Alpha's statement from 1 January (its
+        // oldest invoice is this year's) to the day it left.
+        for name in ["T-0001.pdf", "T-0002.pdf", "releve-A0001-2026-01-01-2026-11-20.pdf"] {
+            assert!(mail.contains(name), "{name} attached: {mail}");
+        }
+        assert_eq!(mail.matches("application/pdf").count(), 3);
+        app.finish().await;
+    }
+}

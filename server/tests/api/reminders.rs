@@ -357,6 +357,7 @@ async fn the_owner_builds_a_plan_and_gives_it_to_a_segment() {
                 ("form[steps][1][anchor]".into(), "previous_step".into()),
                 ("form[steps][1][offset_days]".into(), "30".into()),
                 ("form[steps][1][late_charges]".into(), "on".into()),
+                ("form[steps][0][attach_statement]".into(), "on".into()),
             ]
         };
         let post = |fields: Vec<(String, String)>| {
@@ -373,6 +374,13 @@ async fn the_owner_builds_a_plan_and_gives_it_to_a_segment() {
         assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().await.unwrap().contains("steps.1.offset_days"));
         assert_eq!(app.count("SELECT COUNT(*) FROM reminder_plans").await, 0);
+        // A call cannot carry the statement: only an e-mail has attachments.
+        let mut bad = form("Standard", "7");
+        bad[12].0 = "form[steps][1][attach_statement]".into();
+        let res = post(bad).await;
+        assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("steps.1.attach_statement"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM reminder_plans").await, 0);
         let res = post(form("Standard", "7")).await;
         assert_eq!(res.status(), reqwest::StatusCode::OK);
         let plan = res.json::<serde_json::Value>().await.unwrap()["value"]["id"].as_i64().unwrap();
@@ -387,6 +395,9 @@ async fn the_owner_builds_a_plan_and_gives_it_to_a_segment() {
         // The call posts the late charges; the e-mail does not.
         let charging = |i: usize| page["plans"][0]["steps"][i]["late_charges"].as_bool();
         assert_eq!((charging(0), charging(1)), (Some(false), Some(true)), "{page}");
+        // The e-mail carries the statement.
+        let statement = |i: usize| page["plans"][0]["steps"][i]["attach_statement"].as_bool();
+        assert_eq!((statement(0), statement(1)), (Some(true), Some(false)), "{page}");
         assert!(page["segments"].as_array().unwrap().iter().any(|s| s[0] == "standard" && s[1] == plan), "{page}");
 
         // The engine follows it, with the step's own message.

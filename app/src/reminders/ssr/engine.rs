@@ -262,13 +262,14 @@ pub(crate) struct StepRow {
     pub channel: String,
     pub needs_approval: bool,
     pub late_charges: bool,
+    pub attach_statement: bool,
 }
 
 pub(crate) async fn steps(tx: &mut Tx, plan_id: i64) -> AppResult<Vec<StepRule>> {
     let rows: Vec<StepRow> = with_tx!(tx, |c| {
         sqlx::query_as(
-            "SELECT plan_id, id, position, anchor, offset_days, channel, needs_approval, late_charges FROM reminder_steps
-             WHERE plan_id = $1 ORDER BY position",
+            "SELECT plan_id, id, position, anchor, offset_days, channel, needs_approval, late_charges, attach_statement
+             FROM reminder_steps WHERE plan_id = $1 ORDER BY position",
         )
         .bind(plan_id)
         .fetch_all(&mut *c)

@@ -33,7 +33,8 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<PlansPag
             .fetch_all(pool)
             .await?;
         let steps = sqlx::query_as(
-            "SELECT s.plan_id, s.id, s.position, s.anchor, s.offset_days, s.channel, s.needs_approval, s.late_charges
+            "SELECT s.plan_id, s.id, s.position, s.anchor, s.offset_days, s.channel, s.needs_approval, s.late_charges,
+                    s.attach_statement
                  FROM reminder_steps s JOIN reminder_plans p ON p.id = s.plan_id
                  WHERE p.archived_at IS NULL ORDER BY s.plan_id, s.position",
         )
@@ -63,6 +64,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<PlansPag
                         channel: Channel::parse(&s.channel)?,
                         needs_approval: s.needs_approval,
                         late_charges: s.late_charges,
+                        attach_statement: s.attach_statement,
                         templates: templates.iter().filter(|(id, _)| *id == s.id).map(|(_, l)| l.clone()).collect(),
                     })
                 })
@@ -105,8 +107,9 @@ pub async fn create(state: &AppState, principal: &Principal, form: PlanForm) -> 
     for (i, step) in plan.steps.iter().enumerate() {
         let step_id: i64 = with_tx!(&mut tx, |c| {
             sqlx::query_scalar(
-                "INSERT INTO reminder_steps (plan_id, position, anchor, offset_days, channel, needs_approval, late_charges)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO reminder_steps (plan_id, position, anchor, offset_days, channel, needs_approval, late_charges,
+                     attach_statement)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(id)
             .bind(i as i32 + 1)
@@ -115,6 +118,7 @@ pub async fn create(state: &AppState, principal: &Principal, form: PlanForm) -> 
             .bind(step.channel.as_str())
             .bind(step.needs_approval)
             .bind(step.late_charges)
+            .bind(step.attach_statement)
             .fetch_one(&mut *c)
             .await
         })?;
