@@ -1,11 +1,14 @@
 //! The aging report's queries. Each is scoped in SQL by the caller
 //! (`Scope`, the first three parameters) and filtered on the account.
 //!
-//! - Buckets: one `GROUP BY` over the open invoices (today: the stored
-//!   `balance_minor`, served by the open-invoices indexes; a past day: each
-//!   invoice's entries dated up to that day, summed first), the bucket read
-//!   from the due date against five bound days, so both backends compare
-//!   dates without date arithmetic.
+//! - Buckets: one `GROUP BY` over the open invoices, one row per account
+//!   (or segment, collector, currency), the buckets as cumulative sums on
+//!   the due date against five bound days, so both backends compare dates
+//!   without date arithmetic. Today: the stored `balance_minor`, served by
+//!   the open-invoices indexes. A past day: each invoice's entries dated up
+//!   to that day, read as its stored balance less the entries dated after
+//!   it (balances are their entries' sum, checked by `verify-ledger`), so
+//!   only invoices open now or moved since are read.
 //! - Holds and credit: read from their own side (promises, disputes,
 //!   entries without an invoice), far fewer rows, and added up here.
 
@@ -268,17 +271,26 @@ async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> A
     // The buckets: one row per key and currency.
     let mut args = Args::default();
     let mut conditions = account_conditions(scope, f, &mut args);
-    let balance = if today { "i.balance_minor" } else { "b.balance_minor" };
+    let balance = if today { "i.balance_minor" } else { "(i.balance_minor - b.later)" };
     let sums = bucket_sums(on, balance, &mut args);
     let from = if today {
         conditions.push("i.status = 'issued' AND i.balance_minor > 0".into());
         format!("FROM invoices i{join}")
     } else {
+        // What an invoice owed at the end of the day: the sum of its entries
+        // dated up to then, read as its stored balance (the sum of all its
+        // entries, checked by `relance verify-ledger`) less those dated
+        // after. Only invoices open now or moved since can have owed
+        // anything: far fewer rows than the whole ledger.
         let until = args.push(Arg::Date(on));
-        conditions.push(format!("i.status = 'issued' AND b.balance_minor > 0 AND i.issue_date <= {until}"));
+        conditions.push(format!("i.status = 'issued' AND {balance} > 0 AND i.issue_date <= {until}"));
         format!(
-            "FROM (SELECT e.invoice_id, CAST(SUM(e.amount_minor) AS BIGINT) AS balance_minor FROM ledger_entries e
-                   WHERE e.invoice_id IS NOT NULL AND e.occurred_on <= {until} GROUP BY e.invoice_id) b
+            "FROM (SELECT m.invoice_id, CAST(SUM(m.amount_minor) AS BIGINT) AS later
+                   FROM (SELECT e.invoice_id, e.amount_minor FROM ledger_entries e
+                         WHERE e.occurred_on > {until} AND e.invoice_id IS NOT NULL
+                         UNION ALL
+                         SELECT o.id, CAST(0 AS BIGINT) FROM invoices o WHERE o.status = 'issued' AND o.balance_minor > 0) m
+                   GROUP BY m.invoice_id) b
              JOIN invoices i ON i.id = b.invoice_id{join}"
         )
     };
@@ -298,7 +310,8 @@ async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> A
     let held = if today {
         "i.id IN (SELECT pi.invoice_id FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id
                   WHERE pr.status = 'active'
-                  UNION SELECT d.invoice_id FROM disputes d WHERE d.status IN ('open', 'under_review'))"
+                  UNION SELECT d.invoice_id FROM disputes d WHERE d.status IN ('open', 'under_review'))
+         AND i.balance_minor > 0"
     } else {
         "i.id IN (SELECT pi.invoice_id FROM promise_invoices pi UNION SELECT d.invoice_id FROM disputes d)"
     };
@@ -323,14 +336,17 @@ async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> A
             credit_conditions.join(" AND ")
         )
     } else {
-        let (key_cols, _) = key_sql(f.group, "x.account_id");
+        // As for the invoices: the stored unapplied credit less the entries
+        // without an invoice dated after the day.
+        let (key_cols, _) = key_sql(f.group, "a.id");
         let until = credit_args.push(Arg::Date(on));
         format!(
-            "SELECT {key_cols}, a.currency, x.credit
-             FROM (SELECT e.account_id, CAST(SUM(e.amount_minor) AS BIGINT) AS credit FROM ledger_entries e
-                   WHERE e.invoice_id IS NULL AND e.occurred_on <= {until} GROUP BY e.account_id) x
-             JOIN accounts a ON a.id = x.account_id
-             WHERE {} AND x.credit <> 0",
+            "SELECT {key_cols}, a.currency, CAST(a.unapplied_minor - COALESCE(x.later, 0) AS BIGINT) AS credit
+             FROM accounts a LEFT JOIN (SELECT e.account_id, CAST(SUM(e.amount_minor) AS BIGINT) AS later
+                   FROM ledger_entries e WHERE e.invoice_id IS NULL AND e.occurred_on > {until}
+                   GROUP BY e.account_id) x ON x.account_id = a.id
+             WHERE {} AND (a.unapplied_minor <> 0 OR x.later IS NOT NULL)
+               AND a.unapplied_minor - COALESCE(x.later, 0) <> 0",
             credit_conditions.join(" AND ")
         )
     };
