@@ -239,7 +239,7 @@ fn reads_accounts(scope: Scope, f: &AgingFilter) -> bool {
 /// The whole report, every row named (the exports').
 pub async fn build(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
     let mut report = added_up(state, principal, f).await?;
-    name_rows(state, &mut report.rows).await?;
+    name_accounts(state, &mut report.rows).await?;
     Ok(report)
 }
 
@@ -250,7 +250,7 @@ pub async fn report(state: &AppState, principal: &Principal, f: &AgingFilter) ->
     let pages = report.rows.len().div_ceil(ROWS_PER_PAGE).max(1);
     let page = usize::try_from(f.page.max(1)).unwrap_or(1).min(pages);
     report.rows = report.rows.into_iter().skip((page - 1) * ROWS_PER_PAGE).take(ROWS_PER_PAGE).collect();
-    name_rows(state, &mut report.rows).await?;
+    name_accounts(state, &mut report.rows).await?;
     report.page = page as i64;
     report.page_count = pages as i64;
     Ok(report)
@@ -406,6 +406,15 @@ fn order(x: &AgingRow, y: &AgingRow) -> std::cmp::Ordering {
         }
         _ => std::cmp::Ordering::Equal,
     }
+}
+
+/// Names account rows (collector rows are named before they are ordered,
+/// in `added_up`).
+async fn name_accounts(state: &AppState, rows: &mut [AgingRow]) -> AppResult<()> {
+    if rows.iter().any(|r| matches!(r.key, RowKey::Account { .. })) {
+        name_rows(state, rows).await?;
+    }
+    Ok(())
 }
 
 /// Fills in the accounts' codes and names, and the collectors' names, of

@@ -259,7 +259,7 @@ pub async fn dashboard(state: &AppState, principal: &Principal) -> AppResult<Das
             .map(|r| {
                 Ok(StepFigures {
                     position: r.position,
-                    channel: crate::reminders::rules::Channel::parse(&r.channel)
+                    channel: Channel::parse(&r.channel)
                         .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown channel {:?}", r.channel)))?,
                     sent: r.sent,
                     paid_after: r.paid_after,

@@ -187,18 +187,7 @@ async fn a_reminder_leaves_with_the_pdf_of_each_invoice_it_covers() {
             .await;
         assert_eq!(attached, 2);
 
-        let (port, received) = fake_smtp().await;
-        let settings = smtp(port);
-        let mailer = transport(&settings).unwrap();
-        assert_eq!(deliver_due(&app.state(), &mailer, &settings.from).await.unwrap(), 2);
-        let got = received.lock().unwrap().clone();
-        // Both accounts bill to billing@example.com, and on PostgreSQL the
-        // job plans accounts side by side: Alpha's message is the one that
-        // is not Bravo's, whichever left first.
-        let mail = got
-            .iter()
-            .find(|m| m.contains("billing@example.com") && !m.contains("Bravo Shipping"))
-            .expect("Alpha's reminder");
+        let mail = alphas_reminder(&app).await;
         assert!(mail.contains("billing@example.com"), "{mail}");
         for number in ["T-0001.pdf", "T-0002.pdf"] {
             assert!(mail.contains(number), "{number} attached: {mail}");
@@ -216,15 +205,7 @@ async fn a_reminder_whose_step_asks_for_it_carries_the_account_statement() {
         plan(&app, 0, &[("due_date", -30, "email")]).await;
         app.exec("UPDATE reminder_steps SET attach_statement = TRUE").await.unwrap();
         assert_eq!(run_at(&app, at(2026, 11, 20, 10, 0)).await, 2);
-        let (port, received) = fake_smtp().await;
-        let settings = smtp(port);
-        let mailer = transport(&settings).unwrap();
-        assert_eq!(deliver_due(&app.state(), &mailer, &settings.from).await.unwrap(), 2);
-        let got = received.lock().unwrap().clone();
-        let mail = got
-            .iter()
-            .find(|m| m.contains("billing@example.com") && !m.contains("Bravo Shipping"))
-            .expect("Alpha's reminder");
+        let mail = alphas_reminder(&app).await;
         // Its two invoices, then Alpha's statement from 1 January (its
         // oldest invoice is this year's) to the day it left.
         for name in ["T-0001.pdf", "T-0002.pdf", "releve-A0001-2026-01-01-2026-11-20.pdf"] {
@@ -233,4 +214,19 @@ async fn a_reminder_whose_step_asks_for_it_carries_the_account_statement() {
         assert_eq!(mail.matches("application/pdf").count(), 3);
         app.finish().await;
     }
+}
+
+/// Delivers the two reminders the job wrote (Alpha's and Bravo's) and
+/// answers Alpha's message. Both accounts bill to billing@example.com, and
+/// on PostgreSQL the job plans accounts side by side: Alpha's message is
+/// the one that is not Bravo's, whichever left first.
+async fn alphas_reminder(app: &crate::helpers::TestApp) -> String {
+    let (port, received) = fake_smtp().await;
+    let settings = smtp(port);
+    let mailer = transport(&settings).unwrap();
+    assert_eq!(deliver_due(&app.state(), &mailer, &settings.from).await.unwrap(), 2);
+    let got = received.lock().unwrap().clone();
+    got.into_iter()
+        .find(|m| m.contains("billing@example.com") && !m.contains("Bravo Shipping"))
+        .expect("Alpha's reminder")
 }
