@@ -4,9 +4,10 @@
 //! `scripts/bench-aging.sh` (target: the report within 1.5× the bare query,
 //! on SQLite and PostgreSQL). Read-only; not for CI.
 //!
-//! The report is timed as the page reads it (every row added up and
-//! ordered, the page's 50 named) and, by account, as the export does
-//! (every row named).
+//! The report is timed as the page reads it (by account, the rows added
+//! up and the page cut in SQL, its 50 rows named) and, by account, as the
+//! export does (every row added up and named). Each is timed in turn with
+//! its bare query, so that both meet the machine in the same state.
 //!
 //! - Today's report (every open invoice, by account and by currency) against
 //!   `SELECT account_id, SUM(balance_minor) … GROUP BY account_id` over the
@@ -47,9 +48,11 @@ pub async fn run(state: &AppState, runs: usize) -> anyhow::Result<()> {
             .await
     })?;
     let past = state.clock.today() - Days::new(90);
-    println!("aging benchmark: {open} open invoices, {runs} runs each, p50");
+    println!(
+        "aging benchmark: {open} open invoices, {runs} runs each, p50; each report timed in turn with its bare query"
+    );
 
-    let bare_today = time(runs, || async {
+    let bare_today = || async {
         let rows: Vec<(i64, i64)> = with_db!(&state.db, |pool| {
             sqlx::query_as(
                 "SELECT i.account_id, CAST(SUM(i.balance_minor) AS BIGINT) FROM invoices i
@@ -59,9 +62,8 @@ pub async fn run(state: &AppState, runs: usize) -> anyhow::Result<()> {
             .await
         })?;
         Ok(rows.len())
-    })
-    .await?;
-    let bare_past = time(runs, || async {
+    };
+    let bare_past = || async {
         let rows: Vec<(i64, i64)> = with_db!(&state.db, |pool| {
             sqlx::query_as(
                 "SELECT e.invoice_id, CAST(SUM(e.amount_minor) AS BIGINT) FROM ledger_entries e
@@ -72,71 +74,57 @@ pub async fn run(state: &AppState, runs: usize) -> anyhow::Result<()> {
             .await
         })?;
         Ok(rows.len())
-    })
-    .await?;
-    println!("  bare GROUP BY, open invoices by account:   {:>8.1} ms ({} rows)", bare_today.0, bare_today.1);
-    for (label, as_of, group, bare) in [
-        ("aging today, by account:                 ", None, GroupBy::Account, bare_today.0),
-        ("aging today, by currency:                ", None, GroupBy::Currency, bare_today.0),
-    ] {
-        report(state, &principal, runs, label, as_of, group, bare).await?;
-    }
-    println!("  bare GROUP BY, entries to {past} by invoice: {:>6.1} ms ({} rows)", bare_past.0, bare_past.1);
-    report(
-        state,
-        &principal,
-        runs,
-        "aging 90 days ago, by account:           ",
-        Some(past),
-        GroupBy::Account,
-        bare_past.0,
-    )
-    .await?;
-    Ok(())
-}
-
-async fn report(
-    state: &AppState,
-    principal: &Principal,
-    runs: usize,
-    label: &str,
-    as_of: Option<chrono::NaiveDate>,
-    group: GroupBy,
-    bare: f64,
-) -> anyhow::Result<()> {
-    let filter = AgingFilter { as_of, group, page: 1, ..Default::default() };
-    // The page: every row added up and ordered, the first page named.
-    let (ms, rows) = time(runs, || async {
-        let r = app::aging::ssr::report(state, principal, &filter).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        Ok(r.page_count as usize)
-    })
-    .await?;
-    println!("  {label}{ms:>8.1} ms ({rows} pages), {:.2}× the bare query", ms / bare);
-    // The export's rows: every one named as well.
-    if group == GroupBy::Account {
-        let (ms, rows) = time(runs, || async {
-            let r = app::aging::ssr::build(state, principal, &filter).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            Ok(r.rows.len())
-        })
-        .await?;
-        println!("    the same, every row named (the export's):{ms:>8.1} ms ({rows} rows), {:.2}×", ms / bare);
+    };
+    let cases = [
+        ("today, by account (the page)", None, GroupBy::Account, false),
+        ("today, by account, every row named (the export)", None, GroupBy::Account, true),
+        ("today, by currency", None, GroupBy::Currency, false),
+        ("90 days ago, by account (the page)", Some(past), GroupBy::Account, false),
+    ];
+    for (label, as_of, group, whole) in cases {
+        let filter = AgingFilter { as_of, group, page: 1, ..Default::default() };
+        let report = || async {
+            let r = if whole {
+                app::aging::ssr::build(state, &principal, &filter).await
+            } else {
+                app::aging::ssr::report(state, &principal, &filter).await
+            };
+            let r = r.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            Ok(if whole { r.rows.len() } else { r.page_count as usize })
+        };
+        let ((bare_ms, bare_rows), (ms, rows)) = if as_of.is_some() {
+            time_pair(runs, bare_past, report).await?
+        } else {
+            time_pair(runs, bare_today, report).await?
+        };
+        let unit = if whole { "rows" } else { "pages" };
+        println!(
+            "  aging {label}: {ms:.1} ms ({rows} {unit}); bare GROUP BY {bare_ms:.1} ms ({bare_rows} rows): {:.2}×",
+            ms / bare_ms
+        );
     }
     Ok(())
 }
 
-/// The p50 of `runs` calls (after one to warm the caches), and the rows
-/// the last returned.
-async fn time<F, Fut>(runs: usize, f: F) -> anyhow::Result<(f64, usize)>
+/// The p50 of `runs` calls of each (after one of each to warm the caches),
+/// the two called in turn so that both meet the machine in the same state,
+/// and the rows each last returned.
+async fn time_pair<B, BF, R, RF>(runs: usize, bare: B, report: R) -> anyhow::Result<((f64, usize), (f64, usize))>
 where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+    B: Fn() -> BF,
+    BF: std::future::Future<Output = anyhow::Result<usize>>,
+    R: Fn() -> RF,
+    RF: std::future::Future<Output = anyhow::Result<usize>>,
 {
-    let mut rows = f().await?;
-    let mut took = Vec::with_capacity(runs);
+    let (mut bare_rows, mut rows) = (bare().await?, report().await?);
+    let (mut bare_took, mut took) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     for _ in 0..runs.max(1) {
         let started = Instant::now();
-        rows = f().await?;
+        bare_rows = bare().await?;
+        bare_took.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        rows = report().await?;
         took.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    Ok((p50(&mut took), rows))
+    Ok(((p50(&mut bare_took), bare_rows), (p50(&mut took), rows)))
 }

@@ -117,16 +117,22 @@ fn row_key(key: Key) -> RowKey {
     }
 }
 
-/// The first five buckets' sums as cumulative columns `c0`..`c4`: what
-/// of `balance` is due on or after the day, and 30, 60, 90 and 120 days
-/// before it (one comparison per column; the rest is subtraction here).
+/// The six buckets' sums, `b0`..`b5`, each an aggregate `FILTER`ed on
+/// the due date: a row is added to its own bucket alone, one addition per
+/// invoice (a `SUM(CASE …)` per bucket adds every row six times, which
+/// cost half again the bare query's time on both backends).
 fn bucket_sums(day: NaiveDate, balance: &str, args: &mut Args) -> String {
-    [0u64, 30, 60, 90, 120]
-        .into_iter()
-        .enumerate()
-        .map(|(k, days)| {
-            let bound = args.push(Arg::Date(day - Days::new(days)));
-            format!("CAST(SUM(CASE WHEN i.due_date >= {bound} THEN {balance} ELSE 0 END) AS BIGINT) AS c{k}")
+    let bounds: Vec<String> =
+        [0u64, 30, 60, 90, 120].into_iter().map(|days| args.push(Arg::Date(day - Days::new(days)))).collect();
+    (0..=bounds.len())
+        .map(|k| {
+            let due = match (k.checked_sub(1).map(|p| &bounds[p]), bounds.get(k)) {
+                (None, Some(from)) => format!("i.due_date >= {from}"),
+                (Some(before), Some(from)) => format!("i.due_date < {before} AND i.due_date >= {from}"),
+                (Some(before), None) => format!("i.due_date < {before}"),
+                (None, None) => unreachable!("five bounds"),
+            };
+            format!("CAST(COALESCE(SUM({balance}) FILTER (WHERE {due}), 0) AS BIGINT) AS b{k}")
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -191,20 +197,19 @@ fn disputed_sql(day: Day, args: &mut Args) -> String {
     )
 }
 
-/// A row's buckets: `due_from[k]`, what is due on or after bucket k's
-/// first due date (so bucket k is `due_from[k] - due_from[k - 1]`), and
-/// the whole amount (the last bucket is what `due_from[4]` leaves).
+/// A row's buckets, in `Bucket::ALL`'s order (their sum is the row's
+/// amount).
 #[derive(sqlx::FromRow)]
 struct BucketRow {
     #[sqlx(flatten)]
     key: KeyCols,
     currency: String,
-    c0: i64,
-    c1: i64,
-    c2: i64,
-    c3: i64,
-    c4: i64,
-    amount: i64,
+    b0: i64,
+    b1: i64,
+    b2: i64,
+    b3: i64,
+    b4: i64,
+    b5: i64,
     invoices: i64,
 }
 
@@ -244,8 +249,12 @@ pub async fn build(state: &AppState, principal: &Principal, f: &AgingFilter) -> 
 }
 
 /// The page's report: one page of rows (those alone named), the totals
-/// over all of them.
+/// over all of them. By account, the page is cut in SQL (`account_page`):
+/// tens of thousands of rows stay in the database.
 pub async fn report(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
+    if f.group == GroupBy::Account {
+        return account_page(state, principal, f).await;
+    }
     let mut report = added_up(state, principal, f).await?;
     let pages = report.rows.len().div_ceil(ROWS_PER_PAGE).max(1);
     let page = usize::try_from(f.page.max(1)).unwrap_or(1).min(pages);
@@ -256,90 +265,115 @@ pub async fn report(state: &AppState, principal: &Principal, f: &AgingFilter) ->
     Ok(report)
 }
 
-/// Every row added up and in order, accounts not yet named: the largest
-/// total first within each currency, equal ones by account (the order
-/// they were created in), segment or collector name.
-#[tracing::instrument(skip(state, principal))]
-async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
-    principal.require_staff()?;
-    let (on, today) = report_day(state, f)?;
-    let day = Day { on, today };
-    let scope = principal.scope();
-    let join = if reads_accounts(scope, f) { " JOIN accounts a ON a.id = i.account_id" } else { "" };
-    let (key_cols, group_by) = key_sql(f.group, "i.account_id");
+/// A report's day and what its queries join and keep: the account
+/// conditions come first in every query's arguments (`account_conditions`).
+struct Plan {
+    day: Day,
+    scope: Scope,
+    sqlite: bool,
+    /// The join to the invoice's account, when the report needs it.
+    join: &'static str,
+}
 
-    // The buckets: one row per key and currency.
-    let mut args = Args::default();
-    let mut conditions = account_conditions(scope, f, &mut args);
-    let balance = if today { "i.balance_minor" } else { "(i.balance_minor - b.later)" };
-    let sums = bucket_sums(on, balance, &mut args);
-    let from = if today {
-        conditions.push("i.status = 'issued' AND i.balance_minor > 0".into());
-        format!("FROM invoices i{join}")
-    } else {
-        // What an invoice owed at the end of the day: the sum of its entries
-        // dated up to then, read as its stored balance (the sum of all its
-        // entries, checked by `relance verify-ledger`) less those dated
-        // after. Only invoices open now or moved since can have owed
-        // anything: far fewer rows than the whole ledger.
-        let until = args.push(Arg::Date(on));
-        conditions.push(format!("i.status = 'issued' AND {balance} > 0 AND i.issue_date <= {until}"));
+impl Plan {
+    fn new(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<Plan> {
+        principal.require_staff()?;
+        let (on, today) = report_day(state, f)?;
+        let scope = principal.scope();
+        let join = if reads_accounts(scope, f) { " JOIN accounts a ON a.id = i.account_id" } else { "" };
+        Ok(Plan { day: Day { on, today }, scope, sqlite: state.db.backend() == "sqlite", join })
+    }
+
+    /// The buckets: one row per key and currency (`BucketRow`).
+    fn buckets_sql(&self, group: GroupBy, conditions: &[String], args: &mut Args) -> String {
+        let (on, today) = (self.day.on, self.day.today);
+        let (key_cols, mut group_by) = key_sql(group, "i.account_id");
+        // An invoice is in its account's currency (a foreign key on both):
+        // by account, the currency is not a key (hashing it cost a tenth
+        // of the query). SQLite takes a bare column from any row of the
+        // group; PostgreSQL needs an aggregate.
+        let mut currency = "i.currency";
+        if group == GroupBy::Account {
+            group_by.truncate(group_by.trim_end_matches(", ").len());
+            if !self.sqlite {
+                currency = "MIN(i.currency)";
+            }
+        } else {
+            group_by.push_str("i.currency");
+        }
+        let mut conditions = conditions.to_vec();
+        let balance = if today { "i.balance_minor" } else { "(i.balance_minor - b.later)" };
+        let sums = bucket_sums(on, balance, args);
+        let from = if today {
+            conditions.push("i.status = 'issued' AND i.balance_minor > 0".into());
+            format!("FROM invoices i{}", self.join)
+        } else {
+            // What an invoice owed at the end of the day: the sum of its
+            // entries dated up to then, read as its stored balance (the sum
+            // of all its entries, checked by `relance verify-ledger`) less
+            // those dated after. Only invoices open now or moved since can
+            // have owed anything: far fewer rows than the whole ledger.
+            let until = args.push(Arg::Date(on));
+            conditions.push(format!("i.status = 'issued' AND {balance} > 0 AND i.issue_date <= {until}"));
+            format!(
+                "FROM (SELECT m.invoice_id, CAST(SUM(m.amount_minor) AS BIGINT) AS later
+                       FROM (SELECT e.invoice_id, e.amount_minor FROM ledger_entries e
+                             WHERE e.occurred_on > {until} AND e.invoice_id IS NOT NULL
+                             UNION ALL
+                             SELECT o.id, CAST(0 AS BIGINT) FROM invoices o WHERE o.status = 'issued' AND o.balance_minor > 0) m
+                       GROUP BY m.invoice_id) b
+                 JOIN invoices i ON i.id = b.invoice_id{}",
+                self.join
+            )
+        };
         format!(
-            "FROM (SELECT m.invoice_id, CAST(SUM(m.amount_minor) AS BIGINT) AS later
-                   FROM (SELECT e.invoice_id, e.amount_minor FROM ledger_entries e
-                         WHERE e.occurred_on > {until} AND e.invoice_id IS NOT NULL
-                         UNION ALL
-                         SELECT o.id, CAST(0 AS BIGINT) FROM invoices o WHERE o.status = 'issued' AND o.balance_minor > 0) m
-                   GROUP BY m.invoice_id) b
-             JOIN invoices i ON i.id = b.invoice_id{join}"
+            "SELECT {key_cols}, {currency} AS currency, {sums}, CAST(COUNT(*) AS BIGINT) AS invoices
+             {from} WHERE {} GROUP BY {group_by}",
+            conditions.join(" AND ")
         )
-    };
-    let buckets_sql = format!(
-        "SELECT {key_cols}, i.currency, {sums}, CAST(SUM({balance}) AS BIGINT) AS amount,
-                CAST(COUNT(*) AS BIGINT) AS invoices
-         {from} WHERE {} GROUP BY {group_by}i.currency",
-        conditions.join(" AND ")
-    );
+    }
 
-    // Promised and disputed: the invoices under a hold, from the holds' side.
-    let mut hold_args = Args::default();
-    let mut hold_conditions = account_conditions(scope, f, &mut hold_args);
-    let hold_balance = balance_sql(day, &mut hold_args);
-    let promised = promised_sql(day, &mut hold_args);
-    let disputed = disputed_sql(day, &mut hold_args);
-    let held = if today {
-        "i.id IN (SELECT pi.invoice_id FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id
-                  WHERE pr.status = 'active'
-                  UNION SELECT d.invoice_id FROM disputes d WHERE d.status IN ('open', 'under_review'))
-         AND i.balance_minor > 0"
-    } else {
-        "i.id IN (SELECT pi.invoice_id FROM promise_invoices pi UNION SELECT d.invoice_id FROM disputes d)"
-    };
-    hold_conditions.push("i.status = 'issued'".into());
-    hold_conditions.push(held.into());
-    let holds_sql = format!(
-        "SELECT {key_cols}, i.currency, {hold_balance} AS balance,
-                CAST(CASE WHEN {promised} THEN 1 ELSE 0 END AS BIGINT) AS promised,
-                CAST({disputed} AS BIGINT) AS disputed
-         FROM invoices i{join} WHERE {}",
-        hold_conditions.join(" AND ")
-    );
-
-    // Credit not yet applied, per account.
-    let mut credit_args = Args::default();
-    let credit_conditions = account_conditions(scope, f, &mut credit_args);
-    let credit_sql = if today {
-        let (key_cols, _) = key_sql(f.group, "a.id");
+    /// Promised and disputed: the invoices under a hold, from the holds'
+    /// side (`HoldRow`, one per invoice).
+    fn holds_sql(&self, group: GroupBy, conditions: &[String], args: &mut Args) -> String {
+        let (key_cols, _) = key_sql(group, "i.account_id");
+        let mut conditions = conditions.to_vec();
+        let balance = balance_sql(self.day, args);
+        let promised = promised_sql(self.day, args);
+        let disputed = disputed_sql(self.day, args);
+        let held = if self.day.today {
+            "i.id IN (SELECT pi.invoice_id FROM promise_invoices pi JOIN promises pr ON pr.id = pi.promise_id
+                      WHERE pr.status = 'active'
+                      UNION SELECT d.invoice_id FROM disputes d WHERE d.status IN ('open', 'under_review'))
+             AND i.balance_minor > 0"
+        } else {
+            "i.id IN (SELECT pi.invoice_id FROM promise_invoices pi UNION SELECT d.invoice_id FROM disputes d)"
+        };
+        conditions.push("i.status = 'issued'".into());
+        conditions.push(held.into());
         format!(
-            "SELECT {key_cols}, a.currency, a.unapplied_minor AS credit FROM accounts a
-             WHERE {} AND a.unapplied_minor <> 0",
-            credit_conditions.join(" AND ")
+            "SELECT {key_cols}, i.currency, {balance} AS balance,
+                    CAST(CASE WHEN {promised} THEN 1 ELSE 0 END AS BIGINT) AS promised,
+                    CAST({disputed} AS BIGINT) AS disputed
+             FROM invoices i{} WHERE {}",
+            self.join,
+            conditions.join(" AND ")
         )
-    } else {
+    }
+
+    /// Credit not yet applied, per account (`CreditRow`).
+    fn credit_sql(&self, group: GroupBy, conditions: &[String], args: &mut Args) -> String {
+        let (key_cols, _) = key_sql(group, "a.id");
+        if self.day.today {
+            return format!(
+                "SELECT {key_cols}, a.currency, a.unapplied_minor AS credit FROM accounts a
+                 WHERE {} AND a.unapplied_minor <> 0",
+                conditions.join(" AND ")
+            );
+        }
         // As for the invoices: the stored unapplied credit less the entries
         // without an invoice dated after the day.
-        let (key_cols, _) = key_sql(f.group, "a.id");
-        let until = credit_args.push(Arg::Date(on));
+        let until = args.push(Arg::Date(self.day.on));
         format!(
             "SELECT {key_cols}, a.currency, CAST(a.unapplied_minor - COALESCE(x.later, 0) AS BIGINT) AS credit
              FROM accounts a LEFT JOIN (SELECT e.account_id, CAST(SUM(e.amount_minor) AS BIGINT) AS later
@@ -347,9 +381,30 @@ async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> A
                    GROUP BY e.account_id) x ON x.account_id = a.id
              WHERE {} AND (a.unapplied_minor <> 0 OR x.later IS NOT NULL)
                AND a.unapplied_minor - COALESCE(x.later, 0) <> 0",
-            credit_conditions.join(" AND ")
+            conditions.join(" AND ")
         )
-    };
+    }
+
+    async fn collectors(&self, state: &AppState) -> AppResult<Vec<(i64, String)>> {
+        Ok(if matches!(self.scope, Scope::All) { crate::collection::collectors(&state.db).await? } else { Vec::new() })
+    }
+}
+
+/// Every row added up and in order, accounts not yet named: the largest
+/// total first within each currency, equal ones by account (the order
+/// they were created in), segment or collector name.
+#[tracing::instrument(skip(state, principal))]
+async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
+    let plan = Plan::new(state, principal, f)?;
+    let queries = [(); 3].map(|_| {
+        let mut args = Args::default();
+        let conditions = account_conditions(plan.scope, f, &mut args);
+        (args, conditions)
+    });
+    let [(mut args, conditions), (mut hold_args, hold_conditions), (mut credit_args, credit_conditions)] = queries;
+    let buckets_sql = plan.buckets_sql(f.group, &conditions, &mut args);
+    let holds_sql = plan.holds_sql(f.group, &hold_conditions, &mut hold_args);
+    let credit_sql = plan.credit_sql(f.group, &credit_conditions, &mut credit_args);
 
     let (buckets, holds, credits): (Vec<BucketRow>, Vec<HoldRow>, Vec<CreditRow>) = with_db!(&state.db, |pool| {
         async {
@@ -363,21 +418,10 @@ async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> A
 
     let mut rows = Rows::default();
     for b in buckets {
-        let row = rows.row(f.group, &b.key, &b.currency)?;
-        let due_from = [b.c0, b.c1, b.c2, b.c3, b.c4, b.amount];
-        for (k, bucket) in row.buckets.iter_mut().enumerate() {
-            bucket.minor += due_from[k] - if k == 0 { 0 } else { due_from[k - 1] };
-        }
-        row.total.minor += b.amount;
-        row.invoices += b.invoices;
+        rows.row(f.group, &b.key, &b.currency)?.add_buckets(&b);
     }
-    for h in holds.into_iter().filter(|h| h.balance > 0) {
-        let balance = h.balance;
-        let row = rows.row(f.group, &h.key, &h.currency)?;
-        if h.promised != 0 {
-            row.promised.minor += balance;
-        }
-        row.disputed.minor += h.disputed.min(balance);
+    for h in holds {
+        rows.row(f.group, &h.key, &h.currency)?.add_hold(&h);
     }
     for c in credits {
         rows.row(f.group, &c.key, &c.currency)?.credit.minor += c.credit;
@@ -390,9 +434,143 @@ async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> A
         x.currency.code().cmp(y.currency.code()).then(y.total.minor.cmp(&x.total.minor)).then_with(|| order(x, y))
     });
     let totals = totals(&rows);
-    let collectors =
-        if matches!(scope, Scope::All) { crate::collection::collectors(&state.db).await? } else { Vec::new() };
+    let collectors = plan.collectors(state).await?;
+    let (on, today) = (plan.day.on, plan.day.today);
     Ok(AgingReport { as_of: on, today, filter: f.clone(), rows, totals, collectors, page: 1, page_count: 1 })
+}
+
+/// A page's row, or (`total_row` = 1) a currency's total over every row,
+/// with its count of rows.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    total_row: i64,
+    #[sqlx(flatten)]
+    buckets: BucketRow,
+    row_count: i64,
+}
+
+/// The report by account, one page of it. One query adds up every
+/// account's buckets once (a materialized CTE) and returns the page's rows
+/// in the report's order with each currency's totals; the accounts that
+/// hold only credit are rows too (owing nothing, last of their currency).
+/// The holds and the credit, far fewer rows, are read beside it, on other
+/// connections, and the names for the page's rows after.
+#[tracing::instrument(skip(state, principal))]
+async fn account_page(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
+    let plan = Plan::new(state, principal, f)?;
+    let mut args = Args::default();
+    let conditions = account_conditions(plan.scope, f, &mut args);
+    let buckets = plan.buckets_sql(GroupBy::Account, &conditions, &mut args);
+    let credit_in_page = plan.credit_sql(GroupBy::Account, &conditions, &mut args);
+    let [(mut hold_args, hold_conditions), (mut credit_args, credit_conditions)] = [(); 2].map(|_| {
+        let mut args = Args::default();
+        let conditions = account_conditions(plan.scope, f, &mut args);
+        (args, conditions)
+    });
+    let holds_sql = plan.holds_sql(GroupBy::Account, &hold_conditions, &mut hold_args);
+    let credit_sql = plan.credit_sql(GroupBy::Account, &credit_conditions, &mut credit_args);
+
+    let zero = "CAST(0 AS BIGINT)";
+    let rows = format!(
+        "(SELECT agg.k_id, agg.k_code, agg.currency, agg.b0, agg.b1, agg.b2, agg.b3, agg.b4, agg.b5, agg.amount, agg.invoices
+          FROM agg
+          UNION ALL
+          SELECT c.k_id, c.k_code, c.currency, {zero}, {zero}, {zero}, {zero}, {zero}, {zero}, {zero}, {zero}
+          FROM ({credit_in_page}) c WHERE NOT EXISTS (SELECT 1 FROM agg WHERE agg.k_id = c.k_id)) r"
+    );
+    let page_sql = |offset: usize| {
+        format!(
+            "WITH agg AS MATERIALIZED (SELECT g.*, g.b0 + g.b1 + g.b2 + g.b3 + g.b4 + g.b5 AS amount FROM ({buckets}) g)
+             SELECT * FROM (
+               SELECT {zero} AS total_row, r.k_id, r.k_code, r.currency, r.b0, r.b1, r.b2, r.b3, r.b4, r.b5,
+                      r.invoices, {zero} AS row_count
+               FROM {rows} ORDER BY r.currency, r.amount DESC, r.k_id LIMIT {ROWS_PER_PAGE} OFFSET {offset}) p
+             UNION ALL
+             SELECT CAST(1 AS BIGINT), {zero}, CAST('' AS TEXT), r.currency, CAST(SUM(r.b0) AS BIGINT),
+                    CAST(SUM(r.b1) AS BIGINT), CAST(SUM(r.b2) AS BIGINT), CAST(SUM(r.b3) AS BIGINT),
+                    CAST(SUM(r.b4) AS BIGINT), CAST(SUM(r.b5) AS BIGINT), CAST(SUM(r.invoices) AS BIGINT),
+                    CAST(COUNT(*) AS BIGINT)
+             FROM {rows} GROUP BY r.currency"
+        )
+    };
+
+    let wanted = usize::try_from(f.page.max(1)).unwrap_or(1);
+    let first_sql = page_sql((wanted - 1) * ROWS_PER_PAGE);
+    type Read = (Vec<PageRow>, Vec<HoldRow>, Vec<CreditRow>, Vec<(i64, String)>);
+    let collectors = matches!(plan.scope, Scope::All);
+    let (mut fetched, holds, credits, collectors): Read = with_db!(&state.db, |pool| {
+        async {
+            let page = bind_args!(sqlx::query_as(&first_sql), args.clone()).fetch_all(pool);
+            let holds = bind_args!(sqlx::query_as(&holds_sql), hold_args).fetch_all(pool);
+            let credits = bind_args!(sqlx::query_as(&credit_sql), credit_args).fetch_all(pool);
+            let names = async {
+                if !collectors {
+                    return Ok(Vec::new());
+                }
+                sqlx::query_as(crate::collection::COLLECTORS_SQL).fetch_all(pool).await
+            };
+            futures::try_join!(page, holds, credits, names)
+        }
+        .await
+    })?;
+    let count = fetched.iter().filter(|r| r.total_row == 1).map(|r| r.row_count).sum::<i64>() as usize;
+    let pages = count.div_ceil(ROWS_PER_PAGE).max(1);
+    let page = wanted.min(pages);
+    if page != wanted {
+        // A page past the last (a stale link): the last one.
+        let last_sql = page_sql((page - 1) * ROWS_PER_PAGE);
+        fetched = with_db!(&state.db, |pool| { bind_args!(sqlx::query_as(&last_sql), args).fetch_all(pool).await })?;
+    }
+
+    let mut rows = Vec::new();
+    let mut totals = Vec::new();
+    for r in &fetched {
+        let currency = crate::ledger::parse_currency(&r.buckets.currency)?;
+        let key = if r.total_row == 1 { RowKey::Currency } else { row_key(Key::Account(r.buckets.key.k_id)) };
+        let mut row = empty_row(key, currency);
+        row.add_buckets(&r.buckets);
+        if r.total_row == 1 {
+            totals.push(row);
+        } else {
+            rows.push(row);
+        }
+    }
+    let shown = |rows: &mut Vec<AgingRow>, id: i64, currency: Currency| -> Option<usize> {
+        rows.iter().position(|r| r.currency == currency && matches!(r.key, RowKey::Account { id: k, .. } if k == id))
+    };
+    for h in &holds {
+        let currency = crate::ledger::parse_currency(&h.currency)?;
+        if let Some(total) = totals.iter_mut().find(|t| t.currency == currency) {
+            total.add_hold(h);
+        }
+        if let Some(k) = shown(&mut rows, h.key.k_id, currency) {
+            rows[k].add_hold(h);
+        }
+    }
+    for c in &credits {
+        let currency = crate::ledger::parse_currency(&c.currency)?;
+        if let Some(total) = totals.iter_mut().find(|t| t.currency == currency) {
+            total.credit.minor += c.credit;
+        }
+        if let Some(k) = shown(&mut rows, c.key.k_id, currency) {
+            rows[k].credit.minor += c.credit;
+        }
+    }
+    totals.sort_by(|x, y| x.currency.code().cmp(y.currency.code()));
+    rows.sort_by(|x, y| {
+        x.currency.code().cmp(y.currency.code()).then(y.total.minor.cmp(&x.total.minor)).then_with(|| order(x, y))
+    });
+    name_accounts(state, &mut rows).await?;
+    Ok(AgingReport {
+        as_of: plan.day.on,
+        today: plan.day.today,
+        filter: f.clone(),
+        rows,
+        totals,
+        collectors,
+        page: page as i64,
+        page_count: pages as i64,
+    })
 }
 
 /// The order of two rows of equal totals.
@@ -477,6 +655,28 @@ impl Rows {
         let currency = crate::ledger::parse_currency(currency)?;
         let key = key_of(group, key)?;
         Ok(self.0.entry((key, currency)).or_insert_with(|| empty_row(row_key(key), currency)))
+    }
+}
+
+impl AgingRow {
+    /// Adds a row of bucket sums.
+    fn add_buckets(&mut self, b: &BucketRow) {
+        for (bucket, sum) in self.buckets.iter_mut().zip([b.b0, b.b1, b.b2, b.b3, b.b4, b.b5]) {
+            bucket.minor += sum;
+            self.total.minor += sum;
+        }
+        self.invoices += b.invoices;
+    }
+
+    /// Adds an invoice under a hold (none, if it owed nothing).
+    fn add_hold(&mut self, h: &HoldRow) {
+        if h.balance <= 0 {
+            return;
+        }
+        if h.promised != 0 {
+            self.promised.minor += h.balance;
+        }
+        self.disputed.minor += h.disputed.min(h.balance);
     }
 }
 

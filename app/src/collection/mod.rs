@@ -116,14 +116,12 @@ pub async fn require_collector(
     row.ok_or(crate::error::AppError::NotFound)
 }
 
-/// The active collectors, by name: whom an account may be assigned to, and
-/// what lists filter by.
+/// The active collectors, by name, `(id, name)`: whom an account may be
+/// assigned to, and what lists filter by.
+pub const COLLECTORS_SQL: &str = "SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name, id";
+
 pub async fn collectors(db: &crate::db::Db) -> crate::error::AppResult<Vec<(i64, String)>> {
-    let rows = crate::with_db!(db, |pool| {
-        sqlx::query_as("SELECT id, name FROM users WHERE role = 'collector' AND active ORDER BY name, id")
-            .fetch_all(pool)
-            .await
-    })?;
+    let rows = crate::with_db!(db, |pool| { sqlx::query_as(COLLECTORS_SQL).fetch_all(pool).await })?;
     Ok(rows)
 }
 

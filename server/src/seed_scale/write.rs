@@ -322,8 +322,12 @@ pub(super) async fn finish(tx: &mut Tx) -> anyhow::Result<()> {
     // the last entry of its account when it was made (here, all of them).
     app::with_tx!(&mut *tx, |c| {
         sqlx::query(
-            "UPDATE promises SET ledger_mark = COALESCE((SELECT MAX(e.id) FROM ledger_entries e
-                 WHERE e.account_id = promises.account_id), 0)",
+            // One grouped pass over the entries: a correlated MAX per
+            // promise made PostgreSQL walk the entries' primary key for
+            // each (25 minutes at a million invoices).
+            "UPDATE promises SET ledger_mark = m.mark
+             FROM (SELECT e.account_id, MAX(e.id) AS mark FROM ledger_entries e GROUP BY e.account_id) m
+             WHERE m.account_id = promises.account_id",
         )
         .execute(&mut *c)
         .await
