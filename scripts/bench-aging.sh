@@ -27,7 +27,7 @@ LOG="$DIR/bench-aging.log"
 relance() {
   local url=$1
   shift
-  DATABASE_URL="$url" RELANCE_PUBLIC_URL="http://127.0.0.1:1" RELANCE_SEED_DEMO=false RUST_LOG=warn \
+  DATABASE_URL="$url" RELANCE_PUBLIC_URL="http://127.0.0.1:1" RELANCE_SEED_DEMO=false RUST_LOG=${RUST_LOG:-error} \
     RELANCE_DATA_DIR="$DIR/data" "$BIN" "$@"
 }
 

@@ -156,6 +156,14 @@ impl Tx {
         }
     }
 
+    /// Undoes the transaction now (dropping it also does, later).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Tx::Sqlite(_) => "sqlite",

@@ -45,6 +45,12 @@ impl Bucket {
         Bucket::Over120,
     ];
 
+    /// The last day past due of each bucket but the last (each bucket's
+    /// first due date is the report's day less these days): the cut that
+    /// the report, its drill-down and the stored figures
+    /// (`crate::ledger::balances`) share.
+    pub const ENDS: [i64; 5] = [0, 30, 60, 90, 120];
+
     pub fn index(self) -> usize {
         self as usize
     }
@@ -332,4 +338,19 @@ pub async fn get_aging_cell(cell: AgingCell) -> Result<AgingInvoices, AppError> 
         ssr::cell(&state, &principal, &cell).await
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bucket;
+
+    #[test]
+    fn the_shared_ends_are_the_buckets_last_days() {
+        let lasts: Vec<i64> = Bucket::ALL.iter().filter_map(|b| b.days().1).collect();
+        assert_eq!(lasts, Bucket::ENDS);
+        for (k, end) in Bucket::ENDS.into_iter().enumerate() {
+            assert_eq!(Bucket::of_days(end), Bucket::ALL[k]);
+            assert_eq!(Bucket::of_days(end + 1), Bucket::ALL[k + 1]);
+        }
+    }
 }

@@ -4,17 +4,20 @@
 //! - `invoices.balance_minor`: the sum of the invoice's entries.
 //! - `accounts.balance_minor` / `unapplied_minor`: the sum of the account's
 //!   entries, and of those without an invoice (negative: credit).
-//! - `accounts.overdue_minor`, `disputed_minor`, `open_minor`: collection
-//!   figures of the open invoices (holds from `crate::collection`) as of
-//!   `figures_on`, valid through `figures_until` (the next due date: the
-//!   day after it an invoice turns overdue). `refresh` recomputes them after
-//!   every posting and hold change; `roll` recomputes the stale ones as days
-//!   pass (the payments job, and the lists that sort by them).
+//! - `accounts.overdue_minor`, `disputed_minor`, `open_minor`, the aging's
+//!   buckets `aged_b0`..`aged_b5` and `open_invoices`: collection figures
+//!   of the open invoices (holds from `crate::collection`) as of
+//!   `figures_on`, valid through `figures_until` (the last day before an
+//!   invoice falls due or moves to the next bucket). `refresh` recomputes
+//!   them after every posting and hold change; `roll` recomputes the stale
+//!   ones as days pass (the payments job, and the pages that read them:
+//!   lists, dashboard, today's aging).
 //!
 //! One account uses one currency (enforced by the schema), so each figure
 //! is in the account's currency and totals group by it.
 
 use super::Locked;
+use crate::aging::Bucket;
 use crate::collection::{DISPUTED_SQL, IN_FLIGHT_SQL, PROMISED_SQL};
 use crate::db::{Conn, Db, Tx};
 use crate::error::AppResult;
@@ -34,41 +37,99 @@ pub(super) const ACCOUNT_UNAPPLIED: &str = "COALESCE((SELECT SUM(e.amount_minor)
 /// Open invoices: issued, with something still owed.
 const OPEN: &str = "i.account_id = accounts.id AND i.status = 'issued' AND i.balance_minor > 0";
 
-/// The collection figures of an account row aliased `accounts`, as of the
-/// date expression `on` (a bind like `$1`, or a column).
-pub fn figure_exprs(on: &str) -> [String; 4] {
-    let capped = format!("CASE WHEN {DISPUTED_SQL} > i.balance_minor THEN i.balance_minor ELSE {DISPUTED_SQL} END");
-    [
-        format!(
-            "(SELECT CAST(COALESCE(SUM(i.balance_minor - {capped}), 0) AS BIGINT) FROM invoices i
-              WHERE {OPEN} AND i.due_date < {on} AND NOT {PROMISED_SQL})"
-        ),
-        format!("(SELECT CAST(COALESCE(SUM({capped}), 0) AS BIGINT) FROM invoices i WHERE {OPEN})"),
-        format!("(SELECT CAST(COALESCE(SUM(i.balance_minor), 0) AS BIGINT) FROM invoices i WHERE {OPEN})"),
-        format!("COALESCE((SELECT MIN(i.due_date) FROM invoices i WHERE {OPEN} AND i.due_date >= {on}), '9999-12-31')"),
-    ]
+/// `date` (an SQL date expression) moved by `days`, in the backend's SQL.
+fn date_plus(sqlite: bool, date: &str, days: i64) -> String {
+    if sqlite {
+        format!("date({date}, '{days:+} days')")
+    } else {
+        format!("({date} + {days})")
+    }
 }
 
-/// `UPDATE accounts SET <figures as of $1> WHERE <cond>`.
-fn refresh_sql(cond: &str) -> String {
-    let [overdue, disputed, open, until] = figure_exprs("$1");
+/// The stored collection figures of an account row aliased `accounts`,
+/// column by column, each an aggregate over its open invoices (aliased
+/// `i`) as of the date expression `on` (a bind like `$1`, or a column):
+/// overdue, disputed and open amounts; the aging's buckets (`aged_b0`, not
+/// yet due, to `aged_b5`, over 120 days past due, as `crate::aging` cuts
+/// them) and the open invoices' count; and `figures_until`, the last day
+/// they all hold: the day before an invoice falls due or moves to the next
+/// bucket.
+pub fn figure_aggregates(on: &str, sqlite: bool) -> Vec<(&'static str, String)> {
+    let capped = format!("CASE WHEN {DISPUTED_SQL} > i.balance_minor THEN i.balance_minor ELSE {DISPUTED_SQL} END");
+    let sum = |what: &str, cond: Option<&str>| {
+        let filter = cond.map(|c| format!(" FILTER (WHERE {c})")).unwrap_or_default();
+        format!("CAST(COALESCE(SUM({what}){filter}, 0) AS BIGINT)")
+    };
+    // The first due date of each bucket but the last (due on `on` − days or later).
+    let ends = Bucket::ENDS;
+    let from: Vec<String> = ends.iter().map(|&days| date_plus(sqlite, on, -days)).collect();
+    let mut figures = vec![
+        (
+            "overdue_minor",
+            sum(&format!("i.balance_minor - {capped}"), Some(&format!("i.due_date < {on} AND NOT {PROMISED_SQL}"))),
+        ),
+        ("disputed_minor", sum(&capped, None)),
+        ("open_minor", sum("i.balance_minor", None)),
+    ];
+    const AGED: [&str; 6] = ["aged_b0", "aged_b1", "aged_b2", "aged_b3", "aged_b4", "aged_b5"];
+    for (k, column) in AGED.into_iter().enumerate() {
+        let due = match (k.checked_sub(1).map(|p| &from[p]), from.get(k)) {
+            (None, Some(first)) => format!("i.due_date >= {first}"),
+            (Some(before), Some(first)) => format!("i.due_date < {before} AND i.due_date >= {first}"),
+            (Some(before), None) => format!("i.due_date < {before}"),
+            (None, None) => unreachable!("five ends"),
+        };
+        figures.push((column, sum("i.balance_minor", Some(&due))));
+    }
+    figures.push(("open_invoices", "CAST(COUNT(*) AS BIGINT)".into()));
+    // An invoice due in the bucket starting at `from[k]` moves on after
+    // its due date + ends[k] days; past the last end, never.
+    let moves = ends
+        .iter()
+        .zip(&from)
+        .map(|(&days, first)| format!("WHEN i.due_date >= {first} THEN {}", date_plus(sqlite, "i.due_date", days)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    figures.push(("figures_until", format!("COALESCE(MIN(CASE {moves} END), '9999-12-31')")));
+    figures
+}
+
+/// The figures of `figure_aggregates`, each as a subquery of its own
+/// (`verify`, `figures`).
+pub fn figure_exprs(on: &str, sqlite: bool) -> Vec<(&'static str, String)> {
+    figure_aggregates(on, sqlite)
+        .into_iter()
+        .map(|(column, aggregate)| (column, format!("(SELECT {aggregate} FROM invoices i WHERE {OPEN})")))
+        .collect()
+}
+
+/// `UPDATE accounts SET <figures as of $1> WHERE <cond>`: every figure
+/// from one pass over the account's open invoices.
+fn refresh_sql(cond: &str, sqlite: bool) -> String {
+    let figures = figure_aggregates("$1", sqlite);
+    let columns = figures.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ");
+    let aggregates = figures.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>().join(", ");
     format!(
-        "UPDATE accounts SET overdue_minor = {overdue}, disputed_minor = {disputed}, open_minor = {open},
-             figures_on = $1, figures_until = {until}
+        "UPDATE accounts SET figures_on = $1, ({columns}) = (SELECT {aggregates} FROM invoices i WHERE {OPEN})
          WHERE {cond}"
     )
 }
 
-fn refresh_one_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| refresh_sql("id = $2"))
+/// The backend's statement, built once.
+fn cached(cells: &'static [OnceLock<String>; 2], sqlite: bool, build: impl FnOnce(bool) -> String) -> &'static str {
+    cells[usize::from(sqlite)].get_or_init(|| build(sqlite))
+}
+
+fn refresh_one_sql(sqlite: bool) -> &'static str {
+    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    cached(&SQL, sqlite, |sqlite| refresh_sql("id = $2", sqlite))
 }
 
 /// Recomputes an account's collection figures as of `on`, under its lock:
 /// after every posting and every change of a hold (promise, dispute).
 #[tracing::instrument(skip_all, fields(account = lock.account_id()))]
 pub async fn refresh(tx: &mut Tx, lock: &Locked, on: NaiveDate) -> AppResult<()> {
-    let sql = refresh_one_sql();
+    let sql = refresh_one_sql(tx.backend() == "sqlite");
     with_tx!(tx, |conn| {
         sqlx::query(sql).bind(on).bind(lock.account_id()).execute(&mut *conn).await.map(|r| r.rows_affected())
     })?;
@@ -83,8 +144,8 @@ pub async fn refresh(tx: &mut Tx, lock: &Locked, on: NaiveDate) -> AppResult<()>
 pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
     const BATCH: i64 = 500;
     let update = {
-        static SQL: OnceLock<String> = OnceLock::new();
-        SQL.get_or_init(|| refresh_sql("figures_until < $1 AND id <= $2"))
+        static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+        cached(&SQL, db.backend() == "sqlite", |sqlite| refresh_sql("figures_until < $1 AND id <= $2", sqlite))
     };
     let mut moved = 0;
     loop {
@@ -139,6 +200,19 @@ pub async fn roll(db: &Db, today: NaiveDate) -> AppResult<usize> {
     }
 }
 
+/// What `roll` would do on `day`, undone: the accounts whose figures it
+/// recomputes, in one statement rolled back (the aging benchmark's cost of
+/// the stored buckets; no lock beyond the statement's).
+pub async fn roll_undone(db: &Db, day: NaiveDate) -> AppResult<u64> {
+    let update = refresh_sql("figures_until < $1", db.backend() == "sqlite");
+    let mut tx = db.begin().await?;
+    let n = with_tx!(&mut tx, |conn| {
+        sqlx::query(&update).bind(day).execute(&mut *conn).await.map(|r| r.rows_affected())
+    })?;
+    tx.rollback().await?;
+    Ok(n)
+}
+
 /// Recomputes every stored balance from the entries, in one transaction:
 /// after a bulk load (demo seeding, test fixtures) that wrote entries
 /// directly.
@@ -156,7 +230,7 @@ pub async fn rebuild_accounts(db: &Db, today: NaiveDate) -> AppResult<()> {
 }
 
 async fn rebuild_from_entries(db: &Db, today: NaiveDate, invoices: bool) -> AppResult<()> {
-    let figures = refresh_sql("1 = 1");
+    let figures = refresh_sql("1 = 1", db.backend() == "sqlite");
     let invoice_balances = format!("UPDATE invoices SET balance_minor = {INVOICE_BALANCE}");
     let account_balances =
         format!("UPDATE accounts SET balance_minor = {ACCOUNT_BALANCE}, unapplied_minor = {ACCOUNT_UNAPPLIED}");
@@ -241,9 +315,15 @@ pub struct Figures {
 
 #[tracing::instrument(skip(conn))]
 pub async fn figures(conn: Conn<'_>, account_id: i64, today: NaiveDate) -> AppResult<Option<Figures>> {
-    static SQL: OnceLock<String> = OnceLock::new();
-    let sql = SQL.get_or_init(|| {
-        let [overdue, disputed, open, _] = figure_exprs("$1");
+    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    let sqlite = match &conn {
+        Conn::Pool(db) => db.backend() == "sqlite",
+        Conn::Tx(tx) => tx.backend() == "sqlite",
+    };
+    let sql = cached(&SQL, sqlite, |sqlite| {
+        let exprs = figure_exprs("$1", sqlite);
+        let expr = |column: &str| exprs.iter().find(|(c, _)| *c == column).map(|(_, e)| e.clone()).expect("a figure");
+        let (overdue, disputed, open) = (expr("overdue_minor"), expr("disputed_minor"), expr("open_minor"));
         format!(
             "SELECT accounts.balance_minor AS balance, accounts.unapplied_minor AS unapplied, {overdue} AS overdue,
                     {disputed} AS disputed, {open} AS open

@@ -79,6 +79,19 @@ fn buckets(report: &Value, name: &str) -> Vec<i64> {
     row["buckets"].as_array().unwrap().iter().map(|m| m["minor"].as_i64().unwrap()).collect()
 }
 
+/// The owner, for calling the report's functions directly.
+fn owner_principal(app: &TestApp) -> app::auth::ssr::Principal {
+    app::auth::ssr::Principal {
+        user_id: app.fx.owner,
+        session_id: String::new(),
+        role: app::domain::Role::Owner,
+        account_id: None,
+        name: String::new(),
+        email: String::new(),
+        locale: None,
+    }
+}
+
 fn names(report: &Value) -> Vec<String> {
     report["rows"].as_array().unwrap().iter().map(|r| r["key"].to_string()).collect()
 }
@@ -369,15 +382,7 @@ async fn each_page_by_account_is_its_slice_of_the_whole_report() {
         app.exec(&format!("UPDATE accounts SET unapplied_minor = -700 WHERE id = {}", app.fx.account2)).await.unwrap();
 
         let state = app.state();
-        let owner = app::auth::ssr::Principal {
-            user_id: app.fx.owner,
-            session_id: String::new(),
-            role: app::domain::Role::Owner,
-            account_id: None,
-            name: String::new(),
-            email: String::new(),
-            locale: None,
-        };
+        let owner = owner_principal(&app);
         for as_of in [None, Some(day("2026-10-31"))] {
             let filter = app::aging::AgingFilter { as_of, ..Default::default() };
             let whole = app::aging::ssr::build(&state, &owner, &filter).await.unwrap();
@@ -405,5 +410,66 @@ async fn each_page_by_account_is_its_slice_of_the_whole_report() {
         app.exec(&format!("UPDATE accounts SET unapplied_minor = 0 WHERE id IN ({credit_only}, {})", app.fx.account2))
             .await
             .unwrap();
+    });
+}
+
+/// Today's aging reads each account's stored buckets, which move as days
+/// pass (an invoice falls due, or crosses from one bucket to the next)
+/// with no posting: on each day around every boundary of the example's
+/// invoices, the report equals the buckets worked out from each open
+/// invoice's due date, and the stored figures pass the ledger's check.
+#[tokio::test]
+async fn today_s_stored_buckets_follow_the_days_as_they_pass() {
+    each_backend!(|app| {
+        spread_invoices(&app).await;
+        let owner = owner_principal(&app);
+        let open: Vec<(i64, NaiveDate, i64)> = with_db!(&app.db, |pool| {
+            sqlx::query_as(
+                "SELECT account_id, due_date, balance_minor FROM invoices WHERE status = 'issued' AND balance_minor > 0",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .unwrap();
+        // Each open invoice's boundaries, the day before and the day of
+        // each move, and a day when nothing moves.
+        let mut days: Vec<NaiveDate> = vec![today() + chrono::Days::new(1)];
+        for &(_, due, _) in &open {
+            for end in app::aging::Bucket::ENDS {
+                let last = due + chrono::Days::new(end as u64);
+                days.extend([last, last + chrono::Days::new(1)]);
+            }
+        }
+        days.retain(|d| *d > today());
+        days.sort();
+        days.dedup();
+        assert!(days.len() > 10, "{days:?}");
+        let mut state = app.state();
+        let mut moved = 0;
+        for on in days {
+            state.clock = app::db::Clock::Fixed(on.and_hms_opt(9, 0, 0).unwrap().and_utc());
+            let report = app::aging::ssr::build(&state, &owner, &app::aging::AgingFilter::default()).await.unwrap();
+            assert!(report.today, "{on}");
+            let mut expected: std::collections::BTreeMap<i64, [i64; 6]> = Default::default();
+            for &(account, due, balance) in &open {
+                let bucket = app::aging::Bucket::of_days((on - due).num_days());
+                expected.entry(account).or_default()[bucket.index()] += balance;
+            }
+            let shown: std::collections::BTreeMap<i64, [i64; 6]> = report
+                .rows
+                .iter()
+                .map(|r| {
+                    let id: i64 = r.key.param().parse().unwrap();
+                    (id, std::array::from_fn(|k| r.buckets[k].minor))
+                })
+                .collect();
+            assert_eq!(shown, expected, "on {on}");
+            let stale = app.count(&format!("SELECT COUNT(*) FROM accounts WHERE figures_until < '{on}'")).await;
+            assert_eq!(stale, 0, "on {on}: every account rolled");
+            let report = app::ledger::verify::run(&app.db, on).await.unwrap();
+            assert!(report.is_clean(), "on {on}: {:?}", report.problems);
+            moved += 1;
+        }
+        assert!(moved > 10);
     });
 }

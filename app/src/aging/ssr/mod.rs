@@ -1,14 +1,15 @@
 //! The aging report's queries. Each is scoped in SQL by the caller
 //! (`Scope`, the first three parameters) and filtered on the account.
 //!
-//! - Buckets: one `GROUP BY` over the open invoices, one row per account
-//!   (or segment, collector, currency), the buckets as cumulative sums on
-//!   the due date against five bound days, so both backends compare dates
-//!   without date arithmetic. Today: the stored `balance_minor`, served by
-//!   the open-invoices indexes. A past day: each invoice's entries dated up
-//!   to that day, read as its stored balance less the entries dated after
-//!   it (balances are their entries' sum, checked by `verify-ledger`), so
-//!   only invoices open now or moved since are read.
+//! - Buckets: today, each account's stored buckets (`aged_b0`..`aged_b5`,
+//!   kept by the ledger's writer with its other figures and rolled as days
+//!   pass), one row per account, added up per segment, collector or
+//!   currency. A past day: one `GROUP BY` over the invoices, each bucket a
+//!   sum `FILTER`ed on the due date against five bound days (both backends
+//!   compare dates without date arithmetic), each invoice's balance being
+//!   its entries dated up to that day, read as its stored balance less the
+//!   entries dated after it (balances are their entries' sum, checked by
+//!   `verify-ledger`), so only invoices open now or moved since are read.
 //! - Holds and credit: read from their own side (promises, disputes,
 //!   entries without an invoice), far fewer rows, and added up here.
 
@@ -126,7 +127,7 @@ fn row_key(key: Key) -> RowKey {
 /// cost half again the bare query's time on both backends).
 fn bucket_sums(day: NaiveDate, balance: &str, args: &mut Args) -> String {
     let bounds: Vec<String> =
-        [0u64, 30, 60, 90, 120].into_iter().map(|days| args.push(Arg::Date(day - Days::new(days)))).collect();
+        Bucket::ENDS.into_iter().map(|days| args.push(Arg::Date(day - Days::new(days as u64)))).collect();
     (0..=bounds.len())
         .map(|k| {
             let due = match (k.checked_sub(1).map(|p| &bounds[p]), bounds.get(k)) {
@@ -268,6 +269,40 @@ pub async fn report(state: &AppState, principal: &Principal, f: &AgingFilter) ->
     Ok(report)
 }
 
+/// Today's buckets: each account's stored ones (`crate::ledger::balances`,
+/// kept by every posting and rolled as days pass: `fresh`), one row per
+/// account, or added up per segment, collector or currency.
+fn stored_buckets_sql(group: GroupBy, conditions: &[String]) -> String {
+    let (key_cols, group_by) = key_sql(group, "a.id");
+    let mut conditions = conditions.to_vec();
+    conditions.push("a.open_invoices > 0".into());
+    let columns = ["aged_b0", "aged_b1", "aged_b2", "aged_b3", "aged_b4", "aged_b5", "open_invoices"];
+    let names = ["b0", "b1", "b2", "b3", "b4", "b5", "invoices"];
+    let (sums, group_by) = if group == GroupBy::Account {
+        (columns.iter().zip(names).map(|(c, n)| format!("a.{c} AS {n}")).collect::<Vec<_>>(), String::new())
+    } else {
+        (
+            columns.iter().zip(names).map(|(c, n)| format!("CAST(SUM(a.{c}) AS BIGINT) AS {n}")).collect(),
+            format!(" GROUP BY {group_by}a.currency"),
+        )
+    };
+    format!(
+        "SELECT {key_cols}, a.currency AS currency, {} FROM accounts a WHERE {}{group_by}",
+        sums.join(", "),
+        conditions.join(" AND ")
+    )
+}
+
+/// Makes today's stored figures current (those an invoice's due date or
+/// bucket change made stale since they were computed) before a report
+/// reads them; a past day's report reads the entries instead.
+async fn fresh(state: &AppState, day: Day) -> AppResult<()> {
+    if day.today {
+        crate::ledger::balances::roll(&state.db, day.on).await?;
+    }
+    Ok(())
+}
+
 /// A report's day and what its queries join and keep: the account
 /// conditions come first in every query's arguments (`account_conditions`).
 struct Plan {
@@ -290,6 +325,9 @@ impl Plan {
     /// The buckets: one row per key and currency (`BucketRow`).
     fn buckets_sql(&self, group: GroupBy, conditions: &[String], args: &mut Args) -> String {
         let (on, today) = (self.day.on, self.day.today);
+        if today {
+            return stored_buckets_sql(group, conditions);
+        }
         let (key_cols, mut group_by) = key_sql(group, "i.account_id");
         // An invoice is in its account's currency (a foreign key on both):
         // by account, the currency is not a key (hashing it cost a tenth
@@ -305,12 +343,9 @@ impl Plan {
             group_by.push_str("i.currency");
         }
         let mut conditions = conditions.to_vec();
-        let balance = if today { "i.balance_minor" } else { "(i.balance_minor - b.later)" };
+        let balance = "(i.balance_minor - b.later)";
         let sums = bucket_sums(on, balance, args);
-        let from = if today {
-            conditions.push("i.status = 'issued' AND i.balance_minor > 0".into());
-            format!("FROM invoices i{}", self.join)
-        } else {
+        let from = {
             // What an invoice owed at the end of the day: the sum of its
             // entries dated up to then, read as its stored balance (the sum
             // of all its entries, checked by `relance verify-ledger`) less
@@ -399,6 +434,7 @@ impl Plan {
 #[tracing::instrument(skip(state, principal))]
 async fn added_up(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
     let plan = Plan::new(state, principal, f)?;
+    fresh(state, plan.day).await?;
     let queries = [(); 3].map(|_| {
         let mut args = Args::default();
         let conditions = account_conditions(plan.scope, f, &mut args);

@@ -23,6 +23,7 @@ struct PageRow {
 #[tracing::instrument(skip(state, principal))]
 pub(super) async fn account_page(state: &AppState, principal: &Principal, f: &AgingFilter) -> AppResult<AgingReport> {
     let plan = Plan::new(state, principal, f)?;
+    fresh(state, plan.day).await?;
     let mut args = Args::default();
     let conditions = account_conditions(plan.scope, f, &mut args);
     let buckets = plan.buckets_sql(GroupBy::Account, &conditions, &mut args);
