@@ -78,16 +78,22 @@ parts! {
         Token => crate::auth::TokenPage,
         Password => crate::auth::PasswordPage,
     }
-    /// The client portal: what a client sees once signed in. The invoice and dispute pages also serve the back-office.
+    /// The client portal's first pages: what a client sees once signed in (the overview, the invoices, the history). The invoice page also serves the back-office.
     portal_pages / __preload_portal_pages, PortalPage {
         Overview => crate::portal::OverviewPage,
         PortalInvoices => crate::portal::InvoicesPage,
         PortalInvoice => crate::portal::InvoicePage,
+        History => crate::portal::history::HistoryPage,
+    }
+    /// The client portal's payments: paying (one invoice, several, an amount), the payments made, a receipt, saved methods.
+    pay_pages / __preload_pay_pages, PaymentPage {
         Pay => crate::payments::pages::PayPage,
         Payments => crate::payments::pages::PaymentsPage,
         Receipt => crate::payments::pages::ReceiptPage,
         Methods => crate::payments::pages::MethodsPage,
-        History => crate::portal::history::HistoryPage,
+    }
+    /// The client portal's promises and disputes. The dispute page also serves the back-office.
+    hold_pages / __preload_hold_pages, HoldPage {
         Promise => crate::promises::pages::PromisePage,
         MyPromises => crate::promises::pages::MyPromisesPage,
         NewDispute => crate::disputes::pages::NewDisputePage,

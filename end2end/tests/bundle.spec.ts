@@ -2,7 +2,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { BACK_HOME, DUPONT, loginReady, PORTAL_HOME, USERS, watchProblems } from './helpers';
 
 // The browser's bundle is split by group of pages (app/src/pages.rs): a
-// client downloads the main part and the portal's, never the back-office's;
+// client downloads the main part and the portal's (paying, promises and
+// disputes when opened), never the back-office's;
 // each page's parts are preloaded from its <head>; moving between pages of
 // one group loads no new part.
 
@@ -37,6 +38,18 @@ test('a client downloads the sign-in and portal parts only, preloaded by each pa
   await expect(page.getByRole('heading', { level: 1, name: 'Factures' })).toBeVisible();
   await page.waitForLoadState('networkidle');
   expect(parts.length).toBe(before);
+
+  // Paying, promises and disputes are parts of their own, loaded when
+  // first opened, and their pages render.
+  const nav = page.getByRole('navigation', { name: 'main' });
+  await nav.getByRole('link', { name: 'Paiements', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/portal/payments');
+  await expect(page.getByRole('heading', { level: 1, name: 'Paiements' })).toBeVisible();
+  expect(parts).toContain('pay');
+  await nav.getByRole('link', { name: 'Promesses de paiement' }).click();
+  await page.waitForURL((url) => url.pathname === '/portal/promises');
+  await expect(page.getByRole('heading', { level: 1, name: 'Promesses de paiement' })).toBeVisible();
+  expect(parts).toContain('hold');
 
   expect(parts).not.toContain('back');
   expect(problems).toEqual([]);

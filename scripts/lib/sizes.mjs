@@ -41,8 +41,16 @@ const all = fs.readdirSync(pkg).filter((f) => f.endsWith(".wasm") && f !== `${na
 row(`every page part (${all.length} files)`, all.map(sizes).reduce(add, zero));
 console.log();
 // One part per group of pages (app/src/pages.rs). The client's first page
-// is the sign-in page (auth) or, signed in, a portal page (portal).
-const client = { auth_pages_: "sign-in pages", portal_pages_: "client portal", public_pages_: "pay-by-link pages", back_pages_: "back-office" };
+// is the sign-in page (auth) or, signed in, the portal's overview (portal);
+// paying and promises or disputes load their own parts when opened.
+const client = {
+  auth_pages_: "sign-in pages",
+  portal_pages_: "client portal",
+  pay_pages_: "client portal, paying",
+  hold_pages_: "client portal, promises and disputes",
+  public_pages_: "pay-by-link pages",
+  back_pages_: "back-office",
+};
 let worst = 0;
 for (const [key, files] of Object.entries(parts).sort()) {
   const prefix = Object.keys(client).find((p) => key.startsWith(p));
