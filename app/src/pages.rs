@@ -18,6 +18,16 @@
 //! Each page is a route type for `<Route view={Lazy::<pages::X>::new()}>`
 //! in `shell::App`; a page that two paths show (an invoice, a dispute) is
 //! one type.
+//!
+//! Some pages are **documents** ([`is_document`]): opened from the address
+//! bar, a link or a form post, the server sends them with no script at all,
+//! neither the wasm bundle nor its loader. They are what a client sees first
+//! (signing in, the overview, the invoices, an invoice, the history) and
+//! hold nothing a script would add to: links, GET filter forms and plain
+//! form posts, which the server answers with a redirect. A client's first
+//! visit is then the page and its stylesheet. The other pages hydrate as
+//! above; moving from one of them to a document inside the app (the router
+//! is running) still renders it in the browser from its part.
 
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
@@ -135,5 +145,52 @@ parts! {
         Exports => crate::exports::ExportsPage,
         Dashboard => crate::dashboard::DashboardPage,
         Indicators => crate::indicators::pages::IndicatorsPage,
+    }
+}
+
+/// Whether the page at `path` (a request's path, without its query) is a
+/// document: served without the wasm bundle and without any script (see the
+/// module's documentation). The paths are those of `shell::App`'s routes
+/// for the login page and the client portal's first pages; the back-office
+/// path of an invoice (`/back/invoices/:id`) hydrates like the rest of the
+/// back-office.
+pub fn is_document(path: &str) -> bool {
+    let path = match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => path,
+    };
+    match path {
+        "/login" | "/portal" | "/portal/invoices" | "/portal/history" => true,
+        _ => path
+            .strip_prefix("/portal/invoices/")
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_document;
+
+    #[test]
+    fn the_client_s_first_pages_are_documents_and_no_other() {
+        for path in ["/login", "/portal", "/portal/", "/portal/invoices", "/portal/invoices/42", "/portal/history"] {
+            assert!(is_document(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/forgot",
+            "/portal/pay",
+            "/portal/payments",
+            "/portal/promises",
+            "/portal/disputes/3",
+            "/portal/invoices/42/pdf",
+            "/portal/invoices/x",
+            "/back/invoices/42",
+            "/back",
+            "/pay/abc",
+            "/loginx",
+        ] {
+            assert!(!is_document(path), "{path}");
+        }
     }
 }

@@ -80,8 +80,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let ctx = PageCtx::current();
     #[cfg(feature = "ssr")]
     content_security_policy();
+    // A document (`pages::is_document`) is sent without the bundle: no
+    // hydration script and no parts to preload.
     #[cfg(feature = "ssr")]
-    if let Some(parts) = PARTS.get() {
+    let bundle = !use_context::<leptos_actix::Request>().is_some_and(|req| pages::is_document(req.path()));
+    #[cfg(not(feature = "ssr"))]
+    let bundle = true;
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = PARTS.get().filter(|_| bundle) {
         provide_context(parts.clone());
     }
     let ctx_json = serde_json::to_string(&ctx).unwrap_or_default();
@@ -97,8 +103,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The bundle's hashed name (`relance.<hash>`): the server's
                 // head only, never hydrated.
                 <link rel="stylesheet" id="leptos" href=format!("/pkg/{}.css", options.output_name)/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {bundle.then(|| view! {
+                    <AutoReload options=options.clone()/>
+                    <HydrationScripts options/>
+                })}
                 <MetaTags/>
             </head>
             <body>

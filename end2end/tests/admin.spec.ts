@@ -334,13 +334,13 @@ test.describe('owner administration', () => {
 });
 
 test.describe('content security policy', () => {
-  test('the sign-in page hydrates under the CSP and signs in with fetch', async ({ page }) => {
+  test('a page with the bundle hydrates under the CSP and posts its form with fetch', async ({ page }) => {
     const consoleMessages: string[] = [];
     const pageErrors: string[] = [];
     page.on('console', (msg: ConsoleMessage) => consoleMessages.push(`${msg.type()}: ${msg.text()}`));
     page.on('pageerror', (err) => pageErrors.push(err.message));
 
-    const response = await page.goto('/login', { waitUntil: 'networkidle' });
+    const response = await page.goto('/forgot', { waitUntil: 'networkidle' });
     expect(response).not.toBeNull();
     const csp = response!.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("'nonce-");
@@ -355,22 +355,30 @@ test.describe('content security policy', () => {
       expect(n).toBe(nonce);
     }
 
-    const form = page.getByTestId('login-form');
-    await form.locator('input[name="email"]').fill(USERS.client);
-    await form.locator('input[name="password"]').fill(PASSWORD);
-    const loginRequest = page.waitForRequest(
-      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/auth/login',
+    const form = page.locator('form').filter({ has: page.locator('input[name="email"]') });
+    await form.locator('input[name="email"]').fill(`nobody-${Date.now()}@relance.demo`);
+    const sent = page.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/auth/request_reset',
     );
     await form.locator('button[type="submit"]').click();
-    const request = await loginRequest;
+    const request = await sent;
     // Sent by the hydrated app, not as a plain form navigation.
     expect(request.resourceType()).toBe('fetch');
-    await page.waitForURL((url) => url.pathname === PORTAL_HOME);
-    await expect(page.getByRole('heading', { level: 1, name: DUPONT })).toBeVisible();
+    await expect(page.getByRole('status')).toContainText("Si un compte existe pour cette adresse");
+    expect(new URL(page.url()).pathname).toBe('/forgot');
     await page.waitForLoadState('networkidle');
 
     const cspMessages = consoleMessages.filter((m) => /Content Security Policy/i.test(m));
     expect(cspMessages, consoleMessages.join('\n')).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  test('the sign-in page is a document under the same policy: no script at all', async ({ page }) => {
+    const response = await page.goto('/login', { waitUntil: 'networkidle' });
+    expect(response!.headers()['content-security-policy'] ?? '').toContain("script-src 'self'");
+    await expect(page.locator('script[src], link[rel="modulepreload"]')).toHaveCount(0);
+    await submitLogin(page, USERS.client, PASSWORD);
+    await page.waitForURL((url) => url.pathname === PORTAL_HOME);
+    await expect(page.getByRole('heading', { level: 1, name: DUPONT })).toBeVisible();
   });
 });

@@ -42,8 +42,8 @@ export async function newContext(browser: Browser, options: Parameters<Browser['
 }
 
 /**
- * Fills and submits the sign-in form (works with or without the wasm bundle).
- * `waitUntil: 'networkidle'` lets the wasm bundle load (and hydrate) first.
+ * Fills and submits the sign-in form: a document (no bundle), so a plain
+ * form post answered by a redirect.
  */
 export async function submitLogin(
   page: Page,
@@ -194,7 +194,10 @@ export function adminLink(email: string): string {
   }).trim();
 }
 
-/** Signs in with the wasm bundle loaded (hydrated forms) and waits for the landing page. */
+/**
+ * Signs in and waits for the landing page with everything it loads (the
+ * portal's overview is a document with no bundle; the back-office hydrates).
+ */
 export async function loginReady(page: Page, email: string, home: string, password = PASSWORD): Promise<void> {
   await submitLogin(page, email, password, { waitUntil: 'networkidle' });
   await page.waitForURL((url) => url.pathname === home);
