@@ -20,8 +20,8 @@
 //! one type.
 //!
 //! Some pages are **documents** ([`is_document`]): opened from the address
-//! bar, a link or a form post, the server sends them with no script at all,
-//! neither the wasm bundle nor its loader. They are what a client sees first
+//! bar, a link or a form post, the server sends them without the bundle:
+//! no wasm, no loader, no preloads, and none of the data a hydration reads. They are what a client sees first
 //! (signing in, the overview, the invoices, an invoice, the history) and
 //! hold nothing a script would add to: links, GET filter forms and plain
 //! form posts, which the server answers with a redirect. A client's first

@@ -90,6 +90,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let Some(parts) = PARTS.get().filter(|_| bundle) {
         provide_context(parts.clone());
     }
+    // Nor the data a hydration would read: its resources are not written
+    // into the page (what islands mode does outside islands).
+    if !bundle {
+        if let Some(sc) = Owner::current_shared_context() {
+            sc.set_is_hydrating(false);
+        }
+    }
     let ctx_json = serde_json::to_string(&ctx).unwrap_or_default();
     view! {
         <!DOCTYPE html>

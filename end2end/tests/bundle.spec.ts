@@ -40,6 +40,11 @@ test('a client\'s first pages are documents: no script, no wasm, and they work',
   // Signing in is a form post answered by a redirect to the overview.
   await loginReady(page, USERS.client, PORTAL_HOME);
   await expect(page.getByRole('heading', { level: 1, name: DUPONT })).toBeVisible();
+  // Nor the data a hydration would read (a hydrated page carries it).
+  const overview = await (await page.request.get('/portal')).text();
+  expect(overview).toContain('data-testid="balance-due"');
+  expect(overview).not.toMatch(/__RESOLVED_RESOURCES\[\d/);
+  expect(await (await page.request.get('/portal/payments')).text()).toMatch(/__RESOLVED_RESOURCES\[\d/);
   const nav = page.getByRole('navigation', { name: 'main' });
   await nav.getByRole('link', { name: 'Factures' }).click();
   await page.waitForURL((url) => url.pathname === '/portal/invoices');

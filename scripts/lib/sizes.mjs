@@ -26,9 +26,9 @@ const sizes = (file) => {
 const add = (a, b) => ({ raw: a.raw + b.raw, gz: a.gz + b.gz, br: a.br + b.br });
 const zero = { raw: 0, gz: 0, br: 0 };
 const row = (label, s) =>
-  console.log(`${label.padEnd(44)} ${String(s.raw).padStart(10)} ${String(s.gz).padStart(10)} ${String(s.br).padStart(10)}`);
+  console.log(`${label.padEnd(64)} ${String(s.raw).padStart(10)} ${String(s.gz).padStart(10)} ${String(s.br).padStart(10)}`);
 
-console.log(`${"bundle (bytes)".padEnd(44)} ${"raw".padStart(10)} ${"gzip".padStart(10)} ${"brotli".padStart(10)}`);
+console.log(`${"bundle (bytes)".padEnd(64)} ${"raw".padStart(10)} ${"gzip".padStart(10)} ${"brotli".padStart(10)}`);
 let main = zero;
 for (const ext of ["wasm", "js", "css", "split.js"]) {
   const s = sizes(`${name}.${ext}`);
