@@ -92,8 +92,8 @@ pub async fn restore(from: &Path, database_url: &str) -> anyhow::Result<Copied> 
             .await?;
         sqlx::query("PRAGMA locking_mode = EXCLUSIVE").execute(&mut conn).await?;
         let exclusive = sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await;
-        if exclusive.is_err() {
-            bail!("{} is in use: stop the server (every instance) before restoring", target.display());
+        if let Err(e) = exclusive {
+            bail!("{} is in use ({e}): stop the server (every instance) before restoring", target.display());
         }
         sqlx::query("COMMIT").execute(&mut conn).await?;
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;

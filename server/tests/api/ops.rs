@@ -265,12 +265,12 @@ async fn a_backup_taken_while_serving_restores_to_a_working_portal() {
 
     // Restored over an existing database: the old one is kept aside. The
     // server above has stopped; its last connections may take a moment
-    // to let go of the file on a loaded machine.
+    // to let go of the file on a loaded machine (CI once needed over 5 s).
     let mut attempt = 0;
     let (ok, out) = loop {
         let (ok, out) = relance(&["restore", "--from", &backup_arg], &restored_url, dir.path());
         attempt += 1;
-        if ok || !out.contains("in use") || attempt == 20 {
+        if ok || !out.contains("in use") || attempt == 80 {
             break (ok, out);
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
