@@ -46,6 +46,10 @@ fn date_plus(sqlite: bool, date: &str, days: i64) -> String {
     }
 }
 
+/// The `accounts` columns holding each aging bucket's amount, from not yet
+/// due (`Bucket::ENDS`) to the oldest; the aging report reads them.
+pub const AGED_COLUMNS: [&str; 6] = ["aged_b0", "aged_b1", "aged_b2", "aged_b3", "aged_b4", "aged_b5"];
+
 /// The stored collection figures of an account row aliased `accounts`,
 /// column by column, each an aggregate over its open invoices (aliased
 /// `i`) as of the date expression `on` (a bind like `$1`, or a column):
@@ -71,8 +75,7 @@ pub fn figure_aggregates(on: &str, sqlite: bool) -> Vec<(&'static str, String)> 
         ("disputed_minor", sum(&capped, None)),
         ("open_minor", sum("i.balance_minor", None)),
     ];
-    const AGED: [&str; 6] = ["aged_b0", "aged_b1", "aged_b2", "aged_b3", "aged_b4", "aged_b5"];
-    for (k, column) in AGED.into_iter().enumerate() {
+    for (k, column) in AGED_COLUMNS.into_iter().enumerate() {
         let due = match (k.checked_sub(1).map(|p| &from[p]), from.get(k)) {
             (None, Some(first)) => format!("i.due_date >= {first}"),
             (Some(before), Some(first)) => format!("i.due_date < {before} AND i.due_date >= {first}"),

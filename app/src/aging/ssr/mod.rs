@@ -276,13 +276,13 @@ fn stored_buckets_sql(group: GroupBy, conditions: &[String]) -> String {
     let (key_cols, group_by) = key_sql(group, "a.id");
     let mut conditions = conditions.to_vec();
     conditions.push("a.open_invoices > 0".into());
-    let columns = ["aged_b0", "aged_b1", "aged_b2", "aged_b3", "aged_b4", "aged_b5", "open_invoices"];
+    let columns = crate::ledger::balances::AGED_COLUMNS.into_iter().chain(["open_invoices"]);
     let names = ["b0", "b1", "b2", "b3", "b4", "b5", "invoices"];
     let (sums, group_by) = if group == GroupBy::Account {
-        (columns.iter().zip(names).map(|(c, n)| format!("a.{c} AS {n}")).collect::<Vec<_>>(), String::new())
+        (columns.zip(names).map(|(c, n)| format!("a.{c} AS {n}")).collect::<Vec<_>>(), String::new())
     } else {
         (
-            columns.iter().zip(names).map(|(c, n)| format!("CAST(SUM(a.{c}) AS BIGINT) AS {n}")).collect(),
+            columns.zip(names).map(|(c, n)| format!("CAST(SUM(a.{c}) AS BIGINT) AS {n}")).collect(),
             format!(" GROUP BY {group_by}a.currency"),
         )
     };
