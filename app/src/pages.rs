@@ -21,10 +21,11 @@
 //!
 //! Some pages are **documents** ([`is_document`]): opened from the address
 //! bar, a link or a form post, the server sends them without the bundle:
-//! no wasm, no loader, no preloads, and none of the data a hydration reads. They are what a client sees first
-//! (signing in, the overview, the invoices, an invoice, the history) and
-//! hold nothing a script would add to: links, GET filter forms and plain
-//! form posts, which the server answers with a redirect. A client's first
+//! no wasm, no loader, no preloads, and none of the data a hydration
+//! reads. They are what a client sees first (signing in, the overview, the
+//! invoices, an invoice, the history) and hold nothing a script would add
+//! to: links, GET filter forms and plain form posts, which the server
+//! answers with a redirect. A client's first
 //! visit is then the page and its stylesheet. The other pages hydrate as
 //! above; moving from one of them to a document inside the app (the router
 //! is running) still renders it in the browser from its part.
@@ -149,8 +150,8 @@ parts! {
 }
 
 /// Whether the page at `path` (a request's path, without its query) is a
-/// document: served without the wasm bundle and without any script (see the
-/// module's documentation). The paths are those of `shell::App`'s routes
+/// document: served without the wasm bundle (see the module's
+/// documentation). The paths are those of `shell::App`'s routes
 /// for the login page and the client portal's first pages; the back-office
 /// path of an invoice (`/back/invoices/:id`) hydrates like the rest of the
 /// back-office.
