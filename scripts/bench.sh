@@ -17,7 +17,9 @@
 # Needs the site already built (scripts/build-release.sh builds both) and
 # wrk (Debian package `wrk`). Measure a release build: a debug build is slow.
 # Set RELANCE_BENCH_KEEP=1 to keep the temporary directory (database, log,
-# raw wrk output).
+# raw wrk output). The client's pages are served from the page cache once
+# rendered (server::page_cache), as for a client reopening them; run with
+# RELANCE_PAGE_CACHE_MB=0 to measure a render on every request.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/fresh-server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/fresh-server.sh"
@@ -138,6 +140,12 @@ for entry in "${ENDPOINTS[@]}"; do
   [[ -z $sockerr ]] || warnings+=("$path: ${sockerr#"${sockerr%%[![:space:]]*}"}")
 done
 
+# How the client's pages were answered: from memory or rendered
+# (server::page_cache; RELANCE_PAGE_CACHE_MB=0 in the environment renders
+# every request, for comparison).
+PAGE_CACHE="$(curl -s "$URL/metrics" | awk '/^relance_page_cache_total/ {
+  split($1, a, "\""); n[a[2]] = $2 } END { printf "hit %d, miss %d", n["hit"], n["miss"] }')"
+
 # Peak resident memory of the server over the whole run (Linux).
 PEAK_RSS_KB="$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
 
@@ -163,6 +171,7 @@ for row in "${results[@]}"; do
 done
 echo
 echo "portal pages at >= 50 % of /healthz with p99 <= 25 ms ($CONNECTIONS connections): $([[ $pages_met == yes ]] && echo met || echo 'NOT met')"
+echo "client pages answered from memory / rendered: $PAGE_CACHE (RELANCE_PAGE_CACHE_MB=${RELANCE_PAGE_CACHE_MB:-default})"
 if [[ -n $PEAK_RSS_KB ]]; then
   peak_mb=$((PEAK_RSS_KB / 1024))
   echo "server peak resident memory: $peak_mb MB (target <= 250 MB): $( ((peak_mb <= 250)) && echo met || echo 'NOT met')"

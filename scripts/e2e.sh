@@ -39,6 +39,9 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 ((node_major >= 20)) || { echo "error: node >= 20 is required by @playwright/test (found $(node --version))" >&2; exit 2; }
 [[ -x /usr/bin/chromium ]] || { echo "error: /usr/bin/chromium is required (apt-get install chromium)" >&2; exit 2; }
 
+# Every document served from memory is checked against a fresh render: a
+# page kept past a change it shows answers 500 and is logged (checked below).
+export RELANCE_PAGE_CACHE_VERIFY=true
 fresh_server_start "$BIN" "$SITE_ROOT" e2e RELANCE_E2E_KEEP
 
 cd "$ROOT/end2end"
@@ -56,4 +59,11 @@ fi
 # `relance link` runs against the server's database (no SMTP in the tests).
 export RELANCE_E2E_BIN="$BIN" RELANCE_E2E_SITE_ROOT="$SITE_ROOT"
 export RELANCE_E2E_DATABASE_URL="sqlite://$TMP/$FRESH_SERVER_NAME.db"
-RELANCE_E2E_URL="$URL" ./node_modules/.bin/playwright test "$@"
+status=0
+RELANCE_E2E_URL="$URL" ./node_modules/.bin/playwright test "$@" || status=$?
+if grep -q "page cache: a kept page differs" "$TMP/server.log"; then
+  echo "error: the server served a kept page that differed from a fresh render:" >&2
+  grep "page cache: a kept page differs" "$TMP/server.log" | head -n 5 >&2
+  status=1
+fi
+exit "$status"

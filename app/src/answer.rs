@@ -71,6 +71,18 @@ pub async fn serve<T: Answer>(
             }
             Ok(answer)
         }
-        Err(err) => Err(crate::error::respond(err)),
+        Err(err) => {
+            if let Some(req) = leptos::prelude::use_context::<leptos_actix::Request>() {
+                use actix_web::HttpMessage;
+                req.extensions_mut().insert(RenderFailed);
+            }
+            Err(crate::error::respond(err))
+        }
     }
 }
+
+/// Left in the request by a server function that failed: a page rendered
+/// with that error in it is not kept (`server::page_cache`).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, Debug)]
+pub struct RenderFailed;

@@ -45,6 +45,7 @@ pub async fn run(state: &AppState, runs: usize) -> anyhow::Result<()> {
         name: String::new(),
         email: String::new(),
         locale: None,
+        page_version: Default::default(),
     };
     let open: i64 = with_db!(&state.db, |pool| {
         sqlx::query_scalar("SELECT COUNT(*) FROM invoices WHERE status = 'issued' AND balance_minor > 0")

@@ -10,6 +10,7 @@ pub mod mailer;
 pub mod maintenance;
 pub mod middleware;
 pub mod ops;
+pub mod page_cache;
 pub mod pdf;
 pub mod routes;
 pub mod seed;

@@ -95,14 +95,27 @@ pub async fn request_context(
     }
     // Static files need no caller.
     let needs_caller = !req.path().starts_with("/pkg/") && !["/healthz", "/readyz", "/metrics"].contains(&req.path());
-    let principal = if needs_caller {
+    let pages = req.app_data::<web::Data<crate::page_cache::PageCache>>().cloned();
+    let recent = if needs_caller { pages.as_ref().and_then(|c| c.recent_caller(&req)) } else { None };
+    let principal = if recent.is_some() {
+        recent
+    } else if needs_caller {
         match principal_from_request(&state, req.request()).await {
-            Ok(p) => p,
+            Ok(p) => {
+                if let (Some(cache), Some(p)) = (&pages, &p) {
+                    cache.checked(&req, p);
+                }
+                p
+            }
             Err(_) => return Ok(req.into_response(HttpResponse::InternalServerError().finish()).map_into_right_body()),
         }
     } else {
         None
     };
+    // A write (or signing out) of this session: its next document reads
+    // the session and page version again (page_cache).
+    let session_write =
+        (!safe_method).then(|| req.cookie(app::auth::ssr::SESSION_COOKIE).map(|c| c.value().to_string())).flatten();
     let locale = pick_locale(&req, principal.as_ref());
     let viewer = principal.as_ref().map(|p| Viewer {
         name: p.name.clone(),
@@ -118,7 +131,11 @@ pub async fn request_context(
     let span =
         tracing::info_span!("request", id = %request_id, method = %req.method(), path = %loggable_path(req.path()));
     let signed_in = viewer_present(&req);
-    let mut res = next.call(req).instrument(span).await?;
+    let res = next.call(req).instrument(span).await;
+    if let (Some(cache), Some(token)) = (&pages, &session_write) {
+        cache.forget(token);
+    }
+    let mut res = res?;
     if let Ok(value) = header::HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
     }

@@ -83,6 +83,15 @@ pub struct Settings {
     /// Seconds between passes of the payments job (sandbox events,
     /// reconciliation, autopay, credit); 0 disables it (tests drive it).
     pub payments_poll_seconds: u64,
+    /// Memory for the client's rendered documents (`RELANCE_PAGE_CACHE_MB`,
+    /// default 32; 0 keeps none). See `page_cache`.
+    pub page_cache_mb: u64,
+    /// Render every kept page again and compare (`RELANCE_PAGE_CACHE_VERIFY`;
+    /// the tests').
+    pub page_cache_verify: bool,
+    /// How long a session checked for a client document is trusted for the
+    /// next ones (`RELANCE_SESSION_RECHECK_MS`, default 1000; 0: always read).
+    pub session_recheck_ms: u64,
 }
 
 /// Twilio's Programmable Messaging.
@@ -202,6 +211,17 @@ impl Settings {
                 .transpose()
                 .context("RELANCE_PAYMENTS_POLL_SECONDS")?
                 .unwrap_or(5),
+            page_cache_mb: env("RELANCE_PAGE_CACHE_MB")
+                .map(|v| v.parse())
+                .transpose()
+                .context("RELANCE_PAGE_CACHE_MB: megabytes, 0 to keep no page")?
+                .unwrap_or(32),
+            page_cache_verify: env_bool("RELANCE_PAGE_CACHE_VERIFY")?.unwrap_or(false),
+            session_recheck_ms: env("RELANCE_SESSION_RECHECK_MS")
+                .map(|v| v.parse())
+                .transpose()
+                .context("RELANCE_SESSION_RECHECK_MS: milliseconds, 0 to read the session every time")?
+                .unwrap_or(1000),
         })
     }
 

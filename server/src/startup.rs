@@ -110,6 +110,11 @@ impl Application {
         let routes = route_list();
         let metrics_data = web::Data::from(metrics);
         let readiness_data = web::Data::new(readiness.clone());
+        let page_cache = web::Data::new(crate::page_cache::PageCache::new(
+            settings.page_cache_mb,
+            settings.page_cache_verify,
+            std::time::Duration::from_millis(settings.session_recheck_ms),
+        ));
         let server = HttpServer::new(move || {
             let routes = routes.clone();
             let opts = leptos_options.clone();
@@ -122,6 +127,9 @@ impl Application {
                 .app_data(web::Data::new(opts.clone()))
                 .app_data(metrics_data.clone())
                 .app_data(readiness_data.clone())
+                .app_data(page_cache.clone())
+                // Inside request_context: the caller and page version are known.
+                .wrap(from_fn(crate::page_cache::serve))
                 .wrap(from_fn(crate::middleware::request_context))
                 .wrap(Compress::default())
                 .wrap(crate::middleware::security_headers())

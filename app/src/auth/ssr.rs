@@ -168,6 +168,19 @@ pub struct Principal {
     pub name: String,
     pub email: String,
     pub locale: Option<Locale>,
+    /// What the client's documents are rendered from, read with the session.
+    pub page_version: PageVersion,
+}
+
+/// The account's `page_version` and the merchant-wide `page_epoch`, which
+/// database triggers move on every write that changes what the client's
+/// documents show, and the account's time zone (see `server::page_cache`).
+/// Zero and empty for staff.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageVersion {
+    pub account: i64,
+    pub epoch: i64,
+    pub time_zone: String,
 }
 
 impl Principal {
@@ -224,6 +237,9 @@ struct SessionUserRow {
     name: String,
     email: String,
     locale: Option<String>,
+    page_version: i64,
+    page_epoch: i64,
+    time_zone: String,
 }
 
 async fn load_principal(state: &AppState, token: &str) -> AppResult<Option<Principal>> {
@@ -233,8 +249,10 @@ async fn load_principal(state: &AppState, token: &str) -> AppResult<Option<Princ
     };
     let row: Option<SessionUserRow> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT u.id AS user_id, u.role, u.account_id, u.name, u.email, u.locale
-             FROM sessions s JOIN users u ON u.id = s.user_id
+            "SELECT u.id AS user_id, u.role, u.account_id, u.name, u.email, u.locale,
+                    COALESCE(a.page_version, 0) AS page_version, COALESCE(a.time_zone, '') AS time_zone,
+                    COALESCE((SELECT version FROM page_epoch WHERE id = 1), 0) AS page_epoch
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN accounts a ON a.id = u.account_id
              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
                AND s.expires_at > $3 AND u.active",
         )
@@ -253,6 +271,7 @@ async fn load_principal(state: &AppState, token: &str) -> AppResult<Option<Princ
             name: r.name,
             email: r.email,
             locale: r.locale.as_deref().and_then(Locale::parse),
+            page_version: PageVersion { account: r.page_version, epoch: r.page_epoch, time_zone: r.time_zone },
         })
     }))
 }

@@ -1,8 +1,9 @@
 //! `/metrics` in Prometheus's text format (`prometheus-client`): requests
 //! by route and status with a latency histogram (every request, timed by
 //! [`track`]), job runs, failures and durations (recorded by
-//! [`super::jobs::Jobs`]), and, read from the database at each scrape, the
-//! outbox backlog and the payments by status.
+//! [`super::jobs::Jobs`]), the client documents answered from memory or
+//! rendered (`crate::page_cache`), and, read from the database at each
+//! scrape, the outbox backlog and the payments by status.
 //!
 //! Who may scrape: with `RELANCE_METRICS_TOKEN` set, a request carrying
 //! `Authorization: Bearer <token>`; without it, only a client on this
@@ -50,6 +51,11 @@ struct ChannelLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: String,
 }
@@ -77,6 +83,7 @@ pub struct Metrics {
     backlog: Family<ChannelLabels, Gauge>,
     payments: Family<StatusLabels, Gauge>,
     database_up: Gauge,
+    pages: Family<ResultLabels, Counter>,
     token: Option<Secret>,
     /// One scrape at a time: the database figures are cleared and set.
     scrape: tokio::sync::Mutex<()>,
@@ -105,6 +112,12 @@ impl Metrics {
         registry.register("payments", "Payments by status", payments.clone());
         let database_up = Gauge::default();
         registry.register("database_up", "1 when the last scrape could read the database", database_up.clone());
+        let pages = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "page_cache",
+            "Client documents answered from memory (hit) or rendered and kept (miss)",
+            pages.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -115,6 +128,7 @@ impl Metrics {
             backlog,
             payments,
             database_up,
+            pages,
             token,
             scrape: tokio::sync::Mutex::new(()),
         }
@@ -123,6 +137,12 @@ impl Metrics {
     fn request(&self, method: &str, route: String, status: u16, seconds: f64) {
         self.latency.get_or_create(&RouteLabels { route: route.clone() }).observe(seconds);
         self.requests.get_or_create(&RequestLabels { method: method.to_string(), route, status }).inc();
+    }
+
+    /// A client document answered from memory (`hit`) or rendered and
+    /// kept (`miss`): see `page_cache`.
+    pub fn page(&self, result: &'static str) {
+        self.pages.get_or_create(&ResultLabels { result }).inc();
     }
 
     /// Records the steps of one job pass.

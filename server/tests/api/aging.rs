@@ -89,6 +89,7 @@ fn owner_principal(app: &TestApp) -> app::auth::ssr::Principal {
         name: String::new(),
         email: String::new(),
         locale: None,
+        page_version: Default::default(),
     }
 }
 

@@ -222,6 +222,12 @@ pub fn test_settings(dir: &std::path::Path, database_url: String, demo: bool) ->
         payments_sandbox: None,
         // Tests drive the payments job themselves (`app::payments::jobs`).
         payments_poll_seconds: 0,
+        // Every page served from memory is checked against a fresh render.
+        page_cache_mb: 8,
+        page_cache_verify: true,
+        // Read on every request: a test's write is seen at once
+        // (page_cache.rs tests the window).
+        session_recheck_ms: 0,
     }
 }
 

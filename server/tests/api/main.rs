@@ -26,6 +26,7 @@ mod mock_stripe;
 mod money;
 mod no_js;
 mod ops;
+mod page_cache;
 mod pages;
 mod payment_flows;
 mod payments;
