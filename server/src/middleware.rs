@@ -100,10 +100,11 @@ pub async fn request_context(
     let principal = if recent.is_some() {
         recent
     } else if needs_caller {
+        let started = crate::page_cache::CheckStart::now();
         match principal_from_request(&state, req.request()).await {
             Ok(p) => {
                 if let (Some(cache), Some(p)) = (&pages, &p) {
-                    cache.checked(&req, p);
+                    cache.checked(&req, p, started);
                 }
                 p
             }
@@ -136,6 +137,12 @@ pub async fn request_context(
         cache.forget(token);
     }
     let mut res = res?;
+    if session_write.is_some() {
+        let cookie = crate::page_cache::wrote_cookie(state.auth.cookie_secure);
+        if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
     if let Ok(value) = header::HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
     }

@@ -203,8 +203,9 @@ impl quick_cache::Weighter<String, Arc<Page>> for Weight {
 pub struct PageCache {
     pages: Option<quick_cache::sync::Cache<String, Arc<Page>, Weight>>,
     verify: bool,
-    /// Session cookie → the caller and page version read with it, and when.
-    sessions: Option<quick_cache::sync::Cache<String, (Instant, Principal)>>,
+    /// Session cookie → the caller and page version read with it, and when
+    /// that read began.
+    sessions: Option<quick_cache::sync::Cache<String, (CheckStart, Principal)>>,
     recheck: Duration,
 }
 
@@ -232,17 +233,20 @@ impl PageCache {
         }
         let token = req.cookie(SESSION_COOKIE)?;
         let (checked, principal) = sessions.get(token.value())?;
-        (checked.elapsed() < self.recheck).then_some(principal)
+        // This browser wrote since (on any instance): read it again.
+        let wrote = req.cookie(WROTE_COOKIE).and_then(|c| c.value().parse::<i64>().ok()).unwrap_or(i64::MIN);
+        (checked.at.elapsed() < self.recheck && wrote < checked.unix_ms).then_some(principal)
     }
 
-    /// Notes the caller of a document request, just read from the database.
-    pub fn checked(&self, req: &ServiceRequest, principal: &Principal) {
+    /// Notes the caller of a document request, read from the database by a
+    /// check that began at `started`.
+    pub fn checked(&self, req: &ServiceRequest, principal: &Principal, started: CheckStart) {
         let Some(sessions) = &self.sessions else { return };
         if req.method() != Method::GET || !app::pages::is_document(req.path()) {
             return;
         }
         if let Some(token) = req.cookie(SESSION_COOKIE) {
-            sessions.insert(token.value().to_string(), (Instant::now(), principal.clone()));
+            sessions.insert(token.value().to_string(), (started, principal.clone()));
         }
     }
 
@@ -255,8 +259,37 @@ impl PageCache {
     }
 }
 
-/// Sessions remembered at most (each a few hundred bytes).
+/// Sessions remembered at most (each a few hundred bytes: 20,000 are
+/// about 8 MB, beside the pages).
 const SESSIONS_KEPT: usize = 20_000;
+
+/// When a session check began: for the window, and, in milliseconds since
+/// the epoch, to compare with the [`WROTE_COOKIE`] of a write made since.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckStart {
+    at: Instant,
+    unix_ms: i64,
+}
+
+impl CheckStart {
+    pub fn now() -> CheckStart {
+        CheckStart { at: Instant::now(), unix_ms: chrono::Utc::now().timestamp_millis() }
+    }
+}
+
+/// Set on the answer to any request of a session other than a document's
+/// GET (a write, the language, signing out): when it was answered, in
+/// milliseconds since the epoch. A document asked for with a later value
+/// than its session's last check reads the session again, whichever
+/// instance answered the write (behind a proxy that spreads requests, the
+/// instance that checked the session may not be the one that wrote).
+pub const WROTE_COOKIE: &str = "relance_wrote";
+
+/// The `Set-Cookie` value of [`WROTE_COOKIE`] for now.
+pub fn wrote_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{WROTE_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}", chrono::Utc::now().timestamp_millis())
+}
 
 /// The key and stamp of a request whose page may be kept, if it may.
 fn page_of(req: &ServiceRequest, state: &AppState) -> Option<(String, Stamp)> {
@@ -269,7 +302,10 @@ fn page_of(req: &ServiceRequest, state: &AppState) -> Option<(String, Stamp)> {
     let now = state.clock.now();
     let utc_day = now.date_naive();
     let (user, stamp) = match principal {
-        None if req.path().trim_end_matches('/') == "/login" => {
+        // The sign-in page as everyone opens it; with a query (the page to
+        // go back to, an error) it is rendered: anyone could fill the
+        // memory with made-up queries.
+        None if req.path().trim_end_matches('/') == "/login" && req.query_string().is_empty() => {
             (0, Stamp { account: 0, epoch: 0, utc_day, local_day: utc_day })
         }
         Some(p) if p.role == Role::Client && p.account_id.is_some() => {
@@ -390,8 +426,18 @@ pub async fn serve(
 
 /// Whether the page version of the caller of `res` is no longer `stamp`'s.
 async fn moved_since(state: &AppState, res: &ServiceResponse<BoxBody>, stamp: &Stamp) -> bool {
+    // Midnight (UTC, or in the account's zone) passed during the render.
+    let now = state.clock.now();
+    if now.date_naive() != stamp.utc_day {
+        return true;
+    }
     match app::auth::ssr::principal_from_request(state, res.request()).await {
-        Ok(Some(p)) => p.page_version.account != stamp.account || p.page_version.epoch != stamp.epoch,
+        Ok(Some(p)) => {
+            let zone = app::reminders::ssr::engine::time_zone(&p.page_version.time_zone);
+            p.page_version.account != stamp.account
+                || p.page_version.epoch != stamp.epoch
+                || now.with_timezone(&zone).date_naive() != stamp.local_day
+        }
         // The sign-in page has no version; a client's session that ended
         // meanwhile is a change too.
         Ok(None) => stamp.account != 0 || stamp.epoch != 0,

@@ -119,12 +119,18 @@ async fn a_document_is_kept_until_what_it_shows_changes() {
 }
 
 #[tokio::test]
-async fn the_sign_in_page_is_kept_per_language_and_query() {
+async fn the_sign_in_page_is_kept_per_language_and_without_a_query() {
     each_backend!(|app| {
         let s = app.anonymous();
         is(&open(&s, "/login").await, "miss", "/login");
         is(&open(&s, "/login").await, "hit", "/login");
-        is(&open(&s, "/login?next=%2Fportal%2Finvoices").await, "miss", "/login?next");
+        // With a query (anyone could make them up), rendered each time.
+        for _ in 0..2 {
+            let seen = open(&s, "/login?next=%2Fportal%2Finvoices").await;
+            assert_eq!(seen.status, StatusCode::OK);
+            assert!(seen.cache.is_none());
+            assert!(seen.body.contains("/portal/invoices"));
+        }
         let english = s
             .client
             .get(s.url("/login"))
@@ -189,8 +195,55 @@ async fn within_the_recheck_window_only_others_changes_wait() {
         let before = open(&c1, "/portal").await;
         is(&before, "hit", "/portal within the window");
         assert!(!before.body.contains("Alpha Renamed"));
-        // The client's own write: the next document reads the database.
-        promise(&c1, app.fx.inv1_overdue).await;
+        // A write of this browser answered by another instance (which could
+        // not forget the session here) carries a later `relance_wrote`.
+        let token = session_token(&app).await;
+        let other = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let get = |wrote: Option<i64>| {
+            let mut cookie = format!("relance_session={token}");
+            if let Some(ms) = wrote {
+                cookie.push_str(&format!("; relance_wrote={ms}"));
+            }
+            other.get(format!("{}/portal", app.address)).header("Accept", "text/html").header("Cookie", cookie).send()
+        };
+        let now_ms = || chrono::Utc::now().timestamp_millis();
+        assert_eq!(get(None).await.unwrap().headers()["x-relance-cache"], "miss");
+        app.exec(&format!("UPDATE accounts SET legal_name = 'Alpha Again' WHERE id = {}", app.fx.account1))
+            .await
+            .unwrap();
+        let stale = get(Some(now_ms() - 60_000)).await.unwrap();
+        assert_eq!(stale.headers()["x-relance-cache"], "hit", "a write older than the check changes nothing");
+        let fresh = get(Some(now_ms())).await.unwrap();
+        assert_eq!(fresh.headers()["x-relance-cache"], "miss");
+        assert!(fresh.text().await.unwrap().contains("Alpha Again"));
+        app.exec(&format!("UPDATE accounts SET legal_name = 'Alpha Renamed' WHERE id = {}", app.fx.account1))
+            .await
+            .unwrap();
+
+        // The client's own write: the next document reads the database, and
+        // the answer says when it wrote.
+        let date = (crate::helpers::today() + chrono::Duration::days(10)).to_string();
+        let res = c1
+            .post_form(
+                "/api/promises/create",
+                &[
+                    ("invoices", &app.fx.inv1_overdue.to_string()),
+                    ("promised_date", &date),
+                    ("amount", ""),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let wrote = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("relance_wrote="))
+            .expect("a write answers with relance_wrote")
+            .to_string();
+        assert!(wrote.contains("HttpOnly") && wrote.contains("Path=/"), "{wrote}");
         let after = open(&c1, "/portal").await;
         is(&after, "miss", "/portal after the client's promise");
         assert!(after.body.contains("Alpha Renamed"));
@@ -207,6 +260,14 @@ async fn within_the_recheck_window_only_others_changes_wait() {
         assert_eq!(c2.post_form("/api/portal/overview", &[]).await.status(), StatusCode::UNAUTHORIZED);
         app.finish().await;
     }
+}
+
+/// A fresh session of client 1, as its cookie's value.
+async fn session_token(app: &TestApp) -> String {
+    let res = app.anonymous().login(CLIENT1, crate::helpers::PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    cookie.split(';').next().unwrap().trim_start_matches("relance_session=").to_string()
 }
 
 /// The tables of the schema (without sqlx's own).
