@@ -48,11 +48,11 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpMessage, HttpResponse};
-use app::auth::ssr::{CachedPrincipal, Principal, SESSION_COOKIE};
+use app::auth::ssr::{CachedPrincipal, PageVersion, Principal, SESSION_COOKIE};
 use app::domain::Role;
 use app::state::AppState;
 use app::PageCtx;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -228,7 +228,7 @@ impl PageCache {
     /// the recheck window ago (`middleware::request_context`).
     pub fn recent_caller(&self, req: &ServiceRequest) -> Option<Principal> {
         let sessions = self.sessions.as_ref()?;
-        if req.method() != Method::GET || !app::pages::is_document(req.path()) {
+        if !document_get(req) {
             return None;
         }
         let token = req.cookie(SESSION_COOKIE)?;
@@ -242,7 +242,7 @@ impl PageCache {
     /// check that began at `started`.
     pub fn checked(&self, req: &ServiceRequest, principal: &Principal, started: CheckStart) {
         let Some(sessions) = &self.sessions else { return };
-        if req.method() != Method::GET || !app::pages::is_document(req.path()) {
+        if !document_get(req) {
             return;
         }
         if let Some(token) = req.cookie(SESSION_COOKIE) {
@@ -291,28 +291,47 @@ pub fn wrote_cookie(secure: bool) -> String {
     format!("{WROTE_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}", chrono::Utc::now().timestamp_millis())
 }
 
+/// A document's GET: what may be kept, and what may use a recent check.
+fn document_get(req: &ServiceRequest) -> bool {
+    req.method() == Method::GET && app::pages::is_document(req.path())
+}
+
+impl Stamp {
+    /// The sign-in page's: only the day.
+    fn anonymous(now: DateTime<Utc>) -> Stamp {
+        let day = now.date_naive();
+        Stamp { account: 0, epoch: 0, utc_day: day, local_day: day }
+    }
+
+    /// A client's, from the versions read with their session.
+    fn client(version: &PageVersion, now: DateTime<Utc>) -> Stamp {
+        let zone = app::reminders::ssr::engine::time_zone(&version.time_zone);
+        Stamp {
+            account: version.account,
+            epoch: version.epoch,
+            utc_day: now.date_naive(),
+            local_day: now.with_timezone(&zone).date_naive(),
+        }
+    }
+}
+
 /// The key and stamp of a request whose page may be kept, if it may.
 fn page_of(req: &ServiceRequest, state: &AppState) -> Option<(String, Stamp)> {
-    if req.method() != Method::GET || !app::pages::is_document(req.path()) {
+    if !document_get(req) {
         return None;
     }
     let ext = req.extensions();
     let ctx = ext.get::<PageCtx>()?;
     let principal = ext.get::<CachedPrincipal>()?.0.as_ref();
     let now = state.clock.now();
-    let utc_day = now.date_naive();
     let (user, stamp) = match principal {
         // The sign-in page as everyone opens it; with a query (the page to
         // go back to, an error) it is rendered: anyone could fill the
         // memory with made-up queries.
         None if req.path().trim_end_matches('/') == "/login" && req.query_string().is_empty() => {
-            (0, Stamp { account: 0, epoch: 0, utc_day, local_day: utc_day })
+            (0, Stamp::anonymous(now))
         }
-        Some(p) if p.role == Role::Client && p.account_id.is_some() => {
-            let zone = app::reminders::ssr::engine::time_zone(&p.page_version.time_zone);
-            let local_day = now.with_timezone(&zone).date_naive();
-            (p.user_id, Stamp { account: p.page_version.account, epoch: p.page_version.epoch, utc_day, local_day })
-        }
+        Some(p) if p.role == Role::Client && p.account_id.is_some() => (p.user_id, Stamp::client(&p.page_version, now)),
         _ => return None,
     };
     let ctx = serde_json::to_string(ctx).ok()?;
@@ -424,23 +443,15 @@ pub async fn serve(
     Ok(res)
 }
 
-/// Whether the page version of the caller of `res` is no longer `stamp`'s.
+/// Whether the stamp of the caller of `res`, read again now, is no longer
+/// `stamp`: a write, or midnight, came during the render.
 async fn moved_since(state: &AppState, res: &ServiceResponse<BoxBody>, stamp: &Stamp) -> bool {
-    // Midnight (UTC, or in the account's zone) passed during the render.
     let now = state.clock.now();
-    if now.date_naive() != stamp.utc_day {
-        return true;
-    }
     match app::auth::ssr::principal_from_request(state, res.request()).await {
-        Ok(Some(p)) => {
-            let zone = app::reminders::ssr::engine::time_zone(&p.page_version.time_zone);
-            p.page_version.account != stamp.account
-                || p.page_version.epoch != stamp.epoch
-                || now.with_timezone(&zone).date_naive() != stamp.local_day
-        }
-        // The sign-in page has no version; a client's session that ended
-        // meanwhile is a change too.
-        Ok(None) => stamp.account != 0 || stamp.epoch != 0,
+        Ok(Some(p)) => Stamp::client(&p.page_version, now) != *stamp,
+        // The sign-in page's stamp is the day; a client's session that
+        // ended meanwhile is a change too.
+        Ok(None) => Stamp::anonymous(now) != *stamp,
         Err(_) => true,
     }
 }
